@@ -1,0 +1,25 @@
+import type { Guard } from '../src/model/guard.js'
+import addressLookalike from './address-lookalike.js'
+import decodedMismatch from './decoded-mismatch.js'
+import delegatecallUntrusted from './delegatecall-untrusted.js'
+import gasRefund from './gas-refund.js'
+import hashMismatch from './hash-mismatch.js'
+import largeTransfer from './large-transfer.js'
+import safeConfigChange from './safe-config-change.js'
+import signatureInvalid from './signature-invalid.js'
+import tokenApproval from './token-approval.js'
+import undecodable from './undecodable.js'
+
+/** The static registry of guards. Adding a guard means adding its file and a line here. */
+export const GUARDS: readonly Guard[] = [
+  hashMismatch,
+  signatureInvalid,
+  decodedMismatch,
+  undecodable,
+  delegatecallUntrusted,
+  safeConfigChange,
+  gasRefund,
+  tokenApproval,
+  largeTransfer,
+  addressLookalike,
+] as unknown as readonly Guard[]

@@ -1,0 +1,75 @@
+import { type Address, parseUnits } from 'viem'
+import { z } from 'zod'
+import { arg, flattenCalls } from '../src/model/calls.js'
+import { defineGuard, type GuardContext } from '../src/model/guard.js'
+import { address } from '../src/model/zod.js'
+import { formatAmount } from '../src/score/amounts.js'
+import { label } from '../src/score/describe.js'
+
+const threshold = z.object({
+  /** Token contract, or `native` for the chain's coin. */
+  token: z.union([z.literal('native'), address]),
+  /** Largest amount, in whole tokens (e.g. `250000` or `12.5`), a transaction may move without an alert. */
+  max: z.string().regex(/^\d+(\.\d+)?$/, 'expected a decimal amount such as 250000 or 12.5'),
+  /** Decimals of the token; taken from `tokens` in the config when omitted. */
+  decimals: z.number().int().min(0).max(77).optional(),
+})
+
+type Ctx = GuardContext<{ thresholds: z.output<typeof threshold>[] }>
+type Outflow = { token: Address | 'native'; amount: bigint; to: Set<Address>; paths: string[] }
+
+/** What the executor itself sends: native value and ERC20 transfers of its own tokens. */
+function outflows(ctx: Ctx): Map<string, Outflow> {
+  const executor = ctx.proposal.executor
+  const sums = new Map<string, Outflow>()
+  const add = (token: Address | 'native', amount: bigint, to: Address, path: string) => {
+    const o = sums.get(token) ?? { token, amount: 0n, to: new Set<Address>(), paths: [] }
+    o.amount += amount
+    o.to.add(to)
+    o.paths.push(path)
+    sums.set(token, o)
+  }
+  for (const c of flattenCalls(ctx.verification.call)) {
+    if (c.from !== executor) continue
+    if (c.value > 0n) add('native', c.value, c.to, c.path)
+    const sig = c.function?.signature
+    if (sig === 'transfer(address,uint256)') add(c.to, arg(c, 'amount') as bigint, arg(c, 'to') as Address, c.path)
+    if (sig === 'transferFrom(address,address,uint256)' && c.function?.args[0]?.value === executor) {
+      add(c.to, c.function.args[2]?.value as bigint, c.function.args[1]?.value as Address, c.path)
+    }
+  }
+  return sums
+}
+
+export default defineGuard({
+  meta: {
+    id: 'large-transfer',
+    description: 'The executor sends more of a token (summed over the whole transaction) than its configured threshold.',
+    appliesTo: ['safe', 'governor', 'timelock', 'module'],
+    needsSimulation: false,
+    maxSeverity: 'high',
+  },
+  options: z.object({ thresholds: z.array(threshold).default([]) }),
+  check(ctx) {
+    const sums = outflows(ctx)
+    return ctx.options.thresholds.flatMap((t) => {
+      const flow = sums.get(t.token)
+      if (!flow) return []
+      const decimals = t.token === 'native' ? 18 : (t.decimals ?? ctx.tokens.find((k) => k.address === t.token)?.decimals)
+      if (decimals === undefined) {
+        throw new Error(`large-transfer threshold for ${t.token} has no decimals and the token is not in \`tokens\``)
+      }
+      const max = parseUnits(t.max, decimals)
+      if (flow.amount <= max) return []
+      const recipients = [...flow.to].map((a) => label(a, ctx)).join(', ')
+      return [
+        {
+          code: 'large-transfer',
+          severity: 'high' as const,
+          path: flow.paths[0] ?? '0',
+          message: `sends ${formatAmount(flow.amount, flow.token, ctx.tokens)} to ${recipients}, above the ${t.max} threshold`,
+        },
+      ]
+    })
+  },
+})

@@ -1,0 +1,72 @@
+import type { Address } from 'viem'
+import { z } from 'zod'
+import { arg, flattenCalls } from '../src/model/calls.js'
+import type { DecodedCall } from '../src/model/decoded.js'
+import { defineGuard, type GuardFinding } from '../src/model/guard.js'
+import { uint256 } from '../src/model/zod.js'
+import { formatAmount } from '../src/score/amounts.js'
+import { inBook, label } from '../src/score/describe.js'
+
+type Approval = { spender: Address; amount: bigint | 'all'; token: Address; what: string } | { revoke: true; spender: Address; token: Address }
+
+/** The approval a call grants, if it is one, read from the decoded arguments. */
+function approvalOf(c: DecodedCall): Approval | undefined {
+  const fn = c.function
+  if (!fn) return undefined
+  const n = (name: string) => arg(c, name)
+  switch (fn.signature) {
+    case 'approve(address,uint256)': {
+      // ERC20 approve(spender, amount) and ERC721 approve(to, tokenId) share one signature.
+      const amount = fn.args[1]?.value as bigint
+      const spender = fn.args[0]?.value as Address
+      return amount === 0n ? { revoke: true, spender, token: c.to } : { spender, amount, token: c.to, what: 'approve' }
+    }
+    case 'increaseAllowance(address,uint256)':
+      return { spender: n('spender') as Address, amount: n('addedValue') as bigint, token: c.to, what: 'increaseAllowance' }
+    case 'setApprovalForAll(address,bool)':
+      return n('approved')
+        ? { spender: n('operator') as Address, amount: 'all', token: c.to, what: 'setApprovalForAll' }
+        : { revoke: true, spender: n('operator') as Address, token: c.to }
+    case 'permit(address,address,uint256,uint256,uint8,bytes32,bytes32)':
+      return { spender: n('spender') as Address, amount: n('value') as bigint, token: c.to, what: 'permit' }
+    case 'approve(address,address,uint160,uint48)':
+      return { spender: n('spender') as Address, amount: n('amount') as bigint, token: n('token') as Address, what: 'Permit2 approve' }
+    default:
+      return undefined
+  }
+}
+
+export default defineGuard({
+  meta: {
+    id: 'token-approval',
+    description: 'Token approvals: unlimited ones to spenders outside the address book are high, every other approval medium.',
+    appliesTo: ['safe', 'governor', 'timelock', 'module'],
+    needsSimulation: false,
+    maxSeverity: 'high',
+  },
+  options: z.object({
+    /** Amounts at or above this (in base units) count as unlimited; the default is 2^128. */
+    unlimitedFrom: uint256.default(2n ** 128n),
+  }),
+  check(ctx) {
+    const out: GuardFinding[] = []
+    for (const c of flattenCalls(ctx.verification.call)) {
+      const a = approvalOf(c)
+      if (!a) continue
+      if ('revoke' in a) {
+        out.push({ code: 'approval-revoked', severity: 'info', path: c.path, message: `revokes the approval of ${label(a.spender, ctx)} on ${label(a.token, ctx)}` })
+        continue
+      }
+      const unlimited = a.amount === 'all' || a.amount >= ctx.options.unlimitedFrom
+      const known = inBook(a.spender, ctx)
+      const amount = a.amount === 'all' ? 'every token' : unlimited ? 'an unlimited amount' : formatAmount(a.amount, a.token, ctx.tokens)
+      out.push({
+        code: unlimited ? 'unlimited-approval' : 'approval',
+        severity: unlimited && !known ? 'high' : 'medium',
+        path: c.path,
+        message: `${a.what}: lets ${label(a.spender, ctx)}${known ? '' : ' (not in the address book)'} spend ${amount} of ${label(a.token, ctx)}`,
+      })
+    }
+    return out
+  },
+})

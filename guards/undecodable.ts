@@ -1,0 +1,38 @@
+import { z } from 'zod'
+import { flattenCalls } from '../src/model/calls.js'
+import { defineGuard, type GuardFinding } from '../src/model/guard.js'
+import { label } from '../src/score/describe.js'
+
+export default defineGuard({
+  meta: {
+    id: 'undecodable',
+    description: 'Calldata custos cannot decode from the bytes alone (unknown function, malformed, oversized, too deep) or that hides extra bytes.',
+    appliesTo: ['safe', 'governor', 'timelock', 'module'],
+    needsSimulation: false,
+    maxSeverity: 'high',
+  },
+  options: z.object({}),
+  check(ctx) {
+    const out: GuardFinding[] = []
+    for (const c of flattenCalls(ctx.verification.call)) {
+      const kind = c.operation === 1 ? 'DELEGATECALL' : 'call'
+      if (c.decodeError) {
+        out.push({
+          code: 'undecodable',
+          severity: c.operation === 1 ? 'high' : 'medium',
+          path: c.path,
+          message: `${kind} to ${label(c.to, ctx)}: ${c.decodeError}`,
+        })
+      }
+      if (c.decodeWarning) {
+        out.push({
+          code: 'non-canonical-encoding',
+          severity: c.operation === 1 ? 'high' : 'medium',
+          path: c.path,
+          message: `${kind} to ${label(c.to, ctx)} decodes as ${c.function?.signature} but ${c.decodeWarning}`,
+        })
+      }
+    }
+    return out
+  },
+})

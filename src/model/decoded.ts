@@ -1,0 +1,40 @@
+import type { Address, Hex } from 'viem'
+import type { Operation } from './safe.js'
+
+/** One decoded argument. `value` is as viem decodes it (bigint, address, nested arrays…). */
+export type DecodedArg = { name: string; type: string; value: unknown }
+
+export type DecodedFunction = {
+  name: string
+  /** Canonical signature, e.g. `transfer(address,uint256)`. */
+  signature: string
+  /** Which ABIs know this function, e.g. `['erc20', 'erc721']`, or `['claimed']` for a verified claim. */
+  abis: string[]
+  args: DecodedArg[]
+}
+
+/**
+ * How the calls under a node are executed. `multisend`: unpacked from MultiSend's packed bytes;
+ * `safe-exec`: a nested Safe's execTransaction; `scheduled`: queued in a timelock, not run now.
+ */
+export type NestingKind = 'multisend' | 'safe-exec' | 'scheduled'
+
+/** A node of the call tree, decoded from raw bytes only. */
+export type DecodedCall = {
+  /** Position in the tree: `0` for the root, `0.2` for its third inner call, and so on. */
+  path: string
+  /** The account whose authority makes this call (msg.sender, or the Safe for a delegatecall chain). */
+  from: Address
+  to: Address
+  value: bigint
+  data: Hex
+  operation: Operation
+  selector?: Hex
+  function?: DecodedFunction
+  /** Why this call's data could not be decoded (unknown selector, malformed, too deep, too large). */
+  decodeError?: string
+  /** Set when the data decodes but is not canonical ABI encoding (trailing or smuggled bytes). */
+  decodeWarning?: string
+  nesting?: NestingKind
+  calls?: DecodedCall[]
+}

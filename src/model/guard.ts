@@ -1,0 +1,44 @@
+import type { z } from 'zod'
+import type { Address } from 'viem'
+import type { Finding } from './finding.js'
+import type { Proposal } from './proposal.js'
+import type { Severity } from './severity.js'
+import type { Verification } from './verification.js'
+
+export type AddressBookEntry = { address: Address; name: string; chainId?: number }
+export type TokenInfo = { address: Address; symbol: string; decimals: number; chainId?: number }
+
+/** What a guard may read. Guards judge; they never act, fetch or read the environment. */
+export type GuardContext<Options> = {
+  proposal: Proposal
+  verification: Verification
+  /** Address book entries for this chain. */
+  addressBook: AddressBookEntry[]
+  /** Known tokens for this chain (symbol and decimals for amounts). */
+  tokens: TokenInfo[]
+  options: Options
+}
+
+/** A finding as a guard returns it; the runner adds the guard id. */
+export type GuardFinding = Omit<Finding, 'guard'>
+
+export type GuardMeta = {
+  /** Equal to the guard's file name in guards/. */
+  id: string
+  /** One sentence: what it catches. */
+  description: string
+  appliesTo: Array<'safe' | 'governor' | 'timelock' | 'module'>
+  needsSimulation: boolean
+  /** The worst severity it can raise, for docs and `custos guards`. */
+  maxSeverity: Severity
+}
+
+export type Guard<Schema extends z.ZodType = z.ZodType> = {
+  meta: GuardMeta
+  /** Options schema; `{}` must parse (every field has a default). */
+  options: Schema
+  check(ctx: GuardContext<z.output<Schema>>): GuardFinding[] | Promise<GuardFinding[]>
+}
+
+/** Identity helper that gives a guard's `check` its typed options. */
+export const defineGuard = <Schema extends z.ZodType>(guard: Guard<Schema>): Guard<Schema> => guard

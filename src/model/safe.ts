@@ -1,0 +1,38 @@
+import type { Address, Hash, Hex } from 'viem'
+
+/** Safe `Enum.Operation`: 0 = CALL, 1 = DELEGATECALL. */
+export type Operation = 0 | 1
+
+/** The fields a Safe owner signs (EIP-712 `SafeTx`), plus the Safe they are signed for. */
+export type SafeTx = {
+  safe: Address
+  to: Address
+  value: bigint
+  data: Hex
+  operation: Operation
+  safeTxGas: bigint
+  /** Called `dataGas` before Safe 1.0.0; same position in the struct. */
+  baseGas: bigint
+  gasPrice: bigint
+  gasToken: Address
+  refundReceiver: Address
+  nonce: bigint
+}
+
+/** A Safe contract version we know how to hash for, e.g. `1.4.1`, and whether it is the L2 flavour. */
+export type SafeVersion = { version: string; l2: boolean }
+
+/** The three values a signer compares on a hardware wallet screen. */
+export type SafeHashes = { domainHash: Hash; messageHash: Hash; safeTxHash: Hash }
+
+/** A confirmation as a transaction service reports it: never trusted, always recovered. */
+export type Confirmation = { owner?: Address; signature: Hex; signatureType?: string }
+
+/** What the chain says about a Safe at the time of the check. */
+export type SafeState = {
+  chainId: number
+  version: string
+  owners: Address[]
+  threshold: bigint
+  nonce: bigint
+}

@@ -1,0 +1,133 @@
+import { type Address, type Hash, type Hex, type PublicClient, keccak256, parseAbi } from 'viem'
+import { InputError, RemoteError } from '../model/errors.js'
+import { redactUrls } from '../model/redact.js'
+import type { SafeHashes, SafeState } from '../model/safe.js'
+import type { OfficialContract, SignatureCheck } from '../model/verification.js'
+import { canonicalCandidates } from './official.js'
+import { safeTxPreimage } from './safe-hash.js'
+import { compareVersions, parseSafeVersion } from './safe-version.js'
+
+const safeAbi = parseAbi([
+  'function VERSION() view returns (string)',
+  'function getOwners() view returns (address[])',
+  'function getThreshold() view returns (uint256)',
+  'function nonce() view returns (uint256)',
+  'function approvedHashes(address owner, bytes32 hash) view returns (uint256)',
+])
+const eip1271 = parseAbi([
+  'function isValidSignature(bytes32 hash, bytes signature) view returns (bytes4)',
+  'function isValidSignature(bytes data, bytes signature) view returns (bytes4)',
+])
+const MAGIC_BYTES32 = '0x1626ba7e'
+const MAGIC_LEGACY = '0x20c13b0b'
+
+const remote = (what: string, cause: unknown) => {
+  const reason = cause instanceof Error ? ((cause as { shortMessage?: string }).shortMessage ?? cause.message) : String(cause)
+  return new RemoteError(`${what}: ${redactUrls(reason.split('\n')[0] ?? reason)}`, { cause, retryable: true })
+}
+
+/** Reads the Safe's version, owners, threshold and nonce: the facts the signatures are judged against. */
+export async function readSafeState(client: PublicClient, safe: Address): Promise<SafeState> {
+  let chainId: number
+  let code: Hex | undefined
+  try {
+    ;[chainId, code] = await Promise.all([client.getChainId(), client.getCode({ address: safe })])
+  } catch (cause) {
+    throw remote('cannot reach the RPC node', cause)
+  }
+  if (!code || code === '0x') throw new InputError(`${safe} has no code on chain ${chainId}: it is not a deployed Safe`)
+  try {
+    const read = <T>(functionName: 'VERSION' | 'getOwners' | 'getThreshold' | 'nonce') =>
+      client.readContract({ address: safe, abi: safeAbi, functionName }) as Promise<T>
+    const [version, owners, threshold, nonce] = await Promise.all([
+      read<string>('VERSION'),
+      read<Address[]>('getOwners'),
+      read<bigint>('getThreshold'),
+      read<bigint>('nonce'),
+    ])
+    return { chainId, version: parseSafeVersion(version).version, owners: [...owners], threshold, nonce }
+  } catch (cause) {
+    if (cause instanceof InputError) throw cause
+    throw remote(`${safe} does not answer as a Safe (VERSION, getOwners, getThreshold, nonce)`, cause)
+  }
+}
+
+/** Adds the on-chain facts to recovered confirmations: ownership, approved hashes, EIP-1271. */
+export async function checkSignaturesOnChain(
+  client: PublicClient,
+  state: SafeState,
+  safe: Address,
+  hashes: SafeHashes,
+  checks: SignatureCheck[],
+): Promise<SignatureCheck[]> {
+  const owners = new Set(state.owners)
+  return Promise.all(
+    checks.map(async (check) => {
+      if (!check.signer) return check
+      const out: SignatureCheck = { ...check, isOwner: owners.has(check.signer) }
+      try {
+        if (check.kind === 'approved-hash') {
+          const approved = await client.readContract({
+            address: safe,
+            abi: safeAbi,
+            functionName: 'approvedHashes',
+            args: [check.signer, hashes.safeTxHash],
+          })
+          out.approvedOnChain = approved !== 0n
+        } else if (check.kind === 'contract') {
+          out.eip1271Valid = await isValid1271(client, state.version, check.signer, hashes, check.contractData ?? '0x')
+        }
+      } catch (cause) {
+        throw remote(`cannot check confirmation ${check.index} on chain`, cause)
+      }
+      return out
+    }),
+  )
+}
+
+// Safe 1.5.0 asks the signer contract about the hash (EIP-1271); older Safes ask about the
+// 66-byte preimage with the legacy `isValidSignature(bytes,bytes)`.
+async function isValid1271(client: PublicClient, version: string, signer: Address, hashes: SafeHashes, data: Hex) {
+  try {
+    if (compareVersions(version, '1.5.0') >= 0) {
+      const r = await client.readContract({ address: signer, abi: eip1271, functionName: 'isValidSignature', args: [hashes.safeTxHash, data] })
+      return r.toLowerCase() === MAGIC_BYTES32
+    }
+    const r = await client.readContract({
+      address: signer,
+      abi: [eip1271[1]],
+      functionName: 'isValidSignature',
+      args: [safeTxPreimage(hashes), data],
+    })
+    return r.toLowerCase() === MAGIC_LEGACY
+  } catch (cause) {
+    // A revert is an invalid signature; anything else is the RPC failing.
+    if ((cause as { name?: string }).name === 'ContractFunctionExecutionError') return false
+    throw cause
+  }
+}
+
+/**
+ * On chains safe-deployments does not list, accepts a canonical deployment address as official
+ * only when its code on chain has the published code hash.
+ */
+export async function verifyCanonical(client: PublicClient, addresses: Address[]): Promise<Map<Address, OfficialContract>> {
+  const found = new Map<Address, OfficialContract>()
+  await Promise.all(
+    addresses.map(async (address) => {
+      const candidates = canonicalCandidates(address)
+      if (candidates.length === 0) return
+      let code: Hex | undefined
+      try {
+        code = await client.getCode({ address })
+      } catch (cause) {
+        throw remote(`cannot read the code of ${address}`, cause)
+      }
+      if (!code || code === '0x') return
+      const hash: Hash = keccak256(code)
+      const match = candidates.find((c) => c.codeHash.toLowerCase() === hash.toLowerCase())
+      if (match) found.set(address, { name: match.name, version: match.version })
+    }),
+  )
+  return found
+}

@@ -1,0 +1,56 @@
+import type { Hash, PublicClient } from 'viem'
+import { flattenCalls } from '../model/calls.js'
+import type { Confirmation, SafeState, SafeTx } from '../model/safe.js'
+import type { Verification } from '../model/verification.js'
+import { checkSignaturesOnChain, verifyCanonical } from './chain.js'
+import { checkClaimedDecoding } from './claims.js'
+import { type DecodeLimits, decodeCallTree } from './decode.js'
+import type { FunctionRegistry } from './function-registry.js'
+import { isKnownChain, officialContracts } from './official.js'
+import { safeTxHashes } from './safe-hash.js'
+import { recoverConfirmations } from './signatures.js'
+
+export type SafeTxInput = {
+  tx: SafeTx
+  version: string
+  chainId: number
+  claimedSafeTxHash?: Hash
+  confirmations: Confirmation[]
+  dataDecoded?: unknown
+}
+
+export type VerifyDeps = {
+  registry: FunctionRegistry
+  limits: DecodeLimits
+  /** With a client and the Safe's state, signatures are checked against the chain. */
+  chain?: { client: PublicClient; state: SafeState }
+}
+
+/** Establishes what the signed bytes are, independently of every claim made about them. */
+export async function verifySafeTx(input: SafeTxInput, deps: VerifyDeps): Promise<Verification> {
+  const { tx } = input
+  const hashes = safeTxHashes(input.version, input.chainId, tx)
+  const call = decodeCallTree(
+    { from: tx.safe, to: tx.to, value: tx.value, data: tx.data, operation: tx.operation },
+    deps.registry,
+    deps.limits,
+  )
+  const claims = checkClaimedDecoding(call, input.dataDecoded)
+  let signatures = await recoverConfirmations(input.confirmations, hashes.safeTxHash)
+  const official = officialContracts(input.chainId)
+  if (deps.chain) {
+    signatures = await checkSignaturesOnChain(deps.chain.client, deps.chain.state, tx.safe, hashes, signatures)
+    if (!isKnownChain(input.chainId)) {
+      for (const [address, contract] of await verifyCanonical(deps.chain.client, [...new Set(flattenCalls(call).map((c) => c.to))])) official.set(address, contract)
+    }
+  }
+  return {
+    hashes,
+    ...(input.claimedSafeTxHash ? { claimedSafeTxHash: input.claimedSafeTxHash } : {}),
+    call,
+    signatures,
+    claims,
+    ...(deps.chain ? { safeState: deps.chain.state } : {}),
+    official,
+  }
+}
