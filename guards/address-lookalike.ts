@@ -8,7 +8,8 @@ const ends = (a: Address) => `${a.slice(2, 6)}…${a.slice(-4)}`.toLowerCase()
 export default defineGuard({
   meta: {
     id: 'address-lookalike',
-    description: 'A target or recipient that shares its first and last 4 hex digits with a known address but is a different address (address poisoning).',
+    description:
+      'A target or recipient that shares its first and last 4 hex digits with a known address but is a different address (address poisoning).',
     appliesTo: ['safe', 'governor', 'timelock', 'module'],
     needsSimulation: false,
     maxSeverity: 'high',
@@ -16,7 +17,8 @@ export default defineGuard({
   options: z.object({}),
   check(ctx) {
     const known = new Map<string, { address: Address; name: string }[]>()
-    const remember = (address: Address, name: string) => known.set(ends(address), [...(known.get(ends(address)) ?? []), { address, name }])
+    const remember = (address: Address, name: string) =>
+      known.set(ends(address), [...(known.get(ends(address)) ?? []), { address, name }])
     for (const e of ctx.addressBook) remember(e.address, e.name)
     remember(ctx.proposal.executor, 'this Safe')
     for (const o of ctx.verification.safeState?.owners ?? []) remember(o, 'an owner of this Safe')

@@ -4,7 +4,8 @@ import { defineGuard } from '../src/model/guard.js'
 export default defineGuard({
   meta: {
     id: 'decoded-mismatch',
-    description: "A source's decoding of the calldata (the transaction service's dataDecoded) that the raw bytes do not bear out.",
+    description:
+      "A source's decoding of the calldata (the transaction service's dataDecoded) that the raw bytes do not bear out.",
     appliesTo: ['safe', 'governor', 'timelock', 'module'],
     needsSimulation: false,
     maxSeverity: 'high',
@@ -14,7 +15,12 @@ export default defineGuard({
     return ctx.verification.claims
       .filter((c) => c.status !== 'match')
       .map((c) => ({
-        code: c.status === 'mismatch' ? 'decoded-mismatch' : c.status === 'malformed' ? 'claim-malformed' : 'claim-unverifiable',
+        code:
+          c.status === 'mismatch'
+            ? 'decoded-mismatch'
+            : c.status === 'malformed'
+              ? 'claim-malformed'
+              : 'claim-unverifiable',
         severity: c.status === 'unverifiable' ? ('low' as const) : ('high' as const),
         path: c.path,
         message:

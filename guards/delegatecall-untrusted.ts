@@ -11,7 +11,8 @@ const TRUSTED = new Set(['MultiSendCallOnly', 'SignMessageLib', 'SafeMigration']
 export default defineGuard({
   meta: {
     id: 'delegatecall-untrusted',
-    description: 'A DELEGATECALL, at any depth, to anything but the official Safe libraries or an allowlisted contract.',
+    description:
+      'A DELEGATECALL, at any depth, to anything but the official Safe libraries or an allowlisted contract.',
     appliesTo: ['safe', 'module'],
     needsSimulation: false,
     maxSeverity: 'critical',

@@ -5,7 +5,8 @@ import { defineGuard } from '../src/model/guard.js'
 export default defineGuard({
   meta: {
     id: 'gas-refund',
-    description: 'A gas refund (non-zero gasPrice) paid in a token or to a chosen receiver: a way to drain the Safe on execution.',
+    description:
+      'A gas refund (non-zero gasPrice) paid in a token or to a chosen receiver: a way to drain the Safe on execution.',
     appliesTo: ['safe'],
     needsSimulation: false,
     maxSeverity: 'high',
@@ -28,6 +29,8 @@ export default defineGuard({
         },
       ]
     }
-    return [{ code: 'gas-refund', severity: 'high', message: `pays a gas refund ${pieces.join(' ')} ${cost}` }]
+    return [
+      { code: 'gas-refund', severity: 'high', message: `pays a gas refund ${pieces.join(' ')} ${cost}` },
+    ]
   },
 })

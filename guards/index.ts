@@ -5,6 +5,7 @@ import delegatecallUntrusted from './delegatecall-untrusted.js'
 import gasRefund from './gas-refund.js'
 import hashMismatch from './hash-mismatch.js'
 import largeTransfer from './large-transfer.js'
+import nonceCompetition from './nonce-competition.js'
 import safeConfigChange from './safe-config-change.js'
 import signatureInvalid from './signature-invalid.js'
 import tokenApproval from './token-approval.js'
@@ -22,4 +23,5 @@ export const GUARDS: readonly Guard[] = [
   tokenApproval,
   largeTransfer,
   addressLookalike,
+  nonceCompetition,
 ] as unknown as readonly Guard[]

@@ -33,7 +33,8 @@ function outflows(ctx: Ctx): Map<string, Outflow> {
     if (c.from !== executor) continue
     if (c.value > 0n) add('native', c.value, c.to, c.path)
     const sig = c.function?.signature
-    if (sig === 'transfer(address,uint256)') add(c.to, arg(c, 'amount') as bigint, arg(c, 'to') as Address, c.path)
+    if (sig === 'transfer(address,uint256)')
+      add(c.to, arg(c, 'amount') as bigint, arg(c, 'to') as Address, c.path)
     if (sig === 'transferFrom(address,address,uint256)' && c.function?.args[0]?.value === executor) {
       add(c.to, c.function.args[2]?.value as bigint, c.function.args[1]?.value as Address, c.path)
     }
@@ -44,7 +45,8 @@ function outflows(ctx: Ctx): Map<string, Outflow> {
 export default defineGuard({
   meta: {
     id: 'large-transfer',
-    description: 'The executor sends more of a token (summed over the whole transaction) than its configured threshold.',
+    description:
+      'The executor sends more of a token (summed over the whole transaction) than its configured threshold.',
     appliesTo: ['safe', 'governor', 'timelock', 'module'],
     needsSimulation: false,
     maxSeverity: 'high',
@@ -55,9 +57,12 @@ export default defineGuard({
     return ctx.options.thresholds.flatMap((t) => {
       const flow = sums.get(t.token)
       if (!flow) return []
-      const decimals = t.token === 'native' ? 18 : (t.decimals ?? ctx.tokens.find((k) => k.address === t.token)?.decimals)
+      const decimals =
+        t.token === 'native' ? 18 : (t.decimals ?? ctx.tokens.find((k) => k.address === t.token)?.decimals)
       if (decimals === undefined) {
-        throw new Error(`large-transfer threshold for ${t.token} has no decimals and the token is not in \`tokens\``)
+        throw new Error(
+          `large-transfer threshold for ${t.token} has no decimals and the token is not in \`tokens\``,
+        )
       }
       const max = parseUnits(t.max, decimals)
       if (flow.amount <= max) return []

@@ -9,18 +9,22 @@ import { label } from '../src/score/describe.js'
 type Ctx = GuardContext<unknown>
 
 const describe: Record<string, (c: DecodedCall, ctx: Ctx) => string> = {
-  addOwnerWithThreshold: (c, ctx) => `adds owner ${label(arg(c, 'owner') as Address, ctx)} and sets the threshold to ${arg(c, '_threshold')}`,
-  removeOwner: (c, ctx) => `removes owner ${label(arg(c, 'owner') as Address, ctx)} and sets the threshold to ${arg(c, '_threshold')}`,
+  addOwnerWithThreshold: (c, ctx) =>
+    `adds owner ${label(arg(c, 'owner') as Address, ctx)} and sets the threshold to ${arg(c, '_threshold')}`,
+  removeOwner: (c, ctx) =>
+    `removes owner ${label(arg(c, 'owner') as Address, ctx)} and sets the threshold to ${arg(c, '_threshold')}`,
   swapOwner: (c, ctx) =>
     `replaces owner ${label(arg(c, 'oldOwner') as Address, ctx)} with ${label(arg(c, 'newOwner') as Address, ctx)}`,
   changeThreshold: (c, ctx) =>
     `changes the threshold ${ctx.verification.safeState ? `from ${ctx.verification.safeState.threshold} ` : ''}to ${arg(c, '_threshold')}`,
-  enableModule: (c, ctx) => `enables module ${label(arg(c, 'module') as Address, ctx)}, which can then move funds without signatures`,
+  enableModule: (c, ctx) =>
+    `enables module ${label(arg(c, 'module') as Address, ctx)}, which can then move funds without signatures`,
   disableModule: (c, ctx) => `disables module ${label(arg(c, 'module') as Address, ctx)}`,
   setGuard: (c, ctx) => setOrRemove('transaction guard', arg(c, 'guard') as Address, ctx),
   setModuleGuard: (c, ctx) => setOrRemove('module guard', arg(c, 'moduleGuard') as Address, ctx),
   setFallbackHandler: (c, ctx) => setOrRemove('fallback handler', arg(c, 'handler') as Address, ctx),
-  changeMasterCopy: (c, ctx) => `replaces the Safe's singleton (masterCopy) with ${label(arg(c, '_masterCopy') as Address, ctx)}`,
+  changeMasterCopy: (c, ctx) =>
+    `replaces the Safe's singleton (masterCopy) with ${label(arg(c, '_masterCopy') as Address, ctx)}`,
   setup: () => 'calls setup() again on an existing Safe',
 }
 
@@ -30,7 +34,8 @@ const setOrRemove = (what: string, to: Address, ctx: Ctx) =>
 export default defineGuard({
   meta: {
     id: 'safe-config-change',
-    description: "A call to the Safe's own owner, threshold, module, guard, fallback-handler or singleton functions.",
+    description:
+      "A call to the Safe's own owner, threshold, module, guard, fallback-handler or singleton functions.",
     appliesTo: ['safe', 'module'],
     needsSimulation: false,
     maxSeverity: 'critical',
@@ -39,7 +44,9 @@ export default defineGuard({
   check(ctx) {
     const safe = ctx.proposal.executor
     return flattenCalls(ctx.verification.call)
-      .filter((c) => c.to === safe && c.function && c.function.abis.includes('safe') && describe[c.function.name])
+      .filter(
+        (c) => c.to === safe && c.function && c.function.abis.includes('safe') && describe[c.function.name],
+      )
       .map((c) => {
         const name = c.function?.name ?? ''
         const text = describe[name]?.(c, ctx) ?? name

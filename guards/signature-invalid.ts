@@ -5,7 +5,8 @@ import { label } from '../src/score/describe.js'
 export default defineGuard({
   meta: {
     id: 'signature-invalid',
-    description: 'A confirmation that is malformed, recovers to someone other than the claimed owner, or is not from a current owner for exactly this safeTxHash.',
+    description:
+      'A confirmation that is malformed, recovers to someone other than the claimed owner, or is not from a current owner for exactly this safeTxHash.',
     appliesTo: ['safe'],
     needsSimulation: false,
     maxSeverity: 'high',
@@ -31,13 +32,25 @@ export default defineGuard({
         })
       }
       if (s.isOwner === false) {
-        out.push({ code: 'not-an-owner', severity: 'high', message: `${n} comes from ${who}, who is not a current owner of the Safe` })
+        out.push({
+          code: 'not-an-owner',
+          severity: 'high',
+          message: `${n} comes from ${who}, who is not a current owner of the Safe`,
+        })
       }
       if (s.kind === 'contract' && s.eip1271Valid === false) {
-        out.push({ code: 'contract-signature-invalid', severity: 'high', message: `${n}: contract ${who} rejects the signature (EIP-1271)` })
+        out.push({
+          code: 'contract-signature-invalid',
+          severity: 'high',
+          message: `${n}: contract ${who} rejects the signature (EIP-1271)`,
+        })
       }
       if (s.kind === 'contract' && s.eip1271Valid === undefined) {
-        out.push({ code: 'contract-signature-unverified', severity: 'info', message: `${n}: contract signature by ${who} not checked (needs --rpc)` })
+        out.push({
+          code: 'contract-signature-unverified',
+          severity: 'info',
+          message: `${n}: contract signature by ${who} not checked (needs --rpc)`,
+        })
       }
       if (s.kind === 'approved-hash' && s.approvedOnChain === false) {
         out.push({
@@ -47,11 +60,19 @@ export default defineGuard({
         })
       }
       if (s.kind === 'eth_sign') {
-        out.push({ code: 'eth-sign', severity: 'info', message: `${n} by ${who} uses eth_sign (a blind signature over the hash)` })
+        out.push({
+          code: 'eth-sign',
+          severity: 'info',
+          message: `${n} by ${who} uses eth_sign (a blind signature over the hash)`,
+        })
       }
       const first = seen.get(s.signer)
       if (first !== undefined) {
-        out.push({ code: 'duplicate-signer', severity: 'medium', message: `${n} repeats the signer of confirmation ${first} (${who}); it counts once` })
+        out.push({
+          code: 'duplicate-signer',
+          severity: 'medium',
+          message: `${n} repeats the signer of confirmation ${first} (${who}); it counts once`,
+        })
       } else seen.set(s.signer, s.index)
     }
     if (signatures.length > 0 && !safeState) {

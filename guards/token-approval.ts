@@ -7,7 +7,9 @@ import { uint256 } from '../src/model/zod.js'
 import { formatAmount } from '../src/score/amounts.js'
 import { inBook, label } from '../src/score/describe.js'
 
-type Approval = { spender: Address; amount: bigint | 'all'; token: Address; what: string } | { revoke: true; spender: Address; token: Address }
+type Approval =
+  | { spender: Address; amount: bigint | 'all'; token: Address; what: string }
+  | { revoke: true; spender: Address; token: Address }
 
 /** The approval a call grants, if it is one, read from the decoded arguments. */
 function approvalOf(c: DecodedCall): Approval | undefined {
@@ -19,10 +21,17 @@ function approvalOf(c: DecodedCall): Approval | undefined {
       // ERC20 approve(spender, amount) and ERC721 approve(to, tokenId) share one signature.
       const amount = fn.args[1]?.value as bigint
       const spender = fn.args[0]?.value as Address
-      return amount === 0n ? { revoke: true, spender, token: c.to } : { spender, amount, token: c.to, what: 'approve' }
+      return amount === 0n
+        ? { revoke: true, spender, token: c.to }
+        : { spender, amount, token: c.to, what: 'approve' }
     }
     case 'increaseAllowance(address,uint256)':
-      return { spender: n('spender') as Address, amount: n('addedValue') as bigint, token: c.to, what: 'increaseAllowance' }
+      return {
+        spender: n('spender') as Address,
+        amount: n('addedValue') as bigint,
+        token: c.to,
+        what: 'increaseAllowance',
+      }
     case 'setApprovalForAll(address,bool)':
       return n('approved')
         ? { spender: n('operator') as Address, amount: 'all', token: c.to, what: 'setApprovalForAll' }
@@ -30,7 +39,12 @@ function approvalOf(c: DecodedCall): Approval | undefined {
     case 'permit(address,address,uint256,uint256,uint8,bytes32,bytes32)':
       return { spender: n('spender') as Address, amount: n('value') as bigint, token: c.to, what: 'permit' }
     case 'approve(address,address,uint160,uint48)':
-      return { spender: n('spender') as Address, amount: n('amount') as bigint, token: n('token') as Address, what: 'Permit2 approve' }
+      return {
+        spender: n('spender') as Address,
+        amount: n('amount') as bigint,
+        token: n('token') as Address,
+        what: 'Permit2 approve',
+      }
     default:
       return undefined
   }
@@ -39,7 +53,8 @@ function approvalOf(c: DecodedCall): Approval | undefined {
 export default defineGuard({
   meta: {
     id: 'token-approval',
-    description: 'Token approvals: unlimited ones to spenders outside the address book are high, every other approval medium.',
+    description:
+      'Token approvals: unlimited ones to spenders outside the address book are high, every other approval medium.',
     appliesTo: ['safe', 'governor', 'timelock', 'module'],
     needsSimulation: false,
     maxSeverity: 'high',
@@ -54,12 +69,22 @@ export default defineGuard({
       const a = approvalOf(c)
       if (!a) continue
       if ('revoke' in a) {
-        out.push({ code: 'approval-revoked', severity: 'info', path: c.path, message: `revokes the approval of ${label(a.spender, ctx)} on ${label(a.token, ctx)}` })
+        out.push({
+          code: 'approval-revoked',
+          severity: 'info',
+          path: c.path,
+          message: `revokes the approval of ${label(a.spender, ctx)} on ${label(a.token, ctx)}`,
+        })
         continue
       }
       const unlimited = a.amount === 'all' || a.amount >= ctx.options.unlimitedFrom
       const known = inBook(a.spender, ctx)
-      const amount = a.amount === 'all' ? 'every token' : unlimited ? 'an unlimited amount' : formatAmount(a.amount, a.token, ctx.tokens)
+      const amount =
+        a.amount === 'all'
+          ? 'every token'
+          : unlimited
+            ? 'an unlimited amount'
+            : formatAmount(a.amount, a.token, ctx.tokens)
       out.push({
         code: unlimited ? 'unlimited-approval' : 'approval',
         severity: unlimited && !known ? 'high' : 'medium',

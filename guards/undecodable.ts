@@ -6,7 +6,8 @@ import { label } from '../src/score/describe.js'
 export default defineGuard({
   meta: {
     id: 'undecodable',
-    description: 'Calldata custos cannot decode from the bytes alone (unknown function, malformed, oversized, too deep) or that hides extra bytes.',
+    description:
+      'Calldata custos cannot decode from the bytes alone (unknown function, malformed, oversized, too deep) or that hides extra bytes.',
     appliesTo: ['safe', 'governor', 'timelock', 'module'],
     needsSimulation: false,
     maxSeverity: 'high',

@@ -13,7 +13,8 @@ export function flattenCalls(call: DecodedCall): DecodedCall[] {
 }
 
 /** The decoded argument with this name, if the call decoded and has it. */
-export const arg = (call: DecodedCall, name: string): unknown => call.function?.args.find((a) => a.name === name)?.value
+export const arg = (call: DecodedCall, name: string): unknown =>
+  call.function?.args.find((a) => a.name === name)?.value
 
 /** Every address appearing in a call's decoded arguments, arrays and tuples included. */
 export function argAddresses(args: DecodedArg[]): Address[] {
@@ -25,7 +26,7 @@ export function argAddresses(args: DecodedArg[]): Address[] {
       for (const v of value) walk(inner, v)
     } else if (type.startsWith('(') && Array.isArray(value)) {
       const parts = splitTuple(type.slice(1, type.lastIndexOf(')')))
-      parts.forEach((t, i) => walk(t, value[i]))
+      for (const [i, t] of parts.entries()) walk(t, value[i])
     }
   }
   for (const a of args) walk(a.type, a.value)

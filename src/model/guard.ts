@@ -1,12 +1,12 @@
+import type { Address, Hash, Hex } from 'viem'
 import type { z } from 'zod'
-import type { Address } from 'viem'
 import type { Finding } from './finding.js'
 import type { Proposal } from './proposal.js'
 import type { Severity } from './severity.js'
 import type { Verification } from './verification.js'
 
-export type AddressBookEntry = { address: Address; name: string; chainId?: number }
-export type TokenInfo = { address: Address; symbol: string; decimals: number; chainId?: number }
+export type AddressBookEntry = { address: Address; name: string; chainId?: number | undefined }
+export type TokenInfo = { address: Address; symbol: string; decimals: number; chainId?: number | undefined }
 
 /** What a guard may read. Guards judge; they never act, fetch or read the environment. */
 export type GuardContext<Options> = {
@@ -16,6 +16,8 @@ export type GuardContext<Options> = {
   addressBook: AddressBookEntry[]
   /** Known tokens for this chain (symbol and decimals for amounts). */
   tokens: TokenInfo[]
+  /** Other transactions that compete for the same Safe nonce (only one of them can execute). */
+  sameNonce: Array<{ safeTxHash: Hash; to: Address; value: bigint; data: Hex; operation: 0 | 1 }>
   options: Options
 }
 

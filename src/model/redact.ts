@@ -13,4 +13,5 @@ export function redactUrl(url: string): string {
 }
 
 /** Replaces every URL in a free-text message with its redacted form. */
-export const redactUrls = (text: string): string => text.replace(/\b(?:https?|wss?):\/\/[^\s"'<>)]+/g, (m) => redactUrl(m))
+export const redactUrls = (text: string): string =>
+  text.replace(/\b(?:https?|wss?):\/\/[^\s"'<>)]+/g, (m) => redactUrl(m))

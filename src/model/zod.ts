@@ -1,4 +1,4 @@
-import { type Address, type Hex, getAddress, isAddress, isHex } from 'viem'
+import { type Address, getAddress, type Hex, isAddress, isHex } from 'viem'
 import { z } from 'zod'
 
 const MAX_UINT256 = 2n ** 256n - 1n
@@ -10,7 +10,9 @@ const MAX_UINT256 = 2n ** 256n - 1n
  */
 export const address = z
   .string({ error: 'expected an address string' })
-  .refine((s) => /^0x[0-9a-fA-F]{40}$/.test(s), { message: 'expected a 20-byte hex address (0x + 40 hex digits)' })
+  .refine((s) => /^0x[0-9a-fA-F]{40}$/.test(s), {
+    message: 'expected a 20-byte hex address (0x + 40 hex digits)',
+  })
   .refine((s) => isAddress(s, { strict: true }), { message: 'address has an invalid EIP-55 checksum' })
   .transform((s): Address => getAddress(s))
 
@@ -26,14 +28,22 @@ export const bytes32 = hexBytes.refine((s) => s.length === 66, { message: 'expec
 
 /** A uint256 given as a JSON integer or a decimal string (APIs use both). */
 export const uint256 = z
-  .union([z.string(), z.number(), z.bigint()], { error: 'expected an unsigned integer (number or decimal string)' })
+  .union([z.string(), z.number(), z.bigint()], {
+    error: 'expected an unsigned integer (number or decimal string)',
+  })
   .transform((v, ctx): bigint => {
     if (typeof v === 'number' && !Number.isSafeInteger(v)) {
-      ctx.addIssue({ code: 'custom', message: 'expected an integer that fits exactly in a JSON number; use a decimal string' })
+      ctx.addIssue({
+        code: 'custom',
+        message: 'expected an integer that fits exactly in a JSON number; use a decimal string',
+      })
       return z.NEVER
     }
     if (typeof v === 'string' && !/^\d+$/.test(v.trim())) {
-      ctx.addIssue({ code: 'custom', message: `expected a decimal unsigned integer, got "${v.slice(0, 40)}"` })
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a decimal unsigned integer, got "${v.slice(0, 40)}"`,
+      })
       return z.NEVER
     }
     const n = BigInt(typeof v === 'string' ? v.trim() : v)
@@ -44,10 +54,13 @@ export const uint256 = z
     return n
   })
 
-/** Formats zod issues as `path: message` lines, the way config and input errors are shown. */
+/** Formats zod issues as `path: message` lines (`chains.1.rpc[0]: …`), as config and input errors show them. */
 export function formatIssues(error: z.ZodError, prefix = ''): string[] {
   return error.issues.map((issue) => {
-    const path = [prefix, ...issue.path.map(String)].filter((p) => p !== '').join('.')
+    let path = prefix
+    for (const key of issue.path) {
+      path += typeof key === 'number' ? `[${key}]` : path ? `.${String(key)}` : String(key)
+    }
     return `${path || '(root)'}: ${issue.message}`
   })
 }

@@ -5,7 +5,9 @@ import type { TokenInfo } from '../model/guard.js'
 export function formatAmount(amount: bigint, token: Address | 'native', tokens: TokenInfo[]): string {
   if (token === 'native') return `${group(formatUnits(amount, 18))} ETH (native)`
   const info = tokens.find((t) => t.address === token)
-  return info ? `${group(formatUnits(amount, info.decimals))} ${info.symbol}` : `${amount} units of token ${token}`
+  return info
+    ? `${group(formatUnits(amount, info.decimals))} ${info.symbol}`
+    : `${amount} units of token ${token}`
 }
 
 const group = (decimal: string) => {

@@ -1,5 +1,5 @@
 import type { Finding } from '../model/finding.js'
-import { type Level, SEVERITIES, type Severity, levelRank } from '../model/severity.js'
+import { type Level, levelRank, SEVERITIES, type Severity } from '../model/severity.js'
 
 export type Risk = { level: Level; score: number }
 
@@ -16,7 +16,10 @@ const WEIGHT: Record<Severity, number> = { info: 0.5, low: 2, medium: 5, high: 8
 
 /** Risk level = the worst severity; the score orders reports within a level. */
 export function aggregateRisk(findings: Finding[]): Risk {
-  const level = findings.reduce<Level>((worst, f) => (levelRank(f.severity) > levelRank(worst) ? f.severity : worst), 'none')
+  const level = findings.reduce<Level>(
+    (worst, f) => (levelRank(f.severity) > levelRank(worst) ? f.severity : worst),
+    'none',
+  )
   if (level === 'none') return { level, score: 0 }
   const [min, max] = BANDS[level]
   const extra = findings.reduce((sum, f) => sum + WEIGHT[f.severity], 0) - WEIGHT[level as Severity]

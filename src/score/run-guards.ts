@@ -23,11 +23,21 @@ export async function runGuards(
       .map(async ({ guard, options }) => {
         const id = guard.meta.id
         try {
-          const found = await withTimeout(Promise.resolve().then(() => guard.check({ ...ctx, options })), timeoutMs)
+          const found = await withTimeout(
+            Promise.resolve().then(() => guard.check({ ...ctx, options })),
+            timeoutMs,
+          )
           return validate(found).map((f) => ({ guard: id, ...f }))
         } catch (cause) {
           const reason = cause instanceof Error ? cause.message : String(cause)
-          return [{ guard: id, code: 'guard-error', severity: 'high' as const, message: `guard ${id} failed: ${reason}` }]
+          return [
+            {
+              guard: id,
+              code: 'guard-error',
+              severity: 'high' as const,
+              message: `guard ${id} failed: ${reason}`,
+            },
+          ]
         }
       }),
   )

@@ -54,7 +54,7 @@ export function parseServiceTx(input: unknown, label = 'transaction'): ServiceTx
   }
   const parsed = serviceTxSchema.safeParse(input)
   if (!parsed.success) {
-    throw new InputError(`${label} is not a valid Safe transaction:\n  ${formatIssues(parsed.error).join('\n  ')}`)
+    throw new InputError(`${label} is not a valid Safe transaction: ${formatIssues(parsed.error).join('; ')}`)
   }
   const t = parsed.data
   const tx: SafeTx = {

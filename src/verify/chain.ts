@@ -1,4 +1,4 @@
-import { type Address, type Hash, type Hex, type PublicClient, keccak256, parseAbi } from 'viem'
+import { type Address, type Hash, type Hex, keccak256, type PublicClient, parseAbi } from 'viem'
 import { InputError, RemoteError } from '../model/errors.js'
 import { redactUrls } from '../model/redact.js'
 import type { SafeHashes, SafeState } from '../model/safe.js'
@@ -22,8 +22,14 @@ const MAGIC_BYTES32 = '0x1626ba7e'
 const MAGIC_LEGACY = '0x20c13b0b'
 
 const remote = (what: string, cause: unknown) => {
-  const reason = cause instanceof Error ? ((cause as { shortMessage?: string }).shortMessage ?? cause.message) : String(cause)
-  return new RemoteError(`${what}: ${redactUrls(reason.split('\n')[0] ?? reason)}`, { cause, retryable: true })
+  const reason =
+    cause instanceof Error
+      ? ((cause as { shortMessage?: string }).shortMessage ?? cause.message)
+      : String(cause)
+  return new RemoteError(`${what}: ${redactUrls(reason.split('\n')[0] ?? reason)}`, {
+    cause,
+    retryable: true,
+  })
 }
 
 /** Reads the Safe's version, owners, threshold and nonce: the facts the signatures are judged against. */
@@ -35,7 +41,8 @@ export async function readSafeState(client: PublicClient, safe: Address): Promis
   } catch (cause) {
     throw remote('cannot reach the RPC node', cause)
   }
-  if (!code || code === '0x') throw new InputError(`${safe} has no code on chain ${chainId}: it is not a deployed Safe`)
+  if (!code || code === '0x')
+    throw new InputError(`${safe} has no code on chain ${chainId}: it is not a deployed Safe`)
   try {
     const read = <T>(functionName: 'VERSION' | 'getOwners' | 'getThreshold' | 'nonce') =>
       client.readContract({ address: safe, abi: safeAbi, functionName }) as Promise<T>
@@ -75,7 +82,13 @@ export async function checkSignaturesOnChain(
           })
           out.approvedOnChain = approved !== 0n
         } else if (check.kind === 'contract') {
-          out.eip1271Valid = await isValid1271(client, state.version, check.signer, hashes, check.contractData ?? '0x')
+          out.eip1271Valid = await isValid1271(
+            client,
+            state.version,
+            check.signer,
+            hashes,
+            check.contractData ?? '0x',
+          )
         }
       } catch (cause) {
         throw remote(`cannot check confirmation ${check.index} on chain`, cause)
@@ -87,10 +100,21 @@ export async function checkSignaturesOnChain(
 
 // Safe 1.5.0 asks the signer contract about the hash (EIP-1271); older Safes ask about the
 // 66-byte preimage with the legacy `isValidSignature(bytes,bytes)`.
-async function isValid1271(client: PublicClient, version: string, signer: Address, hashes: SafeHashes, data: Hex) {
+async function isValid1271(
+  client: PublicClient,
+  version: string,
+  signer: Address,
+  hashes: SafeHashes,
+  data: Hex,
+) {
   try {
     if (compareVersions(version, '1.5.0') >= 0) {
-      const r = await client.readContract({ address: signer, abi: eip1271, functionName: 'isValidSignature', args: [hashes.safeTxHash, data] })
+      const r = await client.readContract({
+        address: signer,
+        abi: eip1271,
+        functionName: 'isValidSignature',
+        args: [hashes.safeTxHash, data],
+      })
       return r.toLowerCase() === MAGIC_BYTES32
     }
     const r = await client.readContract({
@@ -111,7 +135,10 @@ async function isValid1271(client: PublicClient, version: string, signer: Addres
  * On chains safe-deployments does not list, accepts a canonical deployment address as official
  * only when its code on chain has the published code hash.
  */
-export async function verifyCanonical(client: PublicClient, addresses: Address[]): Promise<Map<Address, OfficialContract>> {
+export async function verifyCanonical(
+  client: PublicClient,
+  addresses: Address[],
+): Promise<Map<Address, OfficialContract>> {
   const found = new Map<Address, OfficialContract>()
   await Promise.all(
     addresses.map(async (address) => {

@@ -1,10 +1,10 @@
 import {
   type AbiFunction,
   type AbiParameter,
-  type Hex,
   decodeFunctionData,
   encodeFunctionData,
   getAddress,
+  type Hex,
   isAddress,
   isHex,
   parseAbiItem,
@@ -33,30 +33,32 @@ function walk(node: DecodedCall, claimed: unknown, checks: ClaimCheck[]): void {
   }
   if (claimed === undefined || claimed === null) return
   const claim = asClaim(claimed)
-  if (typeof claim === 'string') return push('malformed', claim)
+  if (typeof claim === 'string') return void push('malformed', claim)
   const shown = `${claim.method}(${claim.parameters.map((p) => String(p.type)).join(',')})`
-  if (node.data === '0x') return push('mismatch', `claims ${shown} but the calldata is empty`)
+  if (node.data === '0x') return void push('mismatch', `claims ${shown} but the calldata is empty`)
 
   let item: AbiFunction
   try {
-    item = parseAbiItem(`function ${claim.method}(${claim.parameters.map((p) => `${String(p.type)}`).join(', ')})`) as AbiFunction
+    item = parseAbiItem(
+      `function ${claim.method}(${claim.parameters.map((p) => `${String(p.type)}`).join(', ')})`,
+    ) as AbiFunction
   } catch (cause) {
-    return push('unverifiable', `claimed signature ${shown} cannot be parsed: ${shortReason(cause)}`)
+    return void push('unverifiable', `claimed signature ${shown} cannot be parsed: ${shortReason(cause)}`)
   }
   let args: unknown[]
   try {
     args = item.inputs.map((input, i) => toAbiValue(input, claim.parameters[i]?.value, `parameter ${i}`))
   } catch (cause) {
-    return push('malformed', `claimed values for ${shown} are not valid: ${shortReason(cause)}`)
+    return void push('malformed', `claimed values for ${shown} are not valid: ${shortReason(cause)}`)
   }
   let encoded: Hex
   try {
     encoded = encodeFunctionData({ abi: [item], functionName: item.name, args })
   } catch (cause) {
-    return push('malformed', `claimed values for ${shown} do not encode: ${shortReason(cause)}`)
+    return void push('malformed', `claimed values for ${shown} do not encode: ${shortReason(cause)}`)
   }
   if (encoded.toLowerCase() !== node.data.toLowerCase()) {
-    return push('mismatch', describeMismatch(node, item, args, encoded))
+    return void push('mismatch', describeMismatch(node, item, args, encoded))
   }
   push('match', `calldata is exactly ${shown} with the claimed values`)
   if (!node.function && node.decodeError?.startsWith('unknown function selector')) {
@@ -67,14 +69,19 @@ function walk(node: DecodedCall, claimed: unknown, checks: ClaimCheck[]): void {
       delete node.decodeError
     }
   }
-  if (claim.method === 'multiSend' && node.calls) checkMultiSendEntries(node, claim.parameters[0]?.valueDecoded, checks)
+  if (claim.method === 'multiSend' && node.calls)
+    checkMultiSendEntries(node, claim.parameters[0]?.valueDecoded, checks)
 }
 
 function checkMultiSendEntries(node: DecodedCall, valueDecoded: unknown, checks: ClaimCheck[]): void {
   const calls = node.calls ?? []
   if (valueDecoded === undefined || valueDecoded === null) return
   if (!Array.isArray(valueDecoded)) {
-    checks.push({ path: node.path, status: 'malformed', detail: 'claimed MultiSend valueDecoded is not a list' })
+    checks.push({
+      path: node.path,
+      status: 'malformed',
+      detail: 'claimed MultiSend valueDecoded is not a list',
+    })
     return
   }
   if (valueDecoded.length !== calls.length) {
@@ -89,7 +96,8 @@ function checkMultiSendEntries(node: DecodedCall, valueDecoded: unknown, checks:
     if (!call) break
     const e = (entry ?? {}) as Record<string, unknown>
     const problems: string[] = []
-    if (Number(e.operation) !== call.operation) problems.push(`operation ${String(e.operation)} ≠ ${call.operation}`)
+    if (Number(e.operation) !== call.operation)
+      problems.push(`operation ${String(e.operation)} ≠ ${call.operation}`)
     if (typeof e.to !== 'string' || !isAddress(e.to, { strict: false }) || getAddress(e.to) !== call.to) {
       problems.push(`to ${String(e.to)} ≠ ${call.to}`)
     }
@@ -97,7 +105,11 @@ function checkMultiSendEntries(node: DecodedCall, valueDecoded: unknown, checks:
     const data = e.data === null || e.data === undefined ? '0x' : String(e.data).toLowerCase()
     if (data !== call.data.toLowerCase()) problems.push('data differs')
     if (problems.length) {
-      checks.push({ path: call.path, status: 'mismatch', detail: `claimed MultiSend entry ${i}: ${problems.join('; ')}` })
+      checks.push({
+        path: call.path,
+        status: 'mismatch',
+        detail: `claimed MultiSend entry ${i}: ${problems.join('; ')}`,
+      })
     } else {
       walk(call, e.dataDecoded, checks)
     }
@@ -137,12 +149,16 @@ function toAbiValue(param: AbiParameter, value: unknown, where: string): unknown
     return components.map((c, i) => toAbiValue(c, list[i], `${where}.${i}`))
   }
   if (type === 'address') {
-    if (typeof value !== 'string' || !isAddress(value, { strict: false })) throw new Error(`${where} is not an address`)
+    if (typeof value !== 'string' || !isAddress(value, { strict: false }))
+      throw new Error(`${where} is not an address`)
     return getAddress(value)
   }
   if (/^u?int\d*$/.test(type)) {
     if (typeof value === 'bigint') return value
-    if ((typeof value === 'string' && /^-?\d+$/.test(value)) || (typeof value === 'number' && Number.isSafeInteger(value))) {
+    if (
+      (typeof value === 'string' && /^-?\d+$/.test(value)) ||
+      (typeof value === 'number' && Number.isSafeInteger(value))
+    ) {
       return BigInt(value)
     }
     throw new Error(`${where} is not an integer`)
@@ -185,8 +201,12 @@ function describeMismatch(node: DecodedCall, item: AbiFunction, args: unknown[],
   return `claimed ${item.name}(…) does not encode to the signed calldata`
 }
 
-const render = (v: unknown): string => clip(
-  JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : typeof x === 'string' ? x.toLowerCase() : x)) ?? 'undefined')
+const render = (v: unknown): string =>
+  clip(
+    JSON.stringify(v, (_k, x) =>
+      typeof x === 'bigint' ? x.toString() : typeof x === 'string' ? x.toLowerCase() : x,
+    ) ?? 'undefined',
+  )
 const clip = (s: string) => (s.length > 90 ? `${s.slice(0, 87)}…` : s)
 
 const sameBigint = (a: unknown, b: bigint) => {

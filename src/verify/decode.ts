@@ -22,7 +22,11 @@ type Child = CallInput & { nesting: NestingKind }
  * Decodes a call and everything nested in it from the raw bytes alone. Never throws: whatever
  * cannot be decoded is kept with a `decodeError`, so it is reported rather than hidden.
  */
-export function decodeCallTree(root: CallInput, registry: FunctionRegistry, limits: DecodeLimits = DEFAULT_LIMITS): DecodedCall {
+export function decodeCallTree(
+  root: CallInput,
+  registry: FunctionRegistry,
+  limits: DecodeLimits = DEFAULT_LIMITS,
+): DecodedCall {
   let budget = limits.maxCalls
   const visit = (input: CallInput, path: string, depth: number): DecodedCall => {
     budget--
@@ -75,7 +79,13 @@ function children(node: DecodedCall, raw: readonly unknown[]): Nested | undefine
   if (!fn) return undefined
   // Inner calls of a delegatecalled MultiSend come from the caller; of a called one, from MultiSend.
   const self = node.operation === 1 ? node.from : node.to
-  const call = (to: unknown, value: unknown, data: unknown, operation: Operation = 0, nesting: NestingKind): Child => ({
+  const call = (
+    to: unknown,
+    value: unknown,
+    data: unknown,
+    operation: Operation = 0,
+    nesting: NestingKind,
+  ): Child => ({
     from: nesting === 'multisend' ? self : node.to,
     to: to as Address,
     value: value as bigint,
@@ -87,13 +97,16 @@ function children(node: DecodedCall, raw: readonly unknown[]): Nested | undefine
     case 'multiSend(bytes)': {
       const unpacked = unpackMultiSend(raw[0] as Hex, 10_000)
       const calls = unpacked.calls.map((c) => call(c.to, c.value, c.data, c.operation, 'multisend'))
-      return unpacked.ok ? { kind: 'multisend', calls } : { kind: 'multisend', calls, error: `malformed MultiSend: ${unpacked.error}` }
+      return unpacked.ok
+        ? { kind: 'multisend', calls }
+        : { kind: 'multisend', calls, error: `malformed MultiSend: ${unpacked.error}` }
     }
     case 'execTransaction(address,uint256,bytes,uint8,uint256,uint256,uint256,address,address,bytes)':
     case 'execTransactionFromModule(address,uint256,bytes,uint8)':
     case 'execTransactionFromModuleReturnData(address,uint256,bytes,uint8)': {
       const op = Number(raw[3])
-      if (op !== 0 && op !== 1) return { kind: 'safe-exec', calls: [], error: `operation ${op} is neither CALL nor DELEGATECALL` }
+      if (op !== 0 && op !== 1)
+        return { kind: 'safe-exec', calls: [], error: `operation ${op} is neither CALL nor DELEGATECALL` }
       return { kind: 'safe-exec', calls: [call(raw[0], raw[1], raw[2], op, 'safe-exec')] }
     }
     case 'schedule(address,uint256,bytes,bytes32,bytes32,uint256)':
@@ -122,5 +135,9 @@ function batch(
   const lengths = new Set([targets.length, values.length, datas.length])
   return lengths.size === 1
     ? { kind, calls }
-    : { kind, calls, error: `targets, values and calldatas have different lengths (${targets.length}, ${values.length}, ${datas.length})` }
+    : {
+        kind,
+        calls,
+        error: `targets, values and calldatas have different lengths (${targets.length}, ${values.length}, ${datas.length})`,
+      }
 }

@@ -2,9 +2,9 @@ import {
   type Abi,
   type AbiFunction,
   type Address,
-  type Hex,
   decodeFunctionData,
   encodeFunctionData,
+  type Hex,
   toFunctionSelector,
 } from 'viem'
 import { formatAbiItem } from 'viem/utils'
@@ -70,7 +70,10 @@ const sameScope = (a?: Set<Address>, b?: Set<Address>) =>
   a === b || (a !== undefined && b !== undefined && a.size === b.size && [...a].every((x) => b.has(x)))
 
 /** Decodes with one ABI item and checks the encoding is canonical, so no bytes hide behind it. */
-export function decodeWith(entry: { item: AbiFunction; signature: string; abis: string[] }, data: Hex): DecodeResult {
+export function decodeWith(
+  entry: { item: AbiFunction; signature: string; abis: string[] },
+  data: Hex,
+): DecodeResult {
   let raw: readonly unknown[]
   try {
     raw = (decodeFunctionData({ abi: [entry.item], data }).args ?? []) as readonly unknown[]
@@ -82,7 +85,12 @@ export function decodeWith(entry: { item: AbiFunction; signature: string; abis: 
     type: formatType(input),
     value: raw[i],
   }))
-  const fn: DecodedFunction = { name: entry.item.name, signature: entry.signature, abis: [...entry.abis], args }
+  const fn: DecodedFunction = {
+    name: entry.item.name,
+    signature: entry.signature,
+    abis: [...entry.abis],
+    args,
+  }
   let reencoded: Hex | undefined
   try {
     reencoded = encodeFunctionData({ abi: [entry.item], functionName: entry.item.name, args: raw })
@@ -108,6 +116,9 @@ function formatType(param: Param): string {
 }
 
 export function shortReason(cause: unknown): string {
-  const message = cause instanceof Error ? ((cause as { shortMessage?: string }).shortMessage ?? cause.message) : String(cause)
+  const message =
+    cause instanceof Error
+      ? ((cause as { shortMessage?: string }).shortMessage ?? cause.message)
+      : String(cause)
   return message.split('\n')[0] ?? message
 }

@@ -39,9 +39,18 @@ export async function verifySafeTx(input: SafeTxInput, deps: VerifyDeps): Promis
   let signatures = await recoverConfirmations(input.confirmations, hashes.safeTxHash)
   const official = officialContracts(input.chainId)
   if (deps.chain) {
-    signatures = await checkSignaturesOnChain(deps.chain.client, deps.chain.state, tx.safe, hashes, signatures)
+    signatures = await checkSignaturesOnChain(
+      deps.chain.client,
+      deps.chain.state,
+      tx.safe,
+      hashes,
+      signatures,
+    )
     if (!isKnownChain(input.chainId)) {
-      for (const [address, contract] of await verifyCanonical(deps.chain.client, [...new Set(flattenCalls(call).map((c) => c.to))])) official.set(address, contract)
+      for (const [address, contract] of await verifyCanonical(deps.chain.client, [
+        ...new Set(flattenCalls(call).map((c) => c.to)),
+      ]))
+        official.set(address, contract)
     }
   }
   return {

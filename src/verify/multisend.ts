@@ -1,9 +1,11 @@
-import { type Address, type Hex, getAddress, hexToBigInt } from 'viem'
+import { type Address, getAddress, type Hex, hexToBigInt } from 'viem'
 import type { Operation } from '../model/safe.js'
 
 export type PackedCall = { operation: Operation; to: Address; value: bigint; data: Hex }
 
-export type UnpackResult = { ok: true; calls: PackedCall[] } | { ok: false; error: string; calls: PackedCall[] }
+export type UnpackResult =
+  | { ok: true; calls: PackedCall[] }
+  | { ok: false; error: string; calls: PackedCall[] }
 
 // Each entry: operation (1 byte) ‖ to (20) ‖ value (32) ‖ data length (32) ‖ data.
 const HEADER_BYTES = 85
@@ -19,17 +21,32 @@ export function unpackMultiSend(packed: Hex, maxCalls: number): UnpackResult {
   const calls: PackedCall[] = []
   let pos = 0
   while (pos < total) {
-    if (calls.length >= maxCalls) return { ok: false, error: `more than ${maxCalls} calls in one MultiSend`, calls }
+    if (calls.length >= maxCalls)
+      return { ok: false, error: `more than ${maxCalls} calls in one MultiSend`, calls }
     if (total - pos < HEADER_BYTES) {
-      return { ok: false, error: `truncated entry at byte ${pos}: ${total - pos} bytes left, a header needs ${HEADER_BYTES}`, calls }
+      return {
+        ok: false,
+        error: `truncated entry at byte ${pos}: ${total - pos} bytes left, a header needs ${HEADER_BYTES}`,
+        calls,
+      }
     }
-    const at = (offset: number, length: number) => `0x${hex.slice((pos + offset) * 2, (pos + offset + length) * 2)}` as Hex
+    const at = (offset: number, length: number) =>
+      `0x${hex.slice((pos + offset) * 2, (pos + offset + length) * 2)}` as Hex
     const op = Number.parseInt(hex.slice(pos * 2, pos * 2 + 2), 16)
-    if (op !== 0 && op !== 1) return { ok: false, error: `entry ${calls.length} at byte ${pos} has operation ${op} (only 0 and 1 exist)`, calls }
+    if (op !== 0 && op !== 1)
+      return {
+        ok: false,
+        error: `entry ${calls.length} at byte ${pos} has operation ${op} (only 0 and 1 exist)`,
+        calls,
+      }
     const declared = hexToBigInt(at(53, 32))
     const left = BigInt(total - pos - HEADER_BYTES)
     if (declared > left) {
-      return { ok: false, error: `entry ${calls.length} at byte ${pos} declares ${declared} bytes of data but only ${left} remain`, calls }
+      return {
+        ok: false,
+        error: `entry ${calls.length} at byte ${pos} declares ${declared} bytes of data but only ${left} remain`,
+        calls,
+      }
     }
     const length = Number(declared)
     calls.push({

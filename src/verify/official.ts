@@ -1,5 +1,5 @@
 import * as deployments from '@safe-global/safe-deployments'
-import { type Address, type Hash, getAddress } from 'viem'
+import { type Address, getAddress, type Hash } from 'viem'
 import type { OfficialContract } from '../model/verification.js'
 
 type Filter = { version?: string; network?: string; released?: boolean }
@@ -33,7 +33,9 @@ const VERSIONS = ['1.0.0', '1.1.1', '1.2.0', '1.3.0', '1.4.1', '1.5.0']
 
 type Known = OfficialContract & { codeHash: Hash }
 
-let all: { byChain: Map<string, Map<Address, OfficialContract>>; byAddress: Map<Address, Known[]> } | undefined
+let all:
+  | { byChain: Map<string, Map<Address, OfficialContract>>; byAddress: Map<Address, Known[]> }
+  | undefined
 
 function load() {
   if (all) return all
@@ -47,7 +49,10 @@ function load() {
       for (const entry of Object.values(d.deployments)) {
         if (!entry) continue
         const address = getAddress(entry.address)
-        byAddress.set(address, [...(byAddress.get(address) ?? []), { ...contract, codeHash: entry.codeHash as Hash }])
+        byAddress.set(address, [
+          ...(byAddress.get(address) ?? []),
+          { ...contract, codeHash: entry.codeHash as Hash },
+        ])
       }
       for (const [network, value] of Object.entries(d.networkAddresses)) {
         const chain = byChain.get(network) ?? new Map<Address, OfficialContract>()

@@ -1,4 +1,4 @@
-import { type Address, type Hash, type Hex, concat, encodeAbiParameters, keccak256, toHex } from 'viem'
+import { type Address, concat, encodeAbiParameters, type Hash, type Hex, keccak256, toHex } from 'viem'
 import type { SafeHashes, SafeTx } from '../model/safe.js'
 import { compareVersions } from './safe-version.js'
 
@@ -71,5 +71,9 @@ export const safeTxPreimage = (hashes: Pick<SafeHashes, 'domainHash' | 'messageH
 export function safeTxHashes(version: string, chainId: number, tx: SafeTx): SafeHashes {
   const domain = domainHash(version, chainId, tx.safe)
   const message = messageHash(version, tx)
-  return { domainHash: domain, messageHash: message, safeTxHash: keccak256(safeTxPreimage({ domainHash: domain, messageHash: message })) }
+  return {
+    domainHash: domain,
+    messageHash: message,
+    safeTxHash: keccak256(safeTxPreimage({ domainHash: domain, messageHash: message })),
+  }
 }

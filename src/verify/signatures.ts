@@ -1,4 +1,15 @@
-import { type Address, type Hash, type Hex, getAddress, hashMessage, hexToBigInt, recoverAddress, serializeSignature, size, slice } from 'viem'
+import {
+  type Address,
+  getAddress,
+  type Hash,
+  type Hex,
+  hashMessage,
+  hexToBigInt,
+  recoverAddress,
+  serializeSignature,
+  size,
+  slice,
+} from 'viem'
 import type { Confirmation } from '../model/safe.js'
 import type { SignatureCheck, SignatureKind } from '../model/verification.js'
 
@@ -24,7 +35,9 @@ export function parseSafeSignature(signature: Hex): ParsedSignature {
     }
     const dataLength = hexToBigInt(slice(signature, Number(offset), Number(offset) + 32))
     if (offset + 32n + dataLength > BigInt(length)) {
-      return { malformed: `contract signature declares ${dataLength} bytes of data past the end of the signature` }
+      return {
+        malformed: `contract signature declares ${dataLength} bytes of data past the end of the signature`,
+      }
     }
     const start = Number(offset) + 32
     const contractData = dataLength === 0n ? '0x' : slice(signature, start, start + Number(dataLength))
@@ -41,27 +54,42 @@ const wordToAddress = (word: Hex): Address | undefined =>
   hexToBigInt(word) >> 160n === 0n ? getAddress(`0x${word.slice(26)}`) : undefined
 
 /** Recovers who signed each confirmation for exactly `safeTxHash`, without any chain access. */
-export async function recoverConfirmations(confirmations: Confirmation[], safeTxHash: Hash): Promise<SignatureCheck[]> {
+export async function recoverConfirmations(
+  confirmations: Confirmation[],
+  safeTxHash: Hash,
+): Promise<SignatureCheck[]> {
   return Promise.all(confirmations.map((c, index) => recoverOne(c, index, safeTxHash)))
 }
 
 async function recoverOne(c: Confirmation, index: number, safeTxHash: Hash): Promise<SignatureCheck> {
-  const base: SignatureCheck = { index, signature: c.signature, ...(c.owner ? { claimedOwner: c.owner } : {}) }
+  const base: SignatureCheck = {
+    index,
+    signature: c.signature,
+    ...(c.owner ? { claimedOwner: c.owner } : {}),
+  }
   const parsed = parseSafeSignature(c.signature)
   if ('malformed' in parsed) return { ...base, malformed: parsed.malformed }
   const check: SignatureCheck = { ...base, kind: parsed.kind }
   if (parsed.kind === 'approved-hash' || parsed.kind === 'contract') {
     const signer = wordToAddress(parsed.r)
     if (!signer) return { ...check, malformed: 'r does not hold an address' }
-    return parsed.contractData === undefined ? { ...check, signer } : { ...check, signer, contractData: parsed.contractData }
+    return parsed.contractData === undefined
+      ? { ...check, signer }
+      : { ...check, signer, contractData: parsed.contractData }
   }
   // eth_sign signatures carry v + 4 and sign the EIP-191 prefixed hash (Safe's own convention).
   const hash = parsed.kind === 'eth_sign' ? hashMessage({ raw: safeTxHash }) : safeTxHash
   const v = parsed.kind === 'eth_sign' ? parsed.v - 4 : parsed.v
   try {
-    const signer = await recoverAddress({ hash, signature: serializeSignature({ r: parsed.r, s: parsed.s, v: BigInt(v) }) })
+    const signer = await recoverAddress({
+      hash,
+      signature: serializeSignature({ r: parsed.r, s: parsed.s, v: BigInt(v) }),
+    })
     return { ...check, signer }
   } catch (cause) {
-    return { ...check, malformed: `signature does not recover: ${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}` }
+    return {
+      ...check,
+      malformed: `signature does not recover: ${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}`,
+    }
   }
 }

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
 import { zeroAddress } from 'viem'
+import { describe, expect, it } from 'vitest'
 import { safeTxHashes } from '../../src/verify/safe-hash.js'
 import { parseSafeVersion } from '../../src/verify/safe-version.js'
 

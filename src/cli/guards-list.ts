@@ -1,0 +1,25 @@
+import { GUARDS } from '../../guards/index.js'
+import type { Io } from './io.js'
+import { plain } from './render-json.js'
+
+/** `custos guards`: every guard with its id, worst severity, description and default options. */
+export function guardsCommand(opts: { format: string }, io: Io): number {
+  const rows = GUARDS.map((g) => ({
+    id: g.meta.id,
+    maxSeverity: g.meta.maxSeverity,
+    appliesTo: g.meta.appliesTo,
+    needsSimulation: g.meta.needsSimulation,
+    description: g.meta.description,
+    defaults: g.options.parse({}),
+  }))
+  if (opts.format === 'json') {
+    io.stdout.write(`${JSON.stringify(plain(rows), null, 2)}\n`)
+    return 0
+  }
+  for (const r of rows) {
+    io.stdout.write(`${r.id.padEnd(24)} ${r.maxSeverity.padEnd(9)} ${r.description}\n`)
+    const defaults = JSON.stringify(plain(r.defaults))
+    if (defaults !== '{}') io.stdout.write(`${''.padEnd(34)}options: ${defaults}\n`)
+  }
+  return 0
+}

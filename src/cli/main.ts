@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs'
+import { Command, CommanderError, Option } from 'commander'
+import { CustosError } from '../model/errors.js'
+import { redactUrls } from '../model/redact.js'
+import { configCheckCommand } from './config-check.js'
+import { guardsCommand } from './guards-list.js'
+import { inspectCommand } from './inspect.js'
+import { type Io, processIo } from './io.js'
+
+// Two levels up from src/cli in the sources, three from dist/src/cli once built.
+const pkg = (() => {
+  for (const rel of ['../../package.json', '../../../package.json']) {
+    try {
+      const json = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8'))
+      if (json.name === 'custos') return json as { version: string }
+    } catch {
+      // try the next candidate
+    }
+  }
+  return { version: '0.0.0' }
+})()
+
+/** Runs the CLI; resolves to the exit code instead of exiting, so tests can call it in-process. */
+export async function run(argv: string[], io: Io = processIo()): Promise<number> {
+  let code = 0
+  const debug = argv.includes('--debug')
+  const program = new Command()
+    .name('custos')
+    .description('Verify, simulate and judge Safe transactions and DAO proposals before signers trust them.')
+    .version(pkg.version, '-V, --version')
+    .option('--debug', 'show stack traces on errors')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showHelpAfterError('(run with --help for usage)')
+
+  program
+    .command('inspect')
+    .description(
+      'Check one Safe transaction without trusting any UI or API: recompute its hashes, decode the raw calldata, recover the signatures and run the guards.',
+    )
+    .option('--file <path>', 'a transaction as the Safe Transaction Service returns it (JSON); - reads stdin')
+    .option('--safe <address>', 'fetch every transaction of this Safe at --nonce from a transaction service')
+    .option('--nonce <n>', 'with --safe: the nonce to inspect')
+    .option('--chain-id <n>', 'chain id (required without --rpc; checked against the node with it)')
+    .option('--safe-version <v>', 'Safe version such as 1.3.0 or 1.4.1+L2 (required without --rpc)')
+    .option(
+      '--rpc <url>',
+      "read chain id, VERSION(), owners, threshold and nonce from this node (default: the config's RPC for --chain-id)",
+    )
+    .option(
+      '--tx-service <url>',
+      "transaction service base URL ending in /api (default: Safe's hosted service)",
+    )
+    .option('--api-key-env <name>', 'environment variable holding the transaction service API key')
+    .option('--config <file>', 'YAML configuration (address book, tokens, ABIs, guard options)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(
+      new Option(
+        '--fail-on <level>',
+        "exit 1 when the risk is at or above this level (default: the config's failOn, high)",
+      ).choices(['none', 'info', 'low', 'medium', 'high', 'critical']),
+    )
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 risk below --fail-on · 1 risk at or above it · 2 bad input or runtime error.
+
+Examples:
+  custos inspect --file tx.json --chain-id 1 --safe-version 1.3.0
+  curl -s "$SERVICE/api/v2/multisig-transactions/$HASH/" | custos inspect --file - --rpc "$RPC_URL"
+  custos inspect --safe 0xSafe --nonce 42 --chain-id 1 --api-key-env SAFE_API_KEY --rpc "$RPC_URL"`,
+    )
+    .action(async (opts) => {
+      code = await inspectCommand(opts, io)
+    })
+
+  const config = program.command('config').description('Work with the configuration file.')
+  config
+    .command('check')
+    .description('Validate a configuration file (and that the environment variables it names are set).')
+    .option('--config <file>', 'the YAML file to check (default: built-in defaults)')
+    .action((opts) => {
+      code = configCheckCommand(opts, io)
+    })
+
+  program
+    .command('guards')
+    .description('List the guards: id, worst severity, what each catches, and its default options.')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action((opts) => {
+      code = guardsCommand(opts, io)
+    })
+
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+    return code
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2
+    const message =
+      error instanceof CustosError
+        ? error.message
+        : `internal error: ${error instanceof Error ? error.message : String(error)}`
+    io.stderr.write(`custos: ${redactUrls(message)}\n`)
+    if (debug && error instanceof Error && error.stack) io.stderr.write(`${redactUrls(error.stack)}\n`)
+    return 2
+  }
+}

@@ -1,0 +1,50 @@
+import type { DecodedCall } from '../model/decoded.js'
+import type { Report } from '../model/report.js'
+
+/** The machine-readable shape of a report: bigints as decimal strings, operations spelled out. */
+export function reportToJson(report: Report) {
+  const { proposal, safe, hashes } = report
+  const tx = proposal.origin.kind === 'safe' ? proposal.origin.tx : undefined
+  return plain({
+    id: proposal.id,
+    chainId: safe.chainId,
+    safe: {
+      address: safe.address,
+      version: safe.version,
+      ...(safe.state
+        ? { owners: safe.state.owners, threshold: safe.state.threshold, nonce: safe.state.nonce }
+        : {}),
+    },
+    transaction: tx ? { ...tx, operation: tx.operation } : undefined,
+    hashes: { ...hashes, claimedSafeTxHash: hashes.claimedSafeTxHash ?? null },
+    calls: [callToJson(report.call)],
+    signatures: report.signatures,
+    claims: report.claims,
+    findings: report.findings,
+    risk: report.risk,
+    checkedAt: report.checkedAt,
+  })
+}
+
+function callToJson(c: DecodedCall): Record<string, unknown> {
+  return {
+    path: c.path,
+    from: c.from,
+    to: c.to,
+    value: c.value,
+    operation: c.operation === 1 ? 'delegatecall' : 'call',
+    data: c.data,
+    function: c.function?.signature ?? null,
+    abis: c.function?.abis,
+    args: c.function?.args,
+    decodeError: c.decodeError,
+    decodeWarning: c.decodeWarning,
+    nesting: c.nesting,
+    calls: c.calls?.map(callToJson),
+  }
+}
+
+/** Deep copy with bigints as strings and undefined fields dropped, ready for JSON.stringify. */
+export function plain<T>(value: T): unknown {
+  return JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)))
+}

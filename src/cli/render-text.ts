@@ -1,0 +1,108 @@
+import { formatEther } from 'viem'
+import type { DecodedArg, DecodedCall } from '../model/decoded.js'
+import type { Report } from '../model/report.js'
+import type { SignatureCheck } from '../model/verification.js'
+import type { Style } from './style.js'
+
+/** The report for people: hashes first (as a hardware wallet shows them), then calls, then findings. */
+export function renderText(report: Report, s: Style): string {
+  const out: string[] = []
+  const { safe, hashes, proposal } = report
+  const nonce = proposal.origin.kind === 'safe' ? proposal.origin.nonce : undefined
+  out.push(
+    s.bold(`Safe ${safe.address}`) + s.dim(`  chain ${safe.chainId} · Safe ${safe.version} · nonce ${nonce}`),
+  )
+  out.push('')
+  out.push(s.bold('Hashes') + s.dim('  (compare with your hardware wallet screen)'))
+  out.push(`  Domain hash   ${hashes.domainHash}`)
+  out.push(`  Message hash  ${hashes.messageHash}`)
+  out.push(`  safeTxHash    ${hashes.safeTxHash}`)
+  if (hashes.claimedSafeTxHash) {
+    out.push(
+      hashes.match
+        ? `  claimed       ${s.ok('matches')}`
+        : `  claimed       ${s.bad(`${hashes.claimedSafeTxHash}  DOES NOT MATCH`)}`,
+    )
+  }
+  out.push('')
+  out.push(s.bold('Calls') + s.dim('  (decoded from the raw calldata, not from any claim)'))
+  renderCall(report.call, out, s, 1)
+  out.push('')
+  if (report.signatures.length || safe.state) {
+    const threshold = safe.state ? `, threshold ${safe.state.threshold}` : ''
+    out.push(s.bold(`Confirmations`) + s.dim(`  (${report.signatures.length}${threshold})`))
+    for (const sig of report.signatures) out.push(`  ${renderSignature(sig, s)}`)
+    if (report.signatures.length === 0) out.push(s.dim('  none'))
+    out.push('')
+  }
+  out.push(s.bold('Findings') + s.dim('  (worst first)'))
+  if (report.findings.length === 0) out.push(s.dim('  none'))
+  for (const f of report.findings) {
+    const tag = s.level(f.severity, f.severity.toUpperCase().padEnd(8))
+    out.push(`  ${tag}  ${f.guard}/${f.code}${f.path ? s.dim(` at ${f.path}`) : ''}`)
+    out.push(`            ${f.message}`)
+  }
+  out.push('')
+  out.push(
+    `${s.bold('Risk:')} ${s.level(report.risk.level, report.risk.level.toUpperCase())} ${s.dim(`(score ${report.risk.score})`)}`,
+  )
+  return out.join('\n')
+}
+
+function renderCall(c: DecodedCall, out: string[], s: Style, depth: number): void {
+  const pad = '  '.repeat(depth)
+  const op = c.operation === 1 ? s.bad('DELEGATECALL') : 'CALL'
+  const value = c.value > 0n ? `  value ${formatEther(c.value)} ETH (${c.value} wei)` : ''
+  out.push(`${pad}${s.dim(c.path.padEnd(6))}${op} ${c.to}${value}`)
+  const inner = `${pad}      `
+  if (c.function) {
+    out.push(`${inner}${s.bold(c.function.signature)}${s.dim(`  [${c.function.abis.join(', ')}]`)}`)
+    for (const a of c.function.args) out.push(`${inner}  ${a.name || '_'} ${s.dim(a.type)} = ${renderArg(a)}`)
+  } else if (c.data !== '0x') {
+    out.push(`${inner}data ${clip(c.data, 74)} (${(c.data.length - 2) / 2} bytes)`)
+  }
+  if (c.decodeError) out.push(`${inner}${s.bad(`not decoded: ${c.decodeError}`)}`)
+  if (c.decodeWarning) out.push(`${inner}${s.bad(`warning: ${c.decodeWarning}`)}`)
+  if (c.calls?.length) {
+    const how = {
+      multisend: 'MultiSend batch',
+      'safe-exec': 'executes',
+      scheduled: 'schedules (not run now)',
+    }[c.nesting ?? 'multisend']
+    out.push(`${inner}${s.dim(`${how}: ${c.calls.length} call${c.calls.length > 1 ? 's' : ''}`)}`)
+    for (const child of c.calls) renderCall(child, out, s, depth + 1)
+  }
+}
+
+function renderArg(a: DecodedArg): string {
+  const text =
+    JSON.stringify(a.value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) ?? String(a.value)
+  const unquoted = typeof a.value === 'string' ? String(a.value) : text
+  return clip(unquoted, 140)
+}
+
+const clip = (text: string, max: number) =>
+  text.length > max ? `${text.slice(0, max - 1)}… (${text.length} chars)` : text
+
+function renderSignature(sig: SignatureCheck, s: Style): string {
+  if (sig.malformed) return `${sig.index}  ${s.bad(`malformed: ${sig.malformed}`)}`
+  const owner =
+    sig.isOwner === undefined
+      ? s.dim('owner not checked')
+      : sig.isOwner
+        ? s.ok('current owner')
+        : s.bad('NOT AN OWNER')
+  const claim =
+    sig.claimedOwner && sig.claimedOwner !== sig.signer ? s.bad(` (claimed ${sig.claimedOwner})`) : ''
+  const extra =
+    sig.kind === 'approved-hash' && sig.approvedOnChain !== undefined
+      ? sig.approvedOnChain
+        ? ', approved on chain'
+        : ', not approved on chain'
+      : sig.kind === 'contract' && sig.eip1271Valid !== undefined
+        ? sig.eip1271Valid
+          ? ', EIP-1271 valid'
+          : s.bad(', EIP-1271 INVALID')
+        : ''
+  return `${sig.index}  ${(sig.kind ?? '').padEnd(13)} ${sig.signer}${claim}  ${owner}${extra}`
+}

@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { type Abi, parseAbi } from 'viem'
+import { parse as parseYaml } from 'yaml'
+import { InputError } from '../model/errors.js'
+import { formatIssues } from '../model/zod.js'
+import type { AbiSource } from '../verify/function-registry.js'
+import { type Config, configSchema, type SecretRef } from './schema.js'
+
+/** A configuration problem; `issues` are path-qualified lines such as `chains.1.rpc[0]: …`. */
+export class ConfigError extends InputError {
+  override name = 'ConfigError'
+  readonly issues: string[]
+  constructor(source: string, issues: string[], options?: { cause?: unknown }) {
+    super(`${source} is not a valid configuration: ${issues.join('; ')}`, options)
+    this.issues = issues
+  }
+}
+
+export type LoadedConfig = { config: Config; path?: string; abis: AbiSource[] }
+
+/** Reads, parses and validates a YAML config. Without a path, every default applies. */
+export function loadConfig(path?: string): LoadedConfig {
+  if (!path) return { config: configSchema.parse({}), abis: [] }
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (cause) {
+    throw new InputError(`cannot read config ${path}: ${(cause as NodeJS.ErrnoException).code ?? cause}`, {
+      cause,
+    })
+  }
+  return parseConfigText(text, path)
+}
+
+export function parseConfigText(text: string, source: string): LoadedConfig {
+  let raw: unknown
+  try {
+    raw = parseYaml(text, { prettyErrors: true }) ?? {}
+  } catch (cause) {
+    throw new ConfigError(source, [`(yaml): ${(cause as Error).message.split('\n')[0]}`], { cause })
+  }
+  const parsed = configSchema.safeParse(raw)
+  if (!parsed.success) throw new ConfigError(source, formatIssues(parsed.error))
+  const config = parsed.data
+  return { config, path: source, abis: loadAbis(config, dirname(resolve(source)), source) }
+}
+
+function loadAbis(config: Config, baseDir: string, source: string): AbiSource[] {
+  const issues: string[] = []
+  const out: AbiSource[] = []
+  config.abis.forEach((a, i) => {
+    const where = `abis[${i}]`
+    try {
+      let abi: Abi
+      if (a.file) {
+        const json = JSON.parse(readFileSync(resolve(baseDir, a.file), 'utf8'))
+        const list = Array.isArray(json) ? json : json?.abi
+        if (!Array.isArray(list))
+          throw new Error('the file holds neither an ABI array nor an artifact with `abi`')
+        abi = list as Abi
+      } else {
+        abi = parseAbi(a.signatures ?? []) as Abi
+      }
+      out.push({ name: a.name, abi, ...(a.addresses ? { addresses: a.addresses } : {}) })
+    } catch (cause) {
+      issues.push(`${where}: ${(cause as Error).message.split('\n')[0]}`)
+    }
+  })
+  if (issues.length) throw new ConfigError(source, issues)
+  return out
+}
+
+/** Reads a secret from the environment; a missing variable is a configuration error. */
+export function resolveSecret(ref: SecretRef | string, env: NodeJS.ProcessEnv, where: string): string {
+  if (typeof ref === 'string') return ref
+  const value = env[ref.env]
+  if (value === undefined || value === '') {
+    throw new ConfigError('environment', [`${where}: environment variable ${ref.env} is not set`])
+  }
+  return value
+}
+
+/** Every environment variable the config refers to that is not set, as config issues. */
+export function missingSecrets(config: Config, env: NodeJS.ProcessEnv): string[] {
+  const issues: string[] = []
+  for (const [chain, c] of Object.entries(config.chains)) {
+    c.rpc.forEach((r, i) => {
+      if (typeof r !== 'string' && !env[r.env])
+        issues.push(`chains.${chain}.rpc[${i}]: environment variable ${r.env} is not set`)
+    })
+    if (c.txServiceApiKeyEnv && !env[c.txServiceApiKeyEnv]) {
+      issues.push(
+        `chains.${chain}.txServiceApiKeyEnv: environment variable ${c.txServiceApiKeyEnv} is not set`,
+      )
+    }
+  }
+  return issues
+}

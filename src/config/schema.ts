@@ -1,0 +1,114 @@
+import { z } from 'zod'
+import { LEVELS } from '../model/severity.js'
+import { address } from '../model/zod.js'
+
+// This schema is the configuration's documentation: every field has a comment and a default.
+// config/custos.example.yaml shows each one; `custos config check` validates a file against it.
+
+/** A secret is never written in the file: it names the environment variable that holds it. */
+export const secretRef = z
+  .object({
+    /** Name of the environment variable holding the value. */
+    env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name'),
+  })
+  .strict()
+
+/** An RPC endpoint: a plain URL for public nodes, `{ env: NAME }` for URLs that carry a key. */
+export const rpcEndpoint = z.union([
+  z.url({ protocol: /^(https?|wss?)$/, error: 'expected an http(s) or ws(s) URL' }),
+  secretRef,
+])
+
+const chainSchema = z
+  .object({
+    /** RPC endpoints for this chain, in order of preference. */
+    rpc: z.array(rpcEndpoint).default([]),
+    /** Safe Transaction Service base URL, ending in /api. Defaults to Safe's hosted service for the chain. */
+    txService: z.url().optional(),
+    /** Environment variable with the Transaction Service API key (required by Safe's hosted service). */
+    txServiceApiKeyEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+      .optional(),
+  })
+  .strict()
+
+const addressBookEntry = z
+  .object({
+    address,
+    /** How findings name this address. */
+    name: z.string().min(1),
+    /** Limit the entry to one chain; omitted means every chain. */
+    chainId: z.number().int().positive().optional(),
+  })
+  .strict()
+
+const token = z
+  .object({
+    address,
+    symbol: z.string().min(1),
+    decimals: z.number().int().min(0).max(77),
+    chainId: z.number().int().positive().optional(),
+  })
+  .strict()
+
+const abiSource = z
+  .object({
+    /** Shown next to every function decoded with this ABI. */
+    name: z.string().min(1),
+    /** A JSON ABI (or a Hardhat/Foundry artifact with an `abi` field), relative to this config file. */
+    file: z.string().min(1).optional(),
+    /** Human-readable signatures, e.g. `function deposit(uint256 amount, address receiver)`. */
+    signatures: z.array(z.string().min(1)).optional(),
+    /** Use this ABI only for calls to these contracts. */
+    addresses: z.array(address).optional(),
+  })
+  .strict()
+  .refine((a) => (a.file === undefined) !== (a.signatures === undefined), {
+    message: 'give exactly one of `file` or `signatures`',
+  })
+
+const limits = z
+  .object({
+    /** Calldata larger than this (bytes) is not decoded; it becomes a finding instead. */
+    maxCalldataBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024),
+    /** How deep nested calls (MultiSend in MultiSend, nested Safes) are decoded. */
+    maxDepth: z.number().int().min(1).max(64).default(8),
+    /** How many calls of one transaction are decoded at most. */
+    maxCalls: z.number().int().positive().default(1000),
+  })
+  .strict()
+
+/** Per-guard settings: `enabled`, plus the guard's own options (see `custos guards`). */
+const guardSettings = z.object({ enabled: z.boolean().default(true) }).catchall(z.unknown())
+
+export const configSchema = z
+  .object({
+    /** Version of this file's format. */
+    version: z.literal(1).default(1),
+    /** Chains by chain id: how to reach them. */
+    chains: z.record(z.string().regex(/^\d+$/, 'chain ids are decimal numbers'), chainSchema).default({}),
+    /** Named addresses: your Safes, signers, counterparties, trusted contracts. */
+    addressBook: z.array(addressBookEntry).default([]),
+    /** Tokens whose symbol and decimals findings should use. */
+    tokens: z.array(token).default([]),
+    /** Extra ABIs for decoding calldata, on top of the built-in ones. */
+    abis: z.array(abiSource).default([]),
+    /** Bounds on decoding untrusted calldata. */
+    limits: limits.default({ maxCalldataBytes: 1024 * 1024, maxDepth: 8, maxCalls: 1000 }),
+    /** Guard settings by guard id. */
+    guards: z.record(z.string(), guardSettings).default({}),
+    /** A guard that runs longer than this (ms) becomes a `guard-error` finding. */
+    guardTimeoutMs: z.number().int().positive().default(2000),
+    /** Default for `inspect --fail-on`: exit 1 at or above this risk level. */
+    failOn: z.enum(LEVELS).default('high'),
+  })
+  .strict()
+
+export type Config = z.output<typeof configSchema>
+export type ChainConfig = z.output<typeof chainSchema>
+export type SecretRef = z.output<typeof secretRef>

@@ -1,0 +1,26 @@
+import type { Address, Hash } from 'viem'
+import type { DecodedCall } from './decoded.js'
+import type { Finding } from './finding.js'
+import type { Proposal } from './proposal.js'
+import type { SafeState } from './safe.js'
+import type { Level } from './severity.js'
+import type { ClaimCheck, SignatureCheck } from './verification.js'
+
+/** The outcome of checking one proposal: what it is, what was verified, what the guards found. */
+export type Report = {
+  proposal: Proposal
+  safe: { address: Address; version: string; chainId: number; state?: SafeState }
+  hashes: {
+    domainHash: Hash
+    messageHash: Hash
+    safeTxHash: Hash
+    claimedSafeTxHash?: Hash
+    match: boolean | null
+  }
+  call: DecodedCall
+  signatures: SignatureCheck[]
+  claims: ClaimCheck[]
+  findings: Finding[]
+  risk: { level: Level; score: number }
+  checkedAt: string
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod'
+import { ConfigError } from '../config/load.js'
+import type { Config } from '../config/schema.js'
+import type { Guard } from '../model/guard.js'
+import { formatIssues } from '../model/zod.js'
+import type { ConfiguredGuard } from './run-guards.js'
+
+/**
+ * Validates each guard's options from the config against the guard's own schema, once at boot.
+ * Unknown guard ids are errors: a typo must not silently leave a guard at its defaults.
+ */
+export function configureGuards(
+  registry: readonly Guard[],
+  settings: Config['guards'],
+  source = 'config',
+): ConfiguredGuard[] {
+  const issues: string[] = []
+  const known = new Set(registry.map((g) => g.meta.id))
+  for (const id of Object.keys(settings)) {
+    if (!known.has(id)) issues.push(`guards.${id}: unknown guard (known: ${[...known].join(', ')})`)
+  }
+  const configured: ConfiguredGuard[] = []
+  for (const guard of registry) {
+    const { enabled = true, ...options } = settings[guard.meta.id] ?? {}
+    // Strict, so a misspelt option is an error instead of a silently ignored key.
+    const schema = guard.options instanceof z.ZodObject ? guard.options.strict() : guard.options
+    const parsed = schema.safeParse(options)
+    if (!parsed.success) {
+      issues.push(...formatIssues(parsed.error, `guards.${guard.meta.id}`))
+      continue
+    }
+    if (enabled) configured.push({ guard, options: parsed.data })
+  }
+  if (issues.length) throw new ConfigError(source, issues)
+  return configured
+}

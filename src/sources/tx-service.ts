@@ -1,0 +1,88 @@
+import ApiKitModule from '@safe-global/api-kit'
+import type { Address } from 'viem'
+import { RemoteError } from '../model/errors.js'
+import { redactUrls } from '../model/redact.js'
+import { parseServiceTx, type ServiceTx } from './tx-json.js'
+
+export type TxServiceOptions = { chainId: number; url?: string; apiKey?: string }
+
+// api-kit ships CommonJS-style typings with an ESM build: TypeScript sees the module object where
+// Node gives the class itself.
+type SafeApiKit = InstanceType<typeof ApiKitModule.default>
+const SafeApiKit = ((ApiKitModule as unknown as { default?: unknown }).default ??
+  ApiKitModule) as typeof ApiKitModule.default
+
+const PAGE = 100
+const MAX_PAGES = 20
+
+/**
+ * Every transaction the service holds for one Safe at one nonce: competing transactions are kept,
+ * since several candidates for one nonce are themselves a signal. Each result is validated as
+ * untrusted input; a result for another Safe or nonce is an error, not data.
+ */
+export async function fetchTransactionsAtNonce(
+  opts: TxServiceOptions,
+  safe: Address,
+  nonce: bigint,
+): Promise<ServiceTx[]> {
+  let kit: SafeApiKit
+  try {
+    kit = new SafeApiKit({
+      chainId: BigInt(opts.chainId),
+      ...(opts.url ? { txServiceUrl: opts.url } : {}),
+      ...(opts.apiKey ? { apiKey: opts.apiKey } : {}),
+    })
+  } catch (cause) {
+    throw new RemoteError(`cannot use the transaction service: ${(cause as Error).message}`, {
+      cause,
+      retryable: false,
+    })
+  }
+  const out: ServiceTx[] = []
+  for (let page = 0; page < MAX_PAGES; page++) {
+    let response: { count: number; results: unknown[] }
+    try {
+      response = (await kit.getMultisigTransactions(safe, {
+        nonce: nonce.toString(),
+        limit: PAGE,
+        offset: page * PAGE,
+      })) as never
+    } catch (cause) {
+      const status = (cause as { statusCode?: number }).statusCode
+      const reason = redactUrls((cause as Error).message ?? String(cause))
+      throw new RemoteError(
+        `transaction service request failed${status ? ` (HTTP ${status})` : ''}: ${reason}`,
+        {
+          cause,
+          retryable: status === undefined || status === 429 || status >= 500,
+        },
+      )
+    }
+    if (!response || !Array.isArray(response.results)) {
+      throw new RemoteError('transaction service returned a response without a `results` list', {
+        retryable: false,
+      })
+    }
+    for (const [i, raw] of response.results.entries()) {
+      const parsed = parseServiceTx(raw, `transaction service result ${page * PAGE + i}`)
+      if (parsed.tx.safe !== safe) {
+        throw new RemoteError(
+          `transaction service returned a transaction of Safe ${parsed.tx.safe} when asked for ${safe}`,
+          { retryable: false },
+        )
+      }
+      if (parsed.tx.nonce !== nonce) {
+        throw new RemoteError(
+          `transaction service returned nonce ${parsed.tx.nonce} when asked for nonce ${nonce}`,
+          { retryable: false },
+        )
+      }
+      out.push(parsed)
+    }
+    if (response.results.length < PAGE || out.length >= response.count) return out
+  }
+  throw new RemoteError(
+    `more than ${PAGE * MAX_PAGES} transactions at nonce ${nonce}: refusing to continue`,
+    { retryable: false },
+  )
+}
