@@ -46,7 +46,8 @@ export function parseConfigText(text: string, source: string): LoadedConfig {
   return { config, path: source, abis: loadAbis(config, dirname(resolve(source)), source) }
 }
 
-function loadAbis(config: Config, baseDir: string, source: string): AbiSource[] {
+/** Loads the config's extra ABIs (files relative to `baseDir`), reporting each bad one by path. */
+export function loadAbis(config: Config, baseDir: string, source: string): AbiSource[] {
   const issues: string[] = []
   const out: AbiSource[] = []
   config.abis.forEach((a, i) => {

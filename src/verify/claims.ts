@@ -116,6 +116,28 @@ function checkMultiSendEntries(node: DecodedCall, valueDecoded: unknown, checks:
   }
 }
 
+/** `uint256 amount`, with the claimed name only when it is a plain identifier (names are not signed). */
+const paramText = (p: ClaimedParam) => {
+  const name =
+    typeof p.name === 'string' && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(p.name) && !RESERVED.has(p.name)
+      ? ` ${p.name}`
+      : ''
+  return `${String(p.type)}${name}`
+}
+const RESERVED = new Set([
+  'address',
+  'bool',
+  'string',
+  'bytes',
+  'tuple',
+  'function',
+  'memory',
+  'storage',
+  'calldata',
+  'indexed',
+  'payable',
+])
+
 function asClaim(value: unknown): Claim | string {
   if (typeof value !== 'object' || value === null) return 'claimed dataDecoded is not an object'
   const v = value as Record<string, unknown>
@@ -203,9 +225,11 @@ function describeMismatch(node: DecodedCall, item: AbiFunction, args: unknown[],
 
 const render = (v: unknown): string =>
   clip(
-    JSON.stringify(v, (_k, x) =>
-      typeof x === 'bigint' ? x.toString() : typeof x === 'string' ? x.toLowerCase() : x,
-    ) ?? 'undefined',
+    typeof v === 'string'
+      ? v.toLowerCase()
+      : (JSON.stringify(v, (_k, x) =>
+          typeof x === 'bigint' ? x.toString() : typeof x === 'string' ? x.toLowerCase() : x,
+        ) ?? 'undefined'),
   )
 const clip = (s: string) => (s.length > 90 ? `${s.slice(0, 87)}…` : s)
 

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest'
+import type { SafeTx } from '../../src/model/safe.js'
+import { ALICE, codesOf, inspectOffline, source, TOKEN } from '../helpers/build.js'
+
+const cases: Array<{ name: string; tx: Partial<SafeTx>; expect: string[] }> = [
+  { name: 'no refund', tx: {}, expect: [] },
+  {
+    name: 'gas token set but gasPrice 0 (nothing is paid)',
+    tx: { gasToken: TOKEN, refundReceiver: ALICE },
+    expect: [],
+  },
+  {
+    name: 'refund paid in a token',
+    tx: { gasPrice: 1n, gasToken: TOKEN, baseGas: 10n ** 6n },
+    expect: ['gas-refund/gas-refund:high'],
+  },
+  {
+    name: 'refund sent to a chosen receiver',
+    tx: { gasPrice: 50n, refundReceiver: ALICE },
+    expect: ['gas-refund/gas-refund:high'],
+  },
+  {
+    name: 'native refund to the executor',
+    tx: { gasPrice: 1n },
+    expect: ['gas-refund/refund-to-executor:low'],
+  },
+]
+
+describe('gas-refund', () => {
+  it.each(cases)('$name', async (c) => {
+    expect(codesOf(await inspectOffline(source(c.tx)), 'gas-refund')).toEqual(c.expect)
+  })
+})

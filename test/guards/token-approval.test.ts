@@ -1,0 +1,85 @@
+import { encodeFunctionData, type Hex, maxUint256, parseAbi } from 'viem'
+import { describe, expect, it } from 'vitest'
+import {
+  ALICE,
+  BOB,
+  codesOf,
+  inspectOffline,
+  MULTISEND_CALL_ONLY,
+  multiSend,
+  source,
+  TOKEN,
+} from '../helpers/build.js'
+
+const abi = parseAbi([
+  'function approve(address spender, uint256 amount)',
+  'function increaseAllowance(address spender, uint256 addedValue)',
+  'function setApprovalForAll(address operator, bool approved)',
+  'function approve(address token, address spender, uint160 amount, uint48 expiration)',
+])
+const enc = (functionName: string, args: unknown[]): Hex =>
+  encodeFunctionData({ abi, functionName, args } as never)
+const book = { addressBook: [{ address: ALICE, name: 'Treasury desk' }] }
+
+const cases: Array<{ name: string; data: Hex; config?: object; expect: string[] }> = [
+  {
+    name: 'unlimited approve to an unknown spender',
+    data: enc('approve', [BOB, maxUint256]),
+    expect: ['token-approval/unlimited-approval:high'],
+  },
+  {
+    name: 'unlimited approve to an address-book spender',
+    data: enc('approve', [ALICE, maxUint256]),
+    config: book,
+    expect: ['token-approval/unlimited-approval:medium'],
+  },
+  {
+    name: 'a limited approve',
+    data: enc('approve', [BOB, 10n ** 18n]),
+    expect: ['token-approval/approval:medium'],
+  },
+  { name: 'a revocation', data: enc('approve', [BOB, 0n]), expect: ['token-approval/approval-revoked:info'] },
+  {
+    name: 'unlimited increaseAllowance',
+    data: enc('increaseAllowance', [BOB, 2n ** 200n]),
+    expect: ['token-approval/unlimited-approval:high'],
+  },
+  {
+    name: 'setApprovalForAll(true)',
+    data: enc('setApprovalForAll', [BOB, true]),
+    expect: ['token-approval/unlimited-approval:high'],
+  },
+  {
+    name: 'setApprovalForAll(false)',
+    data: enc('setApprovalForAll', [BOB, false]),
+    expect: ['token-approval/approval-revoked:info'],
+  },
+  {
+    name: 'Permit2 approve for the max uint160',
+    data: enc('approve', [TOKEN, BOB, 2n ** 160n - 1n, 0]),
+    expect: ['token-approval/unlimited-approval:high'],
+  },
+  {
+    name: 'a lower "unlimited" bar from options',
+    data: enc('approve', [BOB, 10n ** 30n]),
+    config: { guards: { 'token-approval': { unlimitedFrom: '1000000000000000000000000' } } },
+    expect: ['token-approval/unlimited-approval:high'],
+  },
+]
+
+describe('token-approval', () => {
+  it.each(cases)('$name', async (c) => {
+    expect(
+      codesOf(await inspectOffline(source({ to: TOKEN, data: c.data }), c.config ?? {}), 'token-approval'),
+    ).toEqual(c.expect)
+  })
+
+  it('finds approvals inside a batch', async () => {
+    const data = multiSend([{ to: TOKEN, data: enc('approve', [BOB, maxUint256]) }])
+    const report = await inspectOffline(source({ to: MULTISEND_CALL_ONLY, operation: 1, data }))
+    expect(report.findings.find((f) => f.guard === 'token-approval')).toMatchObject({
+      path: '0.0',
+      severity: 'high',
+    })
+  })
+})
