@@ -1,12 +1,15 @@
-import type { PublicClient } from 'viem'
+import type { Address, PublicClient } from 'viem'
 import { GUARDS } from '../guards/index.js'
 import { type LoadedConfig, loadConfig, missingSecrets } from './config/load.js'
 import type { Config } from './config/schema.js'
+import { argAddresses, flattenCalls } from './model/calls.js'
 import { InputError } from './model/errors.js'
 import type { Proposal } from './model/proposal.js'
 import type { Report } from './model/report.js'
 import type { SafeState } from './model/safe.js'
+import type { Verification } from './model/verification.js'
 import { configureGuards } from './score/configure.js'
+import { type NameSources, nameOf } from './score/describe.js'
 import { aggregateRisk, sortFindings } from './score/risk.js'
 import { type ConfiguredGuard, runGuards } from './score/run-guards.js'
 import type { ServiceTx } from './sources/tx-json.js'
@@ -134,14 +137,16 @@ export async function inspectSafeTransaction(rt: Runtime, target: InspectTarget)
   }
   const onChain = (entry: { chainId?: number | undefined }) =>
     entry.chainId === undefined || entry.chainId === chainId
+  const addressBook = rt.config.addressBook.filter(onChain)
+  const tokens = rt.config.tokens.filter(onChain)
   const findings = sortFindings(
     await runGuards(
       rt.guards,
       {
         proposal,
         verification,
-        addressBook: rt.config.addressBook.filter(onChain),
-        tokens: rt.config.tokens.filter(onChain),
+        addressBook,
+        tokens,
         sameNonce: (target.sameNonce ?? []).map((other) => ({
           safeTxHash: safeTxHashes(version, chainId, other.tx).safeTxHash,
           to: other.tx.to,
@@ -167,6 +172,29 @@ export async function inspectSafeTransaction(rt: Runtime, target: InspectTarget)
     claims: verification.claims,
     findings,
     risk: aggregateRisk(findings),
+    labels: labelsFor(verification, {
+      addressBook,
+      tokens,
+      official: verification.official,
+      executor: safe,
+      ...(state ? { owners: state.owners } : {}),
+    }),
     checkedAt: new Date().toISOString(),
   }
+}
+
+/** Names for every address in the call tree and the confirmations, for people reading the report. */
+function labelsFor(v: Verification, sources: NameSources): Record<Address, string> {
+  const addresses = new Set<Address>()
+  for (const c of flattenCalls(v.call)) {
+    addresses.add(c.to)
+    for (const a of argAddresses(c.function?.args ?? [])) addresses.add(a)
+  }
+  for (const s of v.signatures) if (s.signer) addresses.add(s.signer)
+  const labels: Record<Address, string> = {}
+  for (const a of addresses) {
+    const name = nameOf(a, sources)
+    if (name) labels[a] = name
+  }
+  return labels
 }

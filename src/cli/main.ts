@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander'
 import { CustosError } from '../model/errors.js'
 import { redactUrls } from '../model/redact.js'
 import { configCheckCommand } from './config-check.js'
+import { demoCommand } from './demo.js'
 import { guardsCommand } from './guards-list.js'
 import { inspectCommand } from './inspect.js'
 import { type Io, processIo } from './io.js'
@@ -81,6 +82,15 @@ Examples:
     .option('--config <file>', 'the YAML file to check (default: built-in defaults)')
     .action((opts) => {
       code = configCheckCommand(opts, io)
+    })
+
+  program
+    .command('demo')
+    .description(
+      'Start a local chain with Safe 1.4.1 (the lab), sign a few transactions, benign and malicious, with real owner keys, and inspect each one. Needs nothing but npm ci.',
+    )
+    .action(async () => {
+      code = await demoCommand(io)
     })
 
   program

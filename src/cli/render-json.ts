@@ -22,6 +22,7 @@ export function reportToJson(report: Report) {
     claims: report.claims,
     findings: report.findings,
     risk: report.risk,
+    labels: report.labels,
     checkedAt: report.checkedAt,
   })
 }

@@ -24,14 +24,22 @@ export function renderText(report: Report, s: Style): string {
         : `  claimed       ${s.bad(`${hashes.claimedSafeTxHash}  DOES NOT MATCH`)}`,
     )
   }
+  const claims = report.claims.filter((c) => c.status !== 'match')
+  if (report.claims.length) {
+    out.push(
+      claims.length === 0
+        ? `  dataDecoded   ${s.ok('matches the calldata')}`
+        : `  dataDecoded   ${s.bad(`DOES NOT MATCH the calldata (${claims.length} problem${claims.length > 1 ? 's' : ''}, see findings)`)}`,
+    )
+  }
   out.push('')
   out.push(s.bold('Calls') + s.dim('  (decoded from the raw calldata, not from any claim)'))
-  renderCall(report.call, out, s, 1)
+  renderCall(report.call, out, s, 1, report.labels)
   out.push('')
   if (report.signatures.length || safe.state) {
     const threshold = safe.state ? `, threshold ${safe.state.threshold}` : ''
     out.push(s.bold(`Confirmations`) + s.dim(`  (${report.signatures.length}${threshold})`))
-    for (const sig of report.signatures) out.push(`  ${renderSignature(sig, s)}`)
+    for (const sig of report.signatures) out.push(`  ${renderSignature(sig, s, report.labels)}`)
     if (report.signatures.length === 0) out.push(s.dim('  none'))
     out.push('')
   }
@@ -49,15 +57,22 @@ export function renderText(report: Report, s: Style): string {
   return out.join('\n')
 }
 
-function renderCall(c: DecodedCall, out: string[], s: Style, depth: number): void {
+type Labels = Record<string, string>
+const named = (address: string, labels: Labels, s: Style) =>
+  labels[address] ? `${address} ${s.dim(`(${labels[address]})`)}` : address
+
+function renderCall(c: DecodedCall, out: string[], s: Style, depth: number, labels: Labels): void {
   const pad = '  '.repeat(depth)
   const op = c.operation === 1 ? s.bad('DELEGATECALL') : 'CALL'
   const value = c.value > 0n ? `  value ${formatEther(c.value)} ETH (${c.value} wei)` : ''
-  out.push(`${pad}${s.dim(c.path.padEnd(6))}${op} ${c.to}${value}`)
+  out.push(`${pad}${s.dim(c.path.padEnd(6))}${op} ${named(c.to, labels, s)}${value}`)
   const inner = `${pad}      `
   if (c.function) {
     out.push(`${inner}${s.bold(c.function.signature)}${s.dim(`  [${c.function.abis.join(', ')}]`)}`)
-    for (const a of c.function.args) out.push(`${inner}  ${a.name || '_'} ${s.dim(a.type)} = ${renderArg(a)}`)
+    for (const a of c.function.args) {
+      const text = a.type === 'address' ? named(String(a.value), labels, s) : renderArg(a)
+      out.push(`${inner}  ${a.name || '_'} ${s.dim(a.type)} = ${text}`)
+    }
   } else if (c.data !== '0x') {
     out.push(`${inner}data ${clip(c.data, 74)} (${(c.data.length - 2) / 2} bytes)`)
   }
@@ -70,21 +85,21 @@ function renderCall(c: DecodedCall, out: string[], s: Style, depth: number): voi
       scheduled: 'schedules (not run now)',
     }[c.nesting ?? 'multisend']
     out.push(`${inner}${s.dim(`${how}: ${c.calls.length} call${c.calls.length > 1 ? 's' : ''}`)}`)
-    for (const child of c.calls) renderCall(child, out, s, depth + 1)
+    for (const child of c.calls) renderCall(child, out, s, depth + 1, labels)
   }
 }
 
 function renderArg(a: DecodedArg): string {
-  const text =
-    JSON.stringify(a.value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) ?? String(a.value)
-  const unquoted = typeof a.value === 'string' ? String(a.value) : text
-  return clip(unquoted, 140)
+  const v = a.value
+  if (typeof v === 'string' || typeof v === 'bigint' || typeof v === 'boolean' || typeof v === 'number')
+    return clip(String(v), 140)
+  return clip(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)) ?? String(v), 140)
 }
 
 const clip = (text: string, max: number) =>
   text.length > max ? `${text.slice(0, max - 1)}… (${text.length} chars)` : text
 
-function renderSignature(sig: SignatureCheck, s: Style): string {
+function renderSignature(sig: SignatureCheck, s: Style, labels: Labels): string {
   if (sig.malformed) return `${sig.index}  ${s.bad(`malformed: ${sig.malformed}`)}`
   const owner =
     sig.isOwner === undefined
@@ -104,5 +119,7 @@ function renderSignature(sig: SignatureCheck, s: Style): string {
           ? ', EIP-1271 valid'
           : s.bad(', EIP-1271 INVALID')
         : ''
-  return `${sig.index}  ${(sig.kind ?? '').padEnd(13)} ${sig.signer}${claim}  ${owner}${extra}`
+  const who =
+    sig.signer && labels[sig.signer] && labels[sig.signer] !== 'owner' ? ` (${labels[sig.signer]})` : ''
+  return `${sig.index}  ${(sig.kind ?? '').padEnd(13)} ${sig.signer}${who}${claim}  ${owner}${extra}`
 }

@@ -22,5 +22,7 @@ export type Report = {
   claims: ClaimCheck[]
   findings: Finding[]
   risk: { level: Level; score: number }
+  /** Known names of the addresses in the report (address book, tokens, Safe's contracts, owners). */
+  labels: Record<Address, string>
   checkedAt: string
 }

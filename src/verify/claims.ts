@@ -40,7 +40,7 @@ function walk(node: DecodedCall, claimed: unknown, checks: ClaimCheck[]): void {
   let item: AbiFunction
   try {
     item = parseAbiItem(
-      `function ${claim.method}(${claim.parameters.map((p) => `${String(p.type)}`).join(', ')})`,
+      `function ${claim.method}(${claim.parameters.map(paramText).join(', ')})`,
     ) as AbiFunction
   } catch (cause) {
     return void push('unverifiable', `claimed signature ${shown} cannot be parsed: ${shortReason(cause)}`)

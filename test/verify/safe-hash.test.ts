@@ -1,5 +1,4 @@
 import { calculateSafeTransactionHash } from '@safe-global/protocol-kit'
-import { zeroAddress } from 'viem'
 import { describe, expect, it } from 'vitest'
 import { safeTxHashes, safeTxTypeHash } from '../../src/verify/safe-hash.js'
 import { KNOWN_SAFE_VERSIONS, parseSafeVersion } from '../../src/verify/safe-version.js'
