@@ -1,0 +1,68 @@
+import { execFileSync, spawnSync } from 'node:child_process'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { cli } from './run.js'
+
+const root = join(import.meta.dirname, '../..')
+
+describe('custos demo (what `npm start` runs)', () => {
+  it('plays the scenario on the lab, reports each case and exits 0', async () => {
+    const r = await cli(['demo'])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const sections = r.stdout.split('━━ ').slice(1)
+    expect(sections).toHaveLength(4)
+    expect(sections[0]).toMatch(/Risk: NONE/)
+    expect(sections[1]).toMatch(/HIGH\s+safe-config-change\/config-change/)
+    expect(sections[2]).toMatch(/CRITICAL\s+delegatecall-untrusted\/untrusted-delegatecall/)
+    expect(sections[3]).toMatch(/HIGH\s+decoded-mismatch\/decoded-mismatch/)
+    expect(r.stdout).toMatch(/the lab is stopped/)
+  })
+})
+
+describe('the installed binary', () => {
+  it('runs from the repository root through bin/custos.js', () => {
+    const version = execFileSync('node', ['bin/custos.js', '--version'], { cwd: root, encoding: 'utf8' })
+    expect(version.trim()).toMatch(/^\d+\.\d+\.\d+$/)
+  })
+
+  it('exits 1 on the Bybit transaction, read from stdin', () => {
+    const { tx } = JSON.parse(
+      execFileSync('cat', [join(root, 'test/fixtures/corpus/bybit-2025-02.json')], { encoding: 'utf8' }),
+    )
+    const r = spawnSync(
+      'node',
+      [
+        'bin/custos.js',
+        'inspect',
+        '--file',
+        '-',
+        '--chain-id',
+        '1',
+        '--safe-version',
+        '1.1.1',
+        '--format',
+        'json',
+      ],
+      {
+        cwd: root,
+        input: JSON.stringify(tx),
+        encoding: 'utf8',
+      },
+    )
+    expect(r.status).toBe(1)
+    expect(JSON.parse(r.stdout).risk.level).toBe('critical')
+  })
+
+  it('leaves no anvil running after the demo', async () => {
+    const r = spawnSync('node', ['bin/custos.js', 'demo'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    })
+    expect(r.status).toBe(0)
+    const rpcUrl = /anvil on (http:\/\/127\.0\.0\.1:\d+)/.exec(r.stdout)?.[1]
+    expect(rpcUrl).toBeDefined()
+    await expect(fetch(rpcUrl as string, { method: 'POST', body: '{}' })).rejects.toThrow()
+  })
+})
