@@ -3,7 +3,6 @@ import { Command, CommanderError, Option } from 'commander'
 import { CustosError } from '../model/errors.js'
 import { redactUrls } from '../model/redact.js'
 import { configCheckCommand } from './config-check.js'
-import { demoCommand } from './demo.js'
 import { guardsCommand } from './guards-list.js'
 import { inspectCommand } from './inspect.js'
 import { type Io, processIo } from './io.js'
@@ -90,6 +89,8 @@ Examples:
       'Start a local chain with Safe 1.4.1 (the lab), sign a few transactions, benign and malicious, with real owner keys, and inspect each one. Needs nothing but npm ci.',
     )
     .action(async () => {
+      // Loaded on demand: the lab pulls in protocol-kit, which `inspect` does not need.
+      const { demoCommand } = await import('./demo.js')
       code = await demoCommand(io)
     })
 

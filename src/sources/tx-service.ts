@@ -1,4 +1,4 @@
-import ApiKitModule from '@safe-global/api-kit'
+import type ApiKitModule from '@safe-global/api-kit'
 import type { Address } from 'viem'
 import { RemoteError } from '../model/errors.js'
 import { redactUrls } from '../model/redact.js'
@@ -6,11 +6,15 @@ import { parseServiceTx, type ServiceTx } from './tx-json.js'
 
 export type TxServiceOptions = { chainId: number; url?: string; apiKey?: string }
 
-// api-kit ships CommonJS-style typings with an ESM build: TypeScript sees the module object where
-// Node gives the class itself.
 type SafeApiKit = InstanceType<typeof ApiKitModule.default>
-const SafeApiKit = ((ApiKitModule as unknown as { default?: unknown }).default ??
-  ApiKitModule) as typeof ApiKitModule.default
+
+// Loaded on first use: api-kit takes half a second to import, which offline inspects do not need.
+// It ships CommonJS-style typings with an ESM build: TypeScript sees the module object where Node
+// gives the class itself.
+async function loadApiKit(): Promise<typeof ApiKitModule.default> {
+  const mod = (await import('@safe-global/api-kit')).default
+  return ((mod as unknown as { default?: unknown }).default ?? mod) as typeof ApiKitModule.default
+}
 
 const PAGE = 100
 const MAX_PAGES = 20
@@ -27,6 +31,7 @@ export async function fetchTransactionsAtNonce(
 ): Promise<ServiceTx[]> {
   let kit: SafeApiKit
   try {
+    const SafeApiKit = await loadApiKit()
     kit = new SafeApiKit({
       chainId: BigInt(opts.chainId),
       ...(opts.url ? { txServiceUrl: opts.url } : {}),
