@@ -1,13 +1,20 @@
 import type { Guard } from '../src/model/guard.js'
 import addressLookalike from './address-lookalike.js'
+import assetOutflow from './asset-outflow.js'
 import decodedMismatch from './decoded-mismatch.js'
 import delegatecallUntrusted from './delegatecall-untrusted.js'
 import gasRefund from './gas-refund.js'
 import hashMismatch from './hash-mismatch.js'
 import largeTransfer from './large-transfer.js'
 import nonceCompetition from './nonce-competition.js'
+import permissionChange from './permission-change.js'
+import proxyUpgrade from './proxy-upgrade.js'
 import safeConfigChange from './safe-config-change.js'
+import safeStateChange from './safe-state-change.js'
+import selfdestruct from './selfdestruct.js'
 import signatureInvalid from './signature-invalid.js'
+import simulationFailed from './simulation-failed.js'
+import simulationUnavailable from './simulation-unavailable.js'
 import tokenApproval from './token-approval.js'
 import undecodable from './undecodable.js'
 
@@ -24,4 +31,12 @@ export const GUARDS: readonly Guard[] = [
   largeTransfer,
   addressLookalike,
   nonceCompetition,
+  // On the simulation:
+  simulationUnavailable,
+  simulationFailed,
+  safeStateChange,
+  assetOutflow,
+  proxyUpgrade,
+  permissionChange,
+  selfdestruct,
 ] as unknown as readonly Guard[]

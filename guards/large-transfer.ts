@@ -1,21 +1,12 @@
-import { type Address, parseUnits } from 'viem'
+import type { Address } from 'viem'
 import { z } from 'zod'
 import { arg, flattenCalls } from '../src/model/calls.js'
 import { defineGuard, type GuardContext } from '../src/model/guard.js'
-import { address } from '../src/model/zod.js'
 import { formatAmount } from '../src/score/amounts.js'
 import { label } from '../src/score/describe.js'
+import { type TokenThreshold, thresholdUnits, tokenThreshold } from '../src/score/thresholds.js'
 
-const threshold = z.object({
-  /** Token contract, or `native` for the chain's coin. */
-  token: z.union([z.literal('native'), address]),
-  /** Largest amount, in whole tokens (e.g. `250000` or `12.5`), a transaction may move without an alert. */
-  max: z.string().regex(/^\d+(\.\d+)?$/, 'expected a decimal amount such as 250000 or 12.5'),
-  /** Decimals of the token; taken from `tokens` in the config when omitted. */
-  decimals: z.number().int().min(0).max(77).optional(),
-})
-
-type Ctx = GuardContext<{ thresholds: z.output<typeof threshold>[] }>
+type Ctx = GuardContext<{ thresholds: TokenThreshold[] }>
 type Outflow = { token: Address | 'native'; amount: bigint; to: Set<Address>; paths: string[] }
 
 /** What the executor itself sends: native value and ERC20 transfers of its own tokens. */
@@ -51,21 +42,13 @@ export default defineGuard({
     needsSimulation: false,
     maxSeverity: 'high',
   },
-  options: z.object({ thresholds: z.array(threshold).default([]) }),
+  options: z.object({ thresholds: z.array(tokenThreshold).default([]) }),
   check(ctx) {
     const sums = outflows(ctx)
     return ctx.options.thresholds.flatMap((t) => {
       const flow = sums.get(t.token)
       if (!flow) return []
-      const decimals =
-        t.token === 'native' ? 18 : (t.decimals ?? ctx.tokens.find((k) => k.address === t.token)?.decimals)
-      if (decimals === undefined) {
-        throw new Error(
-          `large-transfer threshold for ${t.token} has no decimals and the token is not in \`tokens\``,
-        )
-      }
-      const max = parseUnits(t.max, decimals)
-      if (flow.amount <= max) return []
+      if (flow.amount <= thresholdUnits(t, ctx.tokens)) return []
       const recipients = [...flow.to].map((a) => label(a, ctx)).join(', ')
       return [
         {

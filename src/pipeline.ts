@@ -3,15 +3,19 @@ import { GUARDS } from '../guards/index.js'
 import { type LoadedConfig, loadConfig, missingSecrets } from './config/load.js'
 import type { Config } from './config/schema.js'
 import { argAddresses, flattenCalls } from './model/calls.js'
+import type { DecodedCall } from './model/decoded.js'
 import { InputError } from './model/errors.js'
 import type { Proposal } from './model/proposal.js'
 import type { Report } from './model/report.js'
 import type { SafeState } from './model/safe.js'
+import type { SimulationResult } from './model/simulation.js'
 import type { Verification } from './model/verification.js'
 import { configureGuards } from './score/configure.js'
 import { type NameSources, nameOf } from './score/describe.js'
 import { aggregateRisk, sortFindings } from './score/risk.js'
 import { type ConfiguredGuard, runGuards } from './score/run-guards.js'
+import { createSimulator, type Simulator } from './simulate/index.js'
+import { flattenTrace } from './simulate/trace.js'
 import type { ServiceTx } from './sources/tx-json.js'
 import { BUILTIN_ABIS } from './verify/abis.js'
 import { readSafeState } from './verify/chain.js'
@@ -63,6 +67,8 @@ export type InspectTarget = {
   client?: PublicClient
   /** Other transactions at the same nonce, when the source returned several. */
   sameNonce?: ServiceTx[]
+  /** Simulate the exact signed transaction against these RPC URLs (a fork of them, or directly). */
+  simulate?: { simulator: Simulator; upstreams: string[] }
 }
 
 /** verify → guards → risk, for one Safe transaction. */
@@ -139,6 +145,20 @@ export async function inspectSafeTransaction(rt: Runtime, target: InspectTarget)
     entry.chainId === undefined || entry.chainId === chainId
   const addressBook = rt.config.addressBook.filter(onChain)
   const tokens = rt.config.tokens.filter(onChain)
+  const simulation = target.simulate
+    ? await target.simulate.simulator.simulateSafe(chainId, target.simulate.upstreams, {
+        tx,
+        safeTxHash: verification.hashes.safeTxHash,
+        version,
+        chainId,
+        registry: rt.registry,
+        tokens,
+        candidates: treeAddresses(verification.call),
+        ...(state
+          ? { expected: { nonce: state.nonce, threshold: state.threshold, owners: state.owners } }
+          : {}),
+      })
+    : undefined
   const findings = sortFindings(
     await runGuards(
       rt.guards,
@@ -147,6 +167,7 @@ export async function inspectSafeTransaction(rt: Runtime, target: InspectTarget)
         verification,
         addressBook,
         tokens,
+        simulation,
         sameNonce: (target.sameNonce ?? []).map((other) => ({
           safeTxHash: safeTxHashes(version, chainId, other.tx).safeTxHash,
           to: other.tx.to,
@@ -162,6 +183,7 @@ export async function inspectSafeTransaction(rt: Runtime, target: InspectTarget)
   return {
     proposal,
     safe: { address: safe, version, chainId, ...(state ? { state } : {}) },
+    ...(simulation ? { simulation } : {}),
     hashes: {
       ...verification.hashes,
       ...(claimed ? { claimedSafeTxHash: claimed } : {}),
@@ -172,29 +194,69 @@ export async function inspectSafeTransaction(rt: Runtime, target: InspectTarget)
     claims: verification.claims,
     findings,
     risk: aggregateRisk(findings),
-    labels: labelsFor(verification, {
-      addressBook,
-      tokens,
-      official: verification.official,
-      executor: safe,
-      ...(state ? { owners: state.owners } : {}),
-    }),
+    labels: labelsFor(
+      verification,
+      {
+        addressBook,
+        tokens,
+        official: verification.official,
+        executor: safe,
+        ...(state ? { owners: state.owners } : {}),
+      },
+      simulation,
+    ),
     checkedAt: new Date().toISOString(),
   }
 }
 
-/** Names for every address in the call tree and the confirmations, for people reading the report. */
-function labelsFor(v: Verification, sources: NameSources): Record<Address, string> {
+/** Every address in the decoded call tree: targets and address arguments. */
+function treeAddresses(call: DecodedCall): Address[] {
   const addresses = new Set<Address>()
-  for (const c of flattenCalls(v.call)) {
+  for (const c of flattenCalls(call)) {
     addresses.add(c.to)
     for (const a of argAddresses(c.function?.args ?? [])) addresses.add(a)
   }
+  return [...addresses]
+}
+
+/** Names for every address in the report, for people reading it. */
+function labelsFor(
+  v: Verification,
+  sources: NameSources,
+  simulation?: SimulationResult,
+): Record<Address, string> {
+  const addresses = new Set<Address>(treeAddresses(v.call))
   for (const s of v.signatures) if (s.signer) addresses.add(s.signer)
+  if (simulation?.ok) {
+    const sim = simulation.simulation
+    for (const c of [...sim.assetChanges]) for (const a of [c.from, c.to, c.token]) if (a) addresses.add(a)
+    for (const c of sim.safeChanges)
+      for (const a of [...(c.added ?? []), ...(c.removed ?? [])]) addresses.add(a)
+    for (const f of flattenTrace(sim.trace)) addresses.add(f.to)
+  }
   const labels: Record<Address, string> = {}
   for (const a of addresses) {
     const name = nameOf(a, sources)
     if (name) labels[a] = name
   }
   return labels
+}
+
+/** A simulator configured from `simulation` in the config; close it when done. */
+export function createConfiguredSimulator(
+  rt: Runtime,
+  overrides: { mode?: 'fork' | 'direct'; forkBlock?: bigint } = {},
+): Simulator {
+  const s = rt.config.simulation
+  const block =
+    overrides.forkBlock ?? (s.fork.blockNumber !== undefined ? BigInt(s.fork.blockNumber) : undefined)
+  return createSimulator({
+    mode: (chainId) => overrides.mode ?? rt.config.chains[String(chainId)]?.simulationMode ?? s.mode,
+    timeoutMs: s.timeoutMs,
+    requestTimeoutMs: s.requestTimeoutMs,
+    maxAgeMs: s.fork.maxAgeSeconds * 1000,
+    maxLifetimeMs: s.fork.maxLifetimeSeconds * 1000,
+    maxRssMb: s.fork.maxRssMb,
+    ...(block !== undefined ? { blockNumber: block } : {}),
+  })
 }

@@ -1,7 +1,7 @@
 import { configSchema } from '../config/schema.js'
 import { startLab } from '../lab/index.js'
 import { buildWorld, scenario } from '../lab/scenario.js'
-import { inspectSafeTransaction, runtimeFrom } from '../pipeline.js'
+import { createConfiguredSimulator, inspectSafeTransaction, runtimeFrom } from '../pipeline.js'
 import { createRpcClient } from '../sources/rpc.js'
 import { parseServiceTx } from '../sources/tx-json.js'
 import type { Io } from './io.js'
@@ -35,12 +35,22 @@ export async function demoCommand(io: Io): Promise<number> {
     })
     const client = createRpcClient([lab.rpcUrl])
     const steps = await scenario(lab, world)
-    for (const [i, step] of steps.entries()) {
-      const report = await inspectSafeTransaction(rt, { source: parseServiceTx(step.json), client })
-      io.stdout.write(
-        `${style.bold(`━━ ${i + 1}/${steps.length}  ${step.title}`)}\n${style.dim(`   expected: ${step.expect}`)}\n\n`,
-      )
-      io.stdout.write(`${renderText(report, style)}\n\n`)
+    // Each transaction is also run on a fork of the lab chain, as `inspect --simulate` does.
+    const simulator = createConfiguredSimulator(rt)
+    try {
+      for (const [i, step] of steps.entries()) {
+        const report = await inspectSafeTransaction(rt, {
+          source: parseServiceTx(step.json),
+          client,
+          simulate: { simulator, upstreams: [lab.rpcUrl] },
+        })
+        io.stdout.write(
+          `${style.bold(`━━ ${i + 1}/${steps.length}  ${step.title}`)}\n${style.dim(`   expected: ${step.expect}`)}\n\n`,
+        )
+        io.stdout.write(`${renderText(report, style)}\n\n`)
+      }
+    } finally {
+      await simulator.close()
     }
     io.stdout.write(
       style.dim(`demo finished in ${Math.round(performance.now() - t0)} ms; the lab is stopped.\n`),

@@ -5,7 +5,12 @@ import { InputError } from '../model/errors.js'
 import type { Report } from '../model/report.js'
 import { isLevel, type Level, levelRank } from '../model/severity.js'
 import { address as addressSchema, uint256 } from '../model/zod.js'
-import { createRuntime, inspectSafeTransaction, type Runtime } from '../pipeline.js'
+import {
+  createConfiguredSimulator,
+  createRuntime,
+  inspectSafeTransaction,
+  type Runtime,
+} from '../pipeline.js'
 import { createRpcClient } from '../sources/rpc.js'
 import { parseJsonText, parseServiceTx, type ServiceTx } from '../sources/tx-json.js'
 import { fetchTransactionsAtNonce } from '../sources/tx-service.js'
@@ -26,6 +31,9 @@ export type InspectOptions = {
   config?: string
   format: string
   failOn?: string
+  simulate?: boolean
+  simulationMode?: string
+  forkBlock?: string
 }
 
 /** `custos inspect`: returns the exit code (0 below --fail-on, 1 at or above it). */
@@ -35,7 +43,11 @@ export async function inspectCommand(opts: InspectOptions, io: Io): Promise<numb
     throw new InputError(`--format must be text or json, not "${opts.format}"`)
   const failOn = parseFailOn(opts.failOn ?? rt.config.failOn)
   const chainId = opts.chainId === undefined ? undefined : parseChainId(opts.chainId)
-  const client = rpcClient(opts, rt.config, chainId, io)
+  const urls = rpcUrls(opts, rt.config, chainId, io)
+  const client = urls.length ? createRpcClient(urls) : undefined
+  if (opts.simulate && !client)
+    throw new InputError('--simulate needs an RPC: give --rpc URL (or an RPC for --chain-id in the config)')
+  const simOverrides = simulationOptions(opts)
 
   let sources: ServiceTx[]
   if (opts.file !== undefined) {
@@ -65,16 +77,22 @@ export async function inspectCommand(opts: InspectOptions, io: Io): Promise<numb
   }
 
   const reports: Report[] = []
-  for (const source of sources) {
-    reports.push(
-      await inspectSafeTransaction(rt, {
-        source,
-        ...(chainId !== undefined ? { chainId } : {}),
-        ...(opts.safeVersion ? { safeVersion: opts.safeVersion } : {}),
-        ...(client ? { client } : {}),
-        ...(sources.length > 1 ? { sameNonce: sources } : {}),
-      }),
-    )
+  const simulator = opts.simulate ? createConfiguredSimulator(rt, simOverrides) : undefined
+  try {
+    for (const source of sources) {
+      reports.push(
+        await inspectSafeTransaction(rt, {
+          source,
+          ...(chainId !== undefined ? { chainId } : {}),
+          ...(opts.safeVersion ? { safeVersion: opts.safeVersion } : {}),
+          ...(client ? { client } : {}),
+          ...(sources.length > 1 ? { sameNonce: sources } : {}),
+          ...(simulator ? { simulate: { simulator, upstreams: urls } } : {}),
+        }),
+      )
+    }
+  } finally {
+    await simulator?.close()
   }
   write(reports, opts, io, opts.safe !== undefined)
   const worst = reports.reduce<Level>(
@@ -121,14 +139,29 @@ function parseField(schema: typeof addressSchema | typeof uint256, value: string
 }
 
 /** --rpc wins; otherwise the config's RPCs for --chain-id, if any. */
-function rpcClient(opts: InspectOptions, config: Config, chainId: number | undefined, io: Io) {
+function rpcUrls(opts: InspectOptions, config: Config, chainId: number | undefined, io: Io): string[] {
   if (opts.rpc) {
     if (!/^(https?|wss?):\/\//.test(opts.rpc)) throw new InputError('--rpc must be an http(s) or ws(s) URL')
-    return createRpcClient([opts.rpc])
+    return [opts.rpc]
   }
   const chain = chainId === undefined ? undefined : config.chains[String(chainId)]
-  if (!chain?.rpc.length) return undefined
-  return createRpcClient(chain.rpc.map((r, i) => resolveSecret(r, io.env, `chains.${chainId}.rpc[${i}]`)))
+  return (chain?.rpc ?? []).map((r, i) => resolveSecret(r, io.env, `chains.${chainId}.rpc[${i}]`))
+}
+
+function simulationOptions(opts: InspectOptions): { mode?: 'fork' | 'direct'; forkBlock?: bigint } {
+  if (
+    opts.simulationMode !== undefined &&
+    opts.simulationMode !== 'fork' &&
+    opts.simulationMode !== 'direct'
+  ) {
+    throw new InputError(`--simulation-mode must be fork or direct (got "${opts.simulationMode}")`)
+  }
+  if (opts.forkBlock !== undefined && !/^\d+$/.test(opts.forkBlock))
+    throw new InputError('--fork-block must be a block number')
+  return {
+    ...(opts.simulationMode ? { mode: opts.simulationMode as 'fork' | 'direct' } : {}),
+    ...(opts.forkBlock ? { forkBlock: BigInt(opts.forkBlock) } : {}),
+  }
 }
 
 function txServiceOptions(opts: InspectOptions, config: Config, chainId: number, io: Io) {

@@ -48,6 +48,17 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
       "read chain id, VERSION(), owners, threshold and nonce from this node (default: the config's RPC for --chain-id)",
     )
     .option(
+      '--simulate',
+      'also run the exact signed transaction on a fork of the RPC and judge its effects (needs an RPC)',
+    )
+    .addOption(
+      new Option(
+        '--simulation-mode <mode>',
+        "fork: a local anvil fork of the RPC; direct: the RPC node traces it itself (default: the config's simulation.mode)",
+      ).choices(['fork', 'direct']),
+    )
+    .option('--fork-block <n>', 'simulate on a fork of this block instead of the latest')
+    .option(
       '--tx-service <url>',
       "transaction service base URL ending in /api (default: Safe's hosted service)",
     )

@@ -17,6 +17,11 @@ export function reportToJson(report: Report) {
     },
     transaction: tx ? { ...tx, operation: tx.operation } : undefined,
     hashes: { ...hashes, claimedSafeTxHash: hashes.claimedSafeTxHash ?? null },
+    simulation: report.simulation
+      ? report.simulation.ok
+        ? { available: true, ...report.simulation.simulation }
+        : { available: false, error: report.simulation.error }
+      : undefined,
     calls: [callToJson(report.call)],
     signatures: report.signatures,
     claims: report.claims,

@@ -2,6 +2,7 @@ import { formatEther } from 'viem'
 import type { DecodedArg, DecodedCall } from '../model/decoded.js'
 import type { Report } from '../model/report.js'
 import type { SignatureCheck } from '../model/verification.js'
+import { renderSimulation } from './render-simulation.js'
 import type { Style } from './style.js'
 
 /** The report for people: hashes first (as a hardware wallet shows them), then calls, then findings. */
@@ -31,6 +32,10 @@ export function renderText(report: Report, s: Style): string {
         ? `  dataDecoded   ${s.ok('matches the calldata')}`
         : `  dataDecoded   ${s.bad(`DOES NOT MATCH the calldata (${claims.length} problem${claims.length > 1 ? 's' : ''}, see findings)`)}`,
     )
+  }
+  if (report.simulation) {
+    out.push('')
+    out.push(...renderSimulation(report.simulation, report.labels, s))
   }
   out.push('')
   out.push(s.bold('Calls') + s.dim('  (decoded from the raw calldata, not from any claim)'))

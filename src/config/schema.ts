@@ -30,6 +30,8 @@ const chainSchema = z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
       .optional(),
+    /** Overrides `simulation.mode` for this chain. */
+    simulationMode: z.enum(['fork', 'direct']).optional(),
   })
   .strict()
 
@@ -83,6 +85,34 @@ const limits = z
   })
   .strict()
 
+const simulation = z
+  .object({
+    /**
+     * `fork`: simulate on a warm local anvil fork of the chain's RPC (works with any RPC and keeps
+     * the load on it low). `direct`: ask the RPC node itself, which must support debug_traceCall
+     * with callTracer, prestateTracer and state overrides.
+     */
+    mode: z.enum(['fork', 'direct']).default('fork'),
+    /** A simulation that takes longer than this (ms) is reported as unavailable (a high finding). */
+    timeoutMs: z.number().int().positive().default(60_000),
+    /** Timeout of each request to the fork or the node (ms). */
+    requestTimeoutMs: z.number().int().positive().default(30_000),
+    fork: z
+      .object({
+        /** Re-fork at the latest block once the fork is this old (s); this drops its warm cache. */
+        maxAgeSeconds: z.number().int().positive().default(120),
+        /** Replace the anvil process after this long (s). */
+        maxLifetimeSeconds: z.number().int().positive().default(3600),
+        /** Replace the anvil process once its memory passes this (MB). */
+        maxRssMb: z.number().int().positive().default(1024),
+        /** Fork this block instead of following the chain. */
+        blockNumber: z.number().int().nonnegative().optional(),
+      })
+      .strict()
+      .default({ maxAgeSeconds: 120, maxLifetimeSeconds: 3600, maxRssMb: 1024 }),
+  })
+  .strict()
+
 /** Per-guard settings: `enabled`, plus the guard's own options (see `custos guards`). */
 const guardSettings = z.object({ enabled: z.boolean().default(true) }).catchall(z.unknown())
 
@@ -100,6 +130,13 @@ export const configSchema = z
     abis: z.array(abiSource).default([]),
     /** Bounds on decoding untrusted calldata. */
     limits: limits.default({ maxCalldataBytes: 1024 * 1024, maxDepth: 8, maxCalls: 1000 }),
+    /** How transactions are simulated (`inspect --simulate`). */
+    simulation: simulation.default({
+      mode: 'fork',
+      timeoutMs: 60_000,
+      requestTimeoutMs: 30_000,
+      fork: { maxAgeSeconds: 120, maxLifetimeSeconds: 3600, maxRssMb: 1024 },
+    }),
     /** Guard settings by guard id. */
     guards: z.record(z.string(), guardSettings).default({}),
     /** A guard that runs longer than this (ms) becomes a `guard-error` finding. */

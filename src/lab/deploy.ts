@@ -1,6 +1,7 @@
 import {
   type Address,
   concat,
+  getAddress,
   getContractAddress,
   type Hex,
   type PublicClient,
@@ -78,5 +79,5 @@ export async function deployTestToken(c: Clients): Promise<Address> {
   })
   const receipt = await c.public.waitForTransactionReceipt({ hash, pollingInterval: 10 })
   if (!receipt.contractAddress) throw new Error('lab: test token deployment failed')
-  return receipt.contractAddress
+  return getAddress(receipt.contractAddress)
 }

@@ -12,7 +12,7 @@ import {
   type WalletClient,
 } from 'viem'
 import { type HDAccount, mnemonicToAccount } from 'viem/accounts'
-import { type Anvil, startAnvil } from './anvil.js'
+import { type Anvil, startAnvil } from '../simulate/anvil.js'
 import { deploySafeContracts, deployTestToken, type SafeContracts } from './deploy.js'
 import { type ProtocolKit, Safe } from './protocol-kit.js'
 

@@ -1,14 +1,10 @@
 import { type Address, encodeFunctionData, type Hex, parseAbi, parseEther } from 'viem'
+import { SLOT0_WRITER } from './contracts.js'
 import type { Lab, LabAccount } from './index.js'
 import type { ProtocolKit } from './protocol-kit.js'
 
 const erc20 = parseAbi(['function transfer(address to, uint256 amount) returns (bool)'])
 const safeAbi = parseAbi(['function addOwnerWithThreshold(address owner, uint256 _threshold)'])
-
-// Runtime code of a Bybit-style "implementation": whatever is called, it stores the first
-// argument in slot 0 (PUSH1 4, CALLDATALOAD, PUSH1 0, SSTORE, STOP). DELEGATECALLed by a Safe,
-// `transfer(attacker, 0)` makes the attacker's contract the Safe's singleton.
-export const SLOT0_WRITER_CODE: Hex = '0x60043560005500'
 
 export type ScenarioStep = { title: string; expect: string; json: Record<string, unknown> }
 
@@ -40,7 +36,7 @@ export async function buildWorld(lab: Lab): Promise<DemoWorld> {
   })
   await lab.public.waitForTransactionReceipt({ hash })
   const slot0Writer = '0x96221423681a6d52e184d440a8efcebb105c7242' as Address
-  await lab.test.setCode({ address: slot0Writer, bytecode: SLOT0_WRITER_CODE })
+  await lab.test.setCode({ address: slot0Writer, bytecode: SLOT0_WRITER })
   return {
     safe,
     owners: [a, b, c],
@@ -81,7 +77,8 @@ export async function scenario(lab: Lab, world: DemoWorld): Promise<ScenarioStep
     },
     {
       title: 'An owner change: add a fourth owner, threshold 2',
-      expect: 'high: safe-config-change',
+      expect:
+        'critical: the new owner is not in the address book (safe-state-change); high: safe-config-change',
       json: await sign(
         world.safe,
         0n,
@@ -96,12 +93,12 @@ export async function scenario(lab: Lab, world: DemoWorld): Promise<ScenarioStep
     },
     {
       title: 'Bybit, Feb 2025: a "transfer" that is a DELEGATECALL to a contract rewriting slot 0',
-      expect: 'critical: delegatecall-untrusted',
+      expect: 'critical: delegatecall-untrusted, and the simulated storage diff shows the singleton replaced',
       json: await sign(world.slot0Writer, 0n, tokenTransfer(world.attacker, 0n), 1, 1),
     },
     {
       title: 'A token transfer whose dataDecoded (what a UI shows) lies about the recipient',
-      expect: 'high: decoded-mismatch',
+      expect: 'high: decoded-mismatch; the simulation shows where the tokens really go',
       json: await sign(lab.token, 0n, tokenTransfer(world.attacker, 10n ** 13n), 0, 1, {
         method: 'transfer',
         parameters: [

@@ -3,6 +3,7 @@ import type { z } from 'zod'
 import type { Finding } from './finding.js'
 import type { Proposal } from './proposal.js'
 import type { Severity } from './severity.js'
+import type { SimulationResult } from './simulation.js'
 import type { Verification } from './verification.js'
 
 export type AddressBookEntry = { address: Address; name: string; chainId?: number | undefined }
@@ -16,6 +17,8 @@ export type GuardContext<Options> = {
   addressBook: AddressBookEntry[]
   /** Known tokens for this chain (symbol and decimals for amounts). */
   tokens: TokenInfo[]
+  /** The simulation of the exact signed transaction, when one was asked for (or why it failed). */
+  simulation?: SimulationResult | undefined
   /** Other transactions that compete for the same Safe nonce (only one of them can execute). */
   sameNonce: Array<{ safeTxHash: Hash; to: Address; value: bigint; data: Hex; operation: 0 | 1 }>
   options: Options

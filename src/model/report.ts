@@ -4,6 +4,7 @@ import type { Finding } from './finding.js'
 import type { Proposal } from './proposal.js'
 import type { SafeState } from './safe.js'
 import type { Level } from './severity.js'
+import type { SimulationResult } from './simulation.js'
 import type { ClaimCheck, SignatureCheck } from './verification.js'
 
 /** The outcome of checking one proposal: what it is, what was verified, what the guards found. */
@@ -17,6 +18,8 @@ export type Report = {
     claimedSafeTxHash?: Hash
     match: boolean | null
   }
+  /** Present when a simulation was asked for: what it showed, or why it could not run. */
+  simulation?: SimulationResult
   call: DecodedCall
   signatures: SignatureCheck[]
   claims: ClaimCheck[]

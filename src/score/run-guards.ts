@@ -20,6 +20,8 @@ export async function runGuards(
   const results = await Promise.all(
     guards
       .filter(({ guard }) => guard.meta.appliesTo.includes(kind))
+      // Simulation guards run only when a simulation was asked for; a failed one is judged by them.
+      .filter(({ guard }) => !guard.meta.needsSimulation || ctx.simulation !== undefined)
       .map(async ({ guard, options }) => {
         const id = guard.meta.id
         try {

@@ -15,6 +15,7 @@ describe('custos demo (what `npm start` runs)', () => {
     expect(sections[0]).toMatch(/Risk: NONE/)
     expect(sections[1]).toMatch(/HIGH\s+safe-config-change\/config-change/)
     expect(sections[2]).toMatch(/CRITICAL\s+delegatecall-untrusted\/untrusted-delegatecall/)
+    expect(sections[2]).toMatch(/CRITICAL\s+safe-state-change\/singleton-changed/)
     expect(sections[3]).toMatch(/HIGH\s+decoded-mismatch\/decoded-mismatch/)
     expect(r.stdout).toMatch(/the lab is stopped/)
   })

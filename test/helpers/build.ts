@@ -3,7 +3,9 @@ import { loadAbis } from '../../src/config/load.js'
 import { configSchema } from '../../src/config/schema.js'
 import type { Report } from '../../src/model/report.js'
 import type { SafeTx } from '../../src/model/safe.js'
+import type { Simulation, SimulationResult } from '../../src/model/simulation.js'
 import { inspectSafeTransaction, type Runtime, runtimeFrom } from '../../src/pipeline.js'
+import type { Simulator } from '../../src/simulate/index.js'
 import type { ServiceTx } from '../../src/sources/tx-json.js'
 import { packMultiSend } from '../../src/verify/multisend.js'
 
@@ -91,3 +93,50 @@ export const codesOf = (report: Report, guard?: string) =>
   report.findings
     .filter((f) => guard === undefined || f.guard === guard)
     .map((f) => `${f.guard}/${f.code}:${f.severity}`)
+
+/** A simulation result as the simulate stage returns it; fields default to a quiet success. */
+export function simulation(fields: Partial<Simulation> = {}): Simulation {
+  return {
+    mode: 'fork',
+    block: 100n,
+    from: ALICE,
+    success: true,
+    gasUsed: 50_000n,
+    nonce: { onChain: 0n, tx: 0n, overridden: false, stale: false },
+    trace: {
+      path: '0',
+      type: 'CALL',
+      from: ALICE,
+      to: SAFE,
+      value: 0n,
+      input: '0x',
+      gasUsed: 50_000n,
+      calls: [],
+    },
+    logs: [],
+    safeChanges: [{ field: 'nonce', before: 0n, after: 1n }],
+    assetChanges: [],
+    approvals: [],
+    proxyUpgrades: [],
+    permissionChanges: [],
+    codeChanges: [],
+    storageDiff: [],
+    durationMs: 10,
+    ...fields,
+  }
+}
+
+/** Runs the real pipeline with a recorded simulation result in place of a live one. */
+export function inspectWithSimulation(
+  result: SimulationResult,
+  config: unknown = {},
+  src: ServiceTx = source(),
+): Promise<Report> {
+  const recorded = { simulateSafe: async () => result, close: async () => {} } as unknown as Simulator
+  return inspectSafeTransaction(runtime(config), {
+    source: src,
+    chainId: 1,
+    safeVersion: '1.4.1',
+    simulate: { simulator: recorded, upstreams: ['recorded'] },
+  })
+}

@@ -1,7 +1,7 @@
 import { type Address, encodeFunctionData, parseAbi, zeroAddress } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SLOT0_WRITER } from '../../src/lab/contracts.js'
 import { type Lab, type LabAccount, startLab } from '../../src/lab/index.js'
-import { SLOT0_WRITER_CODE } from '../../src/lab/scenario.js'
 import { cli } from '../cli/run.js'
 import { multiSend } from '../helpers/build.js'
 
@@ -89,7 +89,7 @@ describe('custos inspect --rpc (against the lab)', () => {
     })
     expect(JSON.parse(online.stdout).findings).toEqual([])
     // Same canonical address, other code: not official.
-    await lab.test.setCode({ address: lab.contracts.signMessageLib, bytecode: SLOT0_WRITER_CODE })
+    await lab.test.setCode({ address: lab.contracts.signMessageLib, bytecode: SLOT0_WRITER })
     const data = encodeFunctionData({
       abi: parseAbi(['function signMessage(bytes)']),
       functionName: 'signMessage',

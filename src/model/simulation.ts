@@ -1,0 +1,152 @@
+import type { Address, Hex } from 'viem'
+import type { DecodedArg } from './decoded.js'
+
+export type FrameType =
+  | 'CALL'
+  | 'DELEGATECALL'
+  | 'STATICCALL'
+  | 'CALLCODE'
+  | 'CREATE'
+  | 'CREATE2'
+  | 'SELFDESTRUCT'
+
+/** One frame of the executed call tree, as the node traced it. */
+export type TraceCall = {
+  /** Position in the trace: `0` for the root, `0.1` for its second sub-call. */
+  path: string
+  type: FrameType
+  from: Address
+  to: Address
+  value: bigint
+  input: Hex
+  output?: Hex
+  gasUsed: bigint
+  /** Decoded where an ABI knows the selector. */
+  function?: { signature: string; args: DecodedArg[] }
+  /** Why the frame reverted (decoded), if it did. */
+  error?: string
+  calls: TraceCall[]
+}
+
+/** An event emitted by a frame that did not revert, decoded where known. */
+export type SimLog = {
+  index: number
+  address: Address
+  topics: Hex[]
+  data: Hex
+  /** Frame that emitted it. */
+  path: string
+  event?: { signature: string; args: Record<string, unknown> }
+}
+
+export type StorageChange = { slot: Hex; before: Hex; after: Hex }
+
+/** What changed in one account, from the node's prestate diff. */
+export type AccountDiff = {
+  address: Address
+  balance?: { before: bigint; after: bigint }
+  nonce?: { before: number; after: number }
+  code?: { before: Hex; after: Hex }
+  storage: StorageChange[]
+}
+
+export type SafeField =
+  | 'singleton'
+  | 'owners'
+  | 'threshold'
+  | 'nonce'
+  | 'modules'
+  | 'guard'
+  | 'fallbackHandler'
+  | 'moduleGuard'
+  | 'signedMessages'
+  | 'approvedHashes'
+  | 'storage'
+
+/** A change to the Safe's own state, read from its storage diff (never from events). */
+export type SafeChange = {
+  field: SafeField
+  before: unknown
+  after: unknown
+  /** For owners and modules: who joined and who left. */
+  added?: Address[]
+  removed?: Address[]
+  /** For `storage`: a slot custos could not attribute to any Safe field. */
+  slot?: Hex
+}
+
+export type AssetChange = {
+  standard: 'native' | 'erc20' | 'erc721' | 'erc1155'
+  /** The token contract; null for the native coin. */
+  token: Address | null
+  from: Address
+  to: Address
+  amount: bigint
+  tokenId?: bigint
+  symbol?: string
+  decimals?: number
+}
+
+export type Approval = {
+  standard: 'erc20' | 'erc721' | 'operator'
+  token: Address
+  owner: Address
+  spender: Address
+  amount?: bigint
+  tokenId?: bigint
+  approved?: boolean
+}
+
+export type ProxyUpgrade = {
+  proxy: Address
+  kind: 'implementation' | 'admin' | 'beacon'
+  before: Address | null
+  after: Address | null
+  source: 'storage' | 'event'
+}
+
+export type PermissionChange = {
+  contract: Address
+  kind: 'ownership' | 'role-granted' | 'role-revoked' | 'admin'
+  account: Address
+  previous?: Address
+  role?: Hex
+}
+
+export type CodeChange = {
+  kind: 'created' | 'selfdestruct'
+  address: Address
+  by: Address
+  beneficiary?: Address
+}
+
+export type Simulation = {
+  /** `fork`: a local anvil fork of the RPC; `direct`: the RPC node traced it itself. */
+  mode: 'fork' | 'direct'
+  block: bigint
+  /** The account that sent execTransaction (an owner). */
+  from: Address
+  /** The Safe transaction ran and succeeded (execTransaction did not revert and returned true). */
+  success: boolean
+  revertReason?: string
+  gasUsed: bigint
+  /** The Safe nonce on chain, the one the transaction uses, and whether it was overridden to run it. */
+  nonce: { onChain: bigint; tx: bigint; overridden: boolean; stale: boolean }
+  trace: TraceCall
+  logs: SimLog[]
+  safeChanges: SafeChange[]
+  assetChanges: AssetChange[]
+  approvals: Approval[]
+  proxyUpgrades: ProxyUpgrade[]
+  permissionChanges: PermissionChange[]
+  codeChanges: CodeChange[]
+  storageDiff: AccountDiff[]
+  /** The Safe's transaction guard, and whether it blocked this transaction. */
+  guard?: { address: Address; blocked: boolean }
+  /** When the guard blocked: what the transaction does with the guard cleared. */
+  withoutGuard?: Simulation
+  durationMs: number
+}
+
+/** Either a simulation, or why there is none (which is itself a finding). */
+export type SimulationResult = { ok: true; simulation: Simulation } | { ok: false; error: string }

@@ -1,0 +1,74 @@
+import { RemoteError } from '../model/errors.js'
+import { redactUrls } from '../model/redact.js'
+import type { SimulationResult } from '../model/simulation.js'
+import { createEndpoint } from './endpoint.js'
+import { createForkManager, type ForkOptions } from './fork.js'
+import { type SafeSimInput, StaleForkError, simulateSafeTx } from './safe.js'
+
+export type SimulatorOptions = ForkOptions & {
+  /** `fork` (a warm local anvil fork of the RPC) or `direct` (the RPC traces the call itself). */
+  mode: (chainId: number) => 'fork' | 'direct'
+  /** A simulation that takes longer than this (ms) is reported as unavailable. */
+  timeoutMs: number
+}
+
+/** Simulates Safe transactions on a warm fork per chain (or directly on the RPC), never throwing. */
+export function createSimulator(options: SimulatorOptions) {
+  const forks = createForkManager(options)
+  const once = async (chainId: number, upstreams: string[], input: SafeSimInput) => {
+    if (options.mode(chainId) === 'direct') {
+      const url = upstreams[0] ?? ''
+      if (!/^https?:/.test(url))
+        throw new RemoteError('direct simulation needs an http(s) RPC URL', { retryable: false })
+      return simulateSafeTx(createEndpoint(url, 'direct', options.requestTimeoutMs), input)
+    }
+    try {
+      return await simulateSafeTx(await forks.endpoint(chainId, upstreams), input)
+    } catch (error) {
+      if (!(error instanceof StaleForkError)) throw error
+      // The chain moved in a way that matters for this Safe: re-fork at its latest block once.
+      const { expected: _ignored, ...rest } = input
+      return simulateSafeTx(await forks.endpoint(chainId, upstreams, true), rest)
+    }
+  }
+  return {
+    async simulateSafe(chainId: number, upstreams: string[], input: SafeSimInput): Promise<SimulationResult> {
+      if (upstreams.length === 0) return { ok: false, error: 'no RPC endpoint to simulate against' }
+      let timer: NodeJS.Timeout | undefined
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new RemoteError(`simulation timed out after ${options.timeoutMs} ms`, { retryable: true }),
+            ),
+          options.timeoutMs,
+        )
+      })
+      try {
+        const attempt = async () => {
+          try {
+            return await once(chainId, upstreams, input)
+          } catch (error) {
+            // A fork that died under us is restarted once; anything else is reported.
+            if (
+              options.mode(chainId) === 'fork' &&
+              forks.processes().some((p) => p.exitCode !== null || p.signalCode !== null)
+            ) {
+              return once(chainId, upstreams, input)
+            }
+            throw error
+          }
+        }
+        return { ok: true, simulation: await Promise.race([attempt(), timeout]) }
+      } catch (error) {
+        return { ok: false, error: redactUrls(error instanceof Error ? error.message : String(error)) }
+      } finally {
+        clearTimeout(timer)
+      }
+    },
+    forks,
+    close: () => forks.close(),
+  }
+}
+
+export type Simulator = ReturnType<typeof createSimulator>

@@ -1,0 +1,262 @@
+import {
+  type Address,
+  concat,
+  encodeAbiParameters,
+  encodeFunctionData,
+  type Hash,
+  type Hex,
+  hexToBigInt,
+  keccak256,
+  numberToHex,
+  pad,
+  parseAbi,
+  zeroAddress,
+} from 'viem'
+import type { TokenInfo } from '../model/guard.js'
+import type { SafeTx } from '../model/safe.js'
+import type { Simulation, TraceCall } from '../model/simulation.js'
+import type { FunctionRegistry } from '../verify/function-registry.js'
+import { domainHash } from '../verify/safe-hash.js'
+import { parsePrestateDiff, type RawPrestateDiff, wordToAddress } from './diff.js'
+import {
+  approvals,
+  assetChanges,
+  codeChanges,
+  permissionChanges,
+  proxyUpgrades,
+  seenAddresses,
+} from './effects.js'
+import { type Endpoint, readCall } from './endpoint.js'
+import { approvedHashSlot, type SafeBefore, SENTINEL, SLOT, safeChanges } from './safe-slots.js'
+import { withTokenInfo } from './tokens.js'
+import { flattenTrace, parseTrace, type RawFrame } from './trace.js'
+
+const safeAbi = parseAbi([
+  'function getOwners() view returns (address[])',
+  'function getThreshold() view returns (uint256)',
+  'function nonce() view returns (uint256)',
+  'function getModulesPaginated(address start, uint256 pageSize) view returns (address[] array, address next)',
+  'function execTransaction(address to, uint256 value, bytes data, uint8 operation, uint256 safeTxGas, uint256 baseGas, uint256 gasPrice, address gasToken, address refundReceiver, bytes signatures) payable returns (bool)',
+])
+const SAFE_MSG_TYPEHASH = '0x60b3cbf8b4a223d68d641b3b6ddf9a298e7f33710cf3d3a9d1146b5a6150fbca'
+const MAX_GAS = 30_000_000n
+
+export type SafeSimInput = {
+  tx: SafeTx
+  safeTxHash: Hash
+  version: string
+  chainId: number
+  registry: FunctionRegistry
+  tokens: TokenInfo[]
+  /** Addresses from the decoded call tree, to name owners/modules mapping slots. */
+  candidates: Address[]
+  /** The Safe as the upstream node sees it now; a fork that disagrees is behind the chain. */
+  expected?: { nonce: bigint; threshold: bigint; owners: Address[] }
+}
+
+/** The fork is behind the chain for this Safe: move it forward and try again. */
+export class StaleForkError extends Error {
+  override name = 'StaleForkError'
+}
+
+/**
+ * Runs the exact signed transaction through execTransaction on `ep` without changing any state:
+ * a traced call with state overrides that approve the hash for `threshold` real owners (in
+ * ascending order, as the Safe requires) and, for a transaction queued behind others, set the
+ * nonce. The threshold itself is never touched, so a threshold change shows in the diff.
+ */
+export async function simulateSafeTx(ep: Endpoint, input: SafeSimInput): Promise<Simulation> {
+  const started = performance.now()
+  const block = await ep.request<{ number: Hex; gasLimit: Hex }>('eth_getBlockByNumber', ['latest', false])
+  let before: SafeBefore
+  try {
+    before = await readSafe(ep, input.tx.safe, block.number)
+  } catch (cause) {
+    if (ep.mode === 'fork') throw new StaleForkError('the fork does not know this Safe', { cause })
+    throw cause
+  }
+  const want = input.expected
+  if (
+    ep.mode === 'fork' &&
+    want &&
+    (want.nonce !== before.nonce ||
+      want.threshold !== before.threshold ||
+      want.owners.join() !== before.owners.join())
+  ) {
+    throw new StaleForkError('the fork is behind the chain for this Safe')
+  }
+  const sim = await run(ep, input, before, block, false)
+  if (sim.guard?.blocked) sim.withoutGuard = await run(ep, input, before, block, true)
+  sim.durationMs = Math.round(performance.now() - started)
+  return sim
+}
+
+async function run(
+  ep: Endpoint,
+  input: SafeSimInput,
+  before: SafeBefore,
+  block: { number: Hex; gasLimit: Hex },
+  clearGuard: boolean,
+): Promise<Simulation> {
+  const started = performance.now()
+  const { tx, safeTxHash } = input
+  const signers = [...before.owners]
+    .sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))
+    .slice(0, Number(before.threshold))
+  const stateDiff: Record<Hex, Hex> = {}
+  for (const owner of signers) stateDiff[approvedHashSlot(owner, safeTxHash)] = pad('0x01')
+  const nonceOverridden = tx.nonce !== before.nonce
+  if (nonceOverridden) stateDiff[SLOT.nonce] = pad(numberToHex(tx.nonce))
+  if (clearGuard) stateDiff[SLOT.guard as Hex] = pad('0x00')
+  // v = 1: r holds the owner, whose approval of the hash is in the overridden storage.
+  const signatures = concat(signers.map((o) => concat([pad(o), pad('0x00'), '0x01'])))
+  const data = encodeFunctionData({
+    abi: safeAbi,
+    functionName: 'execTransaction',
+    args: [
+      tx.to,
+      tx.value,
+      tx.data,
+      tx.operation,
+      tx.safeTxGas,
+      tx.baseGas,
+      tx.gasPrice,
+      tx.gasToken,
+      tx.refundReceiver,
+      signatures,
+    ],
+  })
+  const from = signers[0] ?? before.owners[0] ?? zeroAddress
+  const gasLimit = hexToBigInt(block.gasLimit)
+  const call = { from, to: tx.safe, data, gas: numberToHex(gasLimit < MAX_GAS ? gasLimit : MAX_GAS) }
+  const overrides = { [tx.safe]: { stateDiff } }
+  const [rawTrace, rawDiff] = await Promise.all([
+    ep.request<RawFrame>('debug_traceCall', [
+      call,
+      block.number,
+      { tracer: 'callTracer', tracerConfig: { withLog: true }, stateOverrides: overrides },
+    ]),
+    ep.request<RawPrestateDiff>('debug_traceCall', [
+      call,
+      block.number,
+      { tracer: 'prestateTracer', tracerConfig: { diffMode: true }, stateOverrides: overrides },
+    ]),
+  ])
+  const { trace, logs } = parseTrace(rawTrace, input.registry)
+  // The simulated sender's own nonce bump is an artefact of simulating, not an effect.
+  const storageDiff = parsePrestateDiff(rawDiff)
+    .map((d) => (d.address === from && d.storage.length === 0 && !d.code ? { ...d, nonce: undefined } : d))
+    .filter((d) => d.balance || d.nonce || d.code || d.storage.length)
+    .map(({ nonce, ...d }) => (nonce ? { ...d, nonce } : d))
+  const executed =
+    !trace.error && trace.output !== undefined && trace.output !== '0x' && hexToBigInt(trace.output) === 1n
+  const guard =
+    before.guard !== zeroAddress && !clearGuard
+      ? { address: before.guard, blocked: blockedBy(trace, before.guard) }
+      : undefined
+  const candidates = new Set<Address>([...input.candidates, ...seenAddresses(trace, logs)])
+  const safeDiff = storageDiff.find((d) => d.address === tx.safe)
+  const hashes = [safeTxHash, ...bytes32Args(trace), ...signedMessageHashes(trace, input)]
+  const sim: Simulation = {
+    mode: ep.mode,
+    block: hexToBigInt(block.number),
+    from,
+    success: executed,
+    gasUsed: trace.gasUsed,
+    nonce: {
+      onChain: before.nonce,
+      tx: tx.nonce,
+      overridden: nonceOverridden,
+      stale: tx.nonce < before.nonce,
+    },
+    trace,
+    logs,
+    safeChanges: safeChanges(safeDiff, before, candidates, hashes),
+    assetChanges: await withTokenInfo(
+      assetChanges(trace, logs),
+      input.tokens,
+      ep,
+      input.chainId,
+      block.number,
+    ),
+    approvals: approvals(logs),
+    proxyUpgrades: proxyUpgrades(storageDiff, logs),
+    permissionChanges: permissionChanges(logs),
+    codeChanges: codeChanges(trace),
+    storageDiff,
+    ...(guard ? { guard } : {}),
+    durationMs: Math.round(performance.now() - started),
+  }
+  const reason = revertReason(trace, executed)
+  if (reason) sim.revertReason = reason
+  return sim
+}
+
+/** The Safe as the node sees it at `block`: the "before" side of every change. */
+async function readSafe(ep: Endpoint, safe: Address, block: Hex): Promise<SafeBefore> {
+  const slot = (s: Hex) =>
+    ep.request<Hex>('eth_getStorageAt', [safe, s, block]).then((w) => wordToAddress(pad(w)) ?? zeroAddress)
+  const [owners, threshold, nonce, singleton, guard, fallbackHandler, moduleGuard, modules] =
+    await Promise.all([
+      readCall<readonly Address[]>(ep, safe, safeAbi, 'getOwners', [], block),
+      readCall<bigint>(ep, safe, safeAbi, 'getThreshold', [], block),
+      readCall<bigint>(ep, safe, safeAbi, 'nonce', [], block),
+      slot(SLOT.singleton),
+      slot(SLOT.guard as Hex),
+      slot(SLOT.fallbackHandler as Hex),
+      slot(SLOT.moduleGuard as Hex),
+      readCall<readonly [readonly Address[], Address]>(
+        ep,
+        safe,
+        safeAbi,
+        'getModulesPaginated',
+        [SENTINEL, 100n],
+        block,
+      )
+        .then(([list]) => [...list])
+        .catch(() => [] as Address[]),
+    ])
+  return { owners: [...owners], threshold, nonce, singleton, guard, fallbackHandler, moduleGuard, modules }
+}
+
+/** The guard blocked the transaction when its own call failed and so did the whole call. */
+function blockedBy(trace: TraceCall, guard: Address): boolean {
+  return trace.error !== undefined && flattenTrace(trace).some((f) => f.to === guard && f.error !== undefined)
+}
+
+/** Why the transaction failed: the outer revert, and the innermost reason beneath it. */
+function revertReason(trace: TraceCall, executed: boolean): string | undefined {
+  if (executed) return undefined
+  const failing = flattenTrace(trace).filter((f) => f.error !== undefined)
+  const deepest = failing.at(-1)
+  if (trace.error) {
+    return deepest && deepest !== trace && deepest.error !== trace.error
+      ? `${trace.error}; inner call reverted: ${deepest.error}`
+      : trace.error
+  }
+  const inner = deepest ? `: ${deepest.error}` : ''
+  return `the Safe transaction failed (ExecutionFailure), the nonce is used up and any gas refund is paid${inner}`
+}
+
+function bytes32Args(trace: TraceCall): Hex[] {
+  return flattenTrace(trace).flatMap((f) =>
+    (f.function?.args ?? []).filter((a) => a.type === 'bytes32').map((a) => a.value as Hex),
+  )
+}
+
+/** Hashes SignMessageLib writes into signedMessages, so that slot can be named. */
+function signedMessageHashes(trace: TraceCall, input: SafeSimInput): Hex[] {
+  const domain = domainHash(input.version, input.chainId, input.tx.safe)
+  return flattenTrace(trace)
+    .filter((f) => f.function?.signature === 'signMessage(bytes)')
+    .map((f) => {
+      const message = f.function?.args[0]?.value as Hex
+      const structHash = keccak256(
+        encodeAbiParameters(
+          [{ type: 'bytes32' }, { type: 'bytes32' }],
+          [SAFE_MSG_TYPEHASH, keccak256(message)],
+        ),
+      )
+      return keccak256(concat(['0x1901', domain, structHash]))
+    })
+}

@@ -1,0 +1,256 @@
+import { getAddress, parseEther, zeroAddress, zeroHash } from 'viem'
+import { describe, expect, it } from 'vitest'
+import type { SimulationResult } from '../../src/model/simulation.js'
+import { ALICE, BOB, codesOf, inspectWithSimulation, SAFE, simulation, TOKEN } from '../helpers/build.js'
+
+// Each simulation guard judged on recorded simulation results, as the simulate stage returns them.
+const ok = (fields: Parameters<typeof simulation>[0]): SimulationResult => ({
+  ok: true,
+  simulation: simulation(fields),
+})
+const SINGLETON = getAddress('0x41675C099F32341bf84BFc5382aF534df5C7461a')
+const EVIL = getAddress('0xbDd077f651EBe7f7b3cE16fe5F2b025BE2969516')
+const book = { addressBook: [{ address: BOB, name: 'Bob (signer)' }] }
+
+type Case = { name: string; result: SimulationResult; config?: object; expect: string[] }
+
+const table: Record<string, Case[]> = {
+  'safe-state-change': [
+    { name: 'only the nonce moves', result: ok({}), expect: [] },
+    {
+      name: 'the singleton is replaced',
+      result: ok({ safeChanges: [{ field: 'singleton', before: SINGLETON, after: EVIL }] }),
+      expect: ['safe-state-change/singleton-changed:critical'],
+    },
+    {
+      name: 'an owner from the address book joins',
+      result: ok({
+        safeChanges: [{ field: 'owners', before: [ALICE], after: [ALICE, BOB], added: [BOB], removed: [] }],
+      }),
+      config: book,
+      expect: ['safe-state-change/owners-changed:high'],
+    },
+    {
+      name: 'an unknown owner joins',
+      result: ok({
+        safeChanges: [{ field: 'owners', before: [ALICE], after: [ALICE, EVIL], added: [EVIL], removed: [] }],
+      }),
+      expect: ['safe-state-change/owner-added-unknown:critical'],
+    },
+    {
+      name: 'an owner leaves',
+      result: ok({
+        safeChanges: [{ field: 'owners', before: [ALICE, BOB], after: [ALICE], added: [], removed: [BOB] }],
+      }),
+      expect: ['safe-state-change/owners-changed:high'],
+    },
+    {
+      name: 'the threshold rises',
+      result: ok({ safeChanges: [{ field: 'threshold', before: 2n, after: 3n }] }),
+      expect: ['safe-state-change/threshold-changed:high'],
+    },
+    {
+      name: 'the threshold drops to 1',
+      result: ok({ safeChanges: [{ field: 'threshold', before: 3n, after: 1n }] }),
+      expect: ['safe-state-change/threshold-below-minimum:critical'],
+    },
+    {
+      name: 'the threshold drops, above a configured minimum',
+      result: ok({ safeChanges: [{ field: 'threshold', before: 3n, after: 2n }] }),
+      config: { guards: { 'safe-state-change': { minThreshold: 2 } } },
+      expect: ['safe-state-change/threshold-changed:high'],
+    },
+    {
+      name: 'an unknown module',
+      result: ok({
+        safeChanges: [{ field: 'modules', before: [], after: [EVIL], added: [EVIL], removed: [] }],
+      }),
+      expect: ['safe-state-change/module-added-unknown:critical'],
+    },
+    {
+      name: 'the guard is removed',
+      result: ok({ safeChanges: [{ field: 'guard', before: BOB, after: zeroAddress }] }),
+      expect: ['safe-state-change/guard-changed:high'],
+    },
+    {
+      name: 'the fallback handler changes',
+      result: ok({ safeChanges: [{ field: 'fallbackHandler', before: BOB, after: EVIL }] }),
+      expect: ['safe-state-change/fallback-handler-changed:high'],
+    },
+    {
+      name: 'an unknown slot is written',
+      result: ok({ safeChanges: [{ field: 'storage', slot: '0x01', before: '0x00', after: '0x01' }] }),
+      expect: ['safe-state-change/unknown-slot-written:high'],
+    },
+    {
+      name: 'a message is signed',
+      result: ok({ safeChanges: [{ field: 'signedMessages', before: '0x00', after: '0x01' }] }),
+      expect: ['safe-state-change/message-signed:medium'],
+    },
+    { name: 'no simulation', result: { ok: false, error: 'x' }, expect: [] },
+  ],
+  'simulation-failed': [
+    { name: 'it succeeds', result: ok({}), expect: [] },
+    {
+      name: 'it reverts',
+      result: ok({ success: false, revertReason: 'GS013: …' }),
+      expect: ['simulation-failed/would-revert:medium'],
+    },
+    {
+      name: 'its nonce is used',
+      result: ok({ nonce: { onChain: 5n, tx: 3n, overridden: true, stale: true } }),
+      expect: ['simulation-failed/stale-nonce:info'],
+    },
+  ],
+  'simulation-unavailable': [
+    { name: 'a simulation ran', result: ok({}), expect: [] },
+    {
+      name: 'the fork could not start',
+      result: { ok: false, error: 'cannot start a fork' },
+      expect: ['simulation-unavailable/simulation-unavailable:high'],
+    },
+  ],
+  'asset-outflow': [
+    { name: 'nothing moves', result: ok({}), expect: [] },
+    {
+      name: 'ETH to an address-book entry',
+      result: ok({ assetChanges: [{ standard: 'native', token: null, from: SAFE, to: BOB, amount: 1n }] }),
+      config: book,
+      expect: [],
+    },
+    {
+      name: 'ETH to a first-time recipient',
+      result: ok({ assetChanges: [{ standard: 'native', token: null, from: SAFE, to: EVIL, amount: 1n }] }),
+      expect: ['asset-outflow/new-recipient:medium'],
+    },
+    {
+      name: 'tokens coming in',
+      result: ok({
+        assetChanges: [{ standard: 'erc20', token: TOKEN, from: EVIL, to: SAFE, amount: 10n ** 30n }],
+      }),
+      expect: [],
+    },
+    {
+      name: 'two transfers that together pass a threshold',
+      result: ok({
+        assetChanges: [1, 2].map(() => ({
+          standard: 'erc20' as const,
+          token: TOKEN,
+          from: SAFE,
+          to: BOB,
+          amount: 600n * 10n ** 6n,
+          decimals: 6,
+        })),
+      }),
+      config: {
+        ...book,
+        tokens: [{ address: TOKEN, symbol: 'USDC', decimals: 6 }],
+        guards: { 'asset-outflow': { thresholds: [{ token: TOKEN, max: '1000' }] } },
+      },
+      expect: ['asset-outflow/outflow-above-threshold:high'],
+    },
+    {
+      name: 'a total in USD above the limit',
+      result: ok({
+        assetChanges: [{ standard: 'native', token: null, from: SAFE, to: BOB, amount: parseEther('10') }],
+      }),
+      config: {
+        ...book,
+        guards: {
+          'asset-outflow': {
+            thresholds: [{ token: 'native', max: '100', usdPrice: 3000 }],
+            totalMaxUsd: 20000,
+          },
+        },
+      },
+      expect: ['asset-outflow/outflow-above-total:high'],
+    },
+  ],
+  'proxy-upgrade': [
+    { name: 'no upgrade', result: ok({}), expect: [] },
+    {
+      name: 'an implementation slot changes',
+      result: ok({
+        proxyUpgrades: [
+          { proxy: TOKEN, kind: 'implementation', before: BOB, after: EVIL, source: 'storage' },
+        ],
+      }),
+      expect: ['proxy-upgrade/proxy-upgraded:high'],
+    },
+  ],
+  'permission-change': [
+    {
+      name: 'ownership to the address book',
+      result: ok({
+        permissionChanges: [{ contract: TOKEN, kind: 'ownership', account: BOB, previous: SAFE }],
+      }),
+      config: book,
+      expect: ['permission-change/permission-changed:high'],
+    },
+    {
+      name: 'ownership to an unknown address (Radiant)',
+      result: ok({
+        permissionChanges: [{ contract: TOKEN, kind: 'ownership', account: EVIL, previous: SAFE }],
+      }),
+      expect: ['permission-change/control-to-unknown:critical'],
+    },
+    {
+      name: 'DEFAULT_ADMIN_ROLE to an unknown address',
+      result: ok({
+        permissionChanges: [{ contract: TOKEN, kind: 'role-granted', account: EVIL, role: zeroHash }],
+      }),
+      expect: ['permission-change/control-to-unknown:critical'],
+    },
+    {
+      name: 'a minor role to an unknown address',
+      result: ok({
+        permissionChanges: [
+          { contract: TOKEN, kind: 'role-granted', account: EVIL, role: `0x${'11'.repeat(32)}` },
+        ],
+      }),
+      expect: ['permission-change/permission-changed:high'],
+    },
+    {
+      name: 'a role revoked',
+      result: ok({
+        permissionChanges: [{ contract: TOKEN, kind: 'role-revoked', account: BOB, role: zeroHash }],
+      }),
+      expect: ['permission-change/role-revoked:high'],
+    },
+    {
+      name: 'ownership renounced',
+      result: ok({
+        permissionChanges: [{ contract: TOKEN, kind: 'ownership', account: zeroAddress, previous: SAFE }],
+      }),
+      expect: ['permission-change/control-renounced:high'],
+    },
+  ],
+  selfdestruct: [
+    {
+      name: 'a contract created',
+      result: ok({ codeChanges: [{ kind: 'created', address: EVIL, by: SAFE }] }),
+      expect: [],
+    },
+    {
+      name: 'SELFDESTRUCT reached',
+      result: ok({ codeChanges: [{ kind: 'selfdestruct', address: TOKEN, by: TOKEN, beneficiary: EVIL }] }),
+      expect: ['selfdestruct/selfdestruct:critical'],
+    },
+  ],
+}
+
+for (const [guard, cases] of Object.entries(table)) {
+  describe(guard, () => {
+    it.each(cases)('$name', async (c) => {
+      expect(codesOf(await inspectWithSimulation(c.result, c.config ?? {}), guard)).toEqual(c.expect)
+    })
+  })
+}
+
+describe('simulation guards without a simulation', () => {
+  it('do not run when no simulation was asked for', async () => {
+    const { inspectOffline, source } = await import('../helpers/build.js')
+    const report = await inspectOffline(source({ to: EVIL, value: 1n }))
+    expect(report.findings.filter((f) => Object.keys(table).includes(f.guard))).toEqual([])
+  })
+})
