@@ -79,7 +79,7 @@ export function assetChanges(trace: TraceCall, logs: SimLog[]): AssetChange[] {
     } else if (name === 'TransferBatch') {
       const ids = arg(log, 'ids') as bigint[]
       const values = arg(log, 'values') as bigint[]
-      ids.forEach((id, i) =>
+      for (const [i, id] of ids.entries()) {
         out.push({
           standard: 'erc1155',
           token: log.address,
@@ -87,8 +87,8 @@ export function assetChanges(trace: TraceCall, logs: SimLog[]): AssetChange[] {
           to: arg(log, 'to') as Address,
           amount: values[i] ?? 0n,
           tokenId: id,
-        }),
-      )
+        })
+      }
     }
   }
   return out

@@ -127,7 +127,7 @@ export function safeChanges(
 function listChange(field: 'owners' | 'modules', list: Address[], edits: Map<Address, Address>): SafeChange {
   const next = new Map<Address, Address>()
   const chain = [SENTINEL, ...list]
-  chain.forEach((a, i) => next.set(a, chain[i + 1] ?? SENTINEL))
+  for (const [i, a] of chain.entries()) next.set(a, chain[i + 1] ?? SENTINEL)
   if (list.length === 0) next.set(SENTINEL, SENTINEL)
   for (const [k, v] of edits) next.set(k, v)
   const after: Address[] = []

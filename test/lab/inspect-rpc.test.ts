@@ -1,6 +1,10 @@
 import { type Address, encodeFunctionData, parseAbi, zeroAddress } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SLOT0_WRITER } from '../../src/lab/contracts.js'
+
+const MALICIOUS = '0x96221423681A6d52E184D440a8eFCEbB105C7242'
+const ATTACKER = '0xbDd077f651EBe7f7b3cE16fe5F2b025BE2969516'
+
 import { type Lab, type LabAccount, startLab } from '../../src/lab/index.js'
 import { cli } from '../cli/run.js'
 import { multiSend } from '../helpers/build.js'
@@ -12,7 +16,7 @@ let owners: LabAccount[]
 beforeAll(async () => {
   lab = await startLab()
   owners = lab.accounts.slice(1, 4)
-  safe = await lab.createSafe({ owners: owners.map((o) => o.address), threshold: 2 })
+  safe = await lab.createSafe({ owners: owners.map((o) => o.address), threshold: 2, fund: 10n ** 18n })
 })
 afterAll(() => lab?.stop())
 
@@ -31,6 +35,89 @@ const txJson = (fields: Record<string, unknown> = {}) =>
     nonce: 0,
     ...fields,
   })
+
+describe('custos inspect --rpc --simulate (against the lab)', () => {
+  it('summarises the simulation after the hashes, then the calls and findings', async () => {
+    await lab.test.setCode({ address: MALICIOUS, bytecode: SLOT0_WRITER })
+    const stdin = txJson({
+      to: MALICIOUS,
+      operation: 1,
+      data: `0xa9059cbb${ATTACKER.slice(2).padStart(64, '0')}${'0'.repeat(64)}`,
+    })
+    const r = await cli(['inspect', '--file', '-', '--rpc', lab.rpcUrl, '--simulate'], { stdin })
+    expect(r.code).toBe(1)
+    const order = [
+      'safeTxHash',
+      'Simulation',
+      'result        succeeds',
+      'Safe changes',
+      'singleton',
+      'Trace',
+      'Calls',
+      'Findings',
+      'safe-state-change/singleton-changed',
+      'Risk: CRITICAL',
+    ]
+    const at = order.map((s) => r.stdout.indexOf(s))
+    expect(at.every((p) => p >= 0)).toBe(true)
+    expect([...at].sort((a, b) => a - b)).toEqual(at)
+  })
+
+  it('gives the simulation in JSON', async () => {
+    const r = await cli(['inspect', '--file', '-', '--rpc', lab.rpcUrl, '--simulate', '--format', 'json'], {
+      stdin: txJson({ to: ATTACKER, value: '5' }),
+    })
+    const { simulation } = JSON.parse(r.stdout)
+    expect(simulation).toMatchObject({
+      available: true,
+      mode: 'fork',
+      success: true,
+      assetChanges: [{ standard: 'native', from: safe, to: ATTACKER, amount: '5' }],
+    })
+    for (const key of [
+      'revertReason',
+      'gasUsed',
+      'trace',
+      'logs',
+      'safeChanges',
+      'approvals',
+      'proxyUpgrades',
+      'permissionChanges',
+      'codeChanges',
+      'storageDiff',
+    ]) {
+      expect(key === 'revertReason' || key in simulation).toBe(true)
+    }
+    const direct = await cli(
+      [
+        'inspect',
+        '--file',
+        '-',
+        '--rpc',
+        lab.rpcUrl,
+        '--simulate',
+        '--simulation-mode',
+        'direct',
+        '--format',
+        'json',
+      ],
+      { stdin: txJson({ to: ATTACKER, value: '5' }) },
+    )
+    expect(JSON.parse(direct.stdout).simulation).toMatchObject({
+      mode: 'direct',
+      assetChanges: simulation.assetChanges,
+    })
+  })
+
+  it('needs an RPC to simulate', async () => {
+    const r = await cli(
+      ['inspect', '--file', '-', '--chain-id', '31337', '--safe-version', '1.4.1', '--simulate'],
+      { stdin: txJson() },
+    )
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/--simulate needs an RPC/)
+  })
+})
 
 describe('custos inspect --rpc (against the lab)', () => {
   it('reads the chain id, version, owners and threshold from the node', async () => {

@@ -127,7 +127,7 @@ describe('effects read from the simulation', () => {
     const r = await inspect(safe, {
       to: MALICIOUS,
       operation: 1,
-      data: ('0xa9059cbb' + ATTACKER.slice(2).padStart(64, '0')) as Hex,
+      data: `0xa9059cbb${ATTACKER.slice(2).padStart(64, '0')}` as Hex,
       nonce: 1n,
     })
     const sim = simOf(r)

@@ -1,12 +1,4 @@
-import {
-  type Address,
-  encodeFunctionData,
-  getAddress,
-  type Hex,
-  parseAbi,
-  parseEther,
-  zeroAddress,
-} from 'viem'
+import { type Address, encodeFunctionData, getAddress, type Hex, parseAbi, parseEther } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SLOT0_WRITER, THRESHOLD_TO_ONE } from '../../src/lab/contracts.js'
 import { type Lab, type LabAccount, startLab } from '../../src/lab/index.js'
@@ -209,5 +201,3 @@ describe('simulating Safe transactions on a fork of the lab', () => {
     expect(simulator.forks.stats().restartsAfterDeath).toBe(1)
   })
 })
-
-export { zeroAddress }
