@@ -193,6 +193,17 @@ describe('simulating Safe transactions on a fork of the lab', () => {
     }
   })
 
+  it('recycles a fork past its memory bound', async () => {
+    const small = createConfiguredSimulator(runtime({ simulation: { fork: { maxRssMb: 1 } } }))
+    try {
+      await inspect({ to: ATTACKER, value: 1n, nonce: 1n }, small)
+      expect(simOf(await inspect({ to: ATTACKER, value: 1n, nonce: 1n }, small)).success).toBe(true)
+      expect(small.forks.stats()).toMatchObject({ starts: 2, recycles: 1 })
+    } finally {
+      await small.close()
+    }
+  })
+
   it('restarts a fork that died', async () => {
     for (const p of simulator.forks.processes()) p.kill('SIGKILL')
     await new Promise((r) => setTimeout(r, 50))

@@ -1,0 +1,49 @@
+import { encodeErrorResult, parseAbi } from 'viem'
+import { describe, expect, it } from 'vitest'
+import { decodeRevert } from '../../src/simulate/revert.js'
+
+const abi = parseAbi([
+  'error Error(string)',
+  'error Panic(uint256)',
+  'error OwnableUnauthorizedAccount(address account)',
+  'error Mystery(uint256)',
+])
+
+describe('decodeRevert', () => {
+  it.each([
+    [
+      'a Safe code, named',
+      encodeErrorResult({ abi, errorName: 'Error', args: ['GS026'] }),
+      'GS026: invalid owner provided (signatures not from owners, or not in ascending order)',
+    ],
+    [
+      'a plain message',
+      encodeErrorResult({ abi, errorName: 'Error', args: ['ERC20: transfer amount exceeds balance'] }),
+      'ERC20: transfer amount exceeds balance',
+    ],
+    [
+      'a panic',
+      encodeErrorResult({ abi, errorName: 'Panic', args: [0x11n] }),
+      'Panic(0x11): arithmetic overflow or underflow',
+    ],
+    [
+      'a known custom error',
+      encodeErrorResult({
+        abi,
+        errorName: 'OwnableUnauthorizedAccount',
+        args: ['0x000000000000000000000000000000000000dEaD'],
+      }),
+      'OwnableUnauthorizedAccount(0x000000000000000000000000000000000000dEaD)',
+    ],
+    [
+      'an unknown custom error, by selector',
+      encodeErrorResult({ abi, errorName: 'Mystery', args: [1n] }),
+      /^custom error 0x[0-9a-f]{8} \(36 bytes\)$/,
+    ],
+    ['no data', '0x', undefined],
+  ] as const)('decodes %s', (_name, data, expected) => {
+    const out = decodeRevert(data as `0x${string}`)
+    if (expected instanceof RegExp) expect(out).toMatch(expected)
+    else expect(out).toBe(expected)
+  })
+})
