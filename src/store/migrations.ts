@@ -1,0 +1,93 @@
+// Versioned schema migrations, applied in order; PRAGMA user_version records how far a database
+// has come. Never edit a released migration: add the next one.
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE cursors (
+    source TEXT NOT NULL,
+    chain_id INTEGER NOT NULL,
+    value TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (source, chain_id)
+  );
+  CREATE TABLE proposals (
+    id TEXT PRIMARY KEY,
+    chain_id INTEGER NOT NULL,
+    safe TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    safe_tx_hash TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    status TEXT NOT NULL,
+    level TEXT,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL
+  );
+  CREATE INDEX proposals_by_safe ON proposals (chain_id, safe, status);
+  CREATE INDEX proposals_by_hash ON proposals (chain_id, safe_tx_hash);
+  CREATE TABLE reports (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    proposal_id TEXT NOT NULL REFERENCES proposals (id),
+    fingerprint TEXT NOT NULL,
+    level TEXT NOT NULL,
+    score INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    json TEXT NOT NULL
+  );
+  CREATE INDEX reports_by_proposal ON reports (proposal_id, id);
+  CREATE TABLE findings (
+    report_id INTEGER NOT NULL REFERENCES reports (id),
+    guard TEXT NOT NULL,
+    code TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    message TEXT NOT NULL,
+    path TEXT
+  );
+  CREATE INDEX findings_by_report ON findings (report_id);
+  CREATE TABLE verdicts (
+    report_id INTEGER PRIMARY KEY REFERENCES reports (id),
+    level TEXT NOT NULL,
+    actions TEXT NOT NULL,
+    decided_at INTEGER NOT NULL
+  );
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel TEXT NOT NULL,
+    dedup_key TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    last_error TEXT,
+    created_at INTEGER NOT NULL,
+    sent_at INTEGER,
+    UNIQUE (channel, dedup_key)
+  );
+  CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+  CREATE TABLE acks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    proposal_id TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE TABLE vetoes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    proposal_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    tx_hash TEXT,
+    details TEXT,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    details TEXT
+  );
+  -- The audit log is append-only.
+  CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  `,
+]

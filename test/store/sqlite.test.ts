@@ -1,0 +1,112 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { describe, expect, it } from 'vitest'
+import { openSqliteStore } from '../../src/store/sqlite.js'
+import type { WorkBatch } from '../../src/store/types.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'custos-store-'))
+let n = 0
+const fresh = () => join(dir, `db-${n++}.sqlite`)
+const proposal = (id: string, nonce = 1n) => ({
+  id,
+  chainId: 1,
+  safe: '0xSafe',
+  nonce,
+  safeTxHash: `0x${id}`,
+  fingerprint: 'f1',
+  status: 'pending' as const,
+  level: 'high' as const,
+})
+
+describe('SQLite store', () => {
+  it('creates the schema in WAL mode and records its version', async () => {
+    const path = fresh()
+    await (await openSqliteStore(path)).close()
+    const db = new Database(path)
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
+    expect(db.pragma('user_version', { simple: true })).toBe(1)
+    db.close()
+  })
+
+  it('commits a report, its alerts and the cursor together', async () => {
+    const store = openSqliteStore(fresh())
+    const batch: WorkBatch = {
+      proposals: [proposal('a')],
+      reports: [{ proposalId: 'a', fingerprint: 'f1', level: 'high', score: 60, findings: [{ guard: 'g', code: 'c', severity: 'high', message: 'm' }], json: { big: 10n } }],
+      outbox: [{ channel: 'console', dedupKey: 'a:high', payload: { title: 'x' } }],
+      cursors: [{ source: 'chain-events', chainId: 1, value: '100' }],
+    }
+    expect(await store.commit(batch)).toEqual({ reportIds: [1], enqueued: 1 })
+    expect(await store.getCursor('chain-events', 1)).toBe('100')
+    expect(await store.latestReport('a')).toMatchObject({ id: 1, level: 'high', json: { big: '10' } })
+    expect((await store.getProposal('a'))?.nonce).toBe(1n)
+    expect(await store.outboxDepth()).toBe(1)
+  })
+
+  it('rolls the whole batch back when any part fails: no cursor moves without its alerts', async () => {
+    const store = openSqliteStore(fresh())
+    await expect(
+      store.commit({
+        outbox: [{ channel: 'console', dedupKey: 'k', payload: {} }],
+        cursors: [{ source: 'chain-events', chainId: 1, value: '200' }],
+        reports: [{ proposalId: 'missing', fingerprint: 'f', level: 'low', score: 1, findings: [], json: {} }],
+      }),
+    ).rejects.toThrow(/FOREIGN KEY/)
+    expect(await store.getCursor('chain-events', 1)).toBeUndefined()
+    expect(await store.outboxDepth()).toBe(0)
+  })
+
+  it('enqueues an alert once per channel and dedup key', async () => {
+    const store = openSqliteStore(fresh())
+    const alert = { channel: 'webhook', dedupKey: 'p1:critical', payload: { n: 1 } }
+    expect((await store.commit({ outbox: [alert, { ...alert, channel: 'console' }] })).enqueued).toBe(2)
+    expect((await store.commit({ outbox: [alert] })).enqueued).toBe(0)
+  })
+
+  it('moves outbox rows through retry, sent and dead', async () => {
+    let now = 1000
+    const store = openSqliteStore(fresh(), () => now)
+    await store.commit({ outbox: ['a', 'b', 'c'].map((k) => ({ channel: 'w', dedupKey: k, payload: { k } })) })
+    const due = await store.dueOutbox(now, 10)
+    expect(due.map((r) => r.dedupKey)).toEqual(['a', 'b', 'c'])
+    await store.markSent(due[0]?.id as number, now)
+    await store.markRetry(due[1]?.id as number, now + 5000, 'HTTP 503')
+    await store.markDead(due[2]?.id as number, 'gave up')
+    expect(await store.dueOutbox(now, 10)).toEqual([])
+    now += 5000
+    expect(await store.dueOutbox(now, 10)).toMatchObject([{ dedupKey: 'b', attempts: 1, lastError: 'HTTP 503' }])
+    expect(await store.outboxDepth()).toBe(1)
+  })
+
+  it('keeps what was committed across a reopen', async () => {
+    const path = fresh()
+    const a = openSqliteStore(path)
+    await a.commit({ proposals: [proposal('p', 7n)], cursors: [{ source: 's', chainId: 5, value: '42' }] })
+    await a.close()
+    const b = openSqliteStore(path)
+    expect(await b.getCursor('s', 5)).toBe('42')
+    expect((await b.findProposalByHash(1, '0xP'))?.id).toBe('p')
+    expect((await b.proposalsBySafe(1, '0xSafe', 'pending')).map((p) => p.id)).toEqual(['p'])
+  })
+
+  it('keeps the audit log append-only', async () => {
+    const path = fresh()
+    const store = openSqliteStore(path)
+    await store.audit({ actor: 'custos', action: 'alert', subject: 'p1', details: { level: 'high' } })
+    expect(await store.auditLog(10)).toMatchObject([{ actor: 'custos', action: 'alert', subject: 'p1', details: { level: 'high' } }])
+    const db = new Database(path)
+    expect(() => db.prepare("UPDATE audit SET actor = 'mallory'").run()).toThrow(/append-only/)
+    expect(() => db.prepare('DELETE FROM audit').run()).toThrow(/append-only/)
+    db.close()
+  })
+
+  it('refuses a database from a newer custos', async () => {
+    const path = fresh()
+    const db = new Database(path)
+    db.pragma('user_version = 99')
+    db.close()
+    expect(() => openSqliteStore(path)).toThrow(/newer custos \(schema 99/)
+  })
+})
