@@ -1,0 +1,105 @@
+import type { Alert } from '../model/alert.js'
+import type { Store } from '../store/types.js'
+import { DeliveryError, type Notifier } from './notifier.js'
+
+export type OutboxOptions = {
+  maxAttempts: number
+  baseDelayMs: number
+  maxDelayMs: number
+  /** How often to look for due alerts when nothing wakes the worker (ms). */
+  pollMs: number
+  clock?: () => number
+  random?: () => number
+  onDelivered?: (channel: string, alert: Alert) => void
+  onFailed?: (channel: string, error: string, final: boolean) => void
+}
+
+/**
+ * Delivers queued alerts at least once: a row is marked sent only after its channel accepted it,
+ * so a crash in between sends it again (receivers drop the repeat by its dedup key). Failures
+ * back off exponentially with jitter, never sooner than a receiver's retry-after.
+ */
+export function createOutboxWorker(store: Store, notifiers: Notifier[], options: OutboxOptions) {
+  const clock = options.clock ?? Date.now
+  const random = options.random ?? Math.random
+  const byChannel = new Map(notifiers.map((n) => [n.channel, n]))
+  let timer: NodeJS.Timeout | undefined
+  let running = false
+  let stopping = false
+  let inFlight: Promise<void> | undefined
+
+  const backoff = (attempt: number) => {
+    const exp = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** Math.min(attempt, 30))
+    return Math.round(exp / 2 + (random() * exp) / 2)
+  }
+
+  const deliverDue = async (): Promise<number> => {
+    let delivered = 0
+    for (;;) {
+      if (stopping) return delivered
+      const rows = await store.dueOutbox(clock(), 20)
+      if (rows.length === 0) return delivered
+      for (const row of rows) {
+        if (stopping) return delivered
+        const notifier = byChannel.get(row.channel)
+        if (!notifier) {
+          await store.markDead(row.id, `no notifier for channel ${row.channel}`)
+          continue
+        }
+        try {
+          await notifier.deliver(row.payload as Alert, row.attempts + 1)
+          await store.markSent(row.id, clock())
+          delivered++
+          options.onDelivered?.(row.channel, row.payload as Alert)
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error)
+          const attempts = row.attempts + 1
+          const permanent = error instanceof DeliveryError && error.permanent
+          if (permanent || attempts >= options.maxAttempts) {
+            await store.markDead(row.id, message)
+            await store.audit({ actor: 'custos', action: 'alert-undeliverable', subject: row.dedupKey, details: { channel: row.channel, attempts, error: message } })
+            options.onFailed?.(row.channel, message, true)
+          } else {
+            const wait = Math.max(backoff(attempts), error instanceof DeliveryError ? (error.retryAfterMs ?? 0) : 0)
+            await store.markRetry(row.id, clock() + wait, message)
+            options.onFailed?.(row.channel, message, false)
+          }
+        }
+      }
+    }
+  }
+
+  const tick = async () => {
+    if (running || stopping) return
+    running = true
+    inFlight = deliverDue()
+      .then(() => undefined)
+      .finally(() => {
+        running = false
+      })
+    await inFlight
+  }
+
+  return {
+    start() {
+      stopping = false
+      timer = setInterval(() => void tick().catch(() => {}), options.pollMs)
+      void tick().catch(() => {})
+    },
+    /** Ask for an immediate delivery round (after new alerts were committed). */
+    wake: () => void tick().catch(() => {}),
+    /** Delivers whatever is due now; resolves when done (tests, and drains before exit). */
+    flush: async () => {
+      while (running) await inFlight
+      await tick()
+    },
+    /** Finishes the delivery in flight and stops; what is left stays queued for the next start. */
+    async stop() {
+      stopping = true
+      if (timer) clearInterval(timer)
+      await inFlight
+    },
+  }
+}
+
+export type OutboxWorker = ReturnType<typeof createOutboxWorker>
