@@ -11,7 +11,10 @@ const named = (a: string, names: Names) => (names[a] ? `${names[a]} (${a.slice(0
 export function describeCall(c: DecodedCall, names: Names): string {
   const to = named(c.to, names)
   if (c.calls?.length && c.nesting === 'multisend') {
-    const inner = c.calls.slice(0, 2).map((x) => describeCall(x, names)).join('; ')
+    const inner = c.calls
+      .slice(0, 2)
+      .map((x) => describeCall(x, names))
+      .join('; ')
     return `batch of ${c.calls.length} calls: ${inner}${c.calls.length > 2 ? '; …' : ''}`
   }
   const op = c.operation === 1 ? 'DELEGATECALL to ' : ''
@@ -19,12 +22,16 @@ export function describeCall(c: DecodedCall, names: Names): string {
     const args = c.function.args.map((a) => short(a.value, names)).join(', ')
     return `${op}${to}: ${c.function.name}(${args})${c.value > 0n ? ` with ${formatEther(c.value)} ETH` : ''}`
   }
-  if (c.data === '0x') return c.operation === 1 ? `DELEGATECALL to ${to} with no data` : `sends ${formatEther(c.value)} ETH to ${to}`
+  if (c.data === '0x')
+    return c.operation === 1
+      ? `DELEGATECALL to ${to} with no data`
+      : `sends ${formatEther(c.value)} ETH to ${to}`
   return `${op}${to}: unknown function ${c.selector ?? c.data.slice(0, 10)}`
 }
 
 const short = (v: unknown, names: Names): string => {
-  if (typeof v === 'string' && /^0x[0-9a-fA-F]{40}$/.test(v)) return names[v] ?? `${v.slice(0, 6)}…${v.slice(-4)}`
+  if (typeof v === 'string' && /^0x[0-9a-fA-F]{40}$/.test(v))
+    return names[v] ?? `${v.slice(0, 6)}…${v.slice(-4)}`
   if (typeof v === 'string' && v.length > 20) return `${v.slice(0, 10)}…`
   if (typeof v === 'bigint') return v.toString()
   if (Array.isArray(v)) return `[${v.length}]`
@@ -46,11 +53,16 @@ export function describeSafeChange(c: SafeChange, names: Names): string {
     return `${c.field} ${[...(c.added ?? []).map((a) => `+${named(a, names)}`), ...(c.removed ?? []).map((a) => `-${named(a, names)}`)].join(' ')}`
   }
   const v = (x: unknown) => (typeof x === 'string' && x.length === 42 ? named(x, names) : String(x))
-  return c.field === 'storage' ? `storage slot ${c.slot} ${v(c.before)} → ${v(c.after)}` : `${c.field} ${v(c.before)} → ${v(c.after)}`
+  return c.field === 'storage'
+    ? `storage slot ${c.slot} ${v(c.before)} → ${v(c.after)}`
+    : `${c.field} ${v(c.before)} → ${v(c.after)}`
 }
 
 /** The alert for a report: level and Safe in the title, the call in one line, the top findings. */
-export function alertFromReport(report: Report, opts: { safeName?: string; link?: string; dedupKey: string }): Alert {
+export function alertFromReport(
+  report: Report,
+  opts: { safeName?: string; link?: string; dedupKey: string },
+): Alert {
   const names = report.labels
   const nonce = report.proposal.origin.kind === 'safe' ? report.proposal.origin.nonce : undefined
   const sim = report.simulation?.ok ? report.simulation.simulation : undefined
@@ -62,10 +74,25 @@ export function alertFromReport(report: Report, opts: { safeName?: string; link?
     chainId: report.safe.chainId,
     safe: report.safe.address,
     proposalId: report.proposal.id,
-    hashes: { domainHash: report.hashes.domainHash, messageHash: report.hashes.messageHash, safeTxHash: report.hashes.safeTxHash },
-    findings: report.findings.map((f) => ({ severity: f.severity, guard: f.guard, code: f.code, message: f.message })),
+    hashes: {
+      domainHash: report.hashes.domainHash,
+      messageHash: report.hashes.messageHash,
+      safeTxHash: report.hashes.safeTxHash,
+    },
+    findings: report.findings.map((f) => ({
+      severity: f.severity,
+      guard: f.guard,
+      code: f.code,
+      message: f.message,
+    })),
     ...(sim ? { assetChanges: sim.assetChanges.map((c) => describeAsset(c, names)) } : {}),
-    ...(sim ? { safeChanges: sim.safeChanges.filter((c) => c.field !== 'nonce').map((c) => describeSafeChange(c, names)) } : {}),
+    ...(sim
+      ? {
+          safeChanges: sim.safeChanges
+            .filter((c) => c.field !== 'nonce')
+            .map((c) => describeSafeChange(c, names)),
+        }
+      : {}),
     ...(opts.link ? { link: opts.link } : {}),
     dedupKey: opts.dedupKey,
     createdAt: report.checkedAt,

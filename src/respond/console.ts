@@ -3,10 +3,21 @@ import type { Alert } from '../model/alert.js'
 import type { Level } from '../model/severity.js'
 import type { Notifier } from './notifier.js'
 
-const COLOURS: Record<Level, string> = { none: '32', info: '36', low: '34', medium: '33', high: '31', critical: '1;41;97' }
+const COLOURS: Record<Level, string> = {
+  none: '32',
+  info: '36',
+  low: '34',
+  medium: '33',
+  high: '31',
+  critical: '1;41;97',
+}
 
 /** Alerts as readable blocks on a stream, coloured when it is a terminal. */
-export function createConsoleNotifier(opts: { stream: Writable & { isTTY?: boolean }; minLevel: Level; colour?: boolean }): Notifier {
+export function createConsoleNotifier(opts: {
+  stream: Writable & { isTTY?: boolean }
+  minLevel: Level
+  colour?: boolean
+}): Notifier {
   const colour = opts.colour ?? Boolean(opts.stream.isTTY)
   const paint = (code: string, s: string) => (colour ? `\x1b[${code}m${s}\x1b[0m` : s)
   return {
@@ -20,7 +31,8 @@ export function createConsoleNotifier(opts: { stream: Writable & { isTTY?: boole
       if (alert.hashes) lines.push(paint('2', `  safeTxHash ${alert.hashes.safeTxHash}`))
       for (const c of alert.safeChanges ?? []) lines.push(`  Safe: ${c}`)
       for (const c of alert.assetChanges ?? []) lines.push(`  moves: ${c}`)
-      for (const f of alert.findings.slice(0, 5)) lines.push(`  ${f.severity.padEnd(8)} ${f.guard}/${f.code}: ${f.message}`)
+      for (const f of alert.findings.slice(0, 5))
+        lines.push(`  ${f.severity.padEnd(8)} ${f.guard}/${f.code}: ${f.message}`)
       if (alert.findings.length > 5) lines.push(paint('2', `  … ${alert.findings.length - 5} more findings`))
       if (alert.link) lines.push(`  report: ${alert.link}`)
       opts.stream.write(`${lines.join('\n')}\n\n`)

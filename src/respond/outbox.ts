@@ -57,10 +57,18 @@ export function createOutboxWorker(store: Store, notifiers: Notifier[], options:
           const permanent = error instanceof DeliveryError && error.permanent
           if (permanent || attempts >= options.maxAttempts) {
             await store.markDead(row.id, message)
-            await store.audit({ actor: 'custos', action: 'alert-undeliverable', subject: row.dedupKey, details: { channel: row.channel, attempts, error: message } })
+            await store.audit({
+              actor: 'custos',
+              action: 'alert-undeliverable',
+              subject: row.dedupKey,
+              details: { channel: row.channel, attempts, error: message },
+            })
             options.onFailed?.(row.channel, message, true)
           } else {
-            const wait = Math.max(backoff(attempts), error instanceof DeliveryError ? (error.retryAfterMs ?? 0) : 0)
+            const wait = Math.max(
+              backoff(attempts),
+              error instanceof DeliveryError ? (error.retryAfterMs ?? 0) : 0,
+            )
             await store.markRetry(row.id, clock() + wait, message)
             options.onFailed?.(row.channel, message, false)
           }

@@ -9,7 +9,13 @@ import { DeliveryError, type Notifier, retryAfterMs } from './notifier.js'
  * `<timestamp>.<body>` with the shared secret, and `X-Custos-Timestamp` lets the receiver refuse
  * replays; `Idempotency-Key` carries the dedup key so a repeat delivery can be dropped.
  */
-export function createWebhookNotifier(opts: { name: string; url: string; secret?: string; minLevel: Level; timeoutMs?: number }): Notifier {
+export function createWebhookNotifier(opts: {
+  name: string
+  url: string
+  secret?: string
+  minLevel: Level
+  timeoutMs?: number
+}): Notifier {
   return {
     channel: `webhook:${opts.name}`,
     minLevel: opts.minLevel,
@@ -25,7 +31,12 @@ export function createWebhookNotifier(opts: { name: string; url: string; secret?
       if (opts.secret) headers['x-custos-signature'] = `sha256=${signWebhook(opts.secret, timestamp, body)}`
       let res: Response
       try {
-        res = await fetch(opts.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) })
+        res = await fetch(opts.url, {
+          method: 'POST',
+          headers,
+          body,
+          signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
+        })
       } catch (cause) {
         throw new DeliveryError(`webhook ${opts.name}: ${redactUrls((cause as Error).message)}`, { cause })
       }

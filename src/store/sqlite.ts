@@ -3,7 +3,15 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import type { Level } from '../model/severity.js'
 import { MIGRATIONS } from './migrations.js'
-import type { AuditEntry, OutboxRow, ProposalStatus, Store, StoredProposal, StoredReport, WorkBatch } from './types.js'
+import type {
+  AuditEntry,
+  OutboxRow,
+  ProposalStatus,
+  Store,
+  StoredProposal,
+  StoredReport,
+  WorkBatch,
+} from './types.js'
 
 const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))
 
@@ -24,10 +32,17 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
       VALUES (@id, @chainId, @safe, @nonce, @safeTxHash, @fingerprint, @status, @level, @now, @now)
       ON CONFLICT (id) DO UPDATE SET fingerprint = @fingerprint, status = @status, level = @level, last_seen = @now`),
     setStatus: db.prepare('UPDATE proposals SET status = ?, last_seen = ? WHERE id = ?'),
-    insertReport: db.prepare('INSERT INTO reports (proposal_id, fingerprint, level, score, created_at, json) VALUES (?, ?, ?, ?, ?, ?)'),
-    insertFinding: db.prepare('INSERT INTO findings (report_id, guard, code, severity, message, path) VALUES (?, ?, ?, ?, ?, ?)'),
-    insertVerdict: db.prepare('INSERT INTO verdicts (report_id, level, actions, decided_at) VALUES (?, ?, ?, ?)'),
-    enqueue: db.prepare(`INSERT INTO outbox (channel, dedup_key, payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?)
+    insertReport: db.prepare(
+      'INSERT INTO reports (proposal_id, fingerprint, level, score, created_at, json) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    insertFinding: db.prepare(
+      'INSERT INTO findings (report_id, guard, code, severity, message, path) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    insertVerdict: db.prepare(
+      'INSERT INTO verdicts (report_id, level, actions, decided_at) VALUES (?, ?, ?, ?)',
+    ),
+    enqueue:
+      db.prepare(`INSERT INTO outbox (channel, dedup_key, payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (channel, dedup_key) DO NOTHING`),
     setCursor: db.prepare(`INSERT INTO cursors (source, chain_id, value, updated_at) VALUES (?, ?, ?, ?)
       ON CONFLICT (source, chain_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
@@ -35,14 +50,24 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     insertAudit: db.prepare('INSERT INTO audit (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)'),
     getProposal: db.prepare('SELECT * FROM proposals WHERE id = ?'),
     bySafe: db.prepare('SELECT * FROM proposals WHERE chain_id = ? AND safe = ? ORDER BY nonce + 0, id'),
-    bySafeStatus: db.prepare('SELECT * FROM proposals WHERE chain_id = ? AND safe = ? AND status = ? ORDER BY nonce + 0, id'),
+    bySafeStatus: db.prepare(
+      'SELECT * FROM proposals WHERE chain_id = ? AND safe = ? AND status = ? ORDER BY nonce + 0, id',
+    ),
     byHash: db.prepare('SELECT * FROM proposals WHERE chain_id = ? AND lower(safe_tx_hash) = lower(?)'),
     getReport: db.prepare('SELECT * FROM reports WHERE id = ?'),
     latestReport: db.prepare('SELECT * FROM reports WHERE proposal_id = ? ORDER BY id DESC LIMIT 1'),
-    due: db.prepare("SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?"),
-    sent: db.prepare("UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?"),
-    retry: db.prepare('UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
-    dead: db.prepare("UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = ? WHERE id = ?"),
+    due: db.prepare(
+      "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+    ),
+    sent: db.prepare(
+      "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
+    ),
+    retry: db.prepare(
+      'UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?',
+    ),
+    dead: db.prepare(
+      "UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = ? WHERE id = ?",
+    ),
     depth: db.prepare("SELECT count(*) AS n FROM outbox WHERE status = 'pending'"),
     auditLog: db.prepare('SELECT * FROM audit ORDER BY id DESC LIMIT ?'),
   }
@@ -53,24 +78,32 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     for (const s of batch.statuses ?? []) q.setStatus.run(s.status, now, s.id)
     const reportIds: number[] = []
     for (const r of batch.reports ?? []) {
-      const id = Number(q.insertReport.run(r.proposalId, r.fingerprint, r.level, r.score, now, json(r.json)).lastInsertRowid)
-      for (const f of r.findings) q.insertFinding.run(id, f.guard, f.code, f.severity, f.message, f.path ?? null)
+      const id = Number(
+        q.insertReport.run(r.proposalId, r.fingerprint, r.level, r.score, now, json(r.json)).lastInsertRowid,
+      )
+      for (const f of r.findings)
+        q.insertFinding.run(id, f.guard, f.code, f.severity, f.message, f.path ?? null)
       q.insertVerdict.run(id, r.level, json(batch.outbox?.map((o) => o.channel) ?? []), now)
       reportIds.push(id)
     }
     let enqueued = 0
-    for (const o of batch.outbox ?? []) enqueued += q.enqueue.run(o.channel, o.dedupKey, json(o.payload), now, now).changes
+    for (const o of batch.outbox ?? [])
+      enqueued += q.enqueue.run(o.channel, o.dedupKey, json(o.payload), now, now).changes
     for (const c of batch.cursors ?? []) q.setCursor.run(c.source, c.chainId, c.value, now)
-    for (const a of batch.audit ?? []) q.insertAudit.run(now, a.actor, a.action, a.subject, a.details === undefined ? null : json(a.details))
+    for (const a of batch.audit ?? [])
+      q.insertAudit.run(now, a.actor, a.action, a.subject, a.details === undefined ? null : json(a.details))
     return { reportIds, enqueued }
   })
 
   return {
     commit: async (batch) => commit(batch),
-    getCursor: async (source, chainId) => (q.getCursor.get(source, chainId) as { value: string } | undefined)?.value,
+    getCursor: async (source, chainId) =>
+      (q.getCursor.get(source, chainId) as { value: string } | undefined)?.value,
     getProposal: async (id) => toProposal(q.getProposal.get(id)),
     proposalsBySafe: async (chainId, safe, status) =>
-      ((status ? q.bySafeStatus.all(chainId, safe, status) : q.bySafe.all(chainId, safe)) as unknown[]).map((r) => toProposal(r) as StoredProposal),
+      ((status ? q.bySafeStatus.all(chainId, safe, status) : q.bySafe.all(chainId, safe)) as unknown[]).map(
+        (r) => toProposal(r) as StoredProposal,
+      ),
     findProposalByHash: async (chainId, hash) => toProposal(q.byHash.get(chainId, hash)),
     getReport: async (id) => toReport(q.getReport.get(id)),
     latestReport: async (proposalId) => toReport(q.latestReport.get(proposalId)),
@@ -79,7 +112,14 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     markRetry: async (id, at, error) => void q.retry.run(at, error.slice(0, 1000), id),
     markDead: async (id, error) => void q.dead.run(error.slice(0, 1000), id),
     outboxDepth: async () => (q.depth.get() as { n: number }).n,
-    audit: async (a: AuditEntry) => void q.insertAudit.run(clock(), a.actor, a.action, a.subject, a.details === undefined ? null : json(a.details)),
+    audit: async (a: AuditEntry) =>
+      void q.insertAudit.run(
+        clock(),
+        a.actor,
+        a.action,
+        a.subject,
+        a.details === undefined ? null : json(a.details),
+      ),
     auditLog: async (limit) =>
       (q.auditLog.all(limit) as Record<string, unknown>[]).map((r) => ({
         id: r.id as number,
@@ -96,7 +136,9 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
 function migrate(db: Database.Database) {
   const current = db.pragma('user_version', { simple: true }) as number
   if (current > MIGRATIONS.length) {
-    throw new Error(`the store was written by a newer custos (schema ${current}, this one knows ${MIGRATIONS.length})`)
+    throw new Error(
+      `the store was written by a newer custos (schema ${current}, this one knows ${MIGRATIONS.length})`,
+    )
   }
   for (let v = current; v < MIGRATIONS.length; v++) {
     db.transaction(() => {

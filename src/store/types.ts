@@ -37,15 +37,36 @@ export type AuditEntry = { actor: string; action: string; subject: string; detai
 export type WorkBatch = {
   proposals?: Array<Omit<StoredProposal, 'firstSeen' | 'lastSeen'>>
   statuses?: Array<{ id: string; status: ProposalStatus }>
-  reports?: Array<{ proposalId: string; fingerprint: string; level: Level; score: number; findings: FindingRow[]; json: unknown }>
+  reports?: Array<{
+    proposalId: string
+    fingerprint: string
+    level: Level
+    score: number
+    findings: FindingRow[]
+    json: unknown
+  }>
   outbox?: Array<{ channel: string; dedupKey: string; payload: unknown }>
   cursors?: Array<{ source: string; chainId: number; value: string }>
   audit?: AuditEntry[]
 }
 
-export type FindingRow = { guard: string; code: string; severity: string; message: string; path?: string | undefined }
+export type FindingRow = {
+  guard: string
+  code: string
+  severity: string
+  message: string
+  path?: string | undefined
+}
 
-export type StoredReport = { id: number; proposalId: string; fingerprint: string; level: Level; score: number; createdAt: number; json: unknown }
+export type StoredReport = {
+  id: number
+  proposalId: string
+  fingerprint: string
+  level: Level
+  score: number
+  createdAt: number
+  json: unknown
+}
 
 /**
  * Persistence for the watch loop. Every method is async so that a Postgres implementation can

@@ -1,7 +1,12 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
-export type Received = { at: number; headers: Record<string, string | string[] | undefined>; body: string; json: { alert: { dedupKey: string; level: string; title: string }; attempt: number } }
+export type Received = {
+  at: number
+  headers: Record<string, string | string[] | undefined>
+  body: string
+  json: { alert: { dedupKey: string; level: string; title: string }; attempt: number }
+}
 
 /**
  * A webhook receiver on loopback: records every request, answers with the scripted statuses
@@ -16,8 +21,15 @@ export async function startWebhookReceiver() {
     req.on('data', (c) => (body += c))
     req.on('end', () => {
       const next = script.shift() ?? { status: 200 }
-      if (next.status === 200) received.push({ at: Date.now(), headers: req.headers, body, json: JSON.parse(body) })
-      else received.push({ at: Date.now(), headers: req.headers, body, json: { ...JSON.parse(body), rejected: next.status } })
+      if (next.status === 200)
+        received.push({ at: Date.now(), headers: req.headers, body, json: JSON.parse(body) })
+      else
+        received.push({
+          at: Date.now(),
+          headers: req.headers,
+          body,
+          json: { ...JSON.parse(body), rejected: next.status },
+        })
       res.writeHead(next.status, { 'content-type': 'application/json', ...(next.headers ?? {}) })
       res.end('{}')
     })
@@ -29,7 +41,11 @@ export async function startWebhookReceiver() {
     received,
     script,
     accepted: () => received.filter((r) => !('rejected' in r.json)),
-    unique: () => [...new Set(received.filter((r) => !('rejected' in r.json)).map((r) => r.headers['idempotency-key'] as string))],
+    unique: () => [
+      ...new Set(
+        received.filter((r) => !('rejected' in r.json)).map((r) => r.headers['idempotency-key'] as string),
+      ),
+    ],
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
 }

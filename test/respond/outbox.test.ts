@@ -11,7 +11,15 @@ import { startWebhookReceiver } from '../fakes/webhook-receiver.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'custos-outbox-'))
 let n = 0
-const alert = (dedupKey: string): Alert => ({ kind: 'report', level: 'high', title: `t ${dedupKey}`, summary: 's', findings: [], dedupKey, createdAt: new Date(0).toISOString() })
+const alert = (dedupKey: string): Alert => ({
+  kind: 'report',
+  level: 'high',
+  title: `t ${dedupKey}`,
+  summary: 's',
+  findings: [],
+  dedupKey,
+  createdAt: new Date(0).toISOString(),
+})
 const options = { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 60_000, pollMs: 1_000_000, random: () => 1 }
 
 let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>
@@ -29,9 +37,16 @@ function setup(clock: { now: number }, notifier: Notifier) {
 describe('outbox delivery through the webhook notifier', () => {
   it('delivers with an HMAC signature over timestamp and body, and the dedup key', async () => {
     const clock = { now: 1_000 }
-    const webhook = createWebhookNotifier({ name: 'ops', url: receiver.url, secret: 's3cret', minLevel: 'info' })
+    const webhook = createWebhookNotifier({
+      name: 'ops',
+      url: receiver.url,
+      secret: 's3cret',
+      minLevel: 'info',
+    })
     const { store, worker } = setup(clock, webhook)
-    await store.commit({ outbox: [{ channel: 'webhook:ops', dedupKey: 'p1:high', payload: alert('p1:high') }] })
+    await store.commit({
+      outbox: [{ channel: 'webhook:ops', dedupKey: 'p1:high', payload: alert('p1:high') }],
+    })
     await worker.flush()
     const got = receiver.received.at(-1)
     expect(got?.json.alert.dedupKey).toBe('p1:high')
@@ -43,7 +58,10 @@ describe('outbox delivery through the webhook notifier', () => {
 
   it('honours 429 with Retry-After, then delivers', async () => {
     const clock = { now: 1_000_000 }
-    const { store, worker } = setup(clock, createWebhookNotifier({ name: 'ops', url: receiver.url, minLevel: 'info' }))
+    const { store, worker } = setup(
+      clock,
+      createWebhookNotifier({ name: 'ops', url: receiver.url, minLevel: 'info' }),
+    )
     receiver.script.push({ status: 429, headers: { 'retry-after': '30' } })
     await store.commit({ outbox: [{ channel: 'webhook:ops', dedupKey: 'p2', payload: alert('p2') }] })
     await worker.flush()
@@ -58,7 +76,10 @@ describe('outbox delivery through the webhook notifier', () => {
 
   it('backs off exponentially on 503 and gives up, audited, after maxAttempts', async () => {
     const clock = { now: 5_000_000 }
-    const { store, worker } = setup(clock, createWebhookNotifier({ name: 'ops', url: receiver.url, minLevel: 'info' }))
+    const { store, worker } = setup(
+      clock,
+      createWebhookNotifier({ name: 'ops', url: receiver.url, minLevel: 'info' }),
+    )
     for (let i = 0; i < 5; i++) receiver.script.push({ status: 503 })
     await store.commit({ outbox: [{ channel: 'webhook:ops', dedupKey: 'p3', payload: alert('p3') }] })
     const waits: number[] = []
@@ -71,12 +92,19 @@ describe('outbox delivery through the webhook notifier', () => {
     }
     expect(waits).toEqual([2000, 4000, 8000, 16000])
     expect(await store.outboxDepth()).toBe(0)
-    expect((await store.auditLog(1))[0]).toMatchObject({ action: 'alert-undeliverable', subject: 'p3', details: { attempts: 5 } })
+    expect((await store.auditLog(1))[0]).toMatchObject({
+      action: 'alert-undeliverable',
+      subject: 'p3',
+      details: { attempts: 5 },
+    })
   })
 
   it('gives up at once on a permanent error', async () => {
     const clock = { now: 9_000_000 }
-    const { store, worker } = setup(clock, createWebhookNotifier({ name: 'ops', url: receiver.url, minLevel: 'info' }))
+    const { store, worker } = setup(
+      clock,
+      createWebhookNotifier({ name: 'ops', url: receiver.url, minLevel: 'info' }),
+    )
     receiver.script.push({ status: 400 })
     await store.commit({ outbox: [{ channel: 'webhook:ops', dedupKey: 'p4', payload: alert('p4') }] })
     await worker.flush()
@@ -100,7 +128,9 @@ describe('outbox delivery through the webhook notifier', () => {
         }),
     }
     const { store, worker } = setup(clock, slow)
-    await store.commit({ outbox: ['a', 'b'].map((k) => ({ channel: 'slow', dedupKey: k, payload: alert(k) })) })
+    await store.commit({
+      outbox: ['a', 'b'].map((k) => ({ channel: 'slow', dedupKey: k, payload: alert(k) })),
+    })
     worker.start()
     await new Promise((r) => setTimeout(r, 20))
     const stopped = worker.stop()
@@ -111,7 +141,9 @@ describe('outbox delivery through the webhook notifier', () => {
   })
 
   it('treats an unreachable receiver as retryable', async () => {
-    const err = await createWebhookNotifier({ name: 'x', url: 'http://127.0.0.1:1/h', minLevel: 'info' }).deliver(alert('z'), 1).catch((e) => e)
+    const err = await createWebhookNotifier({ name: 'x', url: 'http://127.0.0.1:1/h', minLevel: 'info' })
+      .deliver(alert('z'), 1)
+      .catch((e) => e)
     expect(err).toBeInstanceOf(DeliveryError)
     expect(err.permanent).toBe(false)
   })

@@ -34,7 +34,16 @@ describe('SQLite store', () => {
     const store = openSqliteStore(fresh())
     const batch: WorkBatch = {
       proposals: [proposal('a')],
-      reports: [{ proposalId: 'a', fingerprint: 'f1', level: 'high', score: 60, findings: [{ guard: 'g', code: 'c', severity: 'high', message: 'm' }], json: { big: 10n } }],
+      reports: [
+        {
+          proposalId: 'a',
+          fingerprint: 'f1',
+          level: 'high',
+          score: 60,
+          findings: [{ guard: 'g', code: 'c', severity: 'high', message: 'm' }],
+          json: { big: 10n },
+        },
+      ],
       outbox: [{ channel: 'console', dedupKey: 'a:high', payload: { title: 'x' } }],
       cursors: [{ source: 'chain-events', chainId: 1, value: '100' }],
     }
@@ -51,7 +60,9 @@ describe('SQLite store', () => {
       store.commit({
         outbox: [{ channel: 'console', dedupKey: 'k', payload: {} }],
         cursors: [{ source: 'chain-events', chainId: 1, value: '200' }],
-        reports: [{ proposalId: 'missing', fingerprint: 'f', level: 'low', score: 1, findings: [], json: {} }],
+        reports: [
+          { proposalId: 'missing', fingerprint: 'f', level: 'low', score: 1, findings: [], json: {} },
+        ],
       }),
     ).rejects.toThrow(/FOREIGN KEY/)
     expect(await store.getCursor('chain-events', 1)).toBeUndefined()
@@ -68,7 +79,9 @@ describe('SQLite store', () => {
   it('moves outbox rows through retry, sent and dead', async () => {
     let now = 1000
     const store = openSqliteStore(fresh(), () => now)
-    await store.commit({ outbox: ['a', 'b', 'c'].map((k) => ({ channel: 'w', dedupKey: k, payload: { k } })) })
+    await store.commit({
+      outbox: ['a', 'b', 'c'].map((k) => ({ channel: 'w', dedupKey: k, payload: { k } })),
+    })
     const due = await store.dueOutbox(now, 10)
     expect(due.map((r) => r.dedupKey)).toEqual(['a', 'b', 'c'])
     await store.markSent(due[0]?.id as number, now)
@@ -76,7 +89,9 @@ describe('SQLite store', () => {
     await store.markDead(due[2]?.id as number, 'gave up')
     expect(await store.dueOutbox(now, 10)).toEqual([])
     now += 5000
-    expect(await store.dueOutbox(now, 10)).toMatchObject([{ dedupKey: 'b', attempts: 1, lastError: 'HTTP 503' }])
+    expect(await store.dueOutbox(now, 10)).toMatchObject([
+      { dedupKey: 'b', attempts: 1, lastError: 'HTTP 503' },
+    ])
     expect(await store.outboxDepth()).toBe(1)
   })
 
@@ -95,7 +110,9 @@ describe('SQLite store', () => {
     const path = fresh()
     const store = openSqliteStore(path)
     await store.audit({ actor: 'custos', action: 'alert', subject: 'p1', details: { level: 'high' } })
-    expect(await store.auditLog(10)).toMatchObject([{ actor: 'custos', action: 'alert', subject: 'p1', details: { level: 'high' } }])
+    expect(await store.auditLog(10)).toMatchObject([
+      { actor: 'custos', action: 'alert', subject: 'p1', details: { level: 'high' } },
+    ])
     const db = new Database(path)
     expect(() => db.prepare("UPDATE audit SET actor = 'mallory'").run()).toThrow(/append-only/)
     expect(() => db.prepare('DELETE FROM audit').run()).toThrow(/append-only/)
