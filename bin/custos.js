@@ -8,4 +8,6 @@ if (!existsSync(entry)) {
   process.exit(2)
 }
 const { run } = await import(entry.href)
-process.exitCode = await run(process.argv.slice(2))
+const code = await run(process.argv.slice(2))
+// Exit once output is flushed, even if a library left a timer or socket behind.
+process.stdout.write('', () => process.exit(code))

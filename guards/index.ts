@@ -8,6 +8,7 @@ import hashMismatch from './hash-mismatch.js'
 import largeTransfer from './large-transfer.js'
 import nonceCompetition from './nonce-competition.js'
 import permissionChange from './permission-change.js'
+import privilegedCall from './privileged-call.js'
 import proxyUpgrade from './proxy-upgrade.js'
 import safeConfigChange from './safe-config-change.js'
 import safeStateChange from './safe-state-change.js'
@@ -30,6 +31,7 @@ export const GUARDS: readonly Guard[] = [
   tokenApproval,
   largeTransfer,
   addressLookalike,
+  privilegedCall,
   nonceCompetition,
   // On the simulation:
   simulationUnavailable,

@@ -1,6 +1,6 @@
 import type { Address } from 'viem'
 import { z } from 'zod'
-import { arg, flattenCalls } from '../src/model/calls.js'
+import { flattenCalls } from '../src/model/calls.js'
 import { defineGuard, type GuardContext } from '../src/model/guard.js'
 import { formatAmount } from '../src/score/amounts.js'
 import { label } from '../src/score/describe.js'
@@ -24,8 +24,10 @@ function outflows(ctx: Ctx): Map<string, Outflow> {
     if (c.from !== executor) continue
     if (c.value > 0n) add('native', c.value, c.to, c.path)
     const sig = c.function?.signature
-    if (sig === 'transfer(address,uint256)')
-      add(c.to, arg(c, 'amount') as bigint, arg(c, 'to') as Address, c.path)
+    // By position: a config ABI may name the parameters differently (OpenZeppelin 5 says `value`).
+    if (sig === 'transfer(address,uint256)') {
+      add(c.to, c.function?.args[1]?.value as bigint, c.function?.args[0]?.value as Address, c.path)
+    }
     if (sig === 'transferFrom(address,address,uint256)' && c.function?.args[0]?.value === executor) {
       add(c.to, c.function.args[2]?.value as bigint, c.function.args[1]?.value as Address, c.path)
     }

@@ -26,6 +26,15 @@ function judge(c: SafeChange, ctx: Ctx): GuardFinding[] {
         },
       ]
     case 'owners': {
+      if (c.hidden?.length) {
+        return [
+          {
+            code: 'hidden-owner',
+            severity: 'critical',
+            message: `makes ${list(c.hidden, ctx)} an owner without linking it into the owner list: it can sign although getOwners() does not show it`,
+          },
+        ]
+      }
       const unknown = (c.added ?? []).filter((a) => !inBook(a, ctx))
       const parts = [
         c.added?.length ? `adds ${list(c.added, ctx)}` : '',
@@ -62,6 +71,15 @@ function judge(c: SafeChange, ctx: Ctx): GuardFinding[] {
       ]
     }
     case 'modules': {
+      if (c.hidden?.length) {
+        return [
+          {
+            code: 'hidden-module',
+            severity: 'critical',
+            message: `enables ${list(c.hidden, ctx)} as a module without linking it into the module list: it can move funds although getModules() does not show it`,
+          },
+        ]
+      }
       const unknown = (c.added ?? []).filter((a) => !inBook(a, ctx))
       const what = [
         c.added?.length ? `enables ${list(c.added, ctx)}` : '',
@@ -107,6 +125,26 @@ function judge(c: SafeChange, ctx: Ctx): GuardFinding[] {
           message: `writes the Safe's storage slot ${c.slot} (${c.before} → ${c.after}), which is none of its known fields`,
         },
       ]
+    case 'approvedHashes':
+      return [
+        {
+          code: 'approval-written',
+          severity: 'critical',
+          message: `writes an approved hash into the Safe's storage (${c.before} → ${c.after}): a transaction nobody signed could then execute`,
+        },
+      ]
+    case 'nonce': {
+      const [b, a] = [c.before as bigint, c.after as bigint]
+      return a === b + 1n
+        ? []
+        : [
+            {
+              code: 'nonce-rewritten',
+              severity: 'critical',
+              message: `rewrites the Safe's nonce from ${b} to ${a} (a transaction moves it by exactly one): old signatures may become valid again`,
+            },
+          ]
+    }
     case 'signedMessages':
       return [
         {
@@ -117,8 +155,24 @@ function judge(c: SafeChange, ctx: Ctx): GuardFinding[] {
         },
       ]
     default:
-      return [] // the nonce moving by one, and hashes approved on chain, are the expected effects
+      return [] // ownerCount is checked against the owner list in check()
   }
+}
+
+/** ownerCount must equal the length of the owner list; otherwise the threshold checks lie. */
+function countMismatch(changes: SafeChange[], currentOwners: Address[] | undefined): GuardFinding[] {
+  const count = changes.find((c) => c.field === 'ownerCount')
+  if (!count) return []
+  const owners = changes.find((c) => c.field === 'owners')
+  const list = owners ? owners.after : currentOwners
+  if (!Array.isArray(list) || BigInt(list.length) === (count.after as bigint)) return []
+  return [
+    {
+      code: 'owner-count-mismatch',
+      severity: 'critical',
+      message: `sets the owner count to ${count.after} while the owner list has ${list.length}: threshold checks no longer match the owners`,
+    },
+  ]
 }
 
 export default defineGuard({
@@ -137,9 +191,20 @@ export default defineGuard({
   check(ctx) {
     if (!ctx.simulation?.ok) return []
     const sim: Simulation = ctx.simulation.simulation
-    const out = sim.safeChanges.flatMap((c) => judge(c, ctx))
+    const all = (changes: SafeChange[], owners?: Address[]) => [
+      ...changes.flatMap((c) => judge(c, ctx)),
+      ...countMismatch(changes, owners),
+    ]
+    const out = [
+      ...all(sim.safeChanges, ctx.verification.safeState?.owners),
+      ...sim.nestedSafeChanges.flatMap((n) =>
+        all(n.changes).map((f) => ({ ...f, message: `on nested Safe ${label(n.safe, ctx)}: ${f.message}` })),
+      ),
+    ]
     // A guard that blocks the transaction does not make its intent harmless: report the intent too.
-    const intent = sim.withoutGuard?.safeChanges.flatMap((c) => judge(c, ctx)) ?? []
+    const intent = sim.withoutGuard
+      ? all(sim.withoutGuard.safeChanges, ctx.verification.safeState?.owners)
+      : []
     return [
       ...out,
       ...intent.map((f) => ({ ...f, message: `blocked by the Safe's guard, but intended: ${f.message}` })),

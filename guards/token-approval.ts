@@ -1,6 +1,6 @@
 import type { Address } from 'viem'
 import { z } from 'zod'
-import { arg, flattenCalls } from '../src/model/calls.js'
+import { flattenCalls } from '../src/model/calls.js'
 import type { DecodedCall } from '../src/model/decoded.js'
 import { defineGuard, type GuardFinding } from '../src/model/guard.js'
 import { uint256 } from '../src/model/zod.js'
@@ -11,38 +11,33 @@ type Approval =
   | { spender: Address; amount: bigint | 'all'; token: Address; what: string }
   | { revoke: true; spender: Address; token: Address }
 
-/** The approval a call grants, if it is one, read from the decoded arguments. */
+/** The approval a call grants, if it is one, read by position from the decoded arguments. */
 function approvalOf(c: DecodedCall): Approval | undefined {
   const fn = c.function
   if (!fn) return undefined
-  const n = (name: string) => arg(c, name)
+  const a = (i: number) => fn.args[i]?.value
   switch (fn.signature) {
     case 'approve(address,uint256)': {
       // ERC20 approve(spender, amount) and ERC721 approve(to, tokenId) share one signature.
-      const amount = fn.args[1]?.value as bigint
-      const spender = fn.args[0]?.value as Address
+      const amount = a(1) as bigint
+      const spender = a(0) as Address
       return amount === 0n
         ? { revoke: true, spender, token: c.to }
         : { spender, amount, token: c.to, what: 'approve' }
     }
     case 'increaseAllowance(address,uint256)':
-      return {
-        spender: n('spender') as Address,
-        amount: n('addedValue') as bigint,
-        token: c.to,
-        what: 'increaseAllowance',
-      }
+      return { spender: a(0) as Address, amount: a(1) as bigint, token: c.to, what: 'increaseAllowance' }
     case 'setApprovalForAll(address,bool)':
-      return n('approved')
-        ? { spender: n('operator') as Address, amount: 'all', token: c.to, what: 'setApprovalForAll' }
-        : { revoke: true, spender: n('operator') as Address, token: c.to }
+      return a(1) === true
+        ? { spender: a(0) as Address, amount: 'all', token: c.to, what: 'setApprovalForAll' }
+        : { revoke: true, spender: a(0) as Address, token: c.to }
     case 'permit(address,address,uint256,uint256,uint8,bytes32,bytes32)':
-      return { spender: n('spender') as Address, amount: n('value') as bigint, token: c.to, what: 'permit' }
+      return { spender: a(1) as Address, amount: a(2) as bigint, token: c.to, what: 'permit' }
     case 'approve(address,address,uint160,uint48)':
       return {
-        spender: n('spender') as Address,
-        amount: n('amount') as bigint,
-        token: n('token') as Address,
+        spender: a(1) as Address,
+        amount: a(2) as bigint,
+        token: a(0) as Address,
         what: 'Permit2 approve',
       }
     default:

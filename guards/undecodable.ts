@@ -25,6 +25,14 @@ export default defineGuard({
           message: `${kind} to ${label(c.to, ctx)}: ${c.decodeError}`,
         })
       }
+      if (c.redirected) {
+        out.push({
+          code: 'zero-target',
+          severity: 'high',
+          path: c.path,
+          message: `${kind} ${c.redirected}: a call that shows no target`,
+        })
+      }
       if (c.decodeWarning) {
         out.push({
           code: 'non-canonical-encoding',

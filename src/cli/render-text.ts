@@ -1,6 +1,7 @@
 import { formatEther } from 'viem'
 import type { DecodedArg, DecodedCall } from '../model/decoded.js'
 import type { Report } from '../model/report.js'
+import { sanitize } from '../model/text.js'
 import type { SignatureCheck } from '../model/verification.js'
 import { renderSimulation } from './render-simulation.js'
 import type { Style } from './style.js'
@@ -97,8 +98,11 @@ function renderCall(c: DecodedCall, out: string[], s: Style, depth: number, labe
 function renderArg(a: DecodedArg): string {
   const v = a.value
   if (typeof v === 'string' || typeof v === 'bigint' || typeof v === 'boolean' || typeof v === 'number')
-    return clip(String(v), 140)
-  return clip(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)) ?? String(v), 140)
+    return clip(sanitize(String(v)), 140)
+  return clip(
+    sanitize(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)) ?? String(v)),
+    140,
+  )
 }
 
 const clip = (text: string, max: number) =>

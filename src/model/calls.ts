@@ -12,10 +12,6 @@ export function flattenCalls(call: DecodedCall): DecodedCall[] {
   return out
 }
 
-/** The decoded argument with this name, if the call decoded and has it. */
-export const arg = (call: DecodedCall, name: string): unknown =>
-  call.function?.args.find((a) => a.name === name)?.value
-
 /** Every address appearing in a call's decoded arguments, arrays and tuples included. */
 export function argAddresses(args: DecodedArg[]): Address[] {
   const out: Address[] = []

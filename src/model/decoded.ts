@@ -35,6 +35,8 @@ export type DecodedCall = {
   decodeError?: string
   /** Set when the data decodes but is not canonical ABI encoding (trailing or smuggled bytes). */
   decodeWarning?: string
+  /** Set when custos reads the target differently from the bytes (a MultiSend zero `to`), and why. */
+  redirected?: string
   nesting?: NestingKind
   calls?: DecodedCall[]
 }

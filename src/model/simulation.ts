@@ -61,6 +61,7 @@ export type SafeField =
   | 'moduleGuard'
   | 'signedMessages'
   | 'approvedHashes'
+  | 'ownerCount'
   | 'storage'
 
 /** A change to the Safe's own state, read from its storage diff (never from events). */
@@ -71,6 +72,8 @@ export type SafeChange = {
   /** For owners and modules: who joined and who left. */
   added?: Address[]
   removed?: Address[]
+  /** For owners and modules: entries enabled in the mapping but not reachable in the list (hidden). */
+  hidden?: Address[]
   /** For `storage`: a slot custos could not attribute to any Safe field. */
   slot?: Hex
 }
@@ -107,10 +110,14 @@ export type ProxyUpgrade = {
 
 export type PermissionChange = {
   contract: Address
-  kind: 'ownership' | 'role-granted' | 'role-revoked' | 'admin'
-  account: Address
+  /** `ownership-pending`: an Ownable2Step transfer the new owner can now accept. */
+  kind: 'ownership' | 'ownership-pending' | 'role-granted' | 'role-revoked' | 'role-admin-changed' | 'admin'
+  /** Who gains (or, for a revocation, loses) the permission; absent for role-admin changes. */
+  account?: Address
   previous?: Address
   role?: Hex
+  /** For role-admin-changed: the role that now administers `role`. */
+  adminRole?: Hex
 }
 
 export type CodeChange = {
@@ -135,6 +142,8 @@ export type Simulation = {
   trace: TraceCall
   logs: SimLog[]
   safeChanges: SafeChange[]
+  /** Changes to other Safes the transaction runs on (nested Safes), read the same way. */
+  nestedSafeChanges: Array<{ safe: Address; changes: SafeChange[] }>
   assetChanges: AssetChange[]
   approvals: Approval[]
   proxyUpgrades: ProxyUpgrade[]

@@ -3,6 +3,7 @@ import type { Alert } from '../model/alert.js'
 import type { DecodedCall } from '../model/decoded.js'
 import type { Report } from '../model/report.js'
 import type { AssetChange, SafeChange } from '../model/simulation.js'
+import { sanitize } from '../model/text.js'
 
 type Names = Record<string, string>
 const named = (a: string, names: Names) => (names[a] ? `${names[a]} (${a.slice(0, 6)}…${a.slice(-4)})` : a)
@@ -32,7 +33,7 @@ export function describeCall(c: DecodedCall, names: Names): string {
 const short = (v: unknown, names: Names): string => {
   if (typeof v === 'string' && /^0x[0-9a-fA-F]{40}$/.test(v))
     return names[v] ?? `${v.slice(0, 6)}…${v.slice(-4)}`
-  if (typeof v === 'string' && v.length > 20) return `${v.slice(0, 10)}…`
+  if (typeof v === 'string') return sanitize(v.length > 20 ? `${v.slice(0, 10)}…` : v)
   if (typeof v === 'bigint') return v.toString()
   if (Array.isArray(v)) return `[${v.length}]`
   return String(v)

@@ -1,6 +1,7 @@
 import type { Finding } from '../model/finding.js'
 import type { Guard, GuardContext, GuardFinding } from '../model/guard.js'
 import { isLevel, SEVERITIES } from '../model/severity.js'
+import { sanitize } from '../model/text.js'
 
 export type ConfiguredGuard = { guard: Guard; options: unknown }
 
@@ -29,7 +30,7 @@ export async function runGuards(
             Promise.resolve().then(() => guard.check({ ...ctx, options })),
             timeoutMs,
           )
-          return validate(found).map((f) => ({ guard: id, ...f }))
+          return validate(found).map((f) => ({ guard: id, ...f, message: sanitize(f.message) }))
         } catch (cause) {
           const reason = cause instanceof Error ? cause.message : String(cause)
           return [

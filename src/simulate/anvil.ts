@@ -97,7 +97,16 @@ async function launch(port: number, options: AnvilOptions): Promise<Anvil> {
   child.stderr?.on('data', (d) => {
     stderr = (stderr + d).slice(-2000)
   })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  // A binary that cannot be executed (EACCES, a noexec mount) emits 'error', not 'exit'.
+  let spawnError: Error | undefined
+  child.once('error', (error) => {
+    spawnError = error
+    running.delete(child)
+  })
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve())
+    child.once('error', () => resolve())
+  })
   child.once('exit', () => running.delete(child))
   const rpcUrl = `http://127.0.0.1:${port}`
   const stop = async () => {
@@ -106,6 +115,7 @@ async function launch(port: number, options: AnvilOptions): Promise<Anvil> {
   }
   const deadline = Date.now() + (options.forkUrl ? 30_000 : 10_000)
   while (Date.now() < deadline) {
+    if (spawnError) throw new Error(`cannot run anvil: ${spawnError.message}`)
     if (child.exitCode !== null) throw new Error(`anvil exited with code ${child.exitCode}: ${stderr.trim()}`)
     if (await answers(rpcUrl)) return { rpcUrl, port, process: child, stop }
     await new Promise((r) => setTimeout(r, 15))

@@ -162,7 +162,21 @@ export function permissionChanges(logs: SimLog[]): PermissionChange[] {
   const out: PermissionChange[] = []
   for (const log of logs) {
     const name = evt(log)
-    if (name === 'OwnershipTransferred') {
+    if (name === 'OwnershipTransferStarted') {
+      out.push({
+        contract: log.address,
+        kind: 'ownership-pending',
+        account: arg(log, 'newOwner') as Address,
+        previous: arg(log, 'previousOwner') as Address,
+      })
+    } else if (name === 'RoleAdminChanged') {
+      out.push({
+        contract: log.address,
+        kind: 'role-admin-changed',
+        role: arg(log, 'role') as Hex,
+        adminRole: arg(log, 'newAdminRole') as Hex,
+      })
+    } else if (name === 'OwnershipTransferred') {
       out.push({
         contract: log.address,
         kind: 'ownership',

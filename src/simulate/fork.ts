@@ -3,6 +3,7 @@ import { RemoteError } from '../model/errors.js'
 import { redactUrls } from '../model/redact.js'
 import { type Anvil, startAnvil } from './anvil.js'
 import { createEndpoint, type Endpoint } from './endpoint.js'
+import { startUpstreamRelay, type UpstreamRelay } from './upstream.js'
 
 export type ForkOptions = {
   /** Re-fork at the upstream's latest block once the fork is this old (ms); never when pinned. */
@@ -17,40 +18,53 @@ export type ForkOptions = {
   blockNumber?: bigint
 }
 
-type Fork = { anvil: Anvil; upstream: string; startedAt: number; forkedAt: number; block?: bigint }
+type Fork = { anvil: Anvil; relay: UpstreamRelay; startedAt: number; forkedAt: number; active: number }
 
 export type ForkStats = { starts: number; resets: number; recycles: number; restartsAfterDeath: number }
 
 /**
- * Keeps one warm anvil fork per chain and hands out an endpoint for it. A warm fork has fetched
- * the state it needs once and serves later simulations from memory; simulations never change it
- * (they are traced calls with state overrides), so nothing needs reverting between them.
+ * Keeps one warm anvil fork per chain. A warm fork has fetched the state it needs once and
+ * serves later simulations from memory; simulations never change it (they are traced calls with
+ * state overrides), so nothing needs reverting between them. A fork is reset or replaced only
+ * when no simulation is using it.
  */
 export function createForkManager(options: ForkOptions) {
   const forks = new Map<number, Fork>()
-  const pending = new Map<number, Promise<Fork>>()
+  const jobs = new Map<number, Promise<Fork>>()
   const stats: ForkStats = { starts: 0, resets: 0, recycles: 0, restartsAfterDeath: 0 }
+  let closed = false
+
+  const dead = (f: Fork) => f.anvil.process.exitCode !== null || f.anvil.process.signalCode !== null
+  const stop = async (f: Fork) => {
+    await f.anvil.stop()
+    await f.relay.close()
+  }
+  const idle = async (f: Fork) => {
+    const deadline = Date.now() + options.requestTimeoutMs
+    while (f.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5))
+  }
 
   const start = async (upstreams: string[]): Promise<Fork> => {
     let last: unknown
     for (const upstream of upstreams) {
+      const relay = await startUpstreamRelay(upstream, options.requestTimeoutMs)
       try {
         const anvil = await startAnvil({
-          forkUrl: upstream,
+          forkUrl: relay.url,
           ...(options.blockNumber !== undefined ? { forkBlockNumber: options.blockNumber } : {}),
           // The fork's cache stays in memory; a long-running guard must not fill the disk.
           extraArgs: ['--no-storage-caching'],
         })
-        stats.starts++
-        const now = Date.now()
-        return {
-          anvil,
-          upstream,
-          startedAt: now,
-          forkedAt: now,
-          ...(options.blockNumber !== undefined ? { block: options.blockNumber } : {}),
+        const fork: Fork = { anvil, relay, startedAt: Date.now(), forkedAt: Date.now(), active: 0 }
+        if (closed) {
+          await stop(fork)
+          throw new RemoteError('the simulator was closed', { retryable: false })
         }
+        stats.starts++
+        return fork
       } catch (cause) {
+        await relay.close()
+        if (closed) throw cause
         last = cause
       }
     }
@@ -61,27 +75,28 @@ export function createForkManager(options: ForkOptions) {
     })
   }
 
-  // Re-fork at the upstream's latest block; this drops the warm cache, so it is done only when
-  // the fork is older than maxAge or the chain has moved in a way that matters (see refresh).
-  const moveForward = async (chainId: number, fork: Fork): Promise<Fork | undefined> => {
-    const ep = createEndpoint(fork.anvil.rpcUrl, 'fork', options.requestTimeoutMs)
+  // Re-fork at the upstream's latest block; this drops the warm cache, so it happens only when
+  // the fork is older than maxAge or the chain has moved in a way that matters (refresh).
+  const moveForward = async (fork: Fork): Promise<boolean> => {
     try {
-      await ep.request('anvil_reset', [{ forking: { jsonRpcUrl: fork.upstream } }])
+      await createEndpoint(fork.anvil.rpcUrl, 'fork', options.requestTimeoutMs).request('anvil_reset', [
+        { forking: { jsonRpcUrl: fork.relay.url } },
+      ])
       fork.forkedAt = Date.now()
       stats.resets++
-      return fork
+      return true
     } catch {
-      forks.delete(chainId)
-      await fork.anvil.stop()
-      return undefined
+      return false
     }
   }
 
-  const ensure = async (chainId: number, upstreams: string[], force = false): Promise<Fork> => {
+  const ensure = async (chainId: number, upstreams: string[], refresh: boolean): Promise<Fork> => {
+    if (closed) throw new RemoteError('the simulator was closed', { retryable: false })
     let fork = forks.get(chainId)
-    if (fork && (fork.anvil.process.exitCode !== null || fork.anvil.process.signalCode !== null)) {
+    if (fork && dead(fork)) {
       stats.restartsAfterDeath++
       forks.delete(chainId)
+      await fork.relay.close()
       fork = undefined
     }
     if (
@@ -90,15 +105,21 @@ export function createForkManager(options: ForkOptions) {
     ) {
       stats.recycles++
       forks.delete(chainId)
-      await fork.anvil.stop()
+      await idle(fork)
+      await stop(fork)
       fork = undefined
     }
     if (
       fork &&
       options.blockNumber === undefined &&
-      (force || Date.now() - fork.forkedAt > options.maxAgeMs)
+      (refresh || Date.now() - fork.forkedAt > options.maxAgeMs)
     ) {
-      fork = await moveForward(chainId, fork)
+      await idle(fork)
+      if (!(await moveForward(fork))) {
+        forks.delete(chainId)
+        await stop(fork)
+        fork = undefined
+      }
     }
     if (!fork) {
       fork = await start(upstreams)
@@ -107,31 +128,51 @@ export function createForkManager(options: ForkOptions) {
     return fork
   }
 
+  const acquire = (chainId: number, upstreams: string[], refresh: boolean): Promise<Fork> => {
+    // One start/reset at a time per chain; concurrent callers share it.
+    const previous = jobs.get(chainId)
+    if (previous && !refresh) return previous
+    const job = (previous ?? Promise.resolve(undefined))
+      .catch(() => undefined)
+      .then(() => ensure(chainId, upstreams, refresh))
+    const tracked = job.finally(() => {
+      if (jobs.get(chainId) === tracked) jobs.delete(chainId)
+    })
+    jobs.set(chainId, tracked)
+    return tracked
+  }
+
   return {
-    /** An endpoint on a warm fork of `chainId`, started from the first upstream that works. */
-    async endpoint(chainId: number, upstreams: string[], refresh = false): Promise<Endpoint> {
-      // One start/reset at a time per chain; concurrent callers share it.
-      let job = pending.get(chainId)
-      if (!job || refresh) {
-        const previous = job ?? Promise.resolve(undefined)
-        job = previous
-          .catch(() => undefined)
-          .then(() => ensure(chainId, upstreams, refresh))
-          .finally(() => {
-            if (pending.get(chainId) === job) pending.delete(chainId)
-          })
-        pending.set(chainId, job)
+    /**
+     * Runs `fn` on a warm fork of `chainId` (started from the first upstream that works, moved
+     * forward first when `refresh`); the fork is not reset or replaced while `fn` runs.
+     */
+    async use<T>(
+      chainId: number,
+      upstreams: string[],
+      fn: (ep: Endpoint) => Promise<T>,
+      refresh = false,
+    ): Promise<T> {
+      const fork = await acquire(chainId, upstreams, refresh)
+      fork.active++
+      try {
+        return await fn(createEndpoint(fork.anvil.rpcUrl, 'fork', options.requestTimeoutMs))
+      } finally {
+        fork.active--
       }
-      const fork = await job
-      return createEndpoint(fork.anvil.rpcUrl, 'fork', options.requestTimeoutMs)
     },
     stats: () => ({ ...stats, forks: forks.size }),
+    /** Requests the forks have sent upstream so far. */
+    upstreamRequests: () => [...forks.values()].reduce((n, f) => n + f.relay.requests(), 0),
     /** The anvil processes, for memory measurements. */
     processes: () => [...forks.values()].map((f) => f.anvil.process),
+    /** Stops every fork, including one still starting; a closed manager starts no more. */
     async close(): Promise<void> {
+      closed = true
+      await Promise.allSettled([...jobs.values()])
       const all = [...forks.values()]
       forks.clear()
-      await Promise.all(all.map((f) => f.anvil.stop()))
+      await Promise.all(all.map(stop))
     },
   }
 }

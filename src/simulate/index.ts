@@ -23,12 +23,12 @@ export function createSimulator(options: SimulatorOptions) {
       return simulateSafeTx(createEndpoint(url, 'direct', options.requestTimeoutMs), input)
     }
     try {
-      return await simulateSafeTx(await forks.endpoint(chainId, upstreams), input)
+      return await forks.use(chainId, upstreams, (ep) => simulateSafeTx(ep, input))
     } catch (error) {
       if (!(error instanceof StaleForkError)) throw error
       // The chain moved in a way that matters for this Safe: re-fork at its latest block once.
       const { expected: _ignored, ...rest } = input
-      return simulateSafeTx(await forks.endpoint(chainId, upstreams, true), rest)
+      return forks.use(chainId, upstreams, (ep) => simulateSafeTx(ep, rest), true)
     }
   }
   return {

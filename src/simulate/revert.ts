@@ -1,4 +1,5 @@
 import { type Abi, decodeErrorResult, type Hex, parseAbi } from 'viem'
+import { sanitize } from '../model/text.js'
 
 // Safe's own error codes (GS0xx): `revert("GS013")` says little without the table.
 export const SAFE_ERRORS: Readonly<Record<string, string>> = {
@@ -69,6 +70,11 @@ const PANICS: Record<number, string> = {
 
 /** A revert payload in words: Error(string) with GS codes named, Panic codes, known custom errors. */
 export function decodeRevert(data: Hex | undefined): string | undefined {
+  const text = decodeRevertRaw(data)
+  return text === undefined ? undefined : sanitize(text)
+}
+
+function decodeRevertRaw(data: Hex | undefined): string | undefined {
   if (!data || data === '0x') return undefined
   try {
     const decoded = decodeErrorResult({ abi: KNOWN_ERRORS, data })

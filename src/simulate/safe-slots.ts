@@ -92,8 +92,7 @@ export function safeChanges(
     if (slot === SLOT.singleton) scalar('singleton', asAddress(s.before), asAddress(s.after))
     else if (slot === SLOT.threshold) scalar('threshold', hexToBigInt(s.before), hexToBigInt(s.after))
     else if (slot === SLOT.nonce) scalar('nonce', hexToBigInt(s.before), hexToBigInt(s.after))
-    else if (slot === SLOT.ownerCount)
-      continue // follows from the owners list
+    else if (slot === SLOT.ownerCount) scalar('ownerCount', hexToBigInt(s.before), hexToBigInt(s.after))
     else if (slot === SLOT.guard) scalar('guard', asAddress(s.before), asAddress(s.after))
     else if (slot === SLOT.fallbackHandler) scalar('fallbackHandler', asAddress(s.before), asAddress(s.after))
     else if (slot === SLOT.moduleGuard) scalar('moduleGuard', asAddress(s.before), asAddress(s.after))
@@ -118,6 +117,7 @@ export function safeChanges(
     'storage',
     'signedMessages',
     'approvedHashes',
+    'ownerCount',
     'nonce',
   ]
   return changes.sort((a, b) => order.indexOf(a.field) - order.indexOf(b.field))
@@ -143,7 +143,13 @@ function listChange(field: 'owners' | 'modules', list: Address[], edits: Map<Add
   const intact = cursor === SENTINEL || (cursor === zeroAddress && after.length === 0)
   const added = after.filter((a) => !list.includes(a))
   const removed = list.filter((a) => !after.includes(a))
-  return intact
+  // An entry with a non-zero pointer that the list does not reach: the Safe's isOwner() (or
+  // isModuleEnabled()) says yes for it although getOwners() does not show it.
+  const hidden = [...edits]
+    .filter(([k, v]) => k !== SENTINEL && v !== zeroAddress && !after.includes(k))
+    .map(([k]) => k)
+  const change: SafeChange = intact
     ? { field, before: list, after, added, removed }
     : { field, before: list, after: `unreadable linked list (${after.join(', ')}…)`, added, removed }
+  return hidden.length ? { ...change, hidden } : change
 }

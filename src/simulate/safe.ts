@@ -14,7 +14,7 @@ import {
 } from 'viem'
 import type { TokenInfo } from '../model/guard.js'
 import type { SafeTx } from '../model/safe.js'
-import type { Simulation, TraceCall } from '../model/simulation.js'
+import type { AccountDiff, SafeChange, Simulation, TraceCall } from '../model/simulation.js'
 import type { FunctionRegistry } from '../verify/function-registry.js'
 import { domainHash } from '../verify/safe-hash.js'
 import { parsePrestateDiff, type RawPrestateDiff, wordToAddress } from './diff.js'
@@ -128,8 +128,19 @@ async function run(
   })
   const from = signers[0] ?? before.owners[0] ?? zeroAddress
   const gasLimit = hexToBigInt(block.gasLimit)
-  const call = { from, to: tx.safe, data, gas: numberToHex(gasLimit < MAX_GAS ? gasLimit : MAX_GAS) }
-  const overrides = { [tx.safe]: { stateDiff } }
+  // With a gas refund, run at the transaction's gasPrice so the refund is actually paid (to the
+  // sender, as tx.origin) and shows in the asset changes; the sender gets the ETH to pay for gas.
+  const call = {
+    from,
+    to: tx.safe,
+    data,
+    gas: numberToHex(gasLimit < MAX_GAS ? gasLimit : MAX_GAS),
+    ...(tx.gasPrice > 0n ? { gasPrice: numberToHex(tx.gasPrice) } : {}),
+  }
+  const overrides: Record<Address, { stateDiff?: Record<Hex, Hex>; balance?: Hex }> = {
+    [tx.safe]: { stateDiff },
+  }
+  if (tx.gasPrice > 0n && from !== tx.safe) overrides[from] = { balance: numberToHex(2n ** 200n) }
   const [rawTrace, rawDiff] = await Promise.all([
     ep.request<RawFrame>('debug_traceCall', [
       call,
@@ -172,6 +183,7 @@ async function run(
     trace,
     logs,
     safeChanges: safeChanges(safeDiff, before, candidates, hashes),
+    nestedSafeChanges: await nestedSafeChanges(ep, storageDiff, tx.safe, block.number, candidates, hashes),
     assetChanges: await withTokenInfo(
       assetChanges(trace, logs),
       input.tokens,
@@ -190,6 +202,33 @@ async function run(
   const reason = revertReason(trace, executed)
   if (reason) sim.revertReason = reason
   return sim
+}
+
+/**
+ * Other Safes whose storage the transaction changes (a nested Safe it owns and executes on):
+ * their changes are read from the diff in the same way, so a config change one level down is
+ * not missed. Accounts that do not answer as a Safe are skipped.
+ */
+async function nestedSafeChanges(
+  ep: Endpoint,
+  diff: AccountDiff[],
+  self: Address,
+  block: Hex,
+  candidates: Set<Address>,
+  hashes: Hex[],
+): Promise<Array<{ safe: Address; changes: SafeChange[] }>> {
+  const others = diff.filter((d) => d.address !== self && d.storage.length > 0).slice(0, 20)
+  const found = await Promise.all(
+    others.map(async (d) => {
+      const before = await readSafe(ep, d.address, block).catch(() => undefined)
+      if (!before) return undefined
+      const changes = safeChanges(d, before, candidates, hashes)
+      return changes.some((c) => c.field !== 'nonce' && c.field !== 'approvedHashes')
+        ? { safe: d.address, changes }
+        : undefined
+    }),
+  )
+  return found.filter((x): x is { safe: Address; changes: SafeChange[] } => x !== undefined)
 }
 
 /** The Safe as the node sees it at `block`: the "before" side of every change. */

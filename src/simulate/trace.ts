@@ -1,5 +1,6 @@
 import { type Address, getAddress, type Hex, hexToBigInt } from 'viem'
 import type { FrameType, SimLog, TraceCall } from '../model/simulation.js'
+import { sanitize } from '../model/text.js'
 import type { FunctionRegistry } from '../verify/function-registry.js'
 import { decodeLog } from './events.js'
 import { decodeRevert } from './revert.js'
@@ -58,7 +59,8 @@ export function parseTrace(root: RawFrame, registry: FunctionRegistry): { trace:
       const decoded = registry.decode(to, input)
       if (decoded.ok) frame.function = { signature: decoded.fn.signature, args: decoded.fn.args }
     }
-    if (raw.error) frame.error = decodeRevert(raw.output as Hex | undefined) ?? raw.revertReason ?? raw.error
+    if (raw.error)
+      frame.error = decodeRevert(raw.output as Hex | undefined) ?? sanitize(raw.revertReason ?? raw.error)
     const failed = reverted || raw.error !== undefined
     // Logs and sub-calls interleave; `position` says how many sub-calls came before each log.
     const children = raw.calls ?? []

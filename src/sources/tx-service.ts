@@ -19,6 +19,66 @@ async function loadApiKit(): Promise<typeof ApiKitModule.default> {
 const PAGE = 100
 const MAX_PAGES = 20
 
+/** A thin adapter over api-kit for the watch loop: pending transactions from a nonce on, validated. */
+export async function createServiceClient(opts: TxServiceOptions) {
+  const SafeApiKit = await loadApiKit()
+  const kit = new SafeApiKit({
+    chainId: BigInt(opts.chainId),
+    ...(opts.url ? { txServiceUrl: opts.url } : {}),
+    ...(opts.apiKey ? { apiKey: opts.apiKey } : {}),
+  })
+  return {
+    async pending(safe: Address, fromNonce: bigint, pageSize = PAGE): Promise<ServiceTx[]> {
+      const out: ServiceTx[] = []
+      for (let page = 0; page < MAX_PAGES; page++) {
+        let response: { count: number; results: unknown[] }
+        try {
+          response = (await kit.getMultisigTransactions(safe, {
+            executed: false,
+            nonce__gte: fromNonce.toString(),
+            ordering: 'nonce',
+            limit: pageSize,
+            offset: page * pageSize,
+          })) as never
+        } catch (cause) {
+          throw serviceError(cause)
+        }
+        if (!response || !Array.isArray(response.results)) {
+          throw new RemoteError('transaction service returned a response without a `results` list', {
+            retryable: false,
+          })
+        }
+        for (const [i, raw] of response.results.entries()) {
+          const parsed = parseServiceTx(raw, `transaction service result ${page * pageSize + i} for ${safe}`)
+          if (parsed.tx.safe !== safe)
+            throw new RemoteError(
+              `transaction service returned a transaction of Safe ${parsed.tx.safe} when asked for ${safe}`,
+              { retryable: false },
+            )
+          if (parsed.tx.nonce >= fromNonce) out.push(parsed)
+        }
+        if (response.results.length < pageSize || out.length >= response.count) return out
+      }
+      throw new RemoteError(`more than ${pageSize * MAX_PAGES} pending transactions for ${safe}`, {
+        retryable: false,
+      })
+    },
+  }
+}
+export type ServiceClient = Awaited<ReturnType<typeof createServiceClient>>
+
+function serviceError(cause: unknown): RemoteError {
+  const status = (cause as { statusCode?: number }).statusCode
+  const reason = redactUrls((cause as Error).message ?? String(cause))
+  return new RemoteError(
+    `transaction service request failed${status ? ` (HTTP ${status})` : ''}: ${reason}`,
+    {
+      cause,
+      retryable: status === undefined || status === 429 || status >= 500,
+    },
+  )
+}
+
 /**
  * Every transaction the service holds for one Safe at one nonce: competing transactions are kept,
  * since several candidates for one nonce are themselves a signal. Each result is validated as

@@ -1,4 +1,14 @@
-import { type Address, type Hash, type Hex, keccak256, type PublicClient, parseAbi } from 'viem'
+import {
+  type Address,
+  BaseError,
+  ContractFunctionRevertedError,
+  ContractFunctionZeroDataError,
+  type Hash,
+  type Hex,
+  keccak256,
+  type PublicClient,
+  parseAbi,
+} from 'viem'
 import { InputError, RemoteError } from '../model/errors.js'
 import { redactUrls } from '../model/redact.js'
 import type { SafeHashes, SafeState } from '../model/safe.js'
@@ -125,8 +135,14 @@ async function isValid1271(
     })
     return r.toLowerCase() === MAGIC_LEGACY
   } catch (cause) {
-    // A revert is an invalid signature; anything else is the RPC failing.
-    if ((cause as { name?: string }).name === 'ContractFunctionExecutionError') return false
+    // A revert (or no answer from a contract without the function) is an invalid signature;
+    // a timeout, a 429 or a dead node is the RPC failing, which must not read as "invalid".
+    const reverted =
+      cause instanceof BaseError &&
+      cause.walk(
+        (e) => e instanceof ContractFunctionRevertedError || e instanceof ContractFunctionZeroDataError,
+      ) !== null
+    if (reverted) return false
     throw cause
   }
 }

@@ -10,6 +10,7 @@ import {
   parseAbiItem,
 } from 'viem'
 import type { DecodedCall } from '../model/decoded.js'
+import { sanitize } from '../model/text.js'
 import type { ClaimCheck } from '../model/verification.js'
 import { decodeWith, shortReason } from './function-registry.js'
 
@@ -24,7 +25,8 @@ type Claim = { method: string; parameters: ClaimedParam[] }
 export function checkClaimedDecoding(node: DecodedCall, claimed: unknown): ClaimCheck[] {
   const checks: ClaimCheck[] = []
   walk(node, claimed, checks)
-  return checks
+  // Claimed names and values are the service's words: never let them reach a terminal raw.
+  return checks.map((c) => ({ ...c, detail: sanitize(c.detail) }))
 }
 
 function walk(node: DecodedCall, claimed: unknown, checks: ClaimCheck[]): void {

@@ -1,4 +1,4 @@
-import type { Address, Hex } from 'viem'
+import { type Address, type Hex, zeroAddress } from 'viem'
 import type { DecodedCall, NestingKind } from '../model/decoded.js'
 import type { Operation } from '../model/safe.js'
 import type { FunctionRegistry } from './function-registry.js'
@@ -15,7 +15,14 @@ export type DecodeLimits = {
 
 export const DEFAULT_LIMITS: DecodeLimits = { maxCalldataBytes: 1024 * 1024, maxDepth: 8, maxCalls: 1000 }
 
-type CallInput = { from: Address; to: Address; value: bigint; data: Hex; operation: Operation }
+type CallInput = {
+  from: Address
+  to: Address
+  value: bigint
+  data: Hex
+  operation: Operation
+  redirected?: string
+}
 type Child = CallInput & { nesting: NestingKind }
 
 /**
@@ -96,7 +103,17 @@ function children(node: DecodedCall, raw: readonly unknown[]): Nested | undefine
   switch (fn.signature) {
     case 'multiSend(bytes)': {
       const unpacked = unpackMultiSend(raw[0] as Hex, 10_000)
-      const calls = unpacked.calls.map((c) => call(c.to, c.value, c.data, c.operation, 'multisend'))
+      // MultiSend 1.5.0 sends an entry with a zero `to` to address(this): the caller itself when
+      // delegatecalled (the Safe), MultiSend when called. Older versions send it to address 0.
+      // Treating it as the caller is the reading that cannot hide a call to the Safe.
+      const calls = unpacked.calls.map((c) =>
+        c.to === zeroAddress
+          ? {
+              ...call(self, c.value, c.data, c.operation, 'multisend'),
+              redirected: `entry with a zero \`to\`: MultiSend 1.5.0 sends it to ${self}`,
+            }
+          : call(c.to, c.value, c.data, c.operation, 'multisend'),
+      )
       return unpacked.ok
         ? { kind: 'multisend', calls }
         : { kind: 'multisend', calls, error: `malformed MultiSend: ${unpacked.error}` }

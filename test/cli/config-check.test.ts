@@ -19,7 +19,7 @@ describe('custos config check', () => {
     })
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
-    expect(r.stdout).toMatch(/valid \(1 chain, 2 address book entries, 18 guards enabled\)/)
+    expect(r.stdout).toMatch(/valid \(1 chain, 2 address book entries, 19 guards enabled\)/)
   })
 
   it('names the environment variables that are missing', async () => {

@@ -20,9 +20,14 @@ const cases: Array<{ name: string; tx: Partial<SafeTx>; expect: string[] }> = [
     expect: ['gas-refund/gas-refund:high'],
   },
   {
-    name: 'native refund to the executor',
-    tx: { gasPrice: 1n },
-    expect: ['gas-refund/refund-to-executor:low'],
+    name: 'a small native refund to the executor',
+    tx: { gasPrice: 10n ** 9n, baseGas: 50_000n },
+    expect: ['gas-refund/refund-to-executor:medium'],
+  },
+  {
+    name: 'a native refund whose baseGas drains the Safe into the executor',
+    tx: { gasPrice: 10n ** 13n, baseGas: 10n ** 7n },
+    expect: ['gas-refund/large-refund-to-executor:high'],
   },
 ]
 

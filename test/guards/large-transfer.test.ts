@@ -99,3 +99,13 @@ describe('large-transfer', () => {
     )
   })
 })
+
+describe('large-transfer with an OpenZeppelin 5 ABI (`value`, not `amount`)', () => {
+  it('still sums the transfer', async () => {
+    const report = await inspectOffline(source({ to: TOKEN, data: transfer(5000_000000n) }), {
+      ...config,
+      abis: [{ name: 'oz5', signatures: ['function transfer(address to, uint256 value) returns (bool)'] }],
+    })
+    expect(codesOf(report, 'large-transfer')).toEqual(['large-transfer/large-transfer:high'])
+  })
+})

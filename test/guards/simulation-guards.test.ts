@@ -87,6 +87,47 @@ const table: Record<string, Case[]> = {
       result: ok({ safeChanges: [{ field: 'signedMessages', before: '0x00', after: '0x01' }] }),
       expect: ['safe-state-change/message-signed:medium'],
     },
+    {
+      name: 'the nonce jumps back (old signatures replay)',
+      result: ok({ safeChanges: [{ field: 'nonce', before: 5n, after: 0n }] }),
+      expect: ['safe-state-change/nonce-rewritten:critical'],
+    },
+    {
+      name: 'an approved hash is written',
+      result: ok({ safeChanges: [{ field: 'approvedHashes', before: '0x00', after: '0x01' }] }),
+      expect: ['safe-state-change/approval-written:critical'],
+    },
+    {
+      name: 'an owner is enabled without being listed',
+      result: ok({
+        safeChanges: [
+          { field: 'owners', before: [ALICE], after: [ALICE], added: [], removed: [], hidden: [EVIL] },
+        ],
+      }),
+      expect: ['safe-state-change/hidden-owner:critical'],
+    },
+    {
+      name: 'the owner count no longer matches the list',
+      result: ok({
+        safeChanges: [
+          { field: 'owners', before: [ALICE], after: [ALICE, BOB], added: [BOB], removed: [] },
+          { field: 'ownerCount', before: 1n, after: 5n },
+        ],
+      }),
+      config: book,
+      expect: ['safe-state-change/owner-count-mismatch:critical', 'safe-state-change/owners-changed:high'],
+    },
+    {
+      name: 'the owner count follows the list',
+      result: ok({
+        safeChanges: [
+          { field: 'owners', before: [ALICE], after: [ALICE, BOB], added: [BOB], removed: [] },
+          { field: 'ownerCount', before: 1n, after: 2n },
+        ],
+      }),
+      config: book,
+      expect: ['safe-state-change/owners-changed:high'],
+    },
     { name: 'no simulation', result: { ok: false, error: 'x' }, expect: [] },
   ],
   'simulation-failed': [
@@ -216,6 +257,22 @@ const table: Record<string, Case[]> = {
         permissionChanges: [{ contract: TOKEN, kind: 'role-revoked', account: BOB, role: zeroHash }],
       }),
       expect: ['permission-change/role-revoked:high'],
+    },
+    {
+      name: 'Ownable2Step: pending ownership to an unknown address',
+      result: ok({
+        permissionChanges: [{ contract: TOKEN, kind: 'ownership-pending', account: EVIL, previous: SAFE }],
+      }),
+      expect: ['permission-change/control-to-unknown:critical'],
+    },
+    {
+      name: 'a role admin changes',
+      result: ok({
+        permissionChanges: [
+          { contract: TOKEN, kind: 'role-admin-changed', role: zeroHash, adminRole: `0x${'22'.repeat(32)}` },
+        ],
+      }),
+      expect: ['permission-change/role-admin-changed:high'],
     },
     {
       name: 'ownership renounced',

@@ -83,3 +83,16 @@ describe('token-approval', () => {
     })
   })
 })
+
+describe('token-approval with a config ABI that names parameters differently', () => {
+  it('still reads setApprovalForAll(operator, true) as an unlimited approval', async () => {
+    const config = {
+      abis: [{ name: 'nft', signatures: ['function setApprovalForAll(address _operator, bool _approved)'] }],
+    }
+    const report = await inspectOffline(
+      source({ to: TOKEN, data: enc('setApprovalForAll', [BOB, true]) }),
+      config,
+    )
+    expect(codesOf(report, 'token-approval')).toEqual(['token-approval/unlimited-approval:high'])
+  })
+})

@@ -115,6 +115,7 @@ export function simulation(fields: Partial<Simulation> = {}): Simulation {
     },
     logs: [],
     safeChanges: [{ field: 'nonce', before: 0n, after: 1n }],
+    nestedSafeChanges: [],
     assetChanges: [],
     approvals: [],
     proxyUpgrades: [],

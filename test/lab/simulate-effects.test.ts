@@ -1,5 +1,14 @@
 import { createRequire } from 'node:module'
-import { type Abi, type Address, encodeFunctionData, getAddress, type Hex, parseAbi, parseEther } from 'viem'
+import {
+  type Abi,
+  type Address,
+  encodeFunctionData,
+  getAddress,
+  type Hex,
+  parseAbi,
+  parseEther,
+  zeroAddress,
+} from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EIP1967_UPGRADER, OWNERSHIP_EMITTER, SLOT0_WRITER, selfDestructTo } from '../../src/lab/contracts.js'
 import { type Lab, type LabAccount, startLab } from '../../src/lab/index.js'
@@ -21,6 +30,7 @@ const safeAbi = parseAbi([
   'function swapOwner(address prevOwner, address oldOwner, address newOwner)',
   'function removeOwner(address prevOwner, address owner, uint256 _threshold)',
   'function enableModule(address module)',
+  'function addOwnerWithThreshold(address owner, uint256 _threshold)',
 ])
 const ATTACKER = getAddress('0xbDd077f651EBe7f7b3cE16fe5F2b025BE2969516')
 const SENTINEL = '0x0000000000000000000000000000000000000001'
@@ -87,6 +97,41 @@ describe('effects read from the simulation', () => {
       'safe-state-change/owner-added-unknown:critical',
       'safe-state-change/threshold-below-minimum:critical',
     ])
+  })
+
+  it('reads a config change on a nested Safe the transaction executes on', async () => {
+    const safe = await newSafe()
+    const nested = await lab.createSafe({ owners: [safe], threshold: 1 })
+    const addOwner = call(safeAbi, 'addOwnerWithThreshold', [ATTACKER, 1n])
+    // v = 1 with r = the parent Safe: valid because the parent is msg.sender.
+    const signature = `0x${safe.slice(2).padStart(64, '0')}${'0'.repeat(64)}01` as Hex
+    const exec = encodeFunctionData({
+      abi: parseAbi([
+        'function execTransaction(address to, uint256 value, bytes data, uint8 operation, uint256 safeTxGas, uint256 baseGas, uint256 gasPrice, address gasToken, address refundReceiver, bytes signatures) returns (bool)',
+      ]),
+      functionName: 'execTransaction',
+      args: [nested, 0n, addOwner, 0, 0n, 0n, 0n, zeroAddress, zeroAddress, signature],
+    })
+    const r = await inspect(safe, { to: nested, data: exec })
+    const sim = simOf(r)
+    expect(sim.success).toBe(true)
+    expect(sim.nestedSafeChanges[0]?.safe).toBe(nested)
+    expect(sim.nestedSafeChanges[0]?.changes.find((c) => c.field === 'owners')).toMatchObject({
+      added: [ATTACKER],
+      after: [ATTACKER, safe],
+    })
+    const state = r.findings.filter((f) => f.guard === 'safe-state-change')
+    expect(state.map((f) => f.code)).toEqual(['owner-added-unknown'])
+    expect(state[0]?.message).toMatch(/^on nested Safe /)
+    expect(codesOf(r, 'safe-config-change')).toEqual(['safe-config-change/config-change:high'])
+  })
+
+  it('pays a gas refund in the simulation, so the money it moves shows', async () => {
+    const safe = await newSafe()
+    const r = await inspect(safe, { to: ATTACKER, value: 1n, gasPrice: 10n ** 9n, baseGas: 100_000n })
+    const refund = simOf(r).assetChanges.find((c) => c.from === safe && c.to === simOf(r).from)
+    expect(refund?.amount).toBeGreaterThan(100_000n * 10n ** 9n)
+    expect(codesOf(r, 'gas-refund')).toEqual(['gas-refund/refund-to-executor:medium'])
   })
 
   it('shows a module being enabled', async () => {

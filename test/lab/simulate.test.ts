@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { type Address, encodeFunctionData, getAddress, type Hex, parseAbi, parseEther } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SLOT0_WRITER, THRESHOLD_TO_ONE } from '../../src/lab/contracts.js'
@@ -151,6 +152,19 @@ describe('simulating Safe transactions on a fork of the lab', () => {
     } finally {
       await dead.close()
     }
+  })
+
+  it('leaves no anvil behind when a simulation times out and the simulator closes', async () => {
+    const children = () =>
+      execFileSync('sh', ['-c', `pgrep -P ${process.pid} -f anvil || true`], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean)
+    const before = children().length
+    const hasty = createConfiguredSimulator(runtime({ simulation: { timeoutMs: 30 } }))
+    const r = await inspect({ to: ATTACKER, value: 1n }, hasty)
+    expect(r.simulation).toEqual({ ok: false, error: 'simulation timed out after 30 ms' })
+    await hasty.close()
+    expect(children().length).toBe(before)
   })
 
   it('gives the same result in direct mode (the RPC traces the call itself)', async () => {

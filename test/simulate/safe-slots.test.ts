@@ -33,7 +33,24 @@ describe('safeChanges', () => {
       before,
       [],
     )
-    expect(changes).toEqual([{ field: 'owners', before: [A, B], after: [X, A, B], added: [X], removed: [] }])
+    expect(changes).toEqual([
+      { field: 'owners', before: [A, B], after: [X, A, B], added: [X], removed: [] },
+      { field: 'ownerCount', before: 2n, after: 3n },
+    ])
+  })
+
+  it('finds an owner enabled in the mapping but not linked into the list', () => {
+    const ghost = diff([{ slot: mappingSlot(X, SLOT.owners), before: word(0n), after: word(SENTINEL) }])
+    // X is named once it appears anywhere in the call, trace or logs (here: a candidate).
+    expect(safeChanges(ghost, before, [X])[0]).toMatchObject({
+      field: 'owners',
+      after: [A, B],
+      added: [],
+      removed: [],
+      hidden: [X],
+    })
+    // Otherwise the write is still reported, as an unknown slot.
+    expect(safeChanges(ghost, before, [])[0]?.field).toBe('storage')
   })
 
   it('keeps a write it cannot attribute as an unknown slot, never dropping it', () => {

@@ -1,0 +1,98 @@
+import { encodeFunctionData, type Hex, parseAbi, zeroHash } from 'viem'
+import { describe, expect, it } from 'vitest'
+import {
+  ALICE,
+  BOB,
+  codesOf,
+  inspectOffline,
+  MULTISEND_CALL_ONLY,
+  multiSend,
+  SAFE,
+  source,
+  TOKEN,
+} from '../helpers/build.js'
+
+const abi = parseAbi([
+  'function transferOwnership(address newOwner)',
+  'function renounceOwnership()',
+  'function grantRole(bytes32 role, address account)',
+  'function revokeRole(bytes32 role, address account)',
+  'function upgradeToAndCall(address newImplementation, bytes data)',
+  'function changeProxyAdmin(address proxy, address newAdmin)',
+])
+const enc = (functionName: string, args: unknown[] = []): Hex =>
+  encodeFunctionData({ abi, functionName, args } as never)
+const MINTER = `0x${'9f'.repeat(32)}` as Hex
+const book = { addressBook: [{ address: ALICE, name: 'Ops Safe' }] }
+
+const cases: Array<{ name: string; data: Hex; expect: string[] }> = [
+  {
+    name: 'Radiant: transferOwnership to an unknown address',
+    data: enc('transferOwnership', [BOB]),
+    expect: ['privileged-call/control-to-unknown:critical'],
+  },
+  {
+    name: 'transferOwnership to an address-book entry',
+    data: enc('transferOwnership', [ALICE]),
+    expect: ['privileged-call/privileged-call:high'],
+  },
+  {
+    name: 'transferOwnership to the Safe itself',
+    data: enc('transferOwnership', [SAFE]),
+    expect: ['privileged-call/privileged-call:high'],
+  },
+  {
+    name: 'renounceOwnership',
+    data: enc('renounceOwnership'),
+    expect: ['privileged-call/privileged-call:high'],
+  },
+  {
+    name: 'DEFAULT_ADMIN_ROLE to an unknown address',
+    data: enc('grantRole', [zeroHash, BOB]),
+    expect: ['privileged-call/control-to-unknown:critical'],
+  },
+  {
+    name: 'a minor role to an unknown address',
+    data: enc('grantRole', [MINTER, BOB]),
+    expect: ['privileged-call/privileged-call:high'],
+  },
+  {
+    name: 'revokeRole',
+    data: enc('revokeRole', [MINTER, ALICE]),
+    expect: ['privileged-call/privileged-call:high'],
+  },
+  {
+    name: 'upgradeToAndCall',
+    data: enc('upgradeToAndCall', [BOB, '0x']),
+    expect: ['privileged-call/privileged-call:high'],
+  },
+  {
+    name: 'changeProxyAdmin to an unknown admin',
+    data: enc('changeProxyAdmin', [TOKEN, BOB]),
+    expect: ['privileged-call/control-to-unknown:critical'],
+  },
+]
+
+describe('privileged-call', () => {
+  it.each(cases)('$name', async (c) => {
+    expect(
+      codesOf(await inspectOffline(source({ to: TOKEN, data: c.data }), book), 'privileged-call'),
+    ).toEqual(c.expect)
+  })
+
+  it('finds it inside a batch', async () => {
+    const data = multiSend([
+      { to: BOB, value: 1n },
+      { to: TOKEN, data: enc('transferOwnership', [BOB]) },
+    ])
+    const report = await inspectOffline(source({ to: MULTISEND_CALL_ONLY, operation: 1, data }), book)
+    expect(report.findings.find((f) => f.guard === 'privileged-call')).toMatchObject({
+      path: '0.1',
+      severity: 'critical',
+    })
+  })
+
+  it('ignores ordinary calls', async () => {
+    expect(codesOf(await inspectOffline(source({ to: BOB, value: 1n }), book), 'privileged-call')).toEqual([])
+  })
+})
