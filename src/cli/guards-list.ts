@@ -1,6 +1,6 @@
 import { GUARDS } from '../../guards/index.js'
+import { plain } from '../model/report-json.js'
 import type { Io } from './io.js'
-import { plain } from './render-json.js'
 
 /** `custos guards`: every guard with its id, worst severity, description and default options. */
 export function guardsCommand(opts: { format: string }, io: Io): number {

@@ -95,6 +95,23 @@ Examples:
     })
 
   program
+    .command('run')
+    .description(
+      'Run the guard: watch the configured Safes (transaction service and chain), check every new or changed transaction, store reports and send alerts. Stops cleanly on SIGTERM.',
+    )
+    .requiredOption('--config <file>', 'YAML configuration with `safes`, `chains` and where to alert')
+    .addHelpText(
+      'after',
+      `
+It serves /healthz, /readyz, /metrics and /reports/:id on server.host:server.port (127.0.0.1:8080 by default),
+keeps its state in dataDir (a SQLite file), and logs JSON to stderr.`,
+    )
+    .action(async (opts) => {
+      const { runCommand } = await import('./run.js')
+      code = await runCommand(opts, io)
+    })
+
+  program
     .command('demo')
     .description(
       'Start a local chain with Safe 1.4.1 (the lab), sign a few transactions, benign and malicious, with real owner keys, and inspect each one. Needs nothing but npm ci.',

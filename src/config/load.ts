@@ -96,5 +96,16 @@ export function missingSecrets(config: Config, env: NodeJS.ProcessEnv): string[]
       )
     }
   }
+  for (const [i, w] of config.notify.webhooks.entries()) {
+    if (typeof w.url !== 'string' && !env[w.url.env])
+      issues.push(`notify.webhooks[${i}].url: environment variable ${w.url.env} is not set`)
+    if (w.secretEnv && !env[w.secretEnv])
+      issues.push(`notify.webhooks[${i}].secretEnv: environment variable ${w.secretEnv} is not set`)
+  }
+  if (config.sources.webhook.enabled && !env[config.sources.webhook.tokenEnv]) {
+    issues.push(
+      `sources.webhook.tokenEnv: environment variable ${config.sources.webhook.tokenEnv} is not set`,
+    )
+  }
   return issues
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { LEVELS } from '../model/severity.js'
 import { address } from '../model/zod.js'
+import * as watch from './watch.js'
 
 // This schema is the configuration's documentation: every field has a comment and a default.
 // config/custos.example.yaml shows each one; `custos config check` validates a file against it.
@@ -143,6 +144,22 @@ export const configSchema = z
     guardTimeoutMs: z.number().int().positive().default(2000),
     /** Default for `inspect --fail-on`: exit 1 at or above this risk level. */
     failOn: z.enum(LEVELS).default('high'),
+    // The watch loop (`custos run`):
+    /** The Safes `custos run` watches. */
+    safes: z.array(watch.watchedSafe).default([]),
+    sources: watch.sources,
+    /** Which reports are alerted. */
+    alerts: watch.alerts,
+    /** Where alerts go (more channels come with the chat settings). */
+    notify: watch.notify,
+    /** Retries of alert delivery. */
+    outbox: watch.outbox,
+    /** HTTP server: /healthz, /readyz, /metrics, /reports/:id, /hooks/safe. */
+    server: watch.server,
+    /** Directory for the store and other state. */
+    dataDir: z.string().default('.data'),
+    store: watch.store,
+    logging: watch.logging,
   })
   .strict()
 

@@ -1,15 +1,47 @@
-import { createPublicClient, fallback, http, type PublicClient, webSocket } from 'viem'
+import { createPublicClient, fallback, http, type PublicClient, type Transport, webSocket } from 'viem'
 
-/** A read-only client over one or more RPC URLs, failing over in order. URLs are never logged. */
-export function createRpcClient(urls: string[], { timeoutMs = 15_000 } = {}): PublicClient {
-  const transports = urls.map((url) =>
+export type RpcOutcome = { index: number; ok: boolean; method: string; error?: string; last: boolean }
+
+/**
+ * A read-only client over one or more RPC URLs, failing over in order on errors and 429s
+ * (never on a revert, which the next node would repeat). `onOutcome` sees every attempt, for
+ * error and failover metrics. URLs are never logged.
+ */
+export function createRpcClient(
+  urls: string[],
+  { timeoutMs = 15_000, onOutcome }: { timeoutMs?: number; onOutcome?: (o: RpcOutcome) => void } = {},
+): PublicClient {
+  if (urls.length === 0) throw new Error('createRpcClient needs at least one URL')
+  const transports: Transport[] = urls.map((url) =>
     url.startsWith('ws')
-      ? webSocket(url, { timeout: timeoutMs, retryCount: 1 })
-      : http(url, { timeout: timeoutMs, retryCount: 1 }),
+      ? webSocket(url, { timeout: timeoutMs, retryCount: 0 })
+      : http(url, { timeout: timeoutMs, retryCount: 0 }),
   )
-  const [first] = transports
-  if (!first) throw new Error('createRpcClient needs at least one URL')
-  return createPublicClient({
-    transport: transports.length === 1 ? first : fallback(transports),
+  // retryCount applies to the whole list: each round tries every URL once, in order.
+  const client = createPublicClient({
+    transport: fallback(transports, { retryCount: 1, retryDelay: 200 }),
   }) as PublicClient
+  if (onOutcome) {
+    const transport = client.transport as unknown as {
+      onResponse?: (
+        fn: (r: {
+          transport: { value?: { url?: string } }
+          status: string
+          error?: Error
+          method: string
+        }) => void,
+      ) => void
+    }
+    transport.onResponse?.((r) => {
+      const index = Math.max(0, urls.indexOf(r.transport.value?.url ?? ''))
+      onOutcome({
+        index,
+        ok: r.status === 'success',
+        method: r.method,
+        last: index === urls.length - 1,
+        ...(r.error ? { error: r.error.name } : {}),
+      })
+    })
+  }
+  return client
 }

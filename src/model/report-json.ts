@@ -1,5 +1,5 @@
-import type { DecodedCall } from '../model/decoded.js'
-import type { Report } from '../model/report.js'
+import type { DecodedCall } from './decoded.js'
+import type { Report } from './report.js'
 
 /** The machine-readable shape of a report: bigints as decimal strings, operations spelled out. */
 export function reportToJson(report: Report) {

@@ -1,0 +1,98 @@
+import { join } from 'node:path'
+import type { Address } from 'viem'
+import { ConfigError, resolveSecret } from '../config/load.js'
+import { InputError } from '../model/errors.js'
+import { buildNotifiers } from '../pipeline/notifiers.js'
+import { createWatcher } from '../pipeline/watch.js'
+import { createRuntime, environmentIssues } from '../pipeline.js'
+import { startHttpServer } from '../server/http.js'
+import { createMetrics } from '../server/metrics.js'
+import { openSqliteStore } from '../store/sqlite.js'
+import type { Io } from './io.js'
+import { createLogger } from './logger.js'
+
+/**
+ * `custos run`: the long-running guard. Resolves with 0 after SIGTERM/SIGINT (or `stop`) once
+ * the work in flight is drained; what was not delivered stays in the outbox for the next start.
+ */
+export async function runCommand(opts: { config?: string }, io: Io, stop?: AbortSignal): Promise<number> {
+  const rt = createRuntime(opts.config)
+  const missing = environmentIssues(rt, io.env)
+  if (missing.length) throw new ConfigError(opts.config ?? 'config', missing)
+  const config = rt.config
+  if (config.safes.length === 0)
+    throw new InputError(
+      'nothing to watch: add Safes under `safes` in the config (see config/custos.example.yaml)',
+    )
+  const logger = createLogger(config.logging.level)
+  const store = openSqliteStore(config.store.path ?? join(config.dataDir, 'custos.db'))
+  const metrics = createMetrics()
+  const notifiers = buildNotifiers(config, io.env, io.stdout)
+
+  let watcher: ReturnType<typeof createWatcher> | undefined
+  const hookToken = config.sources.webhook.enabled
+    ? resolveSecret({ env: config.sources.webhook.tokenEnv }, io.env, 'sources.webhook.tokenEnv')
+    : undefined
+  const server = config.server.enabled
+    ? await startHttpServer({
+        host: config.server.host,
+        port: config.server.port,
+        metrics,
+        health: () => {
+          const age = watcher?.status().heartbeatAgeMs ?? 0
+          return { ok: age < 60_000, body: { status: age < 60_000 ? 'ok' : 'stalled', heartbeatAgeMs: age } }
+        },
+        ready: () => {
+          const s = watcher?.status()
+          const waiting = (s?.expected ?? []).filter((x) => !s?.ready.includes(x))
+          return {
+            ok: s !== undefined && waiting.length === 0,
+            body: { ready: waiting.length === 0, waitingFor: waiting, sources: s?.sources ?? {} },
+          }
+        },
+        report: async (id) => (/^\d+$/.test(id) ? store.getReport(Number(id)) : store.latestReport(id)),
+        ...(hookToken
+          ? {
+              hook: {
+                token: hookToken,
+                handle: (body) => {
+                  const b = (body ?? {}) as { chainId?: unknown; address?: unknown }
+                  const chainId = Number(b.chainId)
+                  return (
+                    typeof b.address === 'string' &&
+                    Number.isSafeInteger(chainId) &&
+                    (watcher?.hint(chainId, b.address as Address) ?? false)
+                  )
+                },
+              },
+            }
+          : {}),
+      })
+    : undefined
+  const publicUrl = config.server.publicUrl ?? server?.url ?? 'http://127.0.0.1'
+  watcher = createWatcher({
+    rt,
+    env: io.env,
+    logger,
+    store,
+    metrics,
+    notifiers,
+    publicUrl: publicUrl.replace(/\/$/, ''),
+  })
+  await watcher.start()
+  if (server)
+    logger.info({ url: server.url }, 'HTTP server listening (/healthz /readyz /metrics /reports/:id)')
+
+  await new Promise<void>((resolve) => {
+    const done = () => resolve()
+    process.once('SIGTERM', done)
+    process.once('SIGINT', done)
+    stop?.addEventListener('abort', done, { once: true })
+  })
+  logger.info({}, 'stopping: draining work in flight')
+  await watcher.stop()
+  await server?.close()
+  await store.close()
+  logger.info({}, 'stopped')
+  return 0
+}

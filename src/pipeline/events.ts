@@ -1,0 +1,149 @@
+import type { Address, Hash } from 'viem'
+import type { Level } from '../model/severity.js'
+import { eventAlert } from '../respond/events.js'
+import type { SafeEvent } from '../sources/safe-events.js'
+import type { WorkBatch } from '../store/types.js'
+import { fanOut } from './alerts.js'
+import { safeKey, type WatchContext } from './context.js'
+
+const CONFIG_EVENTS = new Set([
+  'AddedOwner',
+  'RemovedOwner',
+  'ChangedThreshold',
+  'EnabledModule',
+  'DisabledModule',
+  'ChangedGuard',
+  'ChangedModuleGuard',
+  'ChangedFallbackHandler',
+])
+
+/**
+ * Handles the Safe events of blocks `from..to` and commits the cursor `to` with what they
+ * cause, in one batch. Re-reading the reorg window replays events; every effect here is
+ * idempotent (status updates, alerts deduplicated by key), so a replay changes nothing.
+ */
+export async function handleEvents(
+  ctx: WatchContext,
+  chainId: number,
+  events: SafeEvent[],
+  to: bigint,
+  onConfigChange: (safe: Address) => void,
+): Promise<void> {
+  const batch: WorkBatch = {
+    statuses: [],
+    outbox: [],
+    audit: [],
+    cursors: [{ source: 'safe-events', chainId, value: to.toString() }],
+  }
+  const alert = (level: Level, safe: Address, title: string, summary: string, dedupKey: string) =>
+    batch.outbox?.push(
+      ...fanOut(
+        ctx,
+        eventAlert({
+          level,
+          title: `${ctx.safe(chainId, safe)?.name ?? safe} · ${title}`,
+          summary,
+          dedupKey,
+          chainId,
+          safe,
+          now: ctx.clock(),
+        }),
+      ),
+    )
+
+  for (const ev of events) {
+    const key = safeKey(chainId, ev.safe)
+    // The reorg window is read again on every scan: act on each event once (alerts are also
+    // deduplicated by key, so a restart that forgets this set sends nothing twice).
+    const id = `${ev.blockHash}:${ev.logIndex}`
+    if (ctx.seenEvents.has(id)) continue
+    if (ctx.seenEvents.size > 100_000) ctx.seenEvents.clear()
+    ctx.seenEvents.add(id)
+    switch (ev.name) {
+      case 'ExecutionSuccess':
+      case 'ExecutionFailure': {
+        const hash = ev.args.txHash as Hash
+        const proposal = await ctx.store.findProposalByHash(chainId, hash)
+        if (!proposal) {
+          alert(
+            'high',
+            ev.safe,
+            'unqueued execution',
+            `executed ${hash} in ${ev.transactionHash}, a transaction custos never saw pending: nobody was warned before it ran`,
+            `${chainId}:unqueued:${hash}`,
+          )
+        } else if (proposal.status !== 'executed' && proposal.status !== 'failed') {
+          batch.statuses?.push({
+            id: proposal.id,
+            status: ev.name === 'ExecutionSuccess' ? 'executed' : 'failed',
+          })
+          batch.audit?.push({
+            actor: 'chain',
+            action: ev.name === 'ExecutionSuccess' ? 'executed' : 'execution-failed',
+            subject: proposal.id,
+            details: { tx: ev.transactionHash, block: ev.blockNumber.toString() },
+          })
+        }
+        const executor = await sender(ctx, chainId, ev.transactionHash)
+        const state = ctx.states.get(key)
+        const known = new Set(
+          [...(state?.owners ?? []), ...(ctx.safe(chainId, ev.safe)?.relayers ?? [])].map((a) =>
+            a.toLowerCase(),
+          ),
+        )
+        if (executor && state && !known.has(executor.toLowerCase())) {
+          alert(
+            'high',
+            ev.safe,
+            'unqueued execution',
+            `${hash} was executed by ${executor}, who is neither an owner nor a known relayer`,
+            `${chainId}:executor:${hash}`,
+          )
+        }
+        ctx.epoch.set(key, (ctx.epoch.get(key) ?? 0) + 1) // the nonce moved: the next competitor changes
+        break
+      }
+      case 'ApproveHash':
+        ctx.epoch.set(key, (ctx.epoch.get(key) ?? 0) + 1) // an owner approved on chain: a new confirmation
+        break
+      case 'ExecutionFromModuleSuccess':
+      case 'ExecutionFromModuleFailure':
+        alert(
+          'medium',
+          ev.safe,
+          'module execution',
+          `module ${String(ev.args.module)} executed a transaction without owner signatures (${ev.transactionHash})`,
+          `${chainId}:module:${ev.transactionHash}:${ev.logIndex}`,
+        )
+        break
+      default:
+        if (!CONFIG_EVENTS.has(ev.name)) break
+        ctx.epoch.set(key, (ctx.epoch.get(key) ?? 0) + 1)
+        ctx.states.delete(key)
+        batch.audit?.push({
+          actor: 'chain',
+          action: 'safe-config-changed',
+          subject: key,
+          details: { event: ev.name, tx: ev.transactionHash },
+        })
+        alert(
+          'medium',
+          ev.safe,
+          'configuration changed on chain',
+          `${ev.name}(${Object.values(ev.args).map(String).join(', ')}) in ${ev.transactionHash}`,
+          `${chainId}:config:${ev.transactionHash}:${ev.logIndex}`,
+        )
+        onConfigChange(ev.safe)
+    }
+  }
+  await ctx.commit(batch)
+  ctx.metrics.lastBlock.set({ chain: String(chainId) }, Number(to))
+}
+
+async function sender(ctx: WatchContext, chainId: number, tx: Hash): Promise<Address | undefined> {
+  try {
+    return (await ctx.client(chainId).getTransaction({ hash: tx })).from
+  } catch {
+    return undefined
+  }
+}

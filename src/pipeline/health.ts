@@ -1,0 +1,64 @@
+import type { Address } from 'viem'
+import { eventAlert } from '../respond/events.js'
+import { compareConfig, readSafeConfig } from '../sources/drift.js'
+import { fanOut } from './alerts.js'
+import type { WatchContext, WatchedSafe } from './context.js'
+
+/** Asserts a Safe's expected configuration against the chain; drift is an alert (once per state). */
+export async function checkDrift(ctx: WatchContext, safe: WatchedSafe): Promise<number> {
+  if (!safe.expected) return 0
+  const actual = await readSafeConfig(ctx.client(safe.chainId), safe.address as Address)
+  const drift = compareConfig(safe.expected, actual)
+  if (drift.length === 0) return 0
+  const critical = drift.some((d) => d.field === 'singleton' || d.field === 'modules')
+  const summary = drift.map((d) => `${d.field}: expected ${d.expected}, found ${d.actual}`).join('; ')
+  const alert = eventAlert({
+    level: critical ? 'critical' : 'high',
+    title: `${safe.name} · configuration drift`,
+    summary,
+    // One alert per drifted state: the same drift is not repeated every check.
+    dedupKey: `${safe.chainId}:drift:${safe.address.toLowerCase()}:${summary}`,
+    chainId: safe.chainId,
+    safe: safe.address,
+    findings: drift.map((d) => ({
+      severity: critical ? 'critical' : 'high',
+      guard: 'drift-watchdog',
+      code: 'config-drift',
+      message: `${d.field}: expected ${d.expected}, found ${d.actual}`,
+    })),
+    now: ctx.clock(),
+  })
+  await ctx.commit({
+    outbox: fanOut(ctx, alert),
+    audit: [{ actor: 'custos', action: 'config-drift', subject: safe.address, details: drift }],
+  })
+  return drift.length
+}
+
+export type SourceHealth = { lastSuccess: number; intervalMs: number; lastError?: string; failures: number }
+
+/**
+ * Silence is not health: a source that has not succeeded for `silentAfter` intervals raises
+ * its own alert, once per outage (the key carries when it last succeeded).
+ */
+export async function checkSilence(
+  ctx: WatchContext,
+  sources: Map<string, SourceHealth>,
+  silentAfter: number,
+): Promise<string[]> {
+  const silent: string[] = []
+  const now = ctx.clock()
+  for (const [name, h] of sources) {
+    if (now - h.lastSuccess <= silentAfter * h.intervalMs) continue
+    silent.push(name)
+    const alert = eventAlert({
+      level: 'high',
+      title: `source silent: ${name}`,
+      summary: `no successful poll of ${name} for ${Math.round((now - h.lastSuccess) / 1000)} s (${h.failures} failures${h.lastError ? `, last: ${h.lastError}` : ''}): custos cannot see new transactions there`,
+      dedupKey: `silent:${name}:${h.lastSuccess}`,
+      now,
+    })
+    await ctx.commit({ outbox: fanOut(ctx, alert) })
+  }
+  return silent
+}

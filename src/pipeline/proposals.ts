@@ -1,0 +1,162 @@
+import { createHash } from 'node:crypto'
+import type { Address } from 'viem'
+import { plain, reportToJson } from '../model/report-json.js'
+import { inspectSafeTransaction } from '../pipeline.js'
+import { decide } from '../policy/decide.js'
+import { alertFromReport } from '../respond/alerts.js'
+import { eventAlert } from '../respond/events.js'
+import type { PollTarget } from '../sources/service-poller.js'
+import type { ServiceTx } from '../sources/tx-json.js'
+import type { WorkBatch } from '../store/types.js'
+import { readSafeState } from '../verify/chain.js'
+import { safeTxHashes } from '../verify/safe-hash.js'
+import { fanOut } from './alerts.js'
+import { safeKey, type WatchContext } from './context.js'
+
+/**
+ * Handles one poll of a Safe's pending transactions: every new or changed proposal runs the
+ * pipeline once (verify, simulate, guards, policy) and its report and alerts are committed
+ * together; unchanged ones are skipped; proposals gone from the service are recorded.
+ */
+export async function handlePending(
+  ctx: WatchContext,
+  target: PollTarget,
+  txs: ServiceTx[],
+  nonce: bigint,
+): Promise<void> {
+  const { chainId, safe } = target
+  const key = safeKey(chainId, safe)
+  let state = ctx.states.get(key)
+  if (!state) {
+    state = await readSafeState(ctx.client(chainId), safe)
+    ctx.states.set(key, state)
+  }
+  const version = state.version
+  const hashOf = (t: ServiceTx) => safeTxHashes(version, chainId, t.tx).safeTxHash
+  const seen = new Set<string>()
+  const watched = ctx.safe(chainId, safe)
+  const epoch = ctx.epoch.get(key) ?? 0
+
+  for (const source of txs) {
+    const hash = hashOf(source)
+    const id = `${chainId}:safe:${hash}`
+    seen.add(id)
+    const siblings = txs.filter((t) => t.tx.nonce === source.tx.nonce)
+    const fingerprint = fingerprintOf(source, siblings.map(hashOf), nonce, epoch)
+    const previous = await ctx.store.getProposal(id)
+    // Executed on chain: done, unless the chain's nonce says that execution was reorged away,
+    // in which case the proposal is checked again (its alert, unchanged, is not sent twice).
+    const executed = previous?.status === 'executed' || previous?.status === 'failed'
+    if (executed && (previous?.nonce ?? 0n) < nonce) continue
+    if (previous?.fingerprint === fingerprint && previous.status === 'pending') continue
+
+    const report = await inspectSafeTransaction(ctx.rt, {
+      source,
+      client: ctx.client(chainId),
+      simulate: { simulator: ctx.simulator, upstreams: ctx.upstreams(chainId) },
+      ...(siblings.length > 1 ? { sameNonce: siblings } : {}),
+    })
+    const sim = report.simulation
+    ctx.metrics.proposalsSeen.inc({ chain: String(chainId) })
+    ctx.metrics.verdicts.inc({ level: report.risk.level })
+    if (sim?.ok)
+      ctx.metrics.simulationSeconds.observe(
+        { chain: String(chainId), outcome: 'ok' },
+        sim.simulation.durationMs / 1000,
+      )
+    else if (sim) ctx.metrics.simulationSeconds.observe({ chain: String(chainId), outcome: 'unavailable' }, 0)
+
+    const decision = decide(report.risk.level, ctx.config.alerts)
+    const dedupKey = `${id}:${report.risk.level}`
+    const alert = alertFromReport(report, {
+      ...(watched ? { safeName: watched.name } : {}),
+      link: `${ctx.publicUrl}/reports/${encodeURIComponent(id)}`,
+      dedupKey,
+    })
+    const batch: WorkBatch = {
+      proposals: [
+        {
+          id,
+          chainId,
+          safe,
+          nonce: source.tx.nonce,
+          safeTxHash: hash,
+          fingerprint,
+          status: 'pending',
+          level: report.risk.level,
+        },
+      ],
+      reports: [
+        {
+          proposalId: id,
+          fingerprint,
+          level: report.risk.level,
+          score: report.risk.score,
+          findings: report.findings,
+          json: plain(reportToJson(report)),
+        },
+      ],
+      outbox: decision.actions.includes('notify') ? fanOut(ctx, alert) : [],
+      audit: [
+        ...(executed ? [{ actor: 'custos', action: 'reorg-recheck', subject: id }] : []),
+        {
+          actor: 'custos',
+          action: 'report',
+          subject: id,
+          details: { level: report.risk.level, score: report.risk.score, actions: decision.actions },
+        },
+      ],
+    }
+    await ctx.commit(batch)
+    ctx.logger.info(
+      { proposal: id, level: report.risk.level, score: report.risk.score, actions: decision.actions },
+      'proposal checked',
+    )
+  }
+
+  // What the service no longer lists: deleted (still at a future nonce) or replaced (nonce used).
+  const stored = await ctx.store.proposalsBySafe(chainId, safe, 'pending')
+  const batch: WorkBatch = { statuses: [], outbox: [], audit: [] }
+  for (const p of stored) {
+    if (seen.has(p.id)) continue
+    const status = p.nonce >= nonce ? 'deleted' : 'replaced'
+    batch.statuses?.push({ id: p.id, status })
+    batch.audit?.push({ actor: 'tx-service', action: `proposal-${status}`, subject: p.id })
+    if (status === 'deleted') {
+      batch.outbox?.push(
+        ...fanOut(
+          ctx,
+          eventAlert({
+            level: 'info',
+            title: `${watched?.name ?? safe} · nonce ${p.nonce}`,
+            summary: `transaction ${p.safeTxHash} was removed from the transaction service before it executed`,
+            dedupKey: `${p.id}:deleted`,
+            chainId,
+            safe,
+            now: ctx.clock(),
+          }),
+        ),
+      )
+    }
+  }
+  if (batch.statuses?.length) await ctx.commit(batch)
+}
+
+/** Everything that can change a verdict: the fields, the confirmations, the claims, the competition, the Safe. */
+function fingerprintOf(source: ServiceTx, siblings: string[], nonce: bigint, epoch: number): string {
+  const material = JSON.stringify(
+    {
+      tx: source.tx,
+      claimed: source.claimedSafeTxHash ?? null,
+      confirmations: source.confirmations.map((c) => `${c.owner ?? ''}:${c.signature}`).sort(),
+      dataDecoded: source.dataDecoded ?? null,
+      siblings: [...siblings].sort(),
+      nonce,
+      epoch,
+    },
+    (_k, v) => (typeof v === 'bigint' ? v.toString() : v),
+  )
+  return createHash('sha256').update(material).digest('hex')
+}
+
+export type { Address }

@@ -1,0 +1,294 @@
+import cron from 'node-cron'
+import type { Address, PublicClient } from 'viem'
+import { resolveSecret } from '../config/load.js'
+import { cronFor } from '../config/watch.js'
+import type { Logger } from '../model/logger.js'
+import { redactUrl } from '../model/redact.js'
+import type { SafeState } from '../model/safe.js'
+import { createConfiguredSimulator, type Runtime } from '../pipeline.js'
+import type { Notifier } from '../respond/notifier.js'
+import { createOutboxWorker } from '../respond/outbox.js'
+import type { Metrics } from '../server/metrics.js'
+import { createRateGate, watchRateLimits } from '../sources/rate-gate.js'
+import { createRpcClient } from '../sources/rpc.js'
+import { scanSafeEvents } from '../sources/safe-events.js'
+import { createServicePoller, type PollTarget } from '../sources/service-poller.js'
+import { createServiceClient, type ServiceClient } from '../sources/tx-service.js'
+import type { Store, WorkBatch } from '../store/types.js'
+import { readSafeState } from '../verify/chain.js'
+import { safeKey, type WatchContext } from './context.js'
+import { handleEvents } from './events.js'
+import { checkDrift, checkSilence, type SourceHealth } from './health.js'
+import { handlePending } from './proposals.js'
+
+export type WatchDeps = {
+  rt: Runtime
+  env: NodeJS.ProcessEnv
+  logger: Logger
+  store: Store
+  metrics: Metrics
+  notifiers: Notifier[]
+  publicUrl: string
+  clock?: () => number
+  /** Runs `fn` on a cron schedule; returns a stop function. node-cron by default. */
+  schedule?: (expression: string, fn: () => void) => () => void
+}
+
+const defaultSchedule = (expression: string, fn: () => void) => {
+  const task = cron.schedule(expression, fn, { noOverlap: true })
+  return () => void task.stop()
+}
+
+/**
+ * The watch loop: polls the transaction service and follows the chain for every watched Safe,
+ * runs each new or changed proposal through the pipeline, stores reports and queues alerts in
+ * the outbox, checks configuration drift, and reports sources that fall silent.
+ */
+export function createWatcher(deps: WatchDeps) {
+  const { rt, logger, store, metrics } = deps
+  const config = rt.config
+  const clock = deps.clock ?? Date.now
+  const schedule = deps.schedule ?? defaultSchedule
+  const chains = [...new Set(config.safes.map((s) => s.chainId))]
+
+  const rpcUrls = new Map<number, string[]>()
+  const clients = new Map<number, PublicClient>()
+  for (const chainId of chains) {
+    const urls = (config.chains[String(chainId)]?.rpc ?? []).map((r, i) =>
+      resolveSecret(r, deps.env, `chains.${chainId}.rpc[${i}]`),
+    )
+    if (urls.length === 0)
+      throw new Error(`chains.${chainId}.rpc: no RPC endpoint for a watched Safe's chain`)
+    rpcUrls.set(chainId, urls)
+    clients.set(
+      chainId,
+      createRpcClient(urls, {
+        onOutcome: (o) => {
+          if (o.ok) return
+          metrics.rpcErrors.inc({ chain: String(chainId), endpoint: String(o.index) })
+          if (!o.last) metrics.rpcFailovers.inc({ chain: String(chainId) })
+        },
+      }),
+    )
+  }
+
+  const simulator = createConfiguredSimulator(rt)
+  const outbox = createOutboxWorker(store, deps.notifiers, {
+    ...config.outbox,
+    clock,
+    onDelivered: (channel) => metrics.alertsDelivered.inc({ channel }),
+    onFailed: (channel, error, final) =>
+      logger.warn({ channel, error, final }, final ? 'alert given up' : 'alert delivery failed; will retry'),
+  })
+  const inFlight = new Set<Promise<unknown>>()
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    inFlight.add(p)
+    void p.finally(() => inFlight.delete(p)).catch(() => {})
+    return p
+  }
+
+  const ctx: WatchContext = {
+    rt,
+    config,
+    logger,
+    store,
+    metrics,
+    notifiers: deps.notifiers,
+    outbox,
+    simulator,
+    clock,
+    publicUrl: deps.publicUrl,
+    client: (chainId) => clients.get(chainId) as PublicClient,
+    upstreams: (chainId) => rpcUrls.get(chainId) ?? [],
+    safe: (chainId, address) =>
+      config.safes.find((s) => s.chainId === chainId && s.address.toLowerCase() === address.toLowerCase()),
+    epoch: new Map(),
+    states: new Map<string, SafeState>(),
+    seenEvents: new Set(),
+    async commit(batch: WorkBatch) {
+      const { enqueued } = await store.commit(batch)
+      if (enqueued > 0) outbox.wake()
+      metrics.outboxDepth.set(await store.outboxDepth())
+    },
+  }
+
+  const health = new Map<string, SourceHealth>()
+  const started = clock()
+  const mark = (name: string, intervalMs: number, ok: boolean, error?: string) => {
+    const h = health.get(name) ?? { lastSuccess: started, intervalMs, failures: 0 }
+    if (ok) health.set(name, { lastSuccess: clock(), intervalMs, failures: 0 })
+    else health.set(name, { ...h, failures: h.failures + 1, ...(error ? { lastError: error } : {}) })
+  }
+  const ready = new Set<string>()
+
+  // Transaction service, per chain.
+  const services = new Map<number, Promise<ServiceClient>>()
+  const unwatch: Array<() => void> = []
+  const gate = createRateGate(clock)
+  const service = (chainId: number) => {
+    let s = services.get(chainId)
+    if (!s) {
+      const chain = config.chains[String(chainId)]
+      const apiKey = chain?.txServiceApiKeyEnv ? deps.env[chain.txServiceApiKeyEnv] : undefined
+      if (chain?.txService) unwatch.push(watchRateLimits(chain.txService, gate))
+      s = createServiceClient({
+        chainId,
+        ...(chain?.txService ? { url: chain.txService } : {}),
+        ...(apiKey ? { apiKey } : {}),
+      })
+      services.set(chainId, s)
+    }
+    return s
+  }
+  const svc = config.sources.txService
+  const targets: PollTarget[] = config.safes.map((s) => ({ chainId: s.chainId, safe: s.address as Address }))
+  const poller = createServicePoller({
+    targets,
+    intervalMs: svc.intervalSeconds * 1000,
+    gate,
+    currentNonce: async (t) => {
+      const state = await readSafeState(ctx.client(t.chainId), t.safe)
+      const key = safeKey(t.chainId, t.safe)
+      const known = ctx.states.get(key)
+      if (
+        known &&
+        (known.nonce !== state.nonce ||
+          known.threshold !== state.threshold ||
+          known.owners.join() !== state.owners.join())
+      ) {
+        ctx.epoch.set(key, (ctx.epoch.get(key) ?? 0) + 1)
+      }
+      ctx.states.set(key, state)
+      return state.nonce
+    },
+    pending: async (t, nonce) => (await service(t.chainId)).pending(t.safe, nonce, svc.pageSize),
+    onTransactions: (t, txs, nonce) => track(handlePending(ctx, t, txs, nonce)),
+    onResult: (t, ok, error) => {
+      const name = `tx-service:${t.chainId}`
+      mark(name, svc.intervalSeconds * 1000, ok, error)
+      if (ok) {
+        ready.add(name)
+        metrics.lastPoll.set({ chain: String(t.chainId), safe: t.safe }, Math.floor(clock() / 1000))
+      } else {
+        metrics.sourceErrors.inc({ source: 'tx-service', chain: String(t.chainId) })
+        logger.warn({ safe: t.safe, chainId: t.chainId, error }, 'transaction service poll failed')
+      }
+    },
+    schedule: (round) => schedule(cronFor(svc.intervalSeconds), round),
+  })
+
+  // Chain events, per chain.
+  const ev = config.sources.chainEvents
+  const scanning = new Set<number>()
+  const scan = async (chainId: number) => {
+    if (scanning.has(chainId)) return
+    scanning.add(chainId)
+    const name = `chain-events:${chainId}`
+    try {
+      await track(
+        scanSafeEvents({
+          client: ctx.client(chainId),
+          safes: config.safes.filter((s) => s.chainId === chainId).map((s) => s.address as Address),
+          reorgWindow: ev.reorgWindow,
+          maxBlockRange: ev.maxBlockRange,
+          cursor: async () => {
+            const v = await store.getCursor('safe-events', chainId)
+            return v === undefined ? undefined : BigInt(v)
+          },
+          handle: (events, _from, to) =>
+            handleEvents(ctx, chainId, events, to, (safe) => {
+              const watched = ctx.safe(chainId, safe)
+              if (watched) void track(checkDrift(ctx, watched)).catch(() => {})
+              void poller.pollNow({ chainId, safe })
+            }),
+        }),
+      )
+      mark(name, ev.intervalSeconds * 1000, true)
+      ready.add(name)
+    } catch (error) {
+      const message = error instanceof Error ? error.message.split('\n')[0] : String(error)
+      mark(name, ev.intervalSeconds * 1000, false, message)
+      metrics.sourceErrors.inc({ source: 'chain-events', chain: String(chainId) })
+      logger.warn({ chainId, error: message }, 'chain event scan failed')
+    } finally {
+      scanning.delete(chainId)
+    }
+  }
+
+  const drift = async () => {
+    const name = 'drift'
+    try {
+      for (const s of config.safes) await track(checkDrift(ctx, s))
+      mark(name, config.sources.drift.intervalSeconds * 1000, true)
+      ready.add(name)
+    } catch (error) {
+      mark(
+        name,
+        config.sources.drift.intervalSeconds * 1000,
+        false,
+        error instanceof Error ? error.message : String(error),
+      )
+    }
+  }
+
+  const stops: Array<() => void> = []
+  let heartbeat = clock()
+  return {
+    ctx,
+    poller,
+    async start() {
+      logger.info(
+        {
+          safes: config.safes.length,
+          chains: chains.map((c) => ({ chainId: c, rpc: (rpcUrls.get(c) ?? []).map(redactUrl) })),
+        },
+        'custos watching',
+      )
+      outbox.start()
+      if (svc.enabled && targets.length) poller.start()
+      if (ev.enabled) {
+        for (const chainId of chains) void scan(chainId)
+        stops.push(schedule(cronFor(ev.intervalSeconds), () => chains.forEach((c) => void scan(c))))
+      }
+      if (config.sources.drift.enabled && config.safes.some((s) => s.expected)) {
+        void drift()
+        stops.push(schedule(cronFor(config.sources.drift.intervalSeconds), () => void drift()))
+      }
+      stops.push(
+        schedule('*/5 * * * * *', () => {
+          heartbeat = clock()
+          metrics.heartbeat.set(Math.floor(heartbeat / 1000))
+          void checkSilence(ctx, health, config.sources.silentAfterIntervals).catch(() => {})
+          void store.outboxDepth().then((n) => metrics.outboxDepth.set(n))
+        }),
+      )
+    },
+    /** Hint from a push notification: poll this Safe now (the hint itself is not trusted). */
+    hint(chainId: number, safe: Address): boolean {
+      if (!ctx.safe(chainId, safe)) return false
+      void poller.pollNow({ chainId, safe })
+      return true
+    },
+    status: () => ({
+      heartbeatAgeMs: clock() - heartbeat,
+      ready: [...ready],
+      expected: [
+        ...(svc.enabled && targets.length ? chains.map((c) => `tx-service:${c}`) : []),
+        ...(ev.enabled ? chains.map((c) => `chain-events:${c}`) : []),
+      ],
+      sources: Object.fromEntries(health),
+    }),
+    /** Stops polling, finishes the work in flight (and the alert being delivered), then closes forks. */
+    async stop() {
+      poller.stop()
+      for (const s of stops) s()
+      for (const u of unwatch) u()
+      while (inFlight.size) await Promise.allSettled([...inFlight])
+      await outbox.flush()
+      await outbox.stop()
+      await simulator.close()
+    },
+  }
+}
+
+export type Watcher = ReturnType<typeof createWatcher>

@@ -1,0 +1,115 @@
+import { timingSafeEqual } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { StoredReport } from '../store/types.js'
+import type { Metrics } from './metrics.js'
+import { renderReportPage } from './report-page.js'
+
+export type HttpDeps = {
+  host: string
+  port: number
+  metrics: Metrics
+  health(): { ok: boolean; body: unknown }
+  ready(): { ok: boolean; body: unknown }
+  /** A report by its number, or the latest for a proposal id. */
+  report(id: string): Promise<StoredReport | undefined>
+  /** POST /hooks/safe, when enabled: a bearer token, and a handler that says if the hint was taken. */
+  hook?: { token: string; handle(body: unknown): boolean }
+}
+
+/** /healthz, /readyz, /metrics, /reports/:id (HTML and .json) and the push hook. */
+export async function startHttpServer(deps: HttpDeps): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((error) =>
+      send(
+        res,
+        500,
+        'text/plain',
+        `internal error: ${error instanceof Error ? error.message : String(error)}`,
+      ),
+    )
+  })
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://localhost')
+    const path = url.pathname
+    if (req.method === 'GET' && path === '/healthz') return json(res, deps.health())
+    if (req.method === 'GET' && path === '/readyz') return json(res, deps.ready())
+    if (req.method === 'GET' && path === '/metrics') {
+      return send(res, 200, deps.metrics.registry.contentType, await deps.metrics.registry.metrics())
+    }
+    const m = /^\/reports\/([^/]+?)(\.json)?$/.exec(path)
+    if (req.method === 'GET' && m) {
+      const report = await deps.report(decodeURIComponent(m[1] as string))
+      if (!report) return send(res, 404, 'text/plain', 'no such report')
+      if (m[2]) return send(res, 200, 'application/json', JSON.stringify(report.json, null, 2))
+      return send(
+        res,
+        200,
+        'text/html; charset=utf-8',
+        renderReportPage(report.json as Record<string, unknown>, {
+          reportId: report.id,
+          createdAt: report.createdAt,
+        }),
+        {
+          'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+        },
+      )
+    }
+    if (req.method === 'POST' && path === '/hooks/safe' && deps.hook) {
+      if (!authorized(req.headers.authorization, deps.hook.token))
+        return send(res, 401, 'text/plain', 'unauthorized')
+      let body: unknown
+      try {
+        body = JSON.parse(await readBody(req, 64 * 1024))
+      } catch {
+        return send(res, 400, 'text/plain', 'body must be JSON (at most 64 KiB)')
+      }
+      return send(res, deps.hook.handle(body) ? 202 : 404, 'text/plain', '')
+    }
+    send(res, 404, 'text/plain', 'not found')
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(deps.port, deps.host, () => resolve())
+  })
+  const address = server.address() as AddressInfo
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return {
+    url: `http://${host}:${address.port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  }
+}
+
+const json = (res: ServerResponse, r: { ok: boolean; body: unknown }) =>
+  send(res, r.ok ? 200 : 503, 'application/json', JSON.stringify(r.body))
+
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string,
+  headers: Record<string, string> = {},
+) {
+  res.writeHead(status, {
+    'content-type': type,
+    'x-content-type-options': 'nosniff',
+    'cache-control': 'no-store',
+    ...headers,
+  })
+  res.end(body)
+}
+
+function authorized(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7) : '')
+  const want = Buffer.from(token)
+  return given.length === want.length && timingSafeEqual(given, want)
+}
+
+async function readBody(req: IncomingMessage, max: number): Promise<string> {
+  let body = ''
+  for await (const chunk of req) {
+    body += chunk
+    if (body.length > max) throw new Error('too large')
+  }
+  return body
+}

@@ -1,0 +1,78 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+
+/** The watch loop's Prometheus metrics, on their own registry (served at /metrics). */
+export function createMetrics() {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'custos_process_' })
+  const m = {
+    registry,
+    proposalsSeen: new Counter({
+      name: 'custos_proposals_seen_total',
+      help: 'Proposals (new or changed) that ran the pipeline',
+      labelNames: ['chain'],
+      registers: [registry],
+    }),
+    verdicts: new Counter({
+      name: 'custos_verdicts_total',
+      help: 'Reports by risk level',
+      labelNames: ['level'],
+      registers: [registry],
+    }),
+    simulationSeconds: new Histogram({
+      name: 'custos_simulation_seconds',
+      help: 'Time to simulate one transaction',
+      labelNames: ['chain', 'outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    rpcErrors: new Counter({
+      name: 'custos_rpc_errors_total',
+      help: 'Failed RPC requests, by chain and endpoint index',
+      labelNames: ['chain', 'endpoint'],
+      registers: [registry],
+    }),
+    rpcFailovers: new Counter({
+      name: 'custos_rpc_failovers_total',
+      help: 'Requests that moved on to the next RPC endpoint',
+      labelNames: ['chain'],
+      registers: [registry],
+    }),
+    lastBlock: new Gauge({
+      name: 'custos_last_processed_block',
+      help: 'Last block whose events are processed, by chain',
+      labelNames: ['chain'],
+      registers: [registry],
+    }),
+    lastPoll: new Gauge({
+      name: 'custos_last_successful_poll_seconds',
+      help: 'Unix time of the last successful transaction-service poll, by Safe',
+      labelNames: ['chain', 'safe'],
+      registers: [registry],
+    }),
+    sourceErrors: new Counter({
+      name: 'custos_source_errors_total',
+      help: 'Failed polls, by source and chain',
+      labelNames: ['source', 'chain'],
+      registers: [registry],
+    }),
+    outboxDepth: new Gauge({
+      name: 'custos_outbox_depth',
+      help: 'Alerts waiting to be delivered',
+      registers: [registry],
+    }),
+    alertsDelivered: new Counter({
+      name: 'custos_alerts_delivered_total',
+      help: 'Alerts delivered, by channel',
+      labelNames: ['channel'],
+      registers: [registry],
+    }),
+    heartbeat: new Gauge({
+      name: 'custos_heartbeat_seconds',
+      help: 'Unix time of the last loop heartbeat',
+      registers: [registry],
+    }),
+  }
+  return m
+}
+
+export type Metrics = ReturnType<typeof createMetrics>

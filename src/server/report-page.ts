@@ -1,0 +1,93 @@
+// The report page alerts link to: one report as plain HTML (no scripts, no external resources),
+// rendered from the stored JSON, every value escaped.
+
+type Json = Record<string, unknown>
+const esc = (v: unknown): string =>
+  String(v ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  )
+const LEVEL_COLOURS: Record<string, string> = {
+  none: '#2e7d32',
+  info: '#0277bd',
+  low: '#1565c0',
+  medium: '#ef6c00',
+  high: '#c62828',
+  critical: '#7f0000',
+}
+
+export function renderReportPage(report: Json, meta: { reportId: number; createdAt: number }): string {
+  const risk = (report.risk ?? {}) as { level?: string; score?: number }
+  const safe = (report.safe ?? {}) as Json
+  const hashes = (report.hashes ?? {}) as Json
+  const tx = (report.transaction ?? {}) as Json
+  const level = risk.level ?? 'none'
+  const labels = (report.labels ?? {}) as Record<string, string>
+  const name = (a: unknown) =>
+    typeof a === 'string' && labels[a] ? `${esc(a)} <span class="dim">(${esc(labels[a])})</span>` : esc(a)
+  const sim = report.simulation as Json | undefined
+  const findings = (report.findings ?? []) as Json[]
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(level.toUpperCase())} · ${esc(safe.address)} · nonce ${esc(tx.nonce)}</title>
+<style>
+body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#1b1b1b}
+code,.mono{font-family:ui-monospace,Menlo,monospace;font-size:13px;word-break:break-all}
+.badge{display:inline-block;padding:.15rem .6rem;border-radius:.3rem;color:#fff;font-weight:700;background:${LEVEL_COLOURS[level] ?? '#555'}}
+table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}td,th{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}
+.dim{color:#666}ul.tree{list-style:none;padding-left:1.2rem;border-left:2px solid #eee}.delegate{color:#b71c1c;font-weight:700}
+.sev-critical,.sev-high{color:#b71c1c;font-weight:700}.sev-medium{color:#e65100}
+</style></head><body>
+<h1><span class="badge" id="level">${esc(level.toUpperCase())}</span> Safe <span class="mono">${name(safe.address)}</span></h1>
+<p class="dim">chain ${esc(report.chainId)} · Safe ${esc(safe.version)} · nonce ${esc(tx.nonce)} · score ${esc(risk.score)} · report #${meta.reportId} checked ${esc(new Date(meta.createdAt).toISOString())}</p>
+<h2>Hashes</h2>
+<p class="dim">Compare these with what your hardware wallet shows before you sign.</p>
+<table id="hashes">
+<tr><th>Domain hash</th><td class="mono">${esc(hashes.domainHash)}</td></tr>
+<tr><th>Message hash</th><td class="mono">${esc(hashes.messageHash)}</td></tr>
+<tr><th>safeTxHash</th><td class="mono">${esc(hashes.safeTxHash)}</td></tr>
+${hashes.claimedSafeTxHash ? `<tr><th>Claimed</th><td class="mono">${esc(hashes.claimedSafeTxHash)} ${hashes.match ? '(matches)' : '<strong class="sev-critical">DOES NOT MATCH</strong>'}</td></tr>` : ''}
+</table>
+<h2>Findings</h2>
+${findings.length === 0 ? '<p>None.</p>' : `<table id="findings"><tr><th>Severity</th><th>Guard</th><th>What</th></tr>${findings.map((f) => `<tr><td class="sev-${esc(f.severity)}">${esc(f.severity)}</td><td class="mono">${esc(f.guard)}/${esc(f.code)}</td><td>${esc(f.message)}</td></tr>`).join('')}</table>`}
+<h2>Simulation</h2>
+${renderSimulation(sim, name)}
+<h2>Calls</h2>
+<p class="dim">Decoded from the raw calldata, not from any claim.</p>
+${renderCalls((report.calls ?? []) as Json[], name)}
+<p class="dim"><a href="./${encodeURIComponent(String(meta.reportId))}.json">This report as JSON</a></p>
+</body></html>`
+}
+
+function renderSimulation(sim: Json | undefined, name: (a: unknown) => string): string {
+  if (!sim) return '<p class="dim">Not simulated.</p>'
+  if (sim.available === false)
+    return `<p class="sev-high">Unavailable: ${esc(sim.error)}. A simulation that did not run is not a pass.</p>`
+  const rows = (title: string, items: unknown[], fmt: (x: Json) => string) =>
+    items.length
+      ? `<h3>${esc(title)}</h3><ul>${items.map((x) => `<li>${fmt(x as Json)}</li>`).join('')}</ul>`
+      : ''
+  return `<p id="sim-result">${sim.success ? 'Succeeds' : `<strong class="sev-high">Fails</strong>: ${esc(sim.revertReason)}`} <span class="dim">(block ${esc(sim.block)}, gas ${esc(sim.gasUsed)})</span></p>
+${rows('Safe changes', (sim.safeChanges ?? []) as unknown[], (c) => `<code>${esc(c.field)}</code>: ${Array.isArray(c.added) || Array.isArray(c.removed) ? [...((c.added as string[]) ?? []).map((a) => `+ ${name(a)}`), ...((c.removed as string[]) ?? []).map((a) => `− ${name(a)}`)].join(', ') : `${name(c.before)} → ${name(c.after)}`}`)}
+${rows('Asset changes', (sim.assetChanges ?? []) as unknown[], (c) => `${esc(c.amount)} ${esc(c.symbol ?? c.standard)} ${c.decimals !== undefined ? `<span class="dim">(${esc(c.decimals)} decimals)</span>` : ''}: ${name(c.from)} → ${name(c.to)}`)}
+${rows('Approvals', (sim.approvals ?? []) as unknown[], (a) => `${name(a.owner)} lets ${name(a.spender)} spend ${esc(a.amount ?? (a.approved ? 'all' : a.tokenId))} of ${name(a.token)}`)}
+${rows('Proxy upgrades', (sim.proxyUpgrades ?? []) as unknown[], (u) => `${name(u.proxy)} ${esc(u.kind)}: ${name(u.before)} → ${name(u.after)}`)}
+${rows('Permission changes', (sim.permissionChanges ?? []) as unknown[], (p) => `${name(p.contract)} ${esc(p.kind)} → ${name(p.account)}`)}
+${rows('Code changes', (sim.codeChanges ?? []) as unknown[], (c) => `${esc(c.kind)} ${name(c.address)}`)}`
+}
+
+function renderCalls(calls: Json[], name: (a: unknown) => string): string {
+  if (!calls.length) return ''
+  return `<ul class="tree">${calls
+    .map((c) => {
+      const op = c.operation === 'delegatecall' ? '<span class="delegate">DELEGATECALL</span>' : 'CALL'
+      const args = ((c.args ?? []) as Json[])
+        .map(
+          (a) =>
+            `<li><code>${esc(a.name)} ${esc(a.type)}</code> = ${a.type === 'address' ? name(a.value) : `<span class="mono">${esc(typeof a.value === 'object' ? JSON.stringify(a.value) : a.value)}</span>`}</li>`,
+        )
+        .join('')
+      return `<li>${op} ${name(c.to)}${c.value && c.value !== '0' ? ` <span class="dim">value ${esc(c.value)} wei</span>` : ''}${c.function ? ` <code>${esc(c.function)}</code>` : ''}${c.decodeError ? ` <strong class="sev-medium">not decoded: ${esc(c.decodeError)}</strong>` : ''}${args ? `<ul>${args}</ul>` : ''}${renderCalls((c.calls ?? []) as Json[], name)}</li>`
+    })
+    .join('')}</ul>`
+}

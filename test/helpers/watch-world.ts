@@ -1,0 +1,113 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import ApiKitModule from '@safe-global/api-kit'
+import { type Address, type Hex, parseEther } from 'viem'
+import { configSchema } from '../../src/config/schema.js'
+import { type Lab, type LabAccount, startLab } from '../../src/lab/index.js'
+import { startTxServiceEmulator, type TxServiceEmulator } from '../../src/lab/tx-service.js'
+import { runtimeFrom } from '../../src/pipeline.js'
+import { startWebhookReceiver } from '../fakes/webhook-receiver.js'
+
+const SafeApiKit = ((ApiKitModule as unknown as { default?: unknown }).default ??
+  ApiKitModule) as typeof ApiKitModule.default
+
+export type World = Awaited<ReturnType<typeof startWorld>>
+
+/** A lab chain with a funded Safe (owners A, B, C; threshold 2), the service emulator and a webhook receiver. */
+export async function startWorld() {
+  const lab: Lab = await startLab()
+  const [, A, B, C] = lab.accounts as [LabAccount, LabAccount, LabAccount, LabAccount]
+  const safe = await lab.createSafe({
+    owners: [A.address, B.address, C.address],
+    threshold: 2,
+    fund: parseEther('10'),
+  })
+  const service: TxServiceEmulator = await startTxServiceEmulator(lab.rpcUrl)
+  const receiver = await startWebhookReceiver()
+  const api = new SafeApiKit({ chainId: BigInt(lab.chainId), txServiceUrl: service.url })
+  const dataDir = mkdtempSync(join(tmpdir(), 'custos-watch-'))
+
+  /** The YAML-shaped config a user would write for this world. */
+  const rawConfig = (extra: Record<string, unknown> = {}) => ({
+    chains: { [String(lab.chainId)]: { rpc: [lab.rpcUrl], txService: service.url } },
+    safes: [{ address: safe, chainId: lab.chainId, name: 'Treasury' }],
+    sources: { txService: { intervalSeconds: 1 }, chainEvents: { intervalSeconds: 1, reorgWindow: 4 } },
+    notify: { console: { enabled: false }, webhooks: [{ name: 'ops', url: receiver.url, minLevel: 'info' }] },
+    outbox: { baseDelayMs: 50, maxDelayMs: 500, pollMs: 50 },
+    server: { port: 0 },
+    dataDir,
+    logging: { level: 'silent' },
+    ...extra,
+  })
+  const runtime = (extra: Record<string, unknown> = {}) =>
+    runtimeFrom({ config: configSchema.parse(rawConfig(extra)), abis: [] })
+
+  /** Proposes a transaction to the emulator as `by`, signed, as a wallet would. */
+  async function propose(
+    by: LabAccount,
+    tx: { to: Address; value?: bigint; data?: Hex; operation?: 0 | 1; nonce?: number },
+  ) {
+    const kit = await lab.kit(safe, by)
+    const created = await kit.createTransaction({
+      transactions: [
+        {
+          to: tx.to,
+          value: (tx.value ?? 0n).toString(),
+          data: tx.data ?? '0x',
+          operation: tx.operation ?? 0,
+        },
+      ],
+      ...(tx.nonce !== undefined ? { options: { nonce: tx.nonce } } : {}),
+    })
+    const safeTxHash = (await kit.getTransactionHash(created)) as Hex
+    const signature = await kit.signHash(safeTxHash)
+    await api.proposeTransaction({
+      safeAddress: safe,
+      safeTransactionData: created.data,
+      safeTxHash,
+      senderAddress: by.address,
+      senderSignature: signature.data,
+    })
+    return { safeTxHash, created }
+  }
+
+  async function confirm(by: LabAccount, safeTxHash: Hex) {
+    const kit = await lab.kit(safe, by)
+    await api.confirmTransaction(safeTxHash, (await kit.signHash(safeTxHash)).data)
+  }
+
+  return {
+    lab,
+    safe,
+    owners: { A, B, C },
+    service,
+    receiver,
+    api,
+    dataDir,
+    rawConfig,
+    runtime,
+    propose,
+    confirm,
+    async stop() {
+      await receiver.close()
+      await service.close()
+      await lab.stop()
+    },
+  }
+}
+
+/** Polls `check` until it returns a value (or throws after `ms`). */
+export async function eventually<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  ms = 15_000,
+  what = 'condition',
+): Promise<T> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const v = await check()
+    if (v !== undefined && v !== false) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
