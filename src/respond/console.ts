@@ -1,5 +1,4 @@
 import type { Writable } from 'node:stream'
-import type { Alert } from '../model/alert.js'
 import type { Level } from '../model/severity.js'
 import type { Notifier } from './notifier.js'
 

@@ -76,7 +76,7 @@ describe('the watch loop on the lab, through the transaction service emulator', 
       level: 'critical',
       title: expect.stringMatching(/^CRITICAL · Treasury · nonce 0/),
     })
-    const link = (alert?.json.alert as { link?: string }).link as string
+    const link = (alert?.json.alert as { link?: string } | undefined)?.link as string
     const page = await fetch(link)
     expect(page.status).toBe(200)
     const html = await page.text()
