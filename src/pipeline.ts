@@ -245,7 +245,7 @@ function labelsFor(
 /** A simulator configured from `simulation` in the config; close it when done. */
 export function createConfiguredSimulator(
   rt: Runtime,
-  overrides: { mode?: 'fork' | 'direct'; forkBlock?: bigint } = {},
+  overrides: { mode?: 'fork' | 'direct'; forkBlock?: bigint; pidFile?: string } = {},
 ): Simulator {
   const s = rt.config.simulation
   const block =
@@ -258,5 +258,6 @@ export function createConfiguredSimulator(
     maxLifetimeMs: s.fork.maxLifetimeSeconds * 1000,
     maxRssMb: s.fork.maxRssMb,
     ...(block !== undefined ? { blockNumber: block } : {}),
+    ...(overrides.pidFile ? { pidFile: overrides.pidFile } : {}),
   })
 }

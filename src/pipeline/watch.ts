@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import cron from 'node-cron'
 import type { Address, PublicClient } from 'viem'
 import { resolveSecret } from '../config/load.js'
@@ -50,6 +52,7 @@ export function createWatcher(deps: WatchDeps) {
   const clock = deps.clock ?? Date.now
   const schedule = deps.schedule ?? defaultSchedule
   const chains = [...new Set(config.safes.map((s) => s.chainId))]
+  mkdirSync(config.dataDir, { recursive: true })
 
   const rpcUrls = new Map<number, string[]>()
   const clients = new Map<number, PublicClient>()
@@ -72,7 +75,8 @@ export function createWatcher(deps: WatchDeps) {
     )
   }
 
-  const simulator = createConfiguredSimulator(rt)
+  // Forks a killed predecessor left behind are reaped through the pid file in the data directory.
+  const simulator = createConfiguredSimulator(rt, { pidFile: join(config.dataDir, 'forks.pid') })
   const outbox = createOutboxWorker(store, deps.notifiers, {
     ...config.outbox,
     clock,

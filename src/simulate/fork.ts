@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { RemoteError } from '../model/errors.js'
 import { redactUrls } from '../model/redact.js'
 import { type Anvil, startAnvil } from './anvil.js'
@@ -16,6 +16,11 @@ export type ForkOptions = {
   requestTimeoutMs: number
   /** Fork this block instead of following the chain. */
   blockNumber?: bigint
+  /**
+   * A file listing the anvil processes this manager runs. A process killed with SIGKILL cannot
+   * stop its children; the next manager given the same file stops the ones it left behind.
+   */
+  pidFile?: string
 }
 
 type Fork = { anvil: Anvil; relay: UpstreamRelay; startedAt: number; forkedAt: number; active: number }
@@ -29,6 +34,7 @@ export type ForkStats = { starts: number; resets: number; recycles: number; rest
  * when no simulation is using it.
  */
 export function createForkManager(options: ForkOptions) {
+  const pids = createPidFile(options.pidFile)
   const forks = new Map<number, Fork>()
   const jobs = new Map<number, Promise<Fork>>()
   const stats: ForkStats = { starts: 0, resets: 0, recycles: 0, restartsAfterDeath: 0 }
@@ -38,6 +44,7 @@ export function createForkManager(options: ForkOptions) {
   const stop = async (f: Fork) => {
     await f.anvil.stop()
     await f.relay.close()
+    pids.remove(f.anvil.process.pid)
   }
   const idle = async (f: Fork) => {
     const deadline = Date.now() + options.requestTimeoutMs
@@ -47,6 +54,17 @@ export function createForkManager(options: ForkOptions) {
   const start = async (upstreams: string[]): Promise<Fork> => {
     let last: unknown
     for (const upstream of upstreams) {
+      // A quick probe first: anvil would retry a refusing upstream for many seconds.
+      try {
+        if (/^https?:/.test(upstream))
+          await createEndpoint(upstream, 'direct', Math.min(options.requestTimeoutMs, 5000)).request(
+            'eth_chainId',
+            [],
+          )
+      } catch (cause) {
+        last = cause
+        continue
+      }
       const relay = await startUpstreamRelay(upstream, options.requestTimeoutMs)
       try {
         const anvil = await startAnvil({
@@ -56,6 +74,7 @@ export function createForkManager(options: ForkOptions) {
           extraArgs: ['--no-storage-caching'],
         })
         const fork: Fork = { anvil, relay, startedAt: Date.now(), forkedAt: Date.now(), active: 0 }
+        pids.add(anvil.process.pid)
         if (closed) {
           await stop(fork)
           throw new RemoteError('the simulator was closed', { retryable: false })
@@ -178,6 +197,41 @@ export function createForkManager(options: ForkOptions) {
 }
 
 export type ForkManager = ReturnType<typeof createForkManager>
+
+/** The pid file: reaps what a killed predecessor left on creation, then tracks our own forks. */
+function createPidFile(path: string | undefined) {
+  const live = new Set<number>()
+  if (path) {
+    let stale: number[] = []
+    try {
+      stale = readFileSync(path, 'utf8').split('\n').filter(Boolean).map(Number)
+    } catch {
+      // no file: nothing left behind
+    }
+    for (const pid of stale) {
+      try {
+        // Only a process that is still an anvil: a recycled pid belongs to someone else.
+        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('anvil')) process.kill(pid, 'SIGKILL')
+      } catch {
+        // already gone
+      }
+    }
+    writeFileSync(path, '')
+  }
+  const save = () => path && writeFileSync(path, [...live].map((p) => `${p}\n`).join(''))
+  return {
+    add(pid: number | undefined) {
+      if (pid === undefined) return
+      live.add(pid)
+      save()
+    },
+    remove(pid: number | undefined) {
+      if (pid === undefined) return
+      live.delete(pid)
+      save()
+    },
+  }
+}
 
 /** Resident memory of the anvil process in MB (Linux /proc; 0 where unavailable). */
 export function rssMb(anvil: Anvil): number {

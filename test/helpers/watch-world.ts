@@ -111,3 +111,61 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 50))
   }
 }
+
+/** A schedule for tests: every job runs every 250 ms, whatever its cron expression. */
+export const fastSchedule = (_expression: string, fn: () => void) => {
+  const t = setInterval(fn, 250)
+  return () => clearInterval(t)
+}
+
+/** The watch loop in this process, with its store, metrics and HTTP server. */
+export async function startBot(world: World, extra: Record<string, unknown> = {}, schedule = fastSchedule) {
+  const { silentLogger } = await import('../../src/model/logger.js')
+  const { buildNotifiers } = await import('../../src/pipeline/notifiers.js')
+  const { createWatcher } = await import('../../src/pipeline/watch.js')
+  const { startHttpServer } = await import('../../src/server/http.js')
+  const { createMetrics } = await import('../../src/server/metrics.js')
+  const { openSqliteStore } = await import('../../src/store/sqlite.js')
+  const rt = world.runtime(extra)
+  const store = openSqliteStore(join(rt.config.dataDir, 'custos.db'))
+  const metrics = createMetrics()
+  let watcher: ReturnType<typeof createWatcher> | undefined
+  const token = 'test-token'
+  const server = await startHttpServer({
+    host: '127.0.0.1',
+    port: 0,
+    metrics,
+    health: () => ({ ok: true, body: {} }),
+    ready: () => ({ ok: true, body: watcher?.status() ?? {} }),
+    report: async (id) => (/^\d+$/.test(id) ? store.getReport(Number(id)) : store.latestReport(id)),
+    hook: {
+      token,
+      handle: (b) =>
+        watcher?.hint(Number((b as { chainId: unknown }).chainId), (b as { address: Address }).address) ??
+        false,
+    },
+  })
+  watcher = createWatcher({
+    rt,
+    env: {},
+    logger: silentLogger,
+    store,
+    metrics,
+    notifiers: buildNotifiers(rt.config, {}, process.stdout),
+    publicUrl: server.url,
+    schedule,
+  })
+  await watcher.start()
+  return {
+    watcher,
+    store,
+    metrics,
+    server,
+    token,
+    async stop() {
+      await watcher?.stop()
+      await server.close()
+      await store.close()
+    },
+  }
+}

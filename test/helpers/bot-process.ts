@@ -1,0 +1,41 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { stringify } from 'yaml'
+
+const root = join(import.meta.dirname, '../..')
+
+/** `custos run` as a real process, with a YAML config, for restart and signal tests. */
+export function botProcess(dir: string, config: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) {
+  const path = join(dir, 'custos.yaml')
+  writeFileSync(path, stringify(config))
+  let child: ChildProcess | undefined
+  let output = ''
+  return {
+    path,
+    output: () => output,
+    start() {
+      child = spawn('node', ['bin/custos.js', 'run', '--config', path], {
+        cwd: root,
+        env: { ...process.env, NO_COLOR: '1', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      child.stdout?.on('data', (d) => (output += d))
+      child.stderr?.on('data', (d) => (output += d))
+      return child
+    },
+    running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
+    /** Sends a signal and resolves with the exit code (or the signal) once the process is gone. */
+    stop(
+      signal: NodeJS.Signals = 'SIGTERM',
+    ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+      const c = child
+      if (!c || c.exitCode !== null || c.signalCode !== null)
+        return Promise.resolve({ code: c?.exitCode ?? null, signal: c?.signalCode ?? null })
+      return new Promise((resolve) => {
+        c.once('exit', (code, sig) => resolve({ code, signal: sig }))
+        c.kill(signal)
+      })
+    },
+  }
+}
