@@ -17,7 +17,7 @@ export default defineGuard({
     const { signatures, safeState } = ctx.verification
     const seen = new Map<string, number>()
     for (const s of signatures) {
-      const n = `confirmation ${s.index}${s.claimedOwner ? ` (claimed owner ${s.claimedOwner})` : ''}`
+      const n = `confirmation ${s.index}`
       if (s.malformed) {
         out.push({ code: 'malformed', severity: 'high', message: `${n} is malformed: ${s.malformed}` })
         continue
@@ -28,7 +28,7 @@ export default defineGuard({
         out.push({
           code: 'signer-mismatch',
           severity: 'high',
-          message: `${n} was made by ${who}, not by the claimed owner: it signs a different hash or the source lies about who signed`,
+          message: `${n} was made by ${who}, not by the claimed owner ${s.claimedOwner}: it signs a different hash or the source lies about who signed`,
         })
       }
       if (s.isOwner === false) {

@@ -1,62 +1,171 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import ApiKitModule from '@safe-global/api-kit'
+import type { Hex } from 'viem'
 import { configSchema } from '../config/schema.js'
 import { startLab } from '../lab/index.js'
-import { buildWorld, scenario } from '../lab/scenario.js'
-import { createConfiguredSimulator, inspectSafeTransaction, runtimeFrom } from '../pipeline.js'
-import { createRpcClient } from '../sources/rpc.js'
-import { parseServiceTx } from '../sources/tx-json.js'
+import { buildWorld, demoSteps } from '../lab/scenario.js'
+import { startTxServiceEmulator } from '../lab/tx-service.js'
+import { buildNotifiers } from '../pipeline/notifiers.js'
+import { createWatcher } from '../pipeline/watch.js'
+import { runtimeFrom } from '../pipeline.js'
+import { startHttpServer } from '../server/http.js'
+import { createMetrics } from '../server/metrics.js'
+import { openSqliteStore } from '../store/sqlite.js'
 import type { Io } from './io.js'
-import { renderText } from './render-text.js'
+import { createLogger } from './logger.js'
 import { createStyle } from './style.js'
 
+const SafeApiKit = ((ApiKitModule as unknown as { default?: unknown }).default ??
+  ApiKitModule) as typeof ApiKitModule.default
+
 /**
- * `custos demo`: starts the lab (anvil + Safe 1.4.1), signs a few transactions with real owner
- * keys, and inspects each against the chain. Exits 0 when the scenario ran, whatever it found.
+ * `custos demo` (what `npm start` runs): the lab chain with a Safe, the transaction service
+ * emulator, and the watch loop pointed at them; then owners propose four transactions through
+ * the service, as a wallet would, and custos reports each on the console with a report page.
  */
-export async function demoCommand(io: Io): Promise<number> {
+export async function demoCommand(opts: { keep?: boolean }, io: Io, stop?: AbortSignal): Promise<number> {
   const style = createStyle(Boolean(io.stdout.isTTY) && !io.env.NO_COLOR)
+  const say = (s: string) => io.stdout.write(`${s}\n`)
   const t0 = performance.now()
   const lab = await startLab()
+  const service = await startTxServiceEmulator(lab.rpcUrl)
+  const dataDir = mkdtempSync(join(tmpdir(), 'custos-demo-'))
+  const cleanups: Array<() => Promise<void> | void> = [
+    () => lab.stop(),
+    () => service.close(),
+    () => rmSync(dataDir, { recursive: true, force: true }),
+  ]
   try {
     const world = await buildWorld(lab)
-    io.stdout.write(
-      style.dim(
-        `lab: anvil on ${lab.rpcUrl} (chain ${lab.chainId}), Safe 1.4.1 at the canonical addresses, started in ${Math.round(performance.now() - t0)} ms\n`,
-      ) +
-        style.dim(
-          `Safe ${world.safe}: owners ${world.owners.map((o) => o.address).join(', ')}, threshold 2\n\n`,
-        ),
-    )
+    const [a, b, c] = world.owners
     const rt = runtimeFrom({
       config: configSchema.parse({
+        chains: { [String(lab.chainId)]: { rpc: [lab.rpcUrl], txService: service.url } },
+        safes: [
+          {
+            address: world.safe,
+            chainId: lab.chainId,
+            name: 'Demo Treasury',
+            expected: { owners: [a, b, c].map((o) => o?.address), threshold: 2 },
+          },
+        ],
         addressBook: [{ address: world.payroll, name: 'Payroll' }],
         tokens: [{ address: lab.token, symbol: 'TT', decimals: 18 }],
+        sources: { txService: { intervalSeconds: 1 }, chainEvents: { intervalSeconds: 2 } },
+        notify: { console: { enabled: true, minLevel: 'info' } },
+        alerts: { minLevel: 'info' },
+        server: { port: 0 },
+        dataDir,
+        logging: { level: 'warn' },
       }),
       abis: [],
     })
-    const client = createRpcClient([lab.rpcUrl])
-    const steps = await scenario(lab, world)
-    // Each transaction is also run on a fork of the lab chain, as `inspect --simulate` does.
-    const simulator = createConfiguredSimulator(rt)
-    try {
-      for (const [i, step] of steps.entries()) {
-        const report = await inspectSafeTransaction(rt, {
-          source: parseServiceTx(step.json),
-          client,
-          simulate: { simulator, upstreams: [lab.rpcUrl] },
-        })
-        io.stdout.write(
-          `${style.bold(`━━ ${i + 1}/${steps.length}  ${step.title}`)}\n${style.dim(`   expected: ${step.expect}`)}\n\n`,
-        )
-        io.stdout.write(`${renderText(report, style)}\n\n`)
-      }
-    } finally {
-      await simulator.close()
-    }
-    io.stdout.write(
-      style.dim(`demo finished in ${Math.round(performance.now() - t0)} ms; the lab is stopped.\n`),
+    const store = openSqliteStore(join(dataDir, 'custos.db'))
+    const metrics = createMetrics()
+    const server = await startHttpServer({
+      host: '127.0.0.1',
+      port: 0,
+      metrics,
+      health: () => ({ ok: true, body: { status: 'ok' } }),
+      ready: () => ({ ok: true, body: { ready: true } }),
+      report: async (id) => (/^\d+$/.test(id) ? store.getReport(Number(id)) : store.latestReport(id)),
+    })
+    const watcher = createWatcher({
+      rt,
+      env: io.env,
+      logger: createLogger('warn'),
+      store,
+      metrics,
+      notifiers: buildNotifiers(rt.config, io.env, io.stdout),
+      publicUrl: server.url,
+    })
+    cleanups.unshift(
+      () => watcher.stop(),
+      () => server.close(),
+      () => store.close(),
     )
+    await watcher.start()
+    say(
+      style.dim(
+        `lab: anvil on ${lab.rpcUrl} (chain ${lab.chainId}) with Safe 1.4.1; transaction service emulator on ${service.url}`,
+      ),
+    )
+    say(
+      style.dim(
+        `custos is watching Safe ${world.safe} (owners ${[a, b, c].map((o) => o?.address).join(', ')}, threshold 2); reports at ${server.url}/reports/…`,
+      ),
+    )
+    say(style.dim(`ready in ${Math.round(performance.now() - t0)} ms\n`))
+
+    const api = new SafeApiKit({ chainId: BigInt(lab.chainId), txServiceUrl: service.url })
+    const kit = await lab.kit(world.safe, a as NonNullable<typeof a>)
+    const steps = demoSteps(lab, world)
+    const ids: string[] = []
+    for (const [i, step] of steps.entries()) {
+      say(style.bold(`━━ ${i + 1}/${steps.length}  ${step.title}`))
+      say(style.dim(`   expected: ${step.expect}`))
+      const tx = await kit.createTransaction({
+        transactions: [
+          {
+            to: step.tx.to,
+            value: step.tx.value.toString(),
+            data: step.tx.data,
+            operation: step.tx.operation,
+          },
+        ],
+        options: { nonce: i },
+      })
+      const safeTxHash = (await kit.getTransactionHash(tx)) as Hex
+      // Signed as a wallet signs (EIP-712), then proposed to the service with that signature.
+      const signed = await kit.signTransaction(tx)
+      const senderSignature = signed.getSignature(a?.address as string)?.data ?? ''
+      await api.proposeTransaction({
+        safeAddress: world.safe,
+        safeTransactionData: tx.data,
+        safeTxHash,
+        senderAddress: a?.address as string,
+        senderSignature,
+      })
+      if (step.lie) service.tamper(safeTxHash, { dataDecoded: step.lie })
+      const id = `${lab.chainId}:safe:${safeTxHash}`
+      ids.push(id)
+      const started = performance.now()
+      const report = await waitFor(() => store.latestReport(id), 30_000)
+      await waitFor(async () => ((await store.outboxDepth()) === 0 ? true : undefined), 10_000)
+      say(
+        style.dim(
+          `   proposed ${safeTxHash}; custos reported ${report.level.toUpperCase()} in ${Math.round(performance.now() - started)} ms\n`,
+        ),
+      )
+    }
+    say(style.bold('Reports'))
+    for (const id of ids) {
+      const r = await store.latestReport(id)
+      say(`  ${(r?.level ?? '?').toUpperCase().padEnd(9)} ${server.url}/reports/${encodeURIComponent(id)}`)
+    }
+    if (opts.keep) {
+      say(style.dim('\n--keep: custos keeps watching; propose more transactions, or stop with Ctrl-C.'))
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve())
+        process.once('SIGTERM', () => resolve())
+        stop?.addEventListener('abort', () => resolve(), { once: true })
+      })
+    }
+    say(style.dim(`\ndemo finished in ${Math.round(performance.now() - t0)} ms; the lab is stopped.`))
     return 0
   } finally {
-    await lab.stop()
+    for (const c of cleanups) await c()
+  }
+}
+
+async function waitFor<T>(check: () => Promise<T | undefined>, ms: number): Promise<T> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const v = await check()
+    if (v !== undefined) return v
+    if (Date.now() > deadline) throw new Error('the demo timed out waiting for custos')
+    await new Promise((r) => setTimeout(r, 50))
   }
 }

@@ -114,12 +114,13 @@ keeps its state in dataDir (a SQLite file), and logs JSON to stderr.`,
   program
     .command('demo')
     .description(
-      'Start a local chain with Safe 1.4.1 (the lab), sign a few transactions, benign and malicious, with real owner keys, and inspect each one. Needs nothing but npm ci.',
+      'Start a local chain with a Safe (the lab), the transaction service emulator and custos watching them, then propose four transactions, benign and malicious, as owners would; custos reports each on the console with a report page. Needs nothing but npm ci.',
     )
-    .action(async () => {
+    .option('--keep', 'keep the lab and custos running after the scenario (stop with Ctrl-C)')
+    .action(async (opts) => {
       // Loaded on demand: the lab pulls in protocol-kit, which `inspect` does not need.
       const { demoCommand } = await import('./demo.js')
-      code = await demoCommand(io)
+      code = await demoCommand(opts, io)
     })
 
   program

@@ -90,7 +90,7 @@ export function alertFromReport(
     ...(sim
       ? {
           safeChanges: sim.safeChanges
-            .filter((c) => c.field !== 'nonce')
+            .filter((c) => c.field !== 'nonce' && c.field !== 'ownerCount')
             .map((c) => describeSafeChange(c, names)),
         }
       : {}),

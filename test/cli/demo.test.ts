@@ -6,17 +6,24 @@ import { cli } from './run.js'
 const root = join(import.meta.dirname, '../..')
 
 describe('custos demo (what `npm start` runs)', () => {
-  it('plays the scenario on the lab, reports each case and exits 0', async () => {
+  it('watches the lab through the service emulator, reports each proposal within seconds, and exits 0', async () => {
     const r = await cli(['demo'])
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     const sections = r.stdout.split('━━ ').slice(1)
     expect(sections).toHaveLength(4)
-    expect(sections[0]).toMatch(/Risk: NONE/)
-    expect(sections[1]).toMatch(/HIGH\s+safe-config-change\/config-change/)
-    expect(sections[2]).toMatch(/CRITICAL\s+delegatecall-untrusted\/untrusted-delegatecall/)
-    expect(sections[2]).toMatch(/CRITICAL\s+safe-state-change\/singleton-changed/)
-    expect(sections[3]).toMatch(/HIGH\s+decoded-mismatch\/decoded-mismatch/)
+    expect(sections[0]).toMatch(/custos reported NONE in \d+ ms/)
+    expect(sections[1]).toMatch(/CRITICAL · Demo Treasury · nonce 1/)
+    expect(sections[1]).toMatch(/safe-state-change\/owner-added-unknown/)
+    expect(sections[1]).toMatch(/safe-config-change\/config-change/)
+    expect(sections[2]).toMatch(/delegatecall-untrusted\/untrusted-delegatecall/)
+    expect(sections[2]).toMatch(/safe-state-change\/singleton-changed/)
+    expect(sections[3]).toMatch(/HIGH · Demo Treasury · nonce 3/)
+    expect(sections[3]).toMatch(/decoded-mismatch\/decoded-mismatch/)
+    for (const s of sections) {
+      const ms = Number(/custos reported \w+ in (\d+) ms/.exec(s)?.[1])
+      expect(ms).toBeLessThan(10_000)
+    }
     expect(r.stdout).toMatch(/the lab is stopped/)
   })
 })

@@ -5,7 +5,7 @@ export type Received = {
   at: number
   headers: Record<string, string | string[] | undefined>
   body: string
-  json: { alert: { dedupKey: string; level: string; title: string }; attempt: number }
+  json: { alert: { dedupKey: string; level: string; title: string; summary: string }; attempt: number }
 }
 
 /**
