@@ -1,16 +1,11 @@
-// npm run bench: simulation latency of Safe transactions on the lab, warm fork vs a fresh fork per
-// transaction vs the RPC node tracing directly, with the upstream requests each one costs.
-import { execFileSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { cpus, totalmem } from 'node:os'
-import { join } from 'node:path'
+// Simulation latency of Safe transactions on the lab: warm fork vs a fresh fork per transaction vs
+// the RPC node tracing directly, with the upstream requests each one costs.
 import { type Address, encodeFunctionData, getAddress, type Hex, parseAbi, parseEther } from 'viem'
 import { configSchema } from '../src/config/schema.js'
 import { SLOT0_WRITER } from '../src/lab/contracts.js'
 import { type Lab, startLab } from '../src/lab/index.js'
 import type { SafeTx } from '../src/model/safe.js'
 import { createConfiguredSimulator, runtimeFrom } from '../src/pipeline.js'
-import { anvilBinary } from '../src/simulate/anvil.js'
 import type { Simulator } from '../src/simulate/index.js'
 import type { SafeSimInput } from '../src/simulate/safe.js'
 import { packMultiSend } from '../src/verify/multisend.js'
@@ -27,7 +22,7 @@ const RECIPIENT = getAddress('0xbDd077f651EBe7f7b3cE16fe5F2b025BE2969516')
 const MALICIOUS = getAddress('0x96221423681A6d52E184D440a8eFCEbB105C7242')
 
 type Sample = { ms: number; requests: number }
-type Row = {
+export type Row = {
   approach: string
   latencyMs: number
   n: number
@@ -112,7 +107,8 @@ function row(approach: string, latencyMs: number, samples: Sample[]): Row {
   }
 }
 
-async function main() {
+/** Simulation latency: warm fork, a fresh fork per transaction, and the node tracing directly. */
+export async function simulationBench(): Promise<Row[]> {
   const warmN = Number(process.env.BENCH_WARM ?? 100)
   const coldN = Number(process.env.BENCH_COLD ?? 10)
   const lab = await startLab()
@@ -175,40 +171,5 @@ async function main() {
   } finally {
     await lab.stop()
   }
-  write(rows)
+  return rows
 }
-
-function write(rows: Row[]) {
-  const machine = {
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    memoryGb: round(totalmem() / 2 ** 30),
-    node: process.version,
-    anvil: execFileSync(anvilBinary(), ['--version'], { encoding: 'utf8' }).split('\n')[0],
-    date: new Date().toISOString(),
-  }
-  const dir = join(import.meta.dirname, '../../bench/results')
-  mkdirSync(dir, { recursive: true })
-  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify({ machine, simulation: rows }, null, 2)}\n`)
-  const lines = [
-    '# custos benchmark',
-    '',
-    `${machine.date} · ${machine.cpu} (${machine.cores} cores, ${machine.memoryGb} GiB) · Node ${machine.node} · ${machine.anvil}`,
-    '',
-    '## Simulation of one Safe transaction (lab chain behind a latency proxy)',
-    '',
-    'Five kinds of transaction in turn (ETH transfer, ERC20 transfer, MultiSend of three transfers, owner change, Bybit-style DELEGATECALL).',
-    '',
-    '| approach | added latency per request | n | p50 ms | p95 ms | mean ms | upstream requests per simulation |',
-    '|---|---|---|---|---|---|---|',
-    ...rows.map(
-      (r) =>
-        `| ${r.approach} | ${r.latencyMs} ms | ${r.n} | ${r.p50} | ${r.p95} | ${r.mean} | ${r.requestsPerSim} |`,
-    ),
-    '',
-  ]
-  writeFileSync(join(dir, 'latest.md'), lines.join('\n'))
-  process.stdout.write(lines.join('\n'))
-}
-
-await main()

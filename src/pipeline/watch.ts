@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import cron from 'node-cron'
-import type { Address, PublicClient } from 'viem'
+import { type Address, type PublicClient, parseAbi } from 'viem'
 import { resolveSecret } from '../config/load.js'
 import { cronFor } from '../config/watch.js'
 import type { Logger } from '../model/logger.js'
@@ -22,6 +22,10 @@ import { safeKey, type WatchContext } from './context.js'
 import { handleEvents } from './events.js'
 import { checkDrift, checkSilence, type SourceHealth } from './health.js'
 import { handlePending } from './proposals.js'
+
+const nonceAbi = parseAbi(['function nonce() view returns (uint256)'])
+const readNonce = (client: PublicClient, safe: Address) =>
+  client.readContract({ address: safe, abi: nonceAbi, functionName: 'nonce' })
 
 export type WatchDeps = {
   rt: Runtime
@@ -150,20 +154,22 @@ export function createWatcher(deps: WatchDeps) {
     targets,
     intervalMs: svc.intervalSeconds * 1000,
     gate,
+    // One RPC call per Safe and poll: the nonce. The rest of the Safe's state is read once and
+    // again only after the chain events say it changed (they drop the cached state).
     currentNonce: async (t) => {
-      const state = await readSafeState(ctx.client(t.chainId), t.safe)
       const key = safeKey(t.chainId, t.safe)
       const known = ctx.states.get(key)
-      if (
-        known &&
-        (known.nonce !== state.nonce ||
-          known.threshold !== state.threshold ||
-          known.owners.join() !== state.owners.join())
-      ) {
-        ctx.epoch.set(key, (ctx.epoch.get(key) ?? 0) + 1)
+      if (!known) {
+        const state = await readSafeState(ctx.client(t.chainId), t.safe)
+        ctx.states.set(key, state)
+        return state.nonce
       }
-      ctx.states.set(key, state)
-      return state.nonce
+      const nonce = await readNonce(ctx.client(t.chainId), t.safe)
+      if (nonce !== known.nonce) {
+        ctx.epoch.set(key, (ctx.epoch.get(key) ?? 0) + 1)
+        ctx.states.set(key, { ...known, nonce })
+      }
+      return nonce
     },
     pending: async (t, nonce) => (await service(t.chainId)).pending(t.safe, nonce, svc.pageSize),
     onTransactions: (t, txs, nonce) => track(handlePending(ctx, t, txs, nonce)),
