@@ -11,7 +11,7 @@ export function configCheckCommand(opts: { config?: string }, io: Io): number {
     if (missing.length) throw new ConfigError(source, missing)
     const chains = Object.keys(rt.config.chains).length
     io.stdout.write(
-      `${source}: valid (${chains} chain${chains === 1 ? '' : 's'}, ${rt.config.addressBook.length} address book entries, ${rt.guards.length} guards enabled)\n`,
+      `${source}: valid (${chains} chain${chains === 1 ? '' : 's'}, ${rt.config.safes.length} Safe${rt.config.safes.length === 1 ? '' : 's'} watched, ${rt.config.addressBook.length} address book entries, ${rt.guards.length} guards enabled)\n`,
     )
     return 0
   } catch (error) {
