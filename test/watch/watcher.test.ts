@@ -125,6 +125,19 @@ describe('the watch loop on the lab, through the transaction service emulator', 
     expect(alert?.json.alert).toMatchObject({ level: 'high', title: 'HIGH · Treasury · unqueued execution' })
   })
 
+  it('alerts when a queued transaction is executed by someone who is neither owner nor relayer', async () => {
+    const { safeTxHash } = await world.propose(world.owners.A, { to: ATTACKER, value: 3n })
+    await world.confirm(world.owners.B, safeTxHash)
+    const id = `${world.lab.chainId}:safe:${safeTxHash}`
+    await eventually(async () => (await store.getProposal(id)) ?? undefined, 15_000, 'the proposal')
+    const stranger = world.lab.accounts[8] as NonNullable<(typeof world.lab.accounts)[number]>
+    const kit = await world.lab.kit(world.safe, stranger)
+    const res = await kit.executeTransaction(await world.api.getTransaction(safeTxHash))
+    await world.lab.public.waitForTransactionReceipt({ hash: res.hash as Hex })
+    const alert = await eventually(() => world.receiver.accepted().find((r) => r.json.alert.dedupKey === `${world.lab.chainId}:executor:${safeTxHash}`), 15_000, 'the executor alert')
+    expect(alert.json.alert.summary).toContain(`executed by ${stranger.address}, who is neither an owner nor a known relayer`)
+  })
+
   it('exports metrics', async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text()
     expect(text).toMatch(/custos_proposals_seen_total\{chain="31337"\} [1-9]/)
