@@ -1,4 +1,4 @@
-import type { Address, Hash } from 'viem'
+import { type Address, getAddress, type Hash } from 'viem'
 import type { Level } from '../model/severity.js'
 import { eventAlert } from '../respond/events.js'
 import type { SafeEvent } from '../sources/safe-events.js'
@@ -142,7 +142,7 @@ export async function handleEvents(
 
 async function sender(ctx: WatchContext, chainId: number, tx: Hash): Promise<Address | undefined> {
   try {
-    return (await ctx.client(chainId).getTransaction({ hash: tx })).from
+    return getAddress((await ctx.client(chainId).getTransaction({ hash: tx })).from)
   } catch {
     return undefined
   }

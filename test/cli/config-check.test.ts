@@ -15,7 +15,12 @@ const example = join(import.meta.dirname, '../../config/custos.example.yaml')
 describe('custos config check', () => {
   it('accepts the example config when its environment variables are set', async () => {
     const r = await cli(['config', 'check', '--config', example], {
-      env: { MAINNET_RPC_URL: 'http://127.0.0.1:8545', SAFE_API_KEY: 'k', OPS_WEBHOOK_URL: 'http://127.0.0.1:9/', OPS_WEBHOOK_SECRET: 's' },
+      env: {
+        MAINNET_RPC_URL: 'http://127.0.0.1:8545',
+        SAFE_API_KEY: 'k',
+        OPS_WEBHOOK_URL: 'http://127.0.0.1:9/',
+        OPS_WEBHOOK_SECRET: 's',
+      },
     })
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)

@@ -10,7 +10,13 @@ describe('structured logs', () => {
       log.info({ apiKey: 'sk-live-1', chain: { rpcUrl: 'https://x/v2/KEY', token: 't0k' }, safe: '0xabc' }, 'hello')`
     const r = spawnSync('node', ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' })
     const line = JSON.parse(r.stderr.trim().split('\n')[0] ?? '{}')
-    expect(line).toMatchObject({ msg: 'hello', app: 'custos', safe: '0xabc', apiKey: '[redacted]', chain: { rpcUrl: '[redacted]', token: '[redacted]' } })
+    expect(line).toMatchObject({
+      msg: 'hello',
+      app: 'custos',
+      safe: '0xabc',
+      apiKey: '[redacted]',
+      chain: { rpcUrl: '[redacted]', token: '[redacted]' },
+    })
     expect(r.stderr).not.toMatch(/sk-live-1|KEY|t0k/)
   })
 })

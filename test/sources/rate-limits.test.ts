@@ -23,7 +23,11 @@ describe('rate limits seen through api-kit', () => {
     const safe = await lab.createSafe({ owners: [lab.accounts[1]?.address as `0x${string}`], threshold: 1 })
     service.rateLimitPerSecond = 1
     try {
-      const outcomes = await Promise.allSettled([client.pending(safe, 0n), client.pending(safe, 0n), client.pending(safe, 0n)])
+      const outcomes = await Promise.allSettled([
+        client.pending(safe, 0n),
+        client.pending(safe, 0n),
+        client.pending(safe, 0n),
+      ])
       expect(outcomes.some((o) => o.status === 'rejected' && /HTTP 429/.test(String(o.reason)))).toBe(true)
       expect(gate.blockedUntil()).toBeGreaterThan(Date.now())
       const t0 = Date.now()

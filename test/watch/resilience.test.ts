@@ -105,6 +105,12 @@ describe('watch loop resilience', () => {
     // Scheduled polls never come in this test: only the push can bring the proposal in.
     const noPolls = () => () => {}
     bot = await startBot(world, { sources: { chainEvents: { enabled: false } } }, noPolls)
+    // The one poll made at start must be over before the proposal arrives.
+    await eventually(
+      () => (bot?.watcher.status().ready.includes(`tx-service:${world.lab.chainId}`) ? true : undefined),
+      15_000,
+      'the first poll',
+    )
     nonce++
     const { safeTxHash } = await world.propose(world.owners.A, { to: ATTACKER, value: 7n, nonce })
     await new Promise((r) => setTimeout(r, 600))

@@ -134,8 +134,17 @@ describe('the watch loop on the lab, through the transaction service emulator', 
     const kit = await world.lab.kit(world.safe, stranger)
     const res = await kit.executeTransaction(await world.api.getTransaction(safeTxHash))
     await world.lab.public.waitForTransactionReceipt({ hash: res.hash as Hex })
-    const alert = await eventually(() => world.receiver.accepted().find((r) => r.json.alert.dedupKey === `${world.lab.chainId}:executor:${safeTxHash}`), 15_000, 'the executor alert')
-    expect(alert.json.alert.summary).toContain(`executed by ${stranger.address}, who is neither an owner nor a known relayer`)
+    const alert = await eventually(
+      () =>
+        world.receiver
+          .accepted()
+          .find((r) => r.json.alert.dedupKey === `${world.lab.chainId}:executor:${safeTxHash}`),
+      15_000,
+      'the executor alert',
+    )
+    expect(alert.json.alert.summary).toContain(
+      `executed by ${stranger.address}, who is neither an owner nor a known relayer`,
+    )
   })
 
   it('exports metrics', async () => {
