@@ -30,7 +30,7 @@ describe('createServicePoller', () => {
     poller.stop()
     expect(at).toHaveLength(4)
     // Timers never fire early: the i-th Safe is polled no sooner than i quarters of the interval.
-    at.forEach((t, i) => expect(t).toBeGreaterThanOrEqual(i * 100 - 2))
+    for (const [i, t] of at.entries()) expect(t).toBeGreaterThanOrEqual(i * 100 - 2)
   })
 
   it('skips a Safe whose previous poll is still running and reports failures', async () => {
