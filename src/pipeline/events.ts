@@ -1,21 +1,10 @@
 import { type Address, getAddress, type Hash } from 'viem'
 import type { Level } from '../model/severity.js'
 import { eventAlert } from '../respond/events.js'
-import type { SafeEvent } from '../sources/safe-events.js'
+import { SAFE_CONFIG_EVENTS, type SafeEvent } from '../sources/safe-events.js'
 import type { WorkBatch } from '../store/types.js'
 import { fanOut } from './alerts.js'
 import { safeKey, type WatchContext } from './context.js'
-
-const CONFIG_EVENTS = new Set([
-  'AddedOwner',
-  'RemovedOwner',
-  'ChangedThreshold',
-  'EnabledModule',
-  'DisabledModule',
-  'ChangedGuard',
-  'ChangedModuleGuard',
-  'ChangedFallbackHandler',
-])
 
 /**
  * Handles the Safe events of blocks `from..to` and commits the cursor `to` with what they
@@ -117,7 +106,7 @@ export async function handleEvents(
         )
         break
       default:
-        if (!CONFIG_EVENTS.has(ev.name)) break
+        if (!SAFE_CONFIG_EVENTS.has(ev.name)) break
         ctx.epoch.set(key, (ctx.epoch.get(key) ?? 0) + 1)
         ctx.states.delete(key)
         batch.audit?.push({

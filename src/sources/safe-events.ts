@@ -12,12 +12,8 @@ export type SafeEvent = {
   logIndex: number
 }
 
-// The events the watch loop acts on; anything else a Safe emits is ignored.
-export const WATCHED_EVENTS = new Set([
-  'ExecutionSuccess',
-  'ExecutionFailure',
-  'ApproveHash',
-  'SafeMultiSigTransaction',
+/** Events that change a Safe's configuration (owners, threshold, modules, guards, handler). */
+export const SAFE_CONFIG_EVENTS = new Set([
   'AddedOwner',
   'RemovedOwner',
   'ChangedThreshold',
@@ -26,6 +22,15 @@ export const WATCHED_EVENTS = new Set([
   'ChangedGuard',
   'ChangedModuleGuard',
   'ChangedFallbackHandler',
+])
+
+// The events the watch loop acts on; anything else a Safe emits is ignored.
+export const WATCHED_EVENTS = new Set([
+  'ExecutionSuccess',
+  'ExecutionFailure',
+  'ApproveHash',
+  'SafeMultiSigTransaction',
+  ...SAFE_CONFIG_EVENTS,
   'ExecutionFromModuleSuccess',
   'ExecutionFromModuleFailure',
 ])
