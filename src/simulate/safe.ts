@@ -220,6 +220,10 @@ async function nestedSafeChanges(
   const others = diff.filter((d) => d.address !== self && d.storage.length > 0).slice(0, 20)
   const found = await Promise.all(
     others.map(async (d) => {
+      // Safe proxies answer masterCopy() (selector a619486e) in their own code: a cheap test
+      // before the eight reads that tell a Safe's state.
+      const code = await ep.request<Hex>('eth_getCode', [d.address, block]).catch(() => '0x')
+      if (!code.toLowerCase().includes('a619486e')) return undefined
       const before = await readSafe(ep, d.address, block).catch(() => undefined)
       if (!before) return undefined
       const changes = safeChanges(d, before, candidates, hashes)
