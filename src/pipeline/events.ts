@@ -40,14 +40,14 @@ export async function handleEvents(
       ),
     )
 
+  const acted: string[] = []
   for (const ev of events) {
     const key = safeKey(chainId, ev.safe)
     // The reorg window is read again on every scan: act on each event once (alerts are also
     // deduplicated by key, so a restart that forgets this set sends nothing twice).
     const id = `${ev.blockHash}:${ev.logIndex}`
     if (ctx.seenEvents.has(id)) continue
-    if (ctx.seenEvents.size > 100_000) ctx.seenEvents.clear()
-    ctx.seenEvents.add(id)
+    acted.push(id)
     switch (ev.name) {
       case 'ExecutionSuccess':
       case 'ExecutionFailure': {
@@ -102,7 +102,7 @@ export async function handleEvents(
           ev.safe,
           'module execution',
           `module ${String(ev.args.module)} executed a transaction without owner signatures (${ev.transactionHash})`,
-          `${chainId}:module:${ev.transactionHash}:${ev.logIndex}`,
+          `${chainId}:module:${ev.transactionHash}:${String(ev.args.module).toLowerCase()}`,
         )
         break
       default:
@@ -115,17 +115,22 @@ export async function handleEvents(
           subject: key,
           details: { event: ev.name, tx: ev.transactionHash },
         })
+        // A new singleton is the most dangerous change there is (the Bybit end state).
         alert(
-          'medium',
+          ev.name === 'ChangedMasterCopy' ? 'critical' : 'medium',
           ev.safe,
           'configuration changed on chain',
           `${ev.name}(${Object.values(ev.args).map(String).join(', ')}) in ${ev.transactionHash}`,
-          `${chainId}:config:${ev.transactionHash}:${ev.logIndex}`,
+          // Not the log index: a reorg can re-include the same change at another position.
+          `${chainId}:config:${ev.transactionHash}:${ev.name}:${Object.values(ev.args).map(String).join(',').toLowerCase()}`,
         )
         onConfigChange(ev.safe)
     }
   }
   await ctx.commit(batch)
+  // Remembered only once committed: an event whose batch failed is handled again next scan.
+  if (ctx.seenEvents.size > 100_000) ctx.seenEvents.clear()
+  for (const id of acted) ctx.seenEvents.add(id)
   ctx.metrics.lastBlock.set({ chain: String(chainId) }, Number(to))
 }
 

@@ -9,7 +9,16 @@ export async function checkDrift(ctx: WatchContext, safe: WatchedSafe): Promise<
   if (!safe.expected) return 0
   const actual = await readSafeConfig(ctx.client(safe.chainId), safe.address as Address)
   const drift = compareConfig(safe.expected, actual)
-  if (drift.length === 0) return 0
+  // Each drift episode (from the first check that sees it to the next clean one) is alerted
+  // once per drifted state; the episode start is stored, so a restart does not repeat it, and a
+  // drift that comes back after a clean check is alerted again.
+  const episodeKey = `drift-episode:${safe.address.toLowerCase()}`
+  const since = await ctx.store.getCursor(episodeKey, safe.chainId)
+  if (drift.length === 0) {
+    if (since) await ctx.commit({ cursors: [{ source: episodeKey, chainId: safe.chainId, value: '' }] })
+    return 0
+  }
+  const episode = since || String(ctx.clock())
   const critical = drift.some((d) => d.field === 'singleton' || d.field === 'modules')
   const summary = drift.map((d) => `${d.field}: expected ${d.expected}, found ${d.actual}`).join('; ')
   const alert = eventAlert({
@@ -17,7 +26,7 @@ export async function checkDrift(ctx: WatchContext, safe: WatchedSafe): Promise<
     title: `${safe.name} · configuration drift`,
     summary,
     // One alert per drifted state: the same drift is not repeated every check.
-    dedupKey: `${safe.chainId}:drift:${safe.address.toLowerCase()}:${summary}`,
+    dedupKey: `${safe.chainId}:drift:${safe.address.toLowerCase()}:${episode}:${summary}`,
     chainId: safe.chainId,
     safe: safe.address,
     findings: drift.map((d) => ({
@@ -30,6 +39,7 @@ export async function checkDrift(ctx: WatchContext, safe: WatchedSafe): Promise<
   })
   await ctx.commit({
     outbox: fanOut(ctx, alert),
+    cursors: [{ source: episodeKey, chainId: safe.chainId, value: episode }],
     audit: [{ actor: 'custos', action: 'config-drift', subject: safe.address, details: drift }],
   })
   return drift.length

@@ -23,9 +23,11 @@ export async function handlePending(
   target: PollTarget,
   txs: ServiceTx[],
   nonce: bigint,
+  problems: string[] = [],
 ): Promise<void> {
   const { chainId, safe } = target
   const key = safeKey(chainId, safe)
+  if (problems.length) await reportServiceProblems(ctx, target, problems)
   let state = ctx.states.get(key)
   if (!state) {
     state = await readSafeState(ctx.client(chainId), safe)
@@ -81,11 +83,14 @@ export async function handlePending(
           safe,
           nonce: source.tx.nonce,
           safeTxHash: hash,
-          fingerprint,
+          // A simulation that did not run is retried at the next poll: its verdict is provisional.
+          fingerprint: sim && !sim.ok ? `${fingerprint}:unsimulated` : fingerprint,
           status: 'pending',
           level: report.risk.level,
         },
       ],
+      // Back to pending after a reorg removed its execution (an upsert never downgrades).
+      ...(executed ? { statuses: [{ id, status: 'pending' as const }] } : {}),
       reports: [
         {
           proposalId: id,
@@ -140,6 +145,38 @@ export async function handlePending(
     }
   }
   if (batch.statuses?.length) await ctx.commit(batch)
+}
+
+/** What the service got wrong (malformed entries, another Safe's transactions, too many): high. */
+async function reportServiceProblems(
+  ctx: WatchContext,
+  target: PollTarget,
+  problems: string[],
+): Promise<void> {
+  const name = ctx.safe(target.chainId, target.safe)?.name ?? target.safe
+  const outbox = problems.flatMap((problem) =>
+    fanOut(
+      ctx,
+      eventAlert({
+        level: 'high',
+        title: `${name} · transaction service`,
+        summary: `the transaction service's list of pending transactions is not trustworthy: ${problem}`,
+        dedupKey: `${target.chainId}:service-problem:${target.safe.toLowerCase()}:${createHash('sha256').update(problem).digest('hex').slice(0, 16)}`,
+        chainId: target.chainId,
+        safe: target.safe,
+        now: ctx.clock(),
+      }),
+    ),
+  )
+  await ctx.commit({
+    outbox,
+    audit: problems.map((p) => ({
+      actor: 'tx-service',
+      action: 'invalid-response',
+      subject: target.safe,
+      details: p,
+    })),
+  })
 }
 
 /** Everything that can change a verdict: the fields, the confirmations, the claims, the competition, the Safe. */

@@ -5,24 +5,29 @@ import { type Address, type PublicClient, parseAbi } from 'viem'
 import { resolveSecret } from '../config/load.js'
 import { cronFor } from '../config/watch.js'
 import type { Logger } from '../model/logger.js'
-import { redactUrl } from '../model/redact.js'
+import { errorText, redactUrl, redactUrls } from '../model/redact.js'
 import type { SafeState } from '../model/safe.js'
 import { createConfiguredSimulator, type Runtime } from '../pipeline.js'
+import { eventAlert } from '../respond/events.js'
 import type { Notifier } from '../respond/notifier.js'
 import { createOutboxWorker } from '../respond/outbox.js'
 import type { Metrics } from '../server/metrics.js'
-import { createRateGate, watchRateLimits } from '../sources/rate-gate.js'
+import { createRateGate, type RateGate, watchRateLimits } from '../sources/rate-gate.js'
 import { createRpcClient } from '../sources/rpc.js'
 import { scanSafeEvents } from '../sources/safe-events.js'
 import { createServicePoller, type PollTarget } from '../sources/service-poller.js'
 import { createServiceClient, type ServiceClient } from '../sources/tx-service.js'
 import type { Store, WorkBatch } from '../store/types.js'
 import { readSafeState } from '../verify/chain.js'
+import { fanOut } from './alerts.js'
 import { safeKey, type WatchContext } from './context.js'
 import { handleEvents } from './events.js'
 import { checkDrift, checkSilence, type SourceHealth } from './health.js'
 import { handlePending } from './proposals.js'
 
+const HOSTED_SERVICE = 'https://api.safe.global/tx-service'
+/** How long SIGTERM waits for a last delivery round before leaving alerts queued. */
+const STOP_DELIVERY_MS = 5000
 const nonceAbi = parseAbi(['function nonce() view returns (uint256)'])
 const readNonce = (client: PublicClient, safe: Address) =>
   client.readContract({ address: safe, abi: nonceAbi, functionName: 'nonce' })
@@ -85,6 +90,19 @@ export function createWatcher(deps: WatchDeps) {
     ...config.outbox,
     clock,
     onDelivered: (channel) => metrics.alertsDelivered.inc({ channel }),
+    // An alert a channel gave up on is itself an alert, on the other channels.
+    onGivenUp: (row, error) => {
+      metrics.alertsDead.inc({ channel: row.channel })
+      const alert = eventAlert({
+        level: 'high',
+        title: `alert undeliverable on ${row.channel}`,
+        summary: `"${(row.payload as { title?: string }).title ?? row.dedupKey}" could not be delivered to ${row.channel}: ${error}`,
+        dedupKey: `undeliverable:${row.channel}:${row.dedupKey}`,
+        now: clock(),
+      })
+      const outbox = fanOut(ctx, alert).filter((o) => o.channel !== row.channel)
+      if (outbox.length) void ctx.commit({ outbox }).catch(() => {})
+    },
     onFailed: (channel, error, final) =>
       logger.warn({ channel, error, final }, final ? 'alert given up' : 'alert delivery failed; will retry'),
   })
@@ -125,20 +143,32 @@ export function createWatcher(deps: WatchDeps) {
   const mark = (name: string, intervalMs: number, ok: boolean, error?: string) => {
     const h = health.get(name) ?? { lastSuccess: started, intervalMs, failures: 0 }
     if (ok) health.set(name, { lastSuccess: clock(), intervalMs, failures: 0 })
-    else health.set(name, { ...h, failures: h.failures + 1, ...(error ? { lastError: error } : {}) })
+    else
+      health.set(name, { ...h, failures: h.failures + 1, ...(error ? { lastError: redactUrls(error) } : {}) })
   }
   const ready = new Set<string>()
 
-  // Transaction service, per chain.
+  // Transaction service, per chain; one rate gate per service host (Safe's hosted one by default).
   const services = new Map<number, Promise<ServiceClient>>()
   const unwatch: Array<() => void> = []
-  const gate = createRateGate(clock)
+  const gates = new Map<string, RateGate>()
+  const serviceUrl = (chainId: number) => config.chains[String(chainId)]?.txService ?? HOSTED_SERVICE
+  const gateFor = (chainId: number): RateGate => {
+    const host = new URL(serviceUrl(chainId)).host
+    let g = gates.get(host)
+    if (!g) {
+      g = createRateGate(clock)
+      gates.set(host, g)
+      unwatch.push(watchRateLimits(serviceUrl(chainId), g))
+    }
+    return g
+  }
   const service = (chainId: number) => {
     let s = services.get(chainId)
     if (!s) {
       const chain = config.chains[String(chainId)]
       const apiKey = chain?.txServiceApiKeyEnv ? deps.env[chain.txServiceApiKeyEnv] : undefined
-      if (chain?.txService) unwatch.push(watchRateLimits(chain.txService, gate))
+      gateFor(chainId)
       s = createServiceClient({
         chainId,
         ...(chain?.txService ? { url: chain.txService } : {}),
@@ -153,7 +183,7 @@ export function createWatcher(deps: WatchDeps) {
   const poller = createServicePoller({
     targets,
     intervalMs: svc.intervalSeconds * 1000,
-    gate,
+    gate: (t) => gateFor(t.chainId),
     // One RPC call per Safe and poll: the nonce. The rest of the Safe's state is read once and
     // again only after the chain events say it changed (they drop the cached state).
     currentNonce: async (t) => {
@@ -164,20 +194,22 @@ export function createWatcher(deps: WatchDeps) {
         ctx.states.set(key, state)
         return state.nonce
       }
+      const epoch = ctx.epoch.get(key) ?? 0
       const nonce = await readNonce(ctx.client(t.chainId), t.safe)
-      if (nonce !== known.nonce) {
+      // Chain events may have dropped the cached state meanwhile: never bring a stale one back.
+      if (nonce !== known.nonce && (ctx.epoch.get(key) ?? 0) === epoch && ctx.states.has(key)) {
         ctx.epoch.set(key, (ctx.epoch.get(key) ?? 0) + 1)
         ctx.states.set(key, { ...known, nonce })
       }
       return nonce
     },
     pending: async (t, nonce) => (await service(t.chainId)).pending(t.safe, nonce, svc.pageSize),
-    onTransactions: (t, txs, nonce) => track(handlePending(ctx, t, txs, nonce)),
+    onTransactions: (t, txs, nonce, problems) => track(handlePending(ctx, t, txs, nonce, problems)),
     onResult: (t, ok, error) => {
-      const name = `tx-service:${t.chainId}`
-      mark(name, svc.intervalSeconds * 1000, ok, error)
+      // Health per Safe: one Safe failing every poll must not hide behind others that succeed.
+      mark(`tx-service:${t.chainId}:${t.safe}`, svc.intervalSeconds * 1000, ok, error)
       if (ok) {
-        ready.add(name)
+        ready.add(`tx-service:${t.chainId}`)
         metrics.lastPoll.set({ chain: String(t.chainId), safe: t.safe }, Math.floor(clock() / 1000))
       } else {
         metrics.sourceErrors.inc({ source: 'tx-service', chain: String(t.chainId) })
@@ -208,15 +240,16 @@ export function createWatcher(deps: WatchDeps) {
           handle: (events, _from, to) =>
             handleEvents(ctx, chainId, events, to, (safe) => {
               const watched = ctx.safe(chainId, safe)
-              if (watched) void track(checkDrift(ctx, watched)).catch(() => {})
-              void poller.pollNow({ chainId, safe })
+              if (!watched) return
+              void track(checkDrift(ctx, watched)).catch(() => {})
+              void poller.pollNow({ chainId, safe: watched.address as Address })
             }),
         }),
       )
       mark(name, ev.intervalSeconds * 1000, true)
       ready.add(name)
     } catch (error) {
-      const message = error instanceof Error ? error.message.split('\n')[0] : String(error)
+      const message = errorText(error)
       mark(name, ev.intervalSeconds * 1000, false, message)
       metrics.sourceErrors.inc({ source: 'chain-events', chain: String(chainId) })
       logger.warn({ chainId, error: message }, 'chain event scan failed')
@@ -232,12 +265,8 @@ export function createWatcher(deps: WatchDeps) {
       mark(name, config.sources.drift.intervalSeconds * 1000, true)
       ready.add(name)
     } catch (error) {
-      mark(
-        name,
-        config.sources.drift.intervalSeconds * 1000,
-        false,
-        error instanceof Error ? error.message : String(error),
-      )
+      mark(name, config.sources.drift.intervalSeconds * 1000, false, errorText(error))
+      logger.warn({ error: errorText(error) }, 'drift check failed')
     }
   }
 
@@ -275,8 +304,10 @@ export function createWatcher(deps: WatchDeps) {
     },
     /** Hint from a push notification: poll this Safe now (the hint itself is not trusted). */
     hint(chainId: number, safe: Address): boolean {
-      if (!ctx.safe(chainId, safe)) return false
-      void poller.pollNow({ chainId, safe })
+      const watched = ctx.safe(chainId, safe)
+      if (!watched) return false
+      // The configured (checksummed) address, so this poll and the scheduled ones never overlap.
+      void poller.pollNow({ chainId, safe: watched.address as Address })
       return true
     },
     status: () => ({
@@ -294,7 +325,8 @@ export function createWatcher(deps: WatchDeps) {
       for (const s of stops) s()
       for (const u of unwatch) u()
       while (inFlight.size) await Promise.allSettled([...inFlight])
-      await outbox.flush()
+      // One last delivery round, bounded: what is left stays queued for the next start.
+      await Promise.race([outbox.flush(), new Promise((r) => setTimeout(r, STOP_DELIVERY_MS))])
       await outbox.stop()
       await simulator.close()
     },

@@ -1,5 +1,6 @@
 import type { Alert } from '../model/alert.js'
-import type { Store } from '../store/types.js'
+import { redactUrls } from '../model/redact.js'
+import type { OutboxRow, Store } from '../store/types.js'
 import { DeliveryError, type Notifier } from './notifier.js'
 
 export type OutboxOptions = {
@@ -12,6 +13,8 @@ export type OutboxOptions = {
   random?: () => number
   onDelivered?: (channel: string, alert: Alert) => void
   onFailed?: (channel: string, error: string, final: boolean) => void
+  /** An alert given up on one channel (so that the others can say so). */
+  onGivenUp?: (row: OutboxRow, error: string) => void
 }
 
 /**
@@ -33,47 +36,64 @@ export function createOutboxWorker(store: Store, notifiers: Notifier[], options:
     return Math.round(exp / 2 + (random() * exp) / 2)
   }
 
+  const deliverRow = async (row: OutboxRow): Promise<boolean> => {
+    const notifier = byChannel.get(row.channel)
+    if (!notifier) {
+      await store.markDead(row.id, `no notifier for channel ${row.channel}`)
+      return false
+    }
+    try {
+      await notifier.deliver(row.payload as Alert, row.attempts + 1)
+      await store.markSent(row.id, clock())
+      options.onDelivered?.(row.channel, row.payload as Alert)
+      return true
+    } catch (error) {
+      const message = redactUrls(error instanceof Error ? error.message : String(error))
+      const attempts = row.attempts + 1
+      const permanent = error instanceof DeliveryError && error.permanent
+      if (permanent || attempts >= options.maxAttempts) {
+        await store.markDead(row.id, message)
+        await store.audit({
+          actor: 'custos',
+          action: 'alert-undeliverable',
+          subject: row.dedupKey,
+          details: { channel: row.channel, attempts, error: message },
+        })
+        options.onFailed?.(row.channel, message, true)
+        options.onGivenUp?.(row, message)
+      } else {
+        const wait = Math.max(
+          backoff(attempts),
+          error instanceof DeliveryError ? (error.retryAfterMs ?? 0) : 0,
+        )
+        await store.markRetry(row.id, clock() + wait, message)
+        options.onFailed?.(row.channel, message, false)
+      }
+      return false
+    }
+  }
+
+  // Channels are served side by side, each in order: a receiver that hangs until its timeout
+  // delays only its own alerts.
   const deliverDue = async (): Promise<number> => {
     let delivered = 0
     for (;;) {
       if (stopping) return delivered
-      const rows = await store.dueOutbox(clock(), 20)
+      const rows = await store.dueOutbox(clock(), 50)
       if (rows.length === 0) return delivered
-      for (const row of rows) {
-        if (stopping) return delivered
-        const notifier = byChannel.get(row.channel)
-        if (!notifier) {
-          await store.markDead(row.id, `no notifier for channel ${row.channel}`)
-          continue
-        }
-        try {
-          await notifier.deliver(row.payload as Alert, row.attempts + 1)
-          await store.markSent(row.id, clock())
-          delivered++
-          options.onDelivered?.(row.channel, row.payload as Alert)
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error)
-          const attempts = row.attempts + 1
-          const permanent = error instanceof DeliveryError && error.permanent
-          if (permanent || attempts >= options.maxAttempts) {
-            await store.markDead(row.id, message)
-            await store.audit({
-              actor: 'custos',
-              action: 'alert-undeliverable',
-              subject: row.dedupKey,
-              details: { channel: row.channel, attempts, error: message },
-            })
-            options.onFailed?.(row.channel, message, true)
-          } else {
-            const wait = Math.max(
-              backoff(attempts),
-              error instanceof DeliveryError ? (error.retryAfterMs ?? 0) : 0,
-            )
-            await store.markRetry(row.id, clock() + wait, message)
-            options.onFailed?.(row.channel, message, false)
+      const byChannelRows = new Map<string, OutboxRow[]>()
+      for (const row of rows) byChannelRows.set(row.channel, [...(byChannelRows.get(row.channel) ?? []), row])
+      const counts = await Promise.all(
+        [...byChannelRows.values()].map(async (list) => {
+          let n = 0
+          for (const row of list) {
+            if (stopping) break
+            if (await deliverRow(row)) n++
           }
-        }
-      }
+          return n
+        }),
+      )
+      delivered += counts.reduce((a, b) => a + b, 0)
     }
   }
 

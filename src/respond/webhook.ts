@@ -31,7 +31,9 @@ export function createWebhookNotifier(opts: {
       if (opts.secret) headers['x-custos-signature'] = `sha256=${signWebhook(opts.secret, timestamp, body)}`
       let res: Response
       try {
+        // Redirects are not followed: a POST turned into a GET would "succeed" without the alert.
         res = await fetch(opts.url, {
+          redirect: 'manual',
           method: 'POST',
           headers,
           body,
@@ -42,11 +44,19 @@ export function createWebhookNotifier(opts: {
       }
       await res.text().catch(() => '')
       if (res.ok) return
+      if (res.status >= 300 && res.status < 400) {
+        throw new DeliveryError(
+          `webhook ${opts.name}: HTTP ${res.status} redirect to ${redactUrls(res.headers.get('location') ?? '?')}: set the final URL in the config`,
+          { permanent: true },
+        )
+      }
       const wait = retryAfterMs(res.headers.get('retry-after'))
-      const retryable = res.status === 429 || res.status === 408 || res.status >= 500
+      // Only a request the receiver says is malformed is given up at once; 401/403/404 can be a
+      // rotation or a deploy in progress, and a critical alert deserves the retries.
+      const permanent = res.status === 400 || res.status === 413 || res.status === 422
       throw new DeliveryError(`webhook ${opts.name}: HTTP ${res.status}`, {
         ...(wait !== undefined ? { retryAfterMs: wait } : {}),
-        permanent: !retryable,
+        permanent,
       })
     },
   }

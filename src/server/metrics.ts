@@ -66,6 +66,12 @@ export function createMetrics() {
       labelNames: ['channel'],
       registers: [registry],
     }),
+    alertsDead: new Counter({
+      name: 'custos_alerts_undeliverable_total',
+      help: 'Alerts given up after all retries, by channel',
+      labelNames: ['channel'],
+      registers: [registry],
+    }),
     heartbeat: new Gauge({
       name: 'custos_heartbeat_seconds',
       help: 'Unix time of the last loop heartbeat',

@@ -38,15 +38,33 @@ export async function readSafeConfig(client: PublicClient, safe: Address): Promi
   const [owners, threshold, modules, guard, fallbackHandler, singleton] = await Promise.all([
     client.readContract({ address: safe, abi, functionName: 'getOwners' }),
     client.readContract({ address: safe, abi, functionName: 'getThreshold' }),
-    client
-      .readContract({ address: safe, abi, functionName: 'getModulesPaginated', args: [SENTINEL, 100n] })
-      .then(([list]) => [...list])
-      .catch(() => [] as Address[]),
+    readModules(client, safe),
     slot(GUARD_SLOT),
     slot(FALLBACK_SLOT),
     slot(pad('0x00')),
   ])
   return { owners: [...owners], threshold: Number(threshold), modules, guard, fallbackHandler, singleton }
+}
+
+/**
+ * Every enabled module, page by page. A failed read fails the check: an empty list here would
+ * read as "no modules" and hide exactly the module the watchdog is for.
+ */
+async function readModules(client: PublicClient, safe: Address): Promise<Address[]> {
+  const out: Address[] = []
+  let start: Address = SENTINEL
+  for (let page = 0; page < 50; page++) {
+    const [list, next] = await client.readContract({
+      address: safe,
+      abi,
+      functionName: 'getModulesPaginated',
+      args: [start, 100n],
+    })
+    out.push(...list)
+    if (next === SENTINEL || next === zeroAddress || list.length === 0) return out
+    start = next
+  }
+  throw new Error(`more than 5,000 modules on ${safe}`)
 }
 
 const set = (xs: Address[]) =>

@@ -5,8 +5,10 @@ import type { ClientRequest, IncomingMessage } from 'node:http'
  * Keeps a client within a service's rate limit: after a 429 (or when X-RateLimit-Remaining hits
  * 0) every caller waits until Retry-After / X-RateLimit-Reset has passed.
  */
-export function createRateGate(clock: () => number = Date.now) {
+export function createRateGate(clock: () => number = Date.now, maxWaitMs = 10 * 60_000) {
+  // A service (or something posing as one) cannot stop polling for longer than maxWaitMs.
   let blockedUntil = 0
+  const cap = (until: number) => Math.min(until, clock() + maxWaitMs)
   const gate = {
     async wait(): Promise<void> {
       for (;;) {
@@ -24,13 +26,10 @@ export function createRateGate(clock: () => number = Date.now) {
       // Reset is epoch seconds on most services; small values are seconds from now.
       const resetAt =
         Number.isFinite(reset) && reset > 0 ? (reset > 1e9 ? reset * 1000 : now + reset * 1000) : undefined
-      if (status === 429)
-        blockedUntil = Math.max(
-          blockedUntil,
-          now + (Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 1000),
-          resetAt ?? 0,
-        )
-      else if (remaining === '0' && resetAt) blockedUntil = Math.max(blockedUntil, resetAt)
+      if (status === 429) {
+        const wait = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 1000
+        blockedUntil = cap(Math.max(blockedUntil, now + wait, resetAt ?? 0))
+      } else if (remaining === '0' && resetAt) blockedUntil = cap(Math.max(blockedUntil, resetAt))
     },
     blockedUntil: () => blockedUntil,
   }

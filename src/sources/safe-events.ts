@@ -1,4 +1,4 @@
-import type { Address, Hash, Hex, PublicClient } from 'viem'
+import { type Address, getAddress, type Hash, type Hex, type PublicClient } from 'viem'
 import { decodeLog } from '../model/events.js'
 
 /** A decoded event of a watched Safe, with where it happened. */
@@ -22,6 +22,7 @@ export const SAFE_CONFIG_EVENTS = new Set([
   'ChangedGuard',
   'ChangedModuleGuard',
   'ChangedFallbackHandler',
+  'ChangedMasterCopy',
 ])
 
 // The events the watch loop acts on; anything else a Safe emits is ignored.
@@ -75,7 +76,7 @@ export async function scanSafeEvents(deps: ScanDeps): Promise<{ from: bigint; to
       const name = event?.name
       if (!event || !name || !WATCHED_EVENTS.has(name)) continue
       decoded.push({
-        safe: log.address,
+        safe: getAddress(log.address),
         name,
         args: event.args,
         blockNumber: log.blockNumber,

@@ -1,4 +1,5 @@
 import type { Address } from 'viem'
+import { errorText } from '../model/redact.js'
 import type { RateGate } from './rate-gate.js'
 import type { ServiceTx } from './tx-json.js'
 
@@ -7,13 +8,14 @@ export type PollTarget = { chainId: number; safe: Address }
 export type ServicePollerDeps = {
   targets: PollTarget[]
   intervalMs: number
-  /** Pending transactions of a Safe from `fromNonce` on (competing ones included). */
-  pending(target: PollTarget, fromNonce: bigint): Promise<ServiceTx[]>
+  /** Pending transactions of a Safe from `fromNonce` on (competing ones included), and what was wrong with the list. */
+  pending(target: PollTarget, fromNonce: bigint): Promise<{ txs: ServiceTx[]; problems: string[] }>
   /** The Safe's nonce, read from the chain (not from the service). */
   currentNonce(target: PollTarget): Promise<bigint>
-  onTransactions(target: PollTarget, txs: ServiceTx[], nonce: bigint): Promise<void>
+  onTransactions(target: PollTarget, txs: ServiceTx[], nonce: bigint, problems: string[]): Promise<void>
   onResult(target: PollTarget, ok: boolean, error?: string): void
-  gate: RateGate
+  /** The rate gate of the service this target is polled from. */
+  gate(target: PollTarget): RateGate
   /** Runs `round` on a schedule; returns a stop function (node-cron in production). */
   schedule(round: () => void): () => void
 }
@@ -34,13 +36,13 @@ export function createServicePoller(deps: ServicePollerDeps) {
     if (busy.has(key(target)) || stopped) return
     busy.add(key(target))
     try {
-      await deps.gate.wait()
+      await deps.gate(target).wait()
       const nonce = await deps.currentNonce(target)
-      const txs = await deps.pending(target, nonce)
-      await deps.onTransactions(target, txs, nonce)
+      const { txs, problems } = await deps.pending(target, nonce)
+      await deps.onTransactions(target, txs, nonce, problems)
       deps.onResult(target, true)
     } catch (error) {
-      deps.onResult(target, false, error instanceof Error ? error.message : String(error))
+      deps.onResult(target, false, errorText(error))
     } finally {
       busy.delete(key(target))
     }

@@ -28,8 +28,18 @@ export async function createServiceClient(opts: TxServiceOptions) {
     ...(opts.apiKey ? { apiKey: opts.apiKey } : {}),
   })
   return {
-    async pending(safe: Address, fromNonce: bigint, pageSize = PAGE): Promise<ServiceTx[]> {
+    /**
+     * A lying or broken entry does not hide the others: it is returned as a problem (an alert),
+     * and the rest is checked. Past the page cap, the lowest nonces (the next to execute) are kept.
+     */
+    async pending(
+      safe: Address,
+      fromNonce: bigint,
+      pageSize = PAGE,
+    ): Promise<{ txs: ServiceTx[]; problems: string[] }> {
       const out: ServiceTx[] = []
+      const problems: string[] = []
+      let seen = 0
       for (let page = 0; page < MAX_PAGES; page++) {
         let response: { count: number; results: unknown[] }
         try {
@@ -49,19 +59,26 @@ export async function createServiceClient(opts: TxServiceOptions) {
           })
         }
         for (const [i, raw] of response.results.entries()) {
-          const parsed = parseServiceTx(raw, `transaction service result ${page * pageSize + i} for ${safe}`)
-          if (parsed.tx.safe !== safe)
-            throw new RemoteError(
+          seen++
+          let parsed: ServiceTx
+          try {
+            parsed = parseServiceTx(raw, `transaction service result ${page * pageSize + i} for ${safe}`)
+          } catch (error) {
+            problems.push((error as Error).message)
+            continue
+          }
+          if (parsed.tx.safe !== safe) {
+            problems.push(
               `transaction service returned a transaction of Safe ${parsed.tx.safe} when asked for ${safe}`,
-              { retryable: false },
             )
-          if (parsed.tx.nonce >= fromNonce) out.push(parsed)
+          } else if (parsed.tx.nonce >= fromNonce) out.push(parsed)
         }
-        if (response.results.length < pageSize || out.length >= response.count) return out
+        if (response.results.length < pageSize || seen >= response.count) return { txs: out, problems }
       }
-      throw new RemoteError(`more than ${pageSize * MAX_PAGES} pending transactions for ${safe}`, {
-        retryable: false,
-      })
+      problems.push(
+        `more than ${pageSize * MAX_PAGES} pending transactions: only the ${seen} with the lowest nonces were checked`,
+      )
+      return { txs: out, problems }
     },
   }
 }

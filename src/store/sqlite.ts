@@ -30,7 +30,8 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     upsertProposal: db.prepare(`
       INSERT INTO proposals (id, chain_id, safe, nonce, safe_tx_hash, fingerprint, status, level, first_seen, last_seen)
       VALUES (@id, @chainId, @safe, @nonce, @safeTxHash, @fingerprint, @status, @level, @now, @now)
-      ON CONFLICT (id) DO UPDATE SET fingerprint = @fingerprint, status = @status, level = @level, last_seen = @now`),
+      ON CONFLICT (id) DO UPDATE SET fingerprint = @fingerprint, level = @level, last_seen = @now,
+        status = CASE WHEN proposals.status IN ('executed', 'failed') THEN proposals.status ELSE @status END`),
     setStatus: db.prepare('UPDATE proposals SET status = ?, last_seen = ? WHERE id = ?'),
     insertReport: db.prepare(
       'INSERT INTO reports (proposal_id, fingerprint, level, score, created_at, json) VALUES (?, ?, ?, ?, ?, ?)',

@@ -148,3 +148,17 @@ describe('outbox delivery through the webhook notifier', () => {
     expect(err.permanent).toBe(false)
   })
 })
+
+describe('webhook responses that are not plain failures', () => {
+  it('retries a 401 (a rotating credential) and gives up on a redirect at once', async () => {
+    const notifier = createWebhookNotifier({ name: 'ops', url: receiver.url, minLevel: 'info' })
+    receiver.script.push({ status: 401 })
+    const unauthorized = await notifier.deliver(alert('r1'), 1).catch((e) => e)
+    expect(unauthorized).toMatchObject({ permanent: false, message: 'webhook ops: HTTP 401' })
+    receiver.script.push({ status: 302, headers: { location: 'https://elsewhere.example/hook?key=SECRET' } })
+    const redirected = await notifier.deliver(alert('r2'), 1).catch((e) => e)
+    expect(redirected.permanent).toBe(true)
+    expect(redirected.message).toMatch(/HTTP 302 redirect to https:\/\/elsewhere\.example\/…/)
+    expect(redirected.message).not.toContain('SECRET')
+  })
+})

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { createRateGate } from '../../src/sources/rate-gate.js'
 import { createServicePoller, type PollTarget } from '../../src/sources/service-poller.js'
 
+const gate = createRateGate()
 const targets: PollTarget[] = [1, 2, 3, 4].map((i) => ({
   chainId: 1,
   safe: `0x${String(i).repeat(40)}` as Address,
@@ -15,12 +16,12 @@ describe('createServicePoller', () => {
     const poller = createServicePoller({
       targets,
       intervalMs: 400,
-      gate: createRateGate(),
+      gate: () => gate,
       currentNonce: async () => {
         at.push(performance.now() - t0)
         return 0n
       },
-      pending: async () => [],
+      pending: async () => ({ txs: [], problems: [] }),
       onTransactions: async () => {},
       onResult: () => {},
       schedule: () => () => {},
@@ -39,13 +40,13 @@ describe('createServicePoller', () => {
     const poller = createServicePoller({
       targets: targets.slice(0, 1),
       intervalMs: 10,
-      gate: createRateGate(),
+      gate: () => gate,
       currentNonce: async () => {
         calls++
         await new Promise((r) => setTimeout(r, 150))
         throw new Error('node down')
       },
-      pending: async () => [],
+      pending: async () => ({ txs: [], problems: [] }),
       onTransactions: async () => {},
       onResult: (_t, ok, error) => results.push([ok, error]),
       schedule: (round) => {

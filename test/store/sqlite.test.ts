@@ -127,3 +127,15 @@ describe('SQLite store', () => {
     expect(() => openSqliteStore(path)).toThrow(/newer custos \(schema 99/)
   })
 })
+
+describe('proposal status', () => {
+  it('is never downgraded by an upsert from an older view, only by an explicit status', async () => {
+    const store = openSqliteStore(fresh())
+    await store.commit({ proposals: [proposal('x')] })
+    await store.commit({ statuses: [{ id: 'x', status: 'executed' }] })
+    await store.commit({ proposals: [{ ...proposal('x'), fingerprint: 'f2' }] })
+    expect(await store.getProposal('x')).toMatchObject({ status: 'executed', fingerprint: 'f2' })
+    await store.commit({ proposals: [proposal('x')], statuses: [{ id: 'x', status: 'pending' }] })
+    expect((await store.getProposal('x'))?.status).toBe('pending')
+  })
+})

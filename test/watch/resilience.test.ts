@@ -98,7 +98,29 @@ describe('watch loop resilience', () => {
     expect(silent()).toHaveLength(1)
     expect(
       world.receiver.accepted().find((r) => r.json.alert.dedupKey === silent()[0])?.json.alert,
-    ).toMatchObject({ level: 'high', title: 'HIGH · source silent: tx-service:31337' })
+    ).toMatchObject({ level: 'high', title: `HIGH · source silent: tx-service:31337:${world.safe}` })
+  })
+
+  it('does not let one malformed entry from the service hide the others, and says so', async () => {
+    bot = await startBot(world)
+    nonce++
+    const broken = await world.propose(world.owners.A, { to: ATTACKER, value: 8n, nonce })
+    world.service.tamper(broken.safeTxHash, { to: 'not an address' })
+    nonce++
+    const fine = await world.propose(world.owners.A, { to: ATTACKER, value: 9n, nonce })
+    await eventually(
+      () => (keysFor(fine.safeTxHash).length ? true : undefined),
+      15_000,
+      'the alert for the valid entry',
+    )
+    const problem = await eventually(
+      () => world.receiver.accepted().find((r) => r.json.alert.dedupKey.includes(':service-problem:')),
+      15_000,
+      'the service-problem alert',
+    )
+    expect(problem.json.alert).toMatchObject({ level: 'high' })
+    expect(problem.json.alert.summary).toMatch(/to: expected a 20-byte hex address/)
+    world.service.remove(broken.safeTxHash)
   })
 
   it('polls at once on an authenticated push hint, and refuses unauthenticated ones', async () => {
