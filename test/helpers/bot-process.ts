@@ -39,3 +39,12 @@ export function botProcess(dir: string, config: Record<string, unknown>, env: No
     },
   }
 }
+
+/** Resolves once `custos run` on this port answers /readyz with 200. */
+export async function waitReady(port: number, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status !== 200) {
+    if (Date.now() > deadline) throw new Error('custos run did not become ready')
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}

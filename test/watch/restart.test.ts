@@ -1,7 +1,7 @@
 import { getAddress, type Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../../src/simulate/anvil.js'
-import { botProcess } from '../helpers/bot-process.js'
+import { botProcess, waitReady } from '../helpers/bot-process.js'
 import { eventually, startWorld, type World } from '../helpers/watch-world.js'
 
 const ATTACKER = getAddress('0xbDd077f651EBe7f7b3cE16fe5F2b025BE2969516')
@@ -29,14 +29,7 @@ describe('custos run across a restart', () => {
     const port = await freePort()
     const bot = botProcess(world.dataDir, world.rawConfig({ server: { port }, logging: { level: 'info' } }))
     bot.start()
-    await eventually(
-      async () =>
-        (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200
-          ? true
-          : undefined,
-      20_000,
-      'readyz',
-    )
+    await waitReady(port)
     const first = await executeUnqueued(1n)
     await eventually(
       () => (unqueuedAlerts().some((k) => k.includes(first)) ? true : undefined),

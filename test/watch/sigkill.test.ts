@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { getAddress, type Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../../src/simulate/anvil.js'
-import { botProcess } from '../helpers/bot-process.js'
+import { botProcess, waitReady } from '../helpers/bot-process.js'
 import { eventually, startWorld, type World } from '../helpers/watch-world.js'
 
 const ATTACKER = getAddress('0xbDd077f651EBe7f7b3cE16fe5F2b025BE2969516')
@@ -35,14 +35,7 @@ describe('custos run killed with SIGKILL at random points', () => {
       for (const p of readFileSync(pidFile, 'utf8').split('\n').filter(Boolean)) forkPids.add(Number(p))
     }
     bot.start()
-    await eventually(
-      async () =>
-        (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200
-          ? true
-          : undefined,
-      20_000,
-      'readyz',
-    )
+    await waitReady(port)
 
     const hashes: Hex[] = []
     let kills = 0

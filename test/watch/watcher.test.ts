@@ -1,59 +1,27 @@
-import { join } from 'node:path'
 import { encodeFunctionData, getAddress, type Hex, parseAbi } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SLOT0_WRITER } from '../../src/lab/contracts.js'
-import { silentLogger } from '../../src/model/logger.js'
-import { buildNotifiers } from '../../src/pipeline/notifiers.js'
-import { createWatcher, type Watcher } from '../../src/pipeline/watch.js'
-import { startHttpServer } from '../../src/server/http.js'
-import { createMetrics } from '../../src/server/metrics.js'
-import { openSqliteStore } from '../../src/store/sqlite.js'
 import type { Store } from '../../src/store/types.js'
-import { eventually, startWorld, type World } from '../helpers/watch-world.js'
+import { eventually, startBot, startWorld, type World } from '../helpers/watch-world.js'
 
-const fast = (_expr: string, fn: () => void) => {
-  const t = setInterval(fn, 250)
-  return () => clearInterval(t)
-}
 const ATTACKER = getAddress('0xbDd077f651EBe7f7b3cE16fe5F2b025BE2969516')
 const MALICIOUS = getAddress('0x96221423681A6d52E184D440a8eFCEbB105C7242')
 const erc20 = parseAbi(['function transfer(address to, uint256 amount)'])
 
 let world: World
+let bot: Awaited<ReturnType<typeof startBot>>
 let store: Store
-let watcher: Watcher
-let server: Awaited<ReturnType<typeof startHttpServer>>
-const metrics = createMetrics()
+let server: { url: string }
 
 beforeAll(async () => {
   world = await startWorld()
   await world.lab.test.setCode({ address: MALICIOUS, bytecode: SLOT0_WRITER })
-  const rt = world.runtime()
-  store = openSqliteStore(join(world.dataDir, 'custos.db'))
-  server = await startHttpServer({
-    host: '127.0.0.1',
-    port: 0,
-    metrics,
-    health: () => ({ ok: true, body: {} }),
-    ready: () => ({ ok: true, body: {} }),
-    report: async (id) => (/^\d+$/.test(id) ? store.getReport(Number(id)) : store.latestReport(id)),
-  })
-  watcher = createWatcher({
-    rt,
-    env: {},
-    logger: silentLogger,
-    store,
-    metrics,
-    notifiers: buildNotifiers(rt.config, {}, process.stdout),
-    publicUrl: server.url,
-    schedule: fast,
-  })
-  await watcher.start()
+  bot = await startBot(world)
+  store = bot.store
+  server = bot.server
 })
 afterAll(async () => {
-  await watcher?.stop()
-  await server?.close()
-  await store?.close()
+  await bot?.stop()
   await world?.stop()
 })
 
