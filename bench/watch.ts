@@ -5,17 +5,15 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import ApiKitModule from '@safe-global/api-kit'
 import { type Address, getAddress, type Hex, parseEther } from 'viem'
 import { stringify } from 'yaml'
 import { type Lab, type LabAccount, startLab } from '../src/lab/index.js'
 import { startTxServiceEmulator, type TxServiceEmulator } from '../src/lab/tx-service.js'
 import { freePort } from '../src/simulate/anvil.js'
+import { loadApiKit } from '../src/sources/tx-service.js'
 import { createSafes } from './safes.js'
 import { percentile, round } from './stats.js'
 
-const SafeApiKit = ((ApiKitModule as unknown as { default?: unknown }).default ??
-  ApiKitModule) as typeof ApiKitModule.default
 const RECIPIENT = getAddress('0xbDd077f651EBe7f7b3cE16fe5F2b025BE2969516')
 const root = join(import.meta.dirname, '../..')
 
@@ -140,7 +138,7 @@ export async function watchBench(): Promise<{ latency: LatencyRow[]; scale: Scal
     const owners = [A, B, C].map((o) => o?.address as Address)
     const safes = await createSafes(lab, owners, 2, 1000)
     for (const s of safes.slice(0, 200)) await lab.test.setBalance({ address: s, value: parseEther('10') })
-    const api = new SafeApiKit({ chainId: BigInt(lab.chainId), txServiceUrl: service.url })
+    const api = new (await loadApiKit())({ chainId: BigInt(lab.chainId), txServiceUrl: service.url })
     const nonces = new Map<Address, number>()
     const propose = async (safe: Address): Promise<Hex> => {
       const kit = await lab.kit(safe, A as LabAccount)

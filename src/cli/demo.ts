@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import ApiKitModule from '@safe-global/api-kit'
 import type { Hex } from 'viem'
 import { configSchema } from '../config/schema.js'
 import { startLab } from '../lab/index.js'
@@ -12,13 +11,11 @@ import { createWatcher } from '../pipeline/watch.js'
 import { runtimeFrom } from '../pipeline.js'
 import { startHttpServer } from '../server/http.js'
 import { createMetrics } from '../server/metrics.js'
+import { loadApiKit } from '../sources/tx-service.js'
 import { openSqliteStore } from '../store/sqlite.js'
 import type { Io } from './io.js'
 import { createLogger } from './logger.js'
 import { createStyle } from './style.js'
-
-const SafeApiKit = ((ApiKitModule as unknown as { default?: unknown }).default ??
-  ApiKitModule) as typeof ApiKitModule.default
 
 /**
  * `custos demo` (what `npm start` runs): the lab chain with a Safe, the transaction service
@@ -99,7 +96,7 @@ export async function demoCommand(opts: { keep?: boolean }, io: Io, stop?: Abort
     )
     say(style.dim(`ready in ${Math.round(performance.now() - t0)} ms\n`))
 
-    const api = new SafeApiKit({ chainId: BigInt(lab.chainId), txServiceUrl: service.url })
+    const api = new (await loadApiKit())({ chainId: BigInt(lab.chainId), txServiceUrl: service.url })
     const kit = await lab.kit(world.safe, a as NonNullable<typeof a>)
     const steps = demoSteps(lab, world)
     const ids: string[] = []

@@ -11,7 +11,7 @@ type SafeApiKit = InstanceType<typeof ApiKitModule.default>
 // Loaded on first use: api-kit takes half a second to import, which offline inspects do not need.
 // It ships CommonJS-style typings with an ESM build: TypeScript sees the module object where Node
 // gives the class itself.
-async function loadApiKit(): Promise<typeof ApiKitModule.default> {
+export async function loadApiKit(): Promise<typeof ApiKitModule.default> {
   const mod = (await import('@safe-global/api-kit')).default
   return ((mod as unknown as { default?: unknown }).default ?? mod) as typeof ApiKitModule.default
 }

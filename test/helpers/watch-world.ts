@@ -1,16 +1,13 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import ApiKitModule from '@safe-global/api-kit'
 import { type Address, type Hex, parseEther } from 'viem'
 import { configSchema } from '../../src/config/schema.js'
 import { type Lab, type LabAccount, startLab } from '../../src/lab/index.js'
 import { startTxServiceEmulator, type TxServiceEmulator } from '../../src/lab/tx-service.js'
 import { runtimeFrom } from '../../src/pipeline.js'
+import { loadApiKit } from '../../src/sources/tx-service.js'
 import { startWebhookReceiver } from '../fakes/webhook-receiver.js'
-
-const SafeApiKit = ((ApiKitModule as unknown as { default?: unknown }).default ??
-  ApiKitModule) as typeof ApiKitModule.default
 
 export type World = Awaited<ReturnType<typeof startWorld>>
 
@@ -25,7 +22,7 @@ export async function startWorld() {
   })
   const service: TxServiceEmulator = await startTxServiceEmulator(lab.rpcUrl)
   const receiver = await startWebhookReceiver()
-  const api = new SafeApiKit({ chainId: BigInt(lab.chainId), txServiceUrl: service.url })
+  const api = new (await loadApiKit())({ chainId: BigInt(lab.chainId), txServiceUrl: service.url })
   const dataDir = mkdtempSync(join(tmpdir(), 'custos-watch-'))
 
   /** The YAML-shaped config a user would write for this world. */

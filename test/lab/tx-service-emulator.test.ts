@@ -1,19 +1,15 @@
-import ApiKitModule from '@safe-global/api-kit'
 import { type Address, type Hex, parseEther } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Lab, type LabAccount, startLab } from '../../src/lab/index.js'
 import { startTxServiceEmulator, type TxServiceEmulator } from '../../src/lab/tx-service.js'
 import { parseServiceTx } from '../../src/sources/tx-json.js'
-import { fetchTransactionsAtNonce } from '../../src/sources/tx-service.js'
-
-const SafeApiKit = ((ApiKitModule as unknown as { default?: unknown }).default ??
-  ApiKitModule) as typeof ApiKitModule.default
+import { fetchTransactionsAtNonce, loadApiKit } from '../../src/sources/tx-service.js'
 
 let lab: Lab
 let emulator: TxServiceEmulator
 let safe: Address
 let A: LabAccount, B: LabAccount, E: LabAccount
-let api: InstanceType<typeof SafeApiKit>
+let api: InstanceType<Awaited<ReturnType<typeof loadApiKit>>>
 
 beforeAll(async () => {
   lab = await startLab()
@@ -26,7 +22,7 @@ beforeAll(async () => {
   ]
   safe = await lab.createSafe({ owners: [A.address, B.address], threshold: 2, fund: parseEther('1') })
   emulator = await startTxServiceEmulator(lab.rpcUrl)
-  api = new SafeApiKit({ chainId: BigInt(lab.chainId), txServiceUrl: emulator.url })
+  api = new (await loadApiKit())({ chainId: BigInt(lab.chainId), txServiceUrl: emulator.url })
 })
 afterAll(async () => {
   await emulator?.close()
