@@ -22,7 +22,22 @@ export function createConsoleNotifier(opts: {
   return {
     channel: 'console',
     minLevel: opts.minLevel,
+    // Updates and escalation notices are one line each: a terminal cannot edit what it printed.
+    accepts: () => true,
     async deliver(alert) {
+      if (alert.kind === 'update') {
+        opts.stream.write(`${paint('2', `  ${alert.proposalId}:`)} ${alert.text}\n\n`)
+        return undefined
+      }
+      if (alert.kind === 'escalation') {
+        const who = alert.signers.map((s) => s.name).join(', ') || 'the signers'
+        const what =
+          alert.stage === 'page' ? 'paging on-call' : `calling ${who}`
+        opts.stream.write(
+          `${paint(COLOURS[alert.level], ` ESCALATION ${alert.round} `)} ${alert.title}: unacknowledged for ${Math.round(alert.unacknowledgedSeconds / 60)} min, ${what}\n\n`,
+        )
+        return undefined
+      }
       const lines = [
         `${paint(COLOURS[alert.level], ` ${alert.level.toUpperCase()} `)} ${paint('1', alert.title)}`,
         `  ${alert.summary}`,
@@ -35,6 +50,7 @@ export function createConsoleNotifier(opts: {
       if (alert.findings.length > 5) lines.push(paint('2', `  … ${alert.findings.length - 5} more findings`))
       if (alert.link) lines.push(`  report: ${alert.link}`)
       opts.stream.write(`${lines.join('\n')}\n\n`)
+      return undefined
     },
   }
 }

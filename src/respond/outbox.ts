@@ -1,4 +1,4 @@
-import type { Alert } from '../model/alert.js'
+import { type Alert, isAlert, type OutboxPayload } from '../model/alert.js'
 import { redactUrls } from '../model/redact.js'
 import type { OutboxRow, Store } from '../store/types.js'
 import { DeliveryError, type Notifier } from './notifier.js'
@@ -43,8 +43,14 @@ export function createOutboxWorker(store: Store, notifiers: Notifier[], options:
       return false
     }
     try {
-      await notifier.deliver(row.payload as Alert, row.attempts + 1)
-      await store.markSent(row.id, clock())
+      const payload = row.payload as OutboxPayload
+      const receipt = await notifier.deliver(payload, row.attempts + 1)
+      // A posted chat message about a proposal is remembered, so that updates can edit it.
+      const message =
+        receipt && isAlert(payload) && payload.proposalId
+          ? { proposalId: payload.proposalId, ref: receipt.ref }
+          : undefined
+      await store.markSent(row.id, clock(), message)
       options.onDelivered?.(row.channel, row.payload as Alert)
       return true
     } catch (error) {

@@ -90,4 +90,44 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
   CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
   `,
+  // 2: chat (issue 5): short proposal references for buttons, the messages each channel posted
+  // (so they can be edited), interaction ids already handled, the escalation ladder's timers,
+  // silences, and who acknowledged with which signer address.
+  `
+  ALTER TABLE proposals ADD COLUMN ref TEXT;
+  CREATE UNIQUE INDEX proposals_by_ref ON proposals (ref);
+  ALTER TABLE acks ADD COLUMN signer TEXT;
+  CREATE INDEX acks_by_proposal ON acks (proposal_id);
+  CREATE INDEX vetoes_by_proposal ON vetoes (proposal_id);
+  CREATE TABLE messages (
+    channel TEXT NOT NULL,
+    dedup_key TEXT NOT NULL,
+    proposal_id TEXT NOT NULL,
+    ref TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (channel, dedup_key)
+  );
+  CREATE INDEX messages_by_proposal ON messages (proposal_id, channel);
+  CREATE TABLE interactions (
+    id TEXT PRIMARY KEY,
+    at INTEGER NOT NULL
+  );
+  CREATE TABLE escalations (
+    proposal_id TEXT PRIMARY KEY,
+    level TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    round INTEGER NOT NULL,
+    next_at INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX escalations_due ON escalations (status, next_at);
+  CREATE TABLE silences (
+    target TEXT PRIMARY KEY,
+    until INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
 ]

@@ -1,10 +1,14 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
+import { proposalRef } from '../model/ref.js'
 import type { Level } from '../model/severity.js'
 import { MIGRATIONS } from './migrations.js'
 import type {
   AuditEntry,
+  Escalation,
+  PostedMessage,
+  SignerAction,
   OutboxRow,
   ProposalStatus,
   Store,
@@ -25,11 +29,15 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
   db.pragma('foreign_keys = ON')
   db.pragma('busy_timeout = 5000')
   migrate(db)
+  // Rows written before proposal references existed get theirs.
+  const noRef = db.prepare('SELECT id FROM proposals WHERE ref IS NULL').all() as Array<{ id: string }>
+  const setRef = db.prepare('UPDATE proposals SET ref = ? WHERE id = ?')
+  for (const r of noRef) setRef.run(proposalRef(r.id), r.id)
 
   const q = {
     upsertProposal: db.prepare(`
-      INSERT INTO proposals (id, chain_id, safe, nonce, safe_tx_hash, fingerprint, status, level, first_seen, last_seen)
-      VALUES (@id, @chainId, @safe, @nonce, @safeTxHash, @fingerprint, @status, @level, @now, @now)
+      INSERT INTO proposals (id, ref, chain_id, safe, nonce, safe_tx_hash, fingerprint, status, level, first_seen, last_seen)
+      VALUES (@id, @ref, @chainId, @safe, @nonce, @safeTxHash, @fingerprint, @status, @level, @now, @now)
       ON CONFLICT (id) DO UPDATE SET fingerprint = @fingerprint, level = @level, last_seen = @now,
         status = CASE WHEN proposals.status IN ('executed', 'failed') THEN proposals.status ELSE @status END`),
     setStatus: db.prepare('UPDATE proposals SET status = ?, last_seen = ? WHERE id = ?'),
@@ -60,6 +68,35 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     due: db.prepare(
       "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
     ),
+    byRef: db.prepare('SELECT * FROM proposals WHERE ref = ?'),
+    pending: db.prepare("SELECT * FROM proposals WHERE status = 'pending' ORDER BY last_seen DESC LIMIT ?"),
+    cursors: db.prepare('SELECT * FROM cursors ORDER BY source, chain_id'),
+    claim: db.prepare('INSERT INTO interactions (id, at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING'),
+    insertAck: db.prepare('INSERT INTO acks (proposal_id, actor, signer, channel, at) VALUES (?, ?, ?, ?, ?)'),
+    acks: db.prepare('SELECT * FROM acks WHERE proposal_id = ? ORDER BY id'),
+    insertVetoRequest: db.prepare(
+      "INSERT INTO vetoes (proposal_id, kind, status, details, created_at) VALUES (?, 'request', 'requested', ?, ?)",
+    ),
+    vetoRequests: db.prepare("SELECT * FROM vetoes WHERE proposal_id = ? AND kind = 'request' ORDER BY id"),
+    upsertEscalation: db.prepare(`INSERT INTO escalations
+      (proposal_id, level, stage, round, next_at, status, started_at, updated_at)
+      VALUES (@proposalId, @level, @stage, @round, @nextAt, @status, @startedAt, @now)
+      ON CONFLICT (proposal_id) DO UPDATE SET level = @level, stage = @stage, round = @round,
+        next_at = @nextAt, status = @status, started_at = @startedAt, updated_at = @now`),
+    getEscalation: db.prepare('SELECT * FROM escalations WHERE proposal_id = ?'),
+    dueEscalations: db.prepare(
+      "SELECT * FROM escalations WHERE status = 'open' AND next_at <= ? ORDER BY next_at LIMIT ?",
+    ),
+    setSilence: db.prepare(`INSERT INTO silences (target, until, actor, created_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (target) DO UPDATE SET until = excluded.until, actor = excluded.actor, created_at = excluded.created_at`),
+    clearSilence: db.prepare('DELETE FROM silences WHERE target = ?'),
+    silences: db.prepare('SELECT * FROM silences WHERE until > ? ORDER BY target'),
+    recordMessage: db.prepare(`INSERT INTO messages (channel, dedup_key, proposal_id, ref, created_at)
+      VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, dedup_key) DO UPDATE SET ref = excluded.ref`),
+    messages: db.prepare(`SELECT m.channel, m.dedup_key, m.ref, o.payload FROM messages m
+      JOIN outbox o ON o.channel = m.channel AND o.dedup_key = m.dedup_key
+      WHERE m.proposal_id = ? AND m.channel = ? ORDER BY m.created_at, o.id`),
+    outboxRow: db.prepare('SELECT channel, dedup_key FROM outbox WHERE id = ?'),
     sent: db.prepare(
       "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
     ),
@@ -75,7 +112,8 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
 
   const commit = db.transaction((batch: WorkBatch) => {
     const now = clock()
-    for (const p of batch.proposals ?? []) q.upsertProposal.run({ ...p, nonce: p.nonce.toString(), now })
+    for (const p of batch.proposals ?? [])
+      q.upsertProposal.run({ ...p, ref: proposalRef(p.id), nonce: p.nonce.toString(), now })
     for (const s of batch.statuses ?? []) q.setStatus.run(s.status, now, s.id)
     const reportIds: number[] = []
     for (const r of batch.reports ?? []) {
@@ -91,6 +129,14 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     for (const o of batch.outbox ?? [])
       enqueued += q.enqueue.run(o.channel, o.dedupKey, json(o.payload), now, now).changes
     for (const c of batch.cursors ?? []) q.setCursor.run(c.source, c.chainId, c.value, now)
+    for (const e of batch.escalations ?? []) q.upsertEscalation.run({ ...e, now })
+    for (const a of batch.acks ?? []) q.insertAck.run(a.proposalId, a.actor, a.signer, a.channel, now)
+    for (const v of batch.vetoRequests ?? [])
+      q.insertVetoRequest.run(v.proposalId, json({ actor: v.actor, signer: v.signer, channel: v.channel }), now)
+    for (const x of batch.silences ?? []) {
+      if (x.until === null) q.clearSilence.run(x.target)
+      else q.setSilence.run(x.target, x.until, x.actor, now)
+    }
     for (const a of batch.audit ?? [])
       q.insertAudit.run(now, a.actor, a.action, a.subject, a.details === undefined ? null : json(a.details))
     return { reportIds, enqueued }
@@ -109,7 +155,61 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     getReport: async (id) => toReport(q.getReport.get(id)),
     latestReport: async (proposalId) => toReport(q.latestReport.get(proposalId)),
     dueOutbox: async (now, limit) => (q.due.all(now, limit) as Record<string, unknown>[]).map(toOutbox),
-    markSent: async (id, at) => void q.sent.run(at, id),
+    markSent: async (id, at, message) =>
+      void db.transaction(() => {
+        q.sent.run(at, id)
+        if (!message) return
+        const row = q.outboxRow.get(id) as { channel: string; dedup_key: string } | undefined
+        if (row) q.recordMessage.run(row.channel, row.dedup_key, message.proposalId, message.ref, at)
+      })(),
+    proposalByRef: async (ref) => toProposal(q.byRef.get(ref)),
+    pendingProposals: async (limit) => (q.pending.all(limit) as unknown[]).map((r) => toProposal(r) as StoredProposal),
+    cursors: async () =>
+      (q.cursors.all() as Record<string, unknown>[]).map((r) => ({
+        source: r.source as string,
+        chainId: r.chain_id as number,
+        value: r.value as string,
+        updatedAt: r.updated_at as number,
+      })),
+    claimInteraction: async (id) => q.claim.run(id, clock()).changes > 0,
+    acksFor: async (proposalId) =>
+      (q.acks.all(proposalId) as Record<string, unknown>[]).map((r) => ({
+        proposalId,
+        actor: r.actor as string,
+        signer: (r.signer as string | null) ?? '',
+        channel: r.channel as string,
+        at: r.at as number,
+      })),
+    vetoRequestsFor: async (proposalId) =>
+      (q.vetoRequests.all(proposalId) as Record<string, unknown>[]).map((r) => {
+        const d = JSON.parse((r.details as string | null) ?? '{}') as Partial<SignerAction>
+        return {
+          proposalId,
+          actor: d.actor ?? '',
+          signer: d.signer ?? '',
+          channel: d.channel ?? '',
+          at: r.created_at as number,
+        }
+      }),
+    getEscalation: async (proposalId) => toEscalation(q.getEscalation.get(proposalId)),
+    dueEscalations: async (now, limit) =>
+      (q.dueEscalations.all(now, limit) as unknown[]).map((r) => toEscalation(r) as Escalation),
+    activeSilences: async (now) =>
+      (q.silences.all(now) as Record<string, unknown>[]).map((r) => ({
+        target: r.target as string,
+        until: r.until as number,
+        actor: r.actor as string,
+        createdAt: r.created_at as number,
+      })),
+    messagesFor: async (proposalId, channel) =>
+      (q.messages.all(proposalId, channel) as Record<string, unknown>[]).map(
+        (r): PostedMessage => ({
+          channel: r.channel as string,
+          dedupKey: r.dedup_key as string,
+          ref: r.ref as string,
+          payload: JSON.parse(r.payload as string),
+        }),
+      ),
     markRetry: async (id, at, error) => void q.retry.run(at, error.slice(0, 1000), id),
     markDead: async (id, error) => void q.dead.run(error.slice(0, 1000), id),
     outboxDepth: async () => (q.depth.get() as { n: number }).n,
@@ -154,6 +254,7 @@ function toProposal(row: unknown): StoredProposal | undefined {
   const r = row as Record<string, unknown>
   return {
     id: r.id as string,
+    ref: (r.ref as string | null) ?? proposalRef(r.id as string),
     chainId: r.chain_id as number,
     safe: r.safe as string,
     nonce: BigInt(r.nonce as string),
@@ -190,5 +291,19 @@ function toOutbox(r: Record<string, unknown>): OutboxRow {
     nextAttemptAt: r.next_attempt_at as number,
     status: r.status as OutboxRow['status'],
     lastError: (r.last_error as string | null) ?? null,
+  }
+}
+
+function toEscalation(row: unknown): Escalation | undefined {
+  if (!row) return undefined
+  const r = row as Record<string, unknown>
+  return {
+    proposalId: r.proposal_id as string,
+    level: r.level as Level,
+    stage: r.stage as Escalation['stage'],
+    round: r.round as number,
+    nextAt: r.next_at as number,
+    status: r.status as Escalation['status'],
+    startedAt: r.started_at as number,
   }
 }

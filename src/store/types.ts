@@ -4,6 +4,8 @@ export type ProposalStatus = 'pending' | 'executed' | 'failed' | 'replaced' | 'd
 
 export type StoredProposal = {
   id: string
+  /** Short reference for chat buttons (`proposalRef(id)`). */
+  ref: string
   chainId: number
   safe: string
   nonce: bigint
@@ -35,7 +37,7 @@ export type AuditEntry = { actor: string; action: string; subject: string; detai
  * work the cursor says is done.
  */
 export type WorkBatch = {
-  proposals?: Array<Omit<StoredProposal, 'firstSeen' | 'lastSeen'>>
+  proposals?: Array<Omit<StoredProposal, 'firstSeen' | 'lastSeen' | 'ref'>>
   statuses?: Array<{ id: string; status: ProposalStatus }>
   reports?: Array<{
     proposalId: string
@@ -48,7 +50,42 @@ export type WorkBatch = {
   outbox?: Array<{ channel: string; dedupKey: string; payload: unknown }>
   cursors?: Array<{ source: string; chainId: number; value: string }>
   audit?: AuditEntry[]
+  /** Replaces each proposal's escalation row. */
+  escalations?: Escalation[]
+  acks?: Array<Omit<SignerAction, 'at'>>
+  vetoRequests?: Array<Omit<SignerAction, 'at'>>
+  /** Sets (`until` in ms) or clears (`until: null`) a silence. */
+  silences?: Array<{ target: string; until: number | null; actor: string }>
 }
+
+/** Where a proposal is on the escalation ladder (see respond/escalation.ts). */
+export type Escalation = {
+  proposalId: string
+  level: Level
+  /** The last rung reached. */
+  stage: 'posted' | 'mentioned' | 'paged'
+  round: number
+  /** When the next rung is due (ms). */
+  nextAt: number
+  status: 'open' | 'acknowledged' | 'closed' | 'exhausted'
+  startedAt: number
+}
+
+/** A signer's acknowledgement or veto request, from chat. */
+export type SignerAction = {
+  proposalId: string
+  /** e.g. `discord:1234 (alice)`. */
+  actor: string
+  /** The signer address the chat identity maps to. */
+  signer: string
+  channel: string
+  at: number
+}
+
+export type Silence = { target: string; until: number; actor: string; createdAt: number }
+
+/** A chat message a channel posted about a proposal, with the alert it showed. */
+export type PostedMessage = { channel: string; dedupKey: string; ref: string; payload: unknown }
 
 export type FindingRow = {
   guard: string
@@ -74,6 +111,18 @@ export type StoredReport = {
  */
 export type Store = {
   commit(batch: WorkBatch): Promise<{ reportIds: number[]; enqueued: number }>
+  proposalByRef(ref: string): Promise<StoredProposal | undefined>
+  pendingProposals(limit: number): Promise<StoredProposal[]>
+  cursors(): Promise<Array<{ source: string; chainId: number; value: string; updatedAt: number }>>
+  /** Records an interaction id; false when it was seen before (a replay). */
+  claimInteraction(id: string): Promise<boolean>
+  acksFor(proposalId: string): Promise<SignerAction[]>
+  vetoRequestsFor(proposalId: string): Promise<SignerAction[]>
+  getEscalation(proposalId: string): Promise<Escalation | undefined>
+  dueEscalations(now: number, limit: number): Promise<Escalation[]>
+  activeSilences(now: number): Promise<Silence[]>
+  /** The messages `channel` posted about a proposal, oldest first. */
+  messagesFor(proposalId: string, channel: string): Promise<PostedMessage[]>
   getCursor(source: string, chainId: number): Promise<string | undefined>
   getProposal(id: string): Promise<StoredProposal | undefined>
   proposalsBySafe(chainId: number, safe: string, status?: ProposalStatus): Promise<StoredProposal[]>
@@ -81,7 +130,8 @@ export type Store = {
   getReport(id: number): Promise<StoredReport | undefined>
   latestReport(proposalId: string): Promise<StoredReport | undefined>
   dueOutbox(now: number, limit: number): Promise<OutboxRow[]>
-  markSent(id: number, at: number): Promise<void>
+  /** Marks a row sent; `message` records the chat message it posted, for later edits. */
+  markSent(id: number, at: number, message?: { proposalId: string; ref: string }): Promise<void>
   markRetry(id: number, nextAttemptAt: number, error: string): Promise<void>
   markDead(id: number, error: string): Promise<void>
   outboxDepth(): Promise<number>

@@ -5,7 +5,13 @@ export type Received = {
   at: number
   headers: Record<string, string | string[] | undefined>
   body: string
-  json: { alert: { dedupKey: string; level: string; title: string; summary: string }; attempt: number }
+  json: {
+    type: 'alert' | 'update' | 'escalation'
+    alert: { dedupKey: string; level: string; title: string; summary: string }
+    update?: { proposalId: string; event: string; text: string }
+    escalation?: { proposalId: string; stage: string; round: number }
+    attempt: number
+  }
 }
 
 /**
@@ -40,10 +46,14 @@ export async function startWebhookReceiver() {
     url,
     received,
     script,
-    accepted: () => received.filter((r) => !('rejected' in r.json)),
+    /** Alerts accepted (proposal updates and escalation notices are in `others`). */
+    accepted: () => received.filter((r) => !('rejected' in r.json) && r.json.type === 'alert'),
+    others: () => received.filter((r) => !('rejected' in r.json) && r.json.type !== 'alert'),
     unique: () => [
       ...new Set(
-        received.filter((r) => !('rejected' in r.json)).map((r) => r.headers['idempotency-key'] as string),
+        received
+          .filter((r) => !('rejected' in r.json) && r.json.type === 'alert')
+          .map((r) => r.headers['idempotency-key'] as string),
       ),
     ],
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

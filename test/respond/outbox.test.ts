@@ -120,10 +120,10 @@ describe('outbox delivery through the webhook notifier', () => {
       channel: 'slow',
       minLevel: 'info',
       deliver: (a) =>
-        new Promise<void>((resolve) => {
+        new Promise((resolve) => {
           release = () => {
             delivered.push(a.dedupKey)
-            resolve()
+            resolve(undefined)
           }
         }),
     }
