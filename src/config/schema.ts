@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { LEVELS } from '../model/severity.js'
 import { address } from '../model/zod.js'
+import * as chat from './chat.js'
 import * as watch from './watch.js'
 
 // This schema is the configuration's documentation: every field has a comment and a default.
@@ -150,8 +151,12 @@ export const configSchema = z
     sources: watch.sources,
     /** Which reports are alerted. */
     alerts: watch.alerts,
-    /** Where alerts go (more channels come with the chat settings). */
+    /** Where alerts go: console, webhooks, Discord, Slack, Telegram, PagerDuty. */
     notify: watch.notify,
+    /** Who may press chat buttons and run `/custos` commands, by chat identity. */
+    signers: z.array(chat.signer).default([]),
+    /** Chasing unacknowledged alerts: mention and DM the signers, then page, then repeat. */
+    escalation: chat.escalation,
     /** Retries of alert delivery. */
     outbox: watch.outbox,
     /** HTTP server: /healthz, /readyz, /metrics, /reports/:id, /hooks/safe. */

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { LEVELS } from '../model/severity.js'
 import { address } from '../model/zod.js'
+import * as chat from './chat.js'
 
 // The parts of the configuration that only `custos run` (the watch loop) uses.
 
@@ -43,6 +44,8 @@ export const watchedSafe = z
     relayers: z.array(address).default([]),
     /** What the drift watchdog asserts against the chain; each field is optional. */
     expected: expected.optional(),
+    /** This Safe's escalation ladder, where it differs from the top-level one. */
+    escalation: chat.escalationOverride.optional(),
   })
   .strict()
 
@@ -128,6 +131,14 @@ export const notify = z
           .strict(),
       )
       .default([]),
+    /** Discord: alerts with Acknowledge / Escalate / Veto buttons, and `/custos` commands. */
+    discord: chat.discord.optional(),
+    /** Slack incoming webhooks (Block Kit). */
+    slack: z.array(chat.slack).default([]),
+    /** Telegram: Bot API messages with inline buttons. */
+    telegram: chat.telegram.optional(),
+    /** PagerDuty Events v2: pages critical alerts and the escalation ladder. */
+    pagerduty: chat.pagerduty.optional(),
   })
   .strict()
   .prefault({})
