@@ -69,13 +69,14 @@ export async function demoCommand(opts: { keep?: boolean }, io: Io, stop?: Abort
       ready: () => ({ ok: true, body: { ready: true } }),
       report: async (id) => (/^\d+$/.test(id) ? store.getReport(Number(id)) : store.latestReport(id)),
     })
+    const logger = createLogger('warn')
     const watcher = createWatcher({
       rt,
       env: io.env,
-      logger: createLogger('warn'),
+      logger,
       store,
       metrics,
-      notifiers: buildNotifiers(rt.config, io.env, io.stdout),
+      channels: buildNotifiers(rt.config, io.env, io.stdout, { store, logger }),
       publicUrl: server.url,
     })
     cleanups.unshift(

@@ -27,7 +27,7 @@ export async function runCommand(opts: { config?: string }, io: Io, stop?: Abort
   const logger = createLogger(config.logging.level)
   const store = openSqliteStore(config.store.path ?? join(config.dataDir, 'custos.db'))
   const metrics = createMetrics()
-  const notifiers = buildNotifiers(config, io.env, io.stdout)
+  const channels = buildNotifiers(config, io.env, io.stdout, { store, logger })
 
   let watcher: ReturnType<typeof createWatcher> | undefined
   const hookToken = config.sources.webhook.enabled
@@ -76,7 +76,7 @@ export async function runCommand(opts: { config?: string }, io: Io, stop?: Abort
     logger,
     store,
     metrics,
-    notifiers,
+    channels,
     publicUrl: publicUrl.replace(/\/$/, ''),
   })
   await watcher.start()

@@ -7,7 +7,9 @@ import { address } from '../model/zod.js'
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')
 const secretRef = z.object({ env: envName }).strict()
 /** Discord ids are snowflakes: decimal strings (quote them in YAML, they overflow numbers). */
-const snowflake = z.string().regex(/^\d{15,21}$/, 'expected a Discord id (a quoted string of 15 to 21 digits)')
+const snowflake = z
+  .string()
+  .regex(/^\d{15,21}$/, 'expected a Discord id (a quoted string of 15 to 21 digits)')
 
 export const signer = z
   .object({

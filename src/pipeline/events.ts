@@ -4,6 +4,7 @@ import { eventAlert } from '../respond/events.js'
 import { SAFE_CONFIG_EVENTS, type SafeEvent } from '../sources/safe-events.js'
 import type { WorkBatch } from '../store/types.js'
 import { fanOut } from './alerts.js'
+import { closeProposal } from './chat.js'
 import { safeKey, type WatchContext } from './context.js'
 
 /**
@@ -72,6 +73,15 @@ export async function handleEvents(
             subject: proposal.id,
             details: { tx: ev.transactionHash, block: ev.blockNumber.toString() },
           })
+          const ok = ev.name === 'ExecutionSuccess'
+          const closed = await closeProposal(
+            ctx,
+            proposal,
+            ok ? 'executed' : 'failed',
+            `${ok ? 'executed' : 'executed and failed'} in ${ev.transactionHash}`,
+          )
+          batch.outbox?.push(...closed.outbox)
+          batch.escalations = [...(batch.escalations ?? []), ...(closed.escalations ?? [])]
         }
         const executor = await sender(ctx, chainId, ev.transactionHash)
         const state = ctx.states.get(key)

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto'
 import type { Address } from 'viem'
+import { proposalRef } from '../model/ref.js'
 import { plain, reportToJson } from '../model/report-json.js'
 import { inspectSafeTransaction } from '../pipeline.js'
 import { decide } from '../policy/decide.js'
 import { alertFromReport } from '../respond/alerts.js'
+import { onVerdict } from '../respond/escalation.js'
 import { eventAlert } from '../respond/events.js'
 import type { PollTarget } from '../sources/service-poller.js'
 import type { ServiceTx } from '../sources/tx-json.js'
@@ -11,7 +13,9 @@ import type { WorkBatch } from '../store/types.js'
 import { readSafeState } from '../verify/chain.js'
 import { safeTxHashes } from '../verify/safe-hash.js'
 import { fanOut } from './alerts.js'
+import { closeProposal, silencedUntil } from './chat.js'
 import { safeKey, type WatchContext } from './context.js'
+import { ladderFor } from './escalation.js'
 
 /**
  * Handles one poll of a Safe's pending transactions: every new or changed proposal runs the
@@ -68,13 +72,22 @@ export async function handlePending(
       )
     else if (sim) ctx.metrics.simulationSeconds.observe({ chain: String(chainId), outcome: 'unavailable' }, 0)
 
-    const decision = decide(report.risk.level, ctx.config.alerts)
+    const ladder = ladderFor(ctx.config, chainId, safe)
+    const until = await silencedUntil(ctx, chainId, safe)
+    const decision = decide(report.risk.level, ctx.config.alerts, {
+      ...(until !== undefined ? { silencedUntil: until } : {}),
+      escalation: ladder,
+    })
     const dedupKey = `${id}:${report.risk.level}`
     const alert = alertFromReport(report, {
       ...(watched ? { safeName: watched.name } : {}),
       link: `${ctx.publicUrl}/reports/${encodeURIComponent(id)}`,
       dedupKey,
+      ref: proposalRef(id),
     })
+    const escalation = decision.actions.includes('escalate')
+      ? onVerdict(await ctx.store.getEscalation(id), id, report.risk.level, ladder, ctx.clock())
+      : undefined
     const batch: WorkBatch = {
       proposals: [
         {
@@ -99,8 +112,10 @@ export async function handlePending(
           score: report.risk.score,
           findings: report.findings,
           json: plain(reportToJson(report)),
+          alert,
         },
       ],
+      ...(escalation ? { escalations: [escalation] } : {}),
       outbox: decision.actions.includes('notify') ? fanOut(ctx, alert) : [],
       audit: [
         ...(executed ? [{ actor: 'custos', action: 'reorg-recheck', subject: id }] : []),
@@ -108,7 +123,12 @@ export async function handlePending(
           actor: 'custos',
           action: 'report',
           subject: id,
-          details: { level: report.risk.level, score: report.risk.score, actions: decision.actions },
+          details: {
+            level: report.risk.level,
+            score: report.risk.score,
+            actions: decision.actions,
+            ...(decision.reason ? { reason: decision.reason } : {}),
+          },
         },
       ],
     }
@@ -127,6 +147,16 @@ export async function handlePending(
     const status = p.nonce >= nonce ? 'deleted' : 'replaced'
     batch.statuses?.push({ id: p.id, status })
     batch.audit?.push({ actor: 'tx-service', action: `proposal-${status}`, subject: p.id })
+    const closed = await closeProposal(
+      ctx,
+      p,
+      status,
+      status === 'deleted'
+        ? 'removed from the transaction service before it executed'
+        : `replaced: another transaction used nonce ${p.nonce}`,
+    )
+    batch.outbox?.push(...closed.outbox)
+    batch.escalations = [...(batch.escalations ?? []), ...(closed.escalations ?? [])]
     if (status === 'deleted') {
       batch.outbox?.push(
         ...fanOut(

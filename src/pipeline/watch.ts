@@ -9,7 +9,6 @@ import { errorText, redactUrl, redactUrls } from '../model/redact.js'
 import type { SafeState } from '../model/safe.js'
 import { createConfiguredSimulator, type Runtime } from '../pipeline.js'
 import { eventAlert } from '../respond/events.js'
-import type { Notifier } from '../respond/notifier.js'
 import { createOutboxWorker } from '../respond/outbox.js'
 import type { Metrics } from '../server/metrics.js'
 import { createRateGate, type RateGate, watchRateLimits } from '../sources/rate-gate.js'
@@ -20,9 +19,12 @@ import { createServiceClient, type ServiceClient } from '../sources/tx-service.j
 import type { Store, WorkBatch } from '../store/types.js'
 import { readSafeState } from '../verify/chain.js'
 import { fanOut } from './alerts.js'
+import { createChatCommands } from './chat.js'
 import { safeKey, type WatchContext } from './context.js'
+import { climbLadders } from './escalation.js'
 import { handleEvents } from './events.js'
 import { checkDrift, checkSilence, type SourceHealth } from './health.js'
+import type { Channels } from './notifiers.js'
 import { handlePending } from './proposals.js'
 
 const HOSTED_SERVICE = 'https://api.safe.global/tx-service'
@@ -38,7 +40,8 @@ export type WatchDeps = {
   logger: Logger
   store: Store
   metrics: Metrics
-  notifiers: Notifier[]
+  /** Where alerts go (see `buildNotifiers`); its two-way parts start and stop with the watcher. */
+  channels: Channels
   publicUrl: string
   clock?: () => number
   /** Runs `fn` on a cron schedule; returns a stop function. node-cron by default. */
@@ -86,7 +89,7 @@ export function createWatcher(deps: WatchDeps) {
 
   // Forks a killed predecessor left behind are reaped through the pid file in the data directory.
   const simulator = createConfiguredSimulator(rt, { pidFile: join(config.dataDir, 'forks.pid') })
-  const outbox = createOutboxWorker(store, deps.notifiers, {
+  const outbox = createOutboxWorker(store, deps.channels.notifiers, {
     ...config.outbox,
     clock,
     onDelivered: (channel) => metrics.alertsDelivered.inc({ channel }),
@@ -119,7 +122,7 @@ export function createWatcher(deps: WatchDeps) {
     logger,
     store,
     metrics,
-    notifiers: deps.notifiers,
+    notifiers: deps.channels.notifiers,
     outbox,
     simulator,
     clock,
@@ -270,8 +273,28 @@ export function createWatcher(deps: WatchDeps) {
     }
   }
 
+  // The escalation ladder: due rows climb one rung at a time, never two rounds at once.
+  let climbing: Promise<unknown> | undefined
+  const ladder = () => {
+    if (climbing) return
+    climbing = track(climbLadders(ctx))
+      .catch((error) => logger.warn({ error: errorText(error) }, 'escalation ladder failed'))
+      .finally(() => {
+        climbing = undefined
+      })
+  }
+
   const stops: Array<() => void> = []
   let heartbeat = clock()
+  const status = () => ({
+    heartbeatAgeMs: clock() - heartbeat,
+    ready: [...ready],
+    expected: [
+      ...(svc.enabled && targets.length ? chains.map((c) => `tx-service:${c}`) : []),
+      ...(ev.enabled ? chains.map((c) => `chain-events:${c}`) : []),
+    ],
+    sources: Object.fromEntries(health),
+  })
   return {
     ctx,
     poller,
@@ -293,6 +316,8 @@ export function createWatcher(deps: WatchDeps) {
         void drift()
         stops.push(schedule(cronFor(config.sources.drift.intervalSeconds), () => void drift()))
       }
+      await deps.channels.start(createChatCommands(ctx, { status, wakeLadder: ladder }))
+      stops.push(schedule('*/2 * * * * *', ladder))
       stops.push(
         schedule('*/5 * * * * *', () => {
           heartbeat = clock()
@@ -310,15 +335,7 @@ export function createWatcher(deps: WatchDeps) {
       void poller.pollNow({ chainId, safe: watched.address as Address })
       return true
     },
-    status: () => ({
-      heartbeatAgeMs: clock() - heartbeat,
-      ready: [...ready],
-      expected: [
-        ...(svc.enabled && targets.length ? chains.map((c) => `tx-service:${c}`) : []),
-        ...(ev.enabled ? chains.map((c) => `chain-events:${c}`) : []),
-      ],
-      sources: Object.fromEntries(health),
-    }),
+    status,
     /** Stops polling, finishes the work in flight (and the alert being delivered), then closes forks. */
     async stop() {
       poller.stop()
@@ -328,6 +345,7 @@ export function createWatcher(deps: WatchDeps) {
       // One last delivery round, bounded: what is left stays queued for the next start.
       await Promise.race([outbox.flush(), new Promise((r) => setTimeout(r, STOP_DELIVERY_MS))])
       await outbox.stop()
+      await deps.channels.stop()
       await simulator.close()
     },
   }

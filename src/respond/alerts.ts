@@ -62,7 +62,7 @@ export function describeSafeChange(c: SafeChange, names: Names): string {
 /** The alert for a report: level and Safe in the title, the call in one line, the top findings. */
 export function alertFromReport(
   report: Report,
-  opts: { safeName?: string; link?: string; dedupKey: string },
+  opts: { safeName?: string; link?: string; dedupKey: string; ref?: string },
 ): Alert {
   const names = report.labels
   const nonce = report.proposal.origin.kind === 'safe' ? report.proposal.origin.nonce : undefined
@@ -75,6 +75,7 @@ export function alertFromReport(
     chainId: report.safe.chainId,
     safe: report.safe.address,
     proposalId: report.proposal.id,
+    ...(opts.ref ? { ref: opts.ref } : {}),
     hashes: {
       domainHash: report.hashes.domainHash,
       messageHash: report.hashes.messageHash,

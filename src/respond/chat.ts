@@ -72,3 +72,19 @@ export const isClosed = (state: ChatState) => state.status !== undefined && stat
 
 /** Alerts that are about a proposal get buttons; events and health alerts do not. */
 export const hasButtons = (alert: Alert) => alert.kind === 'report' && Boolean(alert.ref && alert.proposalId)
+
+/** Who ran a command, as the chat knows them. */
+export type ChatUser = { channel: 'discord' | 'telegram'; id: string; name: string; roles?: string[] }
+
+export type CommandResult = { ok: boolean; message: string; alert?: Alert }
+
+/** What chat users can ask of custos; every answer is checked against the signer map first. */
+export type ChatCommands = {
+  press(p: Press): Promise<PressResult>
+  /** Sources, last blocks, pending proposals. */
+  status(): Promise<string>
+  /** The latest alert of a proposal, by report id, proposal id or safeTxHash. */
+  report(query: string): Promise<CommandResult>
+  silence(user: ChatUser, interactionId: string, target: string, duration: string): Promise<CommandResult>
+  unsilence(user: ChatUser, interactionId: string, target: string): Promise<CommandResult>
+}

@@ -31,8 +31,7 @@ export function createConsoleNotifier(opts: {
       }
       if (alert.kind === 'escalation') {
         const who = alert.signers.map((s) => s.name).join(', ') || 'the signers'
-        const what =
-          alert.stage === 'page' ? 'paging on-call' : `calling ${who}`
+        const what = alert.stage === 'page' ? 'paging on-call' : `calling ${who}`
         opts.stream.write(
           `${paint(COLOURS[alert.level], ` ESCALATION ${alert.round} `)} ${alert.title}: unacknowledged for ${Math.round(alert.unacknowledgedSeconds / 60)} min, ${what}\n\n`,
         )

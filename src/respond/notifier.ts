@@ -1,4 +1,4 @@
-import type { Alert, EscalationNotice, OutboxPayload, ProposalUpdate } from '../model/alert.js'
+import type { EscalationNotice, OutboxPayload, ProposalUpdate } from '../model/alert.js'
 import { redactUrls } from '../model/redact.js'
 import type { Level } from '../model/severity.js'
 
@@ -49,7 +49,11 @@ export async function postJson(
   what: string,
   url: string,
   body: unknown,
-  opts: { headers?: Record<string, string>; timeoutMs?: number; ok?: (status: number, text: string) => boolean } = {},
+  opts: {
+    headers?: Record<string, string>
+    timeoutMs?: number
+    ok?: (status: number, text: string) => boolean
+  } = {},
 ): Promise<{ status: number; text: string }> {
   let res: Response
   try {

@@ -95,6 +95,7 @@ export const MIGRATIONS: readonly string[] = [
   // silences, and who acknowledged with which signer address.
   `
   ALTER TABLE proposals ADD COLUMN ref TEXT;
+  ALTER TABLE reports ADD COLUMN alert TEXT;
   CREATE UNIQUE INDEX proposals_by_ref ON proposals (ref);
   ALTER TABLE acks ADD COLUMN signer TEXT;
   CREATE INDEX acks_by_proposal ON acks (proposal_id);

@@ -7,10 +7,10 @@ import { MIGRATIONS } from './migrations.js'
 import type {
   AuditEntry,
   Escalation,
-  PostedMessage,
-  SignerAction,
   OutboxRow,
+  PostedMessage,
   ProposalStatus,
+  SignerAction,
   Store,
   StoredProposal,
   StoredReport,
@@ -42,7 +42,7 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
         status = CASE WHEN proposals.status IN ('executed', 'failed') THEN proposals.status ELSE @status END`),
     setStatus: db.prepare('UPDATE proposals SET status = ?, last_seen = ? WHERE id = ?'),
     insertReport: db.prepare(
-      'INSERT INTO reports (proposal_id, fingerprint, level, score, created_at, json) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO reports (proposal_id, fingerprint, level, score, created_at, json, alert) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     insertFinding: db.prepare(
       'INSERT INTO findings (report_id, guard, code, severity, message, path) VALUES (?, ?, ?, ?, ?, ?)',
@@ -72,7 +72,9 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     pending: db.prepare("SELECT * FROM proposals WHERE status = 'pending' ORDER BY last_seen DESC LIMIT ?"),
     cursors: db.prepare('SELECT * FROM cursors ORDER BY source, chain_id'),
     claim: db.prepare('INSERT INTO interactions (id, at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING'),
-    insertAck: db.prepare('INSERT INTO acks (proposal_id, actor, signer, channel, at) VALUES (?, ?, ?, ?, ?)'),
+    insertAck: db.prepare(
+      'INSERT INTO acks (proposal_id, actor, signer, channel, at) VALUES (?, ?, ?, ?, ?)',
+    ),
     acks: db.prepare('SELECT * FROM acks WHERE proposal_id = ? ORDER BY id'),
     insertVetoRequest: db.prepare(
       "INSERT INTO vetoes (proposal_id, kind, status, details, created_at) VALUES (?, 'request', 'requested', ?, ?)",
@@ -118,7 +120,15 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     const reportIds: number[] = []
     for (const r of batch.reports ?? []) {
       const id = Number(
-        q.insertReport.run(r.proposalId, r.fingerprint, r.level, r.score, now, json(r.json)).lastInsertRowid,
+        q.insertReport.run(
+          r.proposalId,
+          r.fingerprint,
+          r.level,
+          r.score,
+          now,
+          json(r.json),
+          r.alert === undefined ? null : json(r.alert),
+        ).lastInsertRowid,
       )
       for (const f of r.findings)
         q.insertFinding.run(id, f.guard, f.code, f.severity, f.message, f.path ?? null)
@@ -132,7 +142,11 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     for (const e of batch.escalations ?? []) q.upsertEscalation.run({ ...e, now })
     for (const a of batch.acks ?? []) q.insertAck.run(a.proposalId, a.actor, a.signer, a.channel, now)
     for (const v of batch.vetoRequests ?? [])
-      q.insertVetoRequest.run(v.proposalId, json({ actor: v.actor, signer: v.signer, channel: v.channel }), now)
+      q.insertVetoRequest.run(
+        v.proposalId,
+        json({ actor: v.actor, signer: v.signer, channel: v.channel }),
+        now,
+      )
     for (const x of batch.silences ?? []) {
       if (x.until === null) q.clearSilence.run(x.target)
       else q.setSilence.run(x.target, x.until, x.actor, now)
@@ -163,7 +177,8 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
         if (row) q.recordMessage.run(row.channel, row.dedup_key, message.proposalId, message.ref, at)
       })(),
     proposalByRef: async (ref) => toProposal(q.byRef.get(ref)),
-    pendingProposals: async (limit) => (q.pending.all(limit) as unknown[]).map((r) => toProposal(r) as StoredProposal),
+    pendingProposals: async (limit) =>
+      (q.pending.all(limit) as unknown[]).map((r) => toProposal(r) as StoredProposal),
     cursors: async () =>
       (q.cursors.all() as Record<string, unknown>[]).map((r) => ({
         source: r.source as string,
@@ -278,6 +293,7 @@ function toReport(row: unknown): StoredReport | undefined {
     score: r.score as number,
     createdAt: r.created_at as number,
     json: JSON.parse(r.json as string),
+    alert: r.alert ? JSON.parse(r.alert as string) : undefined,
   }
 }
 

@@ -46,6 +46,8 @@ export type WorkBatch = {
     score: number
     findings: FindingRow[]
     json: unknown
+    /** The alert this report makes, whether or not it was sent (chat commands show it). */
+    alert?: unknown
   }>
   outbox?: Array<{ channel: string; dedupKey: string; payload: unknown }>
   cursors?: Array<{ source: string; chainId: number; value: string }>
@@ -103,6 +105,7 @@ export type StoredReport = {
   score: number
   createdAt: number
   json: unknown
+  alert: unknown
 }
 
 /**

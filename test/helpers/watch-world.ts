@@ -116,7 +116,12 @@ export const fastSchedule = (_expression: string, fn: () => void) => {
 }
 
 /** The watch loop in this process, with its store, metrics and HTTP server. */
-export async function startBot(world: World, extra: Record<string, unknown> = {}, schedule = fastSchedule) {
+export async function startBot(
+  world: World,
+  extra: Record<string, unknown> = {},
+  schedule = fastSchedule,
+  env: NodeJS.ProcessEnv = {},
+) {
   const { silentLogger } = await import('../../src/model/logger.js')
   const { buildNotifiers } = await import('../../src/pipeline/notifiers.js')
   const { createWatcher } = await import('../../src/pipeline/watch.js')
@@ -144,11 +149,11 @@ export async function startBot(world: World, extra: Record<string, unknown> = {}
   })
   watcher = createWatcher({
     rt,
-    env: {},
+    env,
     logger: silentLogger,
     store,
     metrics,
-    notifiers: buildNotifiers(rt.config, {}, process.stdout),
+    channels: buildNotifiers(rt.config, env, process.stdout, { store, logger: silentLogger }),
     publicUrl: server.url,
     schedule,
   })
