@@ -96,5 +96,5 @@ function bodyRetryAfter(text: string): number | undefined {
 
 const detail = (text: string) => {
   const t = text.replace(/\s+/g, ' ').trim().slice(0, 200)
-  return t ? ` (${t})` : ''
+  return t && t !== '{}' ? ` (${t})` : ''
 }
