@@ -102,6 +102,19 @@ export function missingSecrets(config: Config, env: NodeJS.ProcessEnv): string[]
     if (w.secretEnv && !env[w.secretEnv])
       issues.push(`notify.webhooks[${i}].secretEnv: environment variable ${w.secretEnv} is not set`)
   }
+  const n = config.notify
+  const need = (name: string, where: string) => {
+    if (!env[name]) issues.push(`${where}: environment variable ${name} is not set`)
+  }
+  if (n.discord) {
+    need(n.discord.tokenEnv, 'notify.discord.tokenEnv')
+    if (typeof n.discord.channelId !== 'string') need(n.discord.channelId.env, 'notify.discord.channelId')
+  }
+  n.slack.forEach((s, i) => {
+    if (typeof s.url !== 'string') need(s.url.env, `notify.slack[${i}].url`)
+  })
+  if (n.telegram) need(n.telegram.tokenEnv, 'notify.telegram.tokenEnv')
+  if (n.pagerduty) need(n.pagerduty.routingKeyEnv, 'notify.pagerduty.routingKeyEnv')
   if (config.sources.webhook.enabled && !env[config.sources.webhook.tokenEnv]) {
     issues.push(
       `sources.webhook.tokenEnv: environment variable ${config.sources.webhook.tokenEnv} is not set`,

@@ -20,17 +20,27 @@ describe('custos config check', () => {
         SAFE_API_KEY: 'k',
         OPS_WEBHOOK_URL: 'http://127.0.0.1:9/',
         OPS_WEBHOOK_SECRET: 's',
+        DISCORD_TOKEN: 't',
+        SLACK_WEBHOOK_URL: 'http://127.0.0.1:9/slack',
+        TELEGRAM_BOT_TOKEN: '1:t',
+        PAGERDUTY_ROUTING_KEY: 'k',
       },
     })
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
-    expect(r.stdout).toMatch(/valid \(1 chain, 1 Safe watched, 2 address book entries, 19 guards enabled\)/)
+    expect(r.stdout).toMatch(
+      /valid \(1 chain, 1 Safe watched, 2 address book entries, 19 guards enabled; alerts to console, webhook:ops, discord, slack:security, telegram, pagerduty; 2 signers\)/,
+    )
   })
 
   it('names the environment variables that are missing', async () => {
     const r = await cli(['config', 'check', '--config', example])
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('chains.1.rpc[0]: environment variable MAINNET_RPC_URL is not set')
+    expect(r.stderr).toContain('notify.discord.tokenEnv: environment variable DISCORD_TOKEN is not set')
+    expect(r.stderr).toContain(
+      'notify.pagerduty.routingKeyEnv: environment variable PAGERDUTY_ROUTING_KEY is not set',
+    )
   })
 
   it('accepts no config at all (every default)', async () => {
