@@ -21,6 +21,8 @@ import { DeliveryError, type Notifier, postJson } from './notifier.js'
 const DEFAULT_API = 'https://api.telegram.org'
 /** sendMessage's limit, counted after entity parsing: the HTML we count is never shorter. */
 const MAX_TEXT = 4096
+/** The most one line (a summary, a finding) may take once escaped. */
+const MAX_LINE = 1200
 const ANSWER_TEXT = 200
 const TOP_FINDINGS = 5
 const TOP_CHANGES = 10
@@ -174,7 +176,7 @@ export function telegramText(alert: Alert, state: string[]): string {
 }
 
 function alertLines(alert: Alert): Line[] {
-  const lines: Line[] = [[{ tag: 'b', text: cut(alert.title, 300) }], [{ text: cut(alert.summary, 1500) }]]
+  const lines: Line[] = [[{ tag: 'b', text: cut(alert.title, 300) }], [{ text: cut(alert.summary, 1200) }]]
   if (alert.safe || alert.hashes) lines.push([])
   if (alert.safe)
     lines.push([
@@ -217,9 +219,11 @@ function renderLines(lines: Line[], max: number): string {
   let out = ''
   for (const line of lines) {
     const sep = out ? '\n' : ''
-    const { html, cut: wasCut } = renderLine(line, max - out.length - sep.length)
+    const room = max - out.length - sep.length
+    // No one line may crowd out the rest: a long summary is cut, the findings still show.
+    const { html, cut: wasCut } = renderLine(line, Math.min(room, MAX_LINE))
     out += sep + html
-    if (wasCut) return out
+    if (wasCut && room <= MAX_LINE) return out
   }
   return out
 }
@@ -363,9 +367,10 @@ export function createTelegramCallbacks(opts: {
         }
       } catch (error) {
         if (signal.aborted) return
+        // Telegram's own retry_after is the wait; otherwise 1 s, doubling up to 30 s.
         const asked = error instanceof DeliveryError ? error.retryAfterMs : undefined
         const wait = asked ?? backoff
-        backoff = Math.min(backoff * 2, 30_000)
+        if (asked === undefined) backoff = Math.min(backoff * 2, 30_000)
         log.warn({ error: errorText(error), retryInMs: wait }, 'telegram getUpdates failed')
         await sleep(wait, signal)
       }
