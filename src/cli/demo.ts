@@ -37,6 +37,10 @@ export async function demoCommand(opts: { keep?: boolean }, io: Io, stop?: Abort
   try {
     const world = await buildWorld(lab)
     const [a, b, c] = world.owners
+    const discord = demoDiscord(
+      io.env,
+      [a, b, c].map((o) => o?.address as string),
+    )
     const rt = runtimeFrom({
       config: configSchema.parse({
         chains: { [String(lab.chainId)]: { rpc: [lab.rpcUrl], txService: service.url } },
@@ -51,7 +55,11 @@ export async function demoCommand(opts: { keep?: boolean }, io: Io, stop?: Abort
         addressBook: [{ address: world.payroll, name: 'Payroll' }],
         tokens: [{ address: lab.token, symbol: 'TT', decimals: 18 }],
         sources: { txService: { intervalSeconds: 1 }, chainEvents: { intervalSeconds: 2 } },
-        notify: { console: { enabled: true, minLevel: 'info' } },
+        // To Discord when its settings are in the environment, to the console otherwise.
+        notify: discord
+          ? { console: { enabled: false }, discord: discord.settings }
+          : { console: { enabled: true, minLevel: 'info' } },
+        signers: discord?.signers ?? [],
         alerts: { minLevel: 'info' },
         server: { port: 0 },
         dataDir,
@@ -95,6 +103,7 @@ export async function demoCommand(opts: { keep?: boolean }, io: Io, stop?: Abort
         `custos is watching Safe ${world.safe} (owners ${[a, b, c].map((o) => o?.address).join(', ')}, threshold 2); reports at ${server.url}/reports/…`,
       ),
     )
+    if (discord) say(style.dim(`alerts go to Discord channel ${discord.settings.channelId}`))
     say(style.dim(`ready in ${Math.round(performance.now() - t0)} ms\n`))
 
     const api = new (await loadApiKit())({ chainId: BigInt(lab.chainId), txServiceUrl: service.url })
@@ -165,5 +174,33 @@ async function waitFor<T>(check: () => Promise<T | undefined>, ms: number): Prom
     if (v !== undefined) return v
     if (Date.now() > deadline) throw new Error('the demo timed out waiting for custos')
     await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+/**
+ * Discord settings for the demo from the environment: DISCORD_TOKEN and DISCORD_CHANNEL_ID
+ * (both needed), DISCORD_GUILD_ID (commands appear at once in that guild), DISCORD_SIGNER_IDS
+ * (comma-separated user ids, given the demo Safe's owners in order, so their presses count) and
+ * DISCORD_API_URL (a REST base other than Discord's, e.g. a proxy).
+ */
+export function demoDiscord(env: NodeJS.ProcessEnv, owners: string[]) {
+  if (!env.DISCORD_TOKEN || !env.DISCORD_CHANNEL_ID) return undefined
+  const ids = (env.DISCORD_SIGNER_IDS ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+  return {
+    settings: {
+      tokenEnv: 'DISCORD_TOKEN',
+      channelId: env.DISCORD_CHANNEL_ID,
+      minLevel: 'info',
+      ...(env.DISCORD_GUILD_ID ? { guildId: env.DISCORD_GUILD_ID } : {}),
+      ...(env.DISCORD_API_URL ? { apiUrl: env.DISCORD_API_URL } : {}),
+    },
+    signers: ids.slice(0, owners.length).map((discord, i) => ({
+      name: `owner ${String.fromCharCode(65 + i)}`,
+      address: owners[i],
+      discord,
+    })),
   }
 }

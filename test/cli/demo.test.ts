@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { startFakeDiscord } from '../fakes/discord.js'
 import { cli } from './run.js'
 
 const root = join(import.meta.dirname, '../..')
@@ -25,6 +26,35 @@ describe('custos demo (what `npm start` runs)', () => {
       expect(ms).toBeLessThan(10_000)
     }
     expect(r.stdout).toMatch(/the lab is stopped/)
+  })
+})
+
+describe('custos demo with Discord settings in the environment', () => {
+  it('posts its alerts to Discord instead of the console', async () => {
+    const discord = await startFakeDiscord({ token: 'demo-token' })
+    try {
+      const r = await cli(['demo'], {
+        env: {
+          DISCORD_TOKEN: 'demo-token',
+          DISCORD_CHANNEL_ID: discord.channelId,
+          DISCORD_API_URL: discord.api,
+          DISCORD_SIGNER_IDS: '800000000000000001',
+        },
+      })
+      expect(r.stderr).toBe('')
+      expect(r.code).toBe(0)
+      expect(r.stdout).toMatch(/alerts go to Discord channel/)
+      expect(r.stdout).not.toMatch(/CRITICAL · Demo Treasury/) // not on the console
+      const titles = discord.messages().map((m) => String(m.embeds[0]?.title))
+      expect(titles).toEqual([
+        expect.stringMatching(/^CRITICAL · Demo Treasury · nonce 1/),
+        expect.stringMatching(/^CRITICAL · Demo Treasury · nonce 2/),
+        expect.stringMatching(/^HIGH · Demo Treasury · nonce 3/),
+      ])
+      expect(discord.messages()[0]?.components[0]?.components.map((b) => b.label)).toContain('Acknowledge')
+    } finally {
+      await discord.close()
+    }
   })
 })
 
