@@ -84,7 +84,7 @@ export async function demoCommand(opts: { keep?: boolean }, io: Io, stop?: Abort
       logger,
       store,
       metrics,
-      channels: buildNotifiers(rt.config, io.env, io.stdout, { store, logger }),
+      channels: await buildNotifiers(rt.config, io.env, io.stdout, { store, logger }),
       publicUrl: server.url,
     })
     cleanups.unshift(

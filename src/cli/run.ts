@@ -27,7 +27,7 @@ export async function runCommand(opts: { config?: string }, io: Io, stop?: Abort
   const logger = createLogger(config.logging.level)
   const store = openSqliteStore(config.store.path ?? join(config.dataDir, 'custos.db'))
   const metrics = createMetrics()
-  const channels = buildNotifiers(config, io.env, io.stdout, { store, logger })
+  const channels = await buildNotifiers(config, io.env, io.stdout, { store, logger })
 
   let watcher: ReturnType<typeof createWatcher> | undefined
   const hookToken = config.sources.webhook.enabled

@@ -35,8 +35,8 @@ export function fanOutNotice(
 
 /** An update about a proposal for every channel that takes it. */
 export function proposalUpdate(
-  ctx: Pick<WatchContext, 'notifiers' | 'clock'>,
-  proposal: Pick<StoredProposal, 'id' | 'ref'>,
+  ctx: Pick<WatchContext, 'notifiers' | 'clock' | 'safe'>,
+  proposal: Pick<StoredProposal, 'id' | 'ref' | 'chainId' | 'safe' | 'nonce'>,
   event: UpdateEvent,
   text: string,
   key: string = event,
@@ -47,7 +47,8 @@ export function proposalUpdate(
     proposalId: proposal.id,
     ref: proposal.ref,
     event,
-    text,
+    // Named, for channels that can only post this one line (Slack, a webhook).
+    text: `${ctx.safe(proposal.chainId, proposal.safe as `0x${string}`)?.name ?? proposal.safe} nonce ${proposal.nonce}: ${text}`,
     resolves,
     dedupKey: `${proposal.id}:update:${key}`,
     createdAt: new Date(ctx.clock()).toISOString(),

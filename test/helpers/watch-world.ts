@@ -153,7 +153,7 @@ export async function startBot(
     logger: silentLogger,
     store,
     metrics,
-    channels: buildNotifiers(rt.config, env, process.stdout, { store, logger: silentLogger }),
+    channels: await buildNotifiers(rt.config, env, process.stdout, { store, logger: silentLogger }),
     publicUrl: server.url,
     schedule,
   })

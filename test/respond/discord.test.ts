@@ -2,8 +2,8 @@ import { encodeFunctionData, getAddress, type Hex, parseAbi } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SLOT0_WRITER } from '../../src/lab/contracts.js'
 import type { Alert } from '../../src/model/alert.js'
-import { proposalRef } from '../../src/model/ref.js'
 import { silentLogger } from '../../src/model/logger.js'
+import { proposalRef } from '../../src/model/ref.js'
 import { createDiscord } from '../../src/respond/discord.js'
 import { type FakeDiscord, startFakeDiscord } from '../fakes/discord.js'
 import { eventually, startBot, startWorld, type World } from '../helpers/watch-world.js'
@@ -63,7 +63,7 @@ describe('Discord, through the real discord.js client against a fake Discord on 
   it('registers /custos in the guild', () => {
     const [registered] = discord.commands
     expect(registered?.route).toBe(`/applications/${discord.appId}/guilds/${discord.guildId}/commands`)
-    const names = (registered?.body as Array<{ name: string; options: Array<{ name: string }> }>)[0]
+    const names = ((registered?.body ?? []) as Array<{ name: string; options: Array<{ name: string }> }>)[0]
     expect(names?.name).toBe('custos')
     expect(names?.options.map((o) => o.name)).toEqual(['status', 'report', 'silence', 'unsilence'])
   })
@@ -96,7 +96,9 @@ describe('Discord, through the real discord.js client against a fake Discord on 
     expect(msg.nonce).toBeDefined() // enforce_nonce: a crash before recording cannot post twice
     critical = { safeTxHash, id, messageId: msg.id }
     // The message is recorded for later edits.
-    await eventually(async () => ((await bot.store.messagesFor(id, 'discord')).length === 1 ? true : undefined))
+    await eventually(async () =>
+      (await bot.store.messagesFor(id, 'discord')).length === 1 ? true : undefined,
+    )
   })
 
   it('refuses a press from someone who is not a listed signer, ephemerally, and records nothing', async () => {
@@ -112,7 +114,11 @@ describe('Discord, through the real discord.js client against a fake Discord on 
   })
 
   it('refuses a listed signer without the signer role', async () => {
-    const interaction = discord.press({ ...BOB, roles: [] }, `custos:veto:${proposalRef(critical.id)}`, critical.messageId)
+    const interaction = discord.press(
+      { ...BOB, roles: [] },
+      `custos:veto:${proposalRef(critical.id)}`,
+      critical.messageId,
+    )
     const answer = await eventually(() => discord.answersTo(interaction).callbacks[0], 5000, 'the refusal')
     expect(String(answer.data?.content)).toMatch(/signer role/)
     expect(await bot.store.vetoRequestsFor(critical.id)).toHaveLength(0)
@@ -125,18 +131,29 @@ describe('Discord, through the real discord.js client against a fake Discord on 
     expect(answer.latencyMs).toBeLessThan(3000)
     const acks = await bot.store.acksFor(critical.id)
     expect(acks).toEqual([
-      expect.objectContaining({ signer: world.owners.A.address, channel: 'discord', actor: `alice via discord:${ALICE.id}` }),
+      expect.objectContaining({
+        signer: world.owners.A.address,
+        channel: 'discord',
+        actor: `alice via discord:${ALICE.id}`,
+      }),
     ])
     const audit = (await bot.store.auditLog(20)).find((a) => a.action === 'acknowledged')
-    expect(audit).toMatchObject({ subject: critical.id, details: { user: ALICE.id, signer: world.owners.A.address } })
+    expect(audit).toMatchObject({
+      subject: critical.id,
+      details: { user: ALICE.id, signer: world.owners.A.address },
+    })
     const msg = discord.messages().find((m) => m.id === critical.messageId)
-    const status = (msg?.embeds[0]?.fields as Array<{ name: string; value: string }>).find((f) => f.name === 'Status')
+    const status = ((msg?.embeds[0]?.fields ?? []) as Array<{ name: string; value: string }>).find(
+      (f) => f.name === 'Status',
+    )
     expect(status?.value).toMatch(/Acknowledged by alice \(0x/)
     // The ladder stops: acknowledged.
     expect((await bot.store.getEscalation(critical.id))?.status).toBe('acknowledged')
     // And every channel that takes updates hears of it.
     await eventually(() =>
-      world.receiver.others().find((r) => r.json.update?.event === 'acknowledged' && r.json.update.proposalId === critical.id),
+      world.receiver
+        .others()
+        .find((r) => r.json.update?.event === 'acknowledged' && r.json.update.proposalId === critical.id),
     )
   })
 
@@ -162,18 +179,24 @@ describe('Discord, through the real discord.js client against a fake Discord on 
     const r = discord.slash(ALICE, 'report', { id: critical.safeTxHash })
     const report = await eventually(() => discord.answersTo(r).callbacks[0], 5000, 'report')
     expect(String(report.data?.content)).toMatch(/\*\*critical\*\*/)
-    expect((report.data?.embeds as Array<{ title: string }>)[0]?.title).toMatch(/^CRITICAL · Treasury/)
+    expect(((report.data?.embeds ?? []) as Array<{ title: string }>)[0]?.title).toMatch(/^CRITICAL · Treasury/)
     const missing = discord.slash(ALICE, 'report', { id: '0x1234' })
-    expect(String((await eventually(() => discord.answersTo(missing).callbacks[0])).data?.content)).toMatch(/No report/)
+    expect(String((await eventually(() => discord.answersTo(missing).callbacks[0])).data?.content)).toMatch(
+      /No report/,
+    )
   })
 
   it('lets signers (only) silence and unsilence a Safe, audited, and a silence mutes alerts below critical', async () => {
     const refused = discord.slash(MALLORY, 'silence', { target: 'Treasury', duration: '1h' })
-    expect(String((await eventually(() => discord.answersTo(refused).callbacks[0])).data?.content)).toMatch(/Only the signers/)
+    expect(String((await eventually(() => discord.answersTo(refused).callbacks[0])).data?.content)).toMatch(
+      /Only the signers/,
+    )
     expect(await bot.store.activeSilences(Date.now())).toHaveLength(0)
 
     const bad = discord.slash(ALICE, 'silence', { target: 'Treasury', duration: 'forever' })
-    expect(String((await eventually(() => discord.answersTo(bad).callbacks[0])).data?.content)).toMatch(/not a duration/)
+    expect(String((await eventually(() => discord.answersTo(bad).callbacks[0])).data?.content)).toMatch(
+      /not a duration/,
+    )
 
     const ok = discord.slash(ALICE, 'silence', { target: 'treasury', duration: '2h' })
     const answer = await eventually(() => discord.answersTo(ok).callbacks[0])
@@ -189,11 +212,16 @@ describe('Discord, through the real discord.js client against a fake Discord on 
     const stored = await eventually(async () => bot.store.latestReport(id), 20_000, 'the report')
     expect(stored.level).not.toBe('critical')
     const audit = (await bot.store.auditLog(50)).find((a) => a.action === 'report' && a.subject === id)
-    expect(audit?.details).toMatchObject({ actions: ['log'], reason: expect.stringMatching(/^silenced until/) })
+    expect(audit?.details).toMatchObject({
+      actions: ['log'],
+      reason: expect.stringMatching(/^silenced until/),
+    })
     expect(discord.messages().length).toBe(before)
 
     const un = discord.slash(BOB, 'unsilence', { target: world.safe })
-    expect(String((await eventually(() => discord.answersTo(un).callbacks[0])).data?.content)).toMatch(/no longer silenced \(bob\)/)
+    expect(String((await eventually(() => discord.answersTo(un).callbacks[0])).data?.content)).toMatch(
+      /no longer silenced \(bob\)/,
+    )
     expect(await bot.store.activeSilences(Date.now())).toHaveLength(0)
     const actions = (await bot.store.auditLog(50)).map((a) => a.action)
     expect(actions).toContain('silenced')
@@ -218,7 +246,9 @@ describe('Discord, through the real discord.js client against a fake Discord on 
     expect((msg.embeds[0] as { color: number }).color).toBe(0x95a5a6)
     // A press on the closed proposal is refused.
     const late = discord.press(BOB, `custos:ack:${proposalRef(critical.id)}`, critical.messageId)
-    expect(String((await eventually(() => discord.answersTo(late).callbacks[0])).data?.content)).toMatch(/already executed/)
+    expect(String((await eventually(() => discord.answersTo(late).callbacks[0])).data?.content)).toMatch(
+      /already executed/,
+    )
   })
 })
 
@@ -233,7 +263,10 @@ describe('the Discord notifier on its own', () => {
     createdAt: new Date(0).toISOString(),
     ...over,
   })
-  const chat = { state: async () => ({ status: undefined, acks: [], vetoRequests: [] }), messages: async () => [] }
+  const chat = {
+    state: async () => ({ status: undefined, acks: [], vetoRequests: [] }),
+    messages: async () => [],
+  }
   const make = () =>
     createDiscord({
       token: TOKEN,
@@ -288,7 +321,11 @@ describe('the Discord notifier on its own', () => {
       })),
       assetChanges: Array.from({ length: 300 }, (_, i) => `${i} ETH → 0x${'ab'.repeat(20)}`),
       safeChanges: Array.from({ length: 300 }, () => 'owners +0x…'),
-      hashes: { safeTxHash: `0x${'1'.repeat(64)}`, domainHash: `0x${'2'.repeat(64)}`, messageHash: `0x${'3'.repeat(64)}` },
+      hashes: {
+        safeTxHash: `0x${'1'.repeat(64)}`,
+        domainHash: `0x${'2'.repeat(64)}`,
+        messageHash: `0x${'3'.repeat(64)}`,
+      },
       link: 'http://127.0.0.1:8080/reports/1',
     })
     const receipt = await d.notifier.deliver(huge, 1)
