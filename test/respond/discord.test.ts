@@ -179,7 +179,9 @@ describe('Discord, through the real discord.js client against a fake Discord on 
     const r = discord.slash(ALICE, 'report', { id: critical.safeTxHash })
     const report = await eventually(() => discord.answersTo(r).callbacks[0], 5000, 'report')
     expect(String(report.data?.content)).toMatch(/\*\*critical\*\*/)
-    expect(((report.data?.embeds ?? []) as Array<{ title: string }>)[0]?.title).toMatch(/^CRITICAL · Treasury/)
+    expect(((report.data?.embeds ?? []) as Array<{ title: string }>)[0]?.title).toMatch(
+      /^CRITICAL · Treasury/,
+    )
     const missing = discord.slash(ALICE, 'report', { id: '0x1234' })
     expect(String((await eventually(() => discord.answersTo(missing).callbacks[0])).data?.content)).toMatch(
       /No report/,
