@@ -198,31 +198,39 @@ export function createForkManager(options: ForkOptions) {
 
 export type ForkManager = ReturnType<typeof createForkManager>
 
-/** The pid file: reaps what a killed predecessor left on creation, then tracks our own forks. */
+/**
+ * The pid file: reaps what a killed predecessor left on creation, then tracks our own forks.
+ * Each line is `<pid> <start time>`: with 32,768 pids a number comes back soon on a busy
+ * machine, and only a process that started when ours did is ours to kill.
+ */
 function createPidFile(path: string | undefined) {
-  const live = new Set<number>()
+  const live = new Map<number, string>()
   if (path) {
-    let stale: number[] = []
+    let stale: string[] = []
     try {
-      stale = readFileSync(path, 'utf8').split('\n').filter(Boolean).map(Number)
+      stale = readFileSync(path, 'utf8').split('\n').filter(Boolean)
     } catch {
       // no file: nothing left behind
     }
-    for (const pid of stale) {
+    for (const line of stale) {
+      const [pid, started] = line.split(' ')
       try {
-        // Only a process that is still an anvil: a recycled pid belongs to someone else.
-        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('anvil')) process.kill(pid, 'SIGKILL')
+        const same = started
+          ? startTime(Number(pid)) === started
+          : readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('anvil')
+        if (same) process.kill(Number(pid), 'SIGKILL')
       } catch {
         // already gone
       }
     }
     writeFileSync(path, '')
   }
-  const save = () => path && writeFileSync(path, [...live].map((p) => `${p}\n`).join(''))
+  const save = () =>
+    path && writeFileSync(path, [...live].map(([pid, started]) => `${pid} ${started}\n`).join(''))
   return {
     add(pid: number | undefined) {
       if (pid === undefined) return
-      live.add(pid)
+      live.set(pid, startTime(pid) ?? '')
       save()
     },
     remove(pid: number | undefined) {
@@ -230,6 +238,17 @@ function createPidFile(path: string | undefined) {
       live.delete(pid)
       save()
     },
+  }
+}
+
+/** A process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat), if readable. */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+  } catch {
+    return undefined
   }
 }
 

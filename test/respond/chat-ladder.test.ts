@@ -5,6 +5,8 @@ import { proposalRef } from '../../src/model/ref.js'
 import { pagerDutyDedupKey } from '../../src/respond/pagerduty.js'
 import { type FakeDiscord, startFakeDiscord } from '../fakes/discord.js'
 import { startPagerDutyFake } from '../fakes/pagerduty.js'
+import { startSlackFake } from '../fakes/slack.js'
+import { startTelegramFake } from '../fakes/telegram.js'
 import { eventually, startBot, startWorld, type World } from '../helpers/watch-world.js'
 
 // The escalation ladder and delivery across restarts, end to end: the watch loop, the real
@@ -175,6 +177,67 @@ describe('delivery across an outage and a restart', () => {
       expect(await second.store.messagesFor(id, 'discord')).toHaveLength(1)
     } finally {
       await second.stop()
+    }
+  })
+})
+
+describe('Telegram and Slack through the watch loop', () => {
+  it('posts to both, takes a signer’s press from Telegram, refuses a stranger’s, and redraws the message', async () => {
+    const telegram = await startTelegramFake({ token: '42:telegram-token' })
+    const slack = await startSlackFake()
+    const base = config({ mentionAfterSeconds: 3600 })
+    const bot = await startBot(
+      world,
+      {
+        ...base,
+        signers: [{ name: 'alice', address: world.owners.A.address, telegram: 1001 }],
+        notify: {
+          ...base.notify,
+          telegram: { chatId: -100123, apiUrl: telegram.apiUrl, callbacks: true, minLevel: 'high' },
+          slack: [{ name: 'security', url: slack.url, minLevel: 'high' }],
+        },
+      },
+      undefined,
+      { ...env, TELEGRAM_BOT_TOKEN: '42:telegram-token' },
+    )
+    try {
+      const { safeTxHash, id } = await proposeCritical(3)
+      const sent = await eventually(
+        () => [...telegram.messages.values()].find((m) => m.text.includes(safeTxHash.toLowerCase())),
+        20_000,
+        'the Telegram message',
+      )
+      expect(sent.text).toMatch(/CRITICAL · Treasury · nonce 3/)
+      const buttons = sent.replyMarkup?.inline_keyboard?.flat() ?? []
+      expect(buttons.map((b) => b.text)).toEqual(['Acknowledge', 'Escalate', 'Veto', 'Report'])
+      await eventually(() =>
+        slack.posted().find((m) => JSON.stringify(m).includes('CRITICAL · Treasury · nonce 3')),
+      )
+
+      const stranger = telegram.press({ userId: 666, data: `custos:ack:${proposalRef(id)}` })
+      const refusal = await eventually(() =>
+        telegram.answers.find((a) => a.callback_query_id === stranger.query.id),
+      )
+      expect(refusal).toMatchObject({ show_alert: true, text: expect.stringMatching(/Only the signers/) })
+
+      const alice = telegram.press({ userId: 1001, username: 'alice', data: `custos:ack:${proposalRef(id)}` })
+      await eventually(() => telegram.answers.find((a) => a.callback_query_id === alice.query.id))
+      expect(await bot.store.acksFor(id)).toEqual([
+        expect.objectContaining({ channel: 'telegram', signer: world.owners.A.address }),
+      ])
+      await eventually(
+        () => (sent.edits > 0 && /Acknowledged by alice/.test(sent.text) ? true : undefined),
+        10_000,
+        'the edit',
+      )
+      // Slack cannot edit: the acknowledgement arrives as a line naming the Safe and nonce.
+      await eventually(() =>
+        slack.posted().find((m) => JSON.stringify(m).includes('Treasury nonce 3: acknowledged by alice')),
+      )
+    } finally {
+      await bot.stop()
+      await telegram.close()
+      await slack.close()
     }
   })
 })

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
+import { proposalRef } from '../../src/model/ref.js'
+import { MIGRATIONS } from '../../src/store/migrations.js'
 import { openSqliteStore } from '../../src/store/sqlite.js'
 import type { WorkBatch } from '../../src/store/types.js'
 
@@ -26,8 +28,66 @@ describe('SQLite store', () => {
     await (await openSqliteStore(path)).close()
     const db = new Database(path)
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
-    expect(db.pragma('user_version', { simple: true })).toBe(1)
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length)
     db.close()
+  })
+
+  it('migrates a database written by the first schema, giving its proposals a reference', async () => {
+    const path = fresh()
+    const old = new Database(path)
+    old.exec(MIGRATIONS[0] as string)
+    old.pragma('user_version = 1')
+    old
+      .prepare(
+        "INSERT INTO proposals (id, chain_id, safe, nonce, safe_tx_hash, fingerprint, status, level, first_seen, last_seen) VALUES ('1:safe:0xab', 1, '0xSafe', '3', '0xab', 'f', 'pending', 'high', 1, 1)",
+      )
+      .run()
+    old.close()
+    const store = openSqliteStore(path)
+    expect((await store.getProposal('1:safe:0xab'))?.ref).toBe(proposalRef('1:safe:0xab'))
+    expect((await store.proposalByRef(proposalRef('1:safe:0xab')))?.id).toBe('1:safe:0xab')
+    await store.close()
+  })
+
+  it('records chat state: interactions once, acknowledgements, veto requests, messages, silences, ladders', async () => {
+    let now = 1000
+    const store = openSqliteStore(fresh(), () => now)
+    await store.commit({
+      proposals: [proposal('p1')],
+      outbox: [{ channel: 'discord', dedupKey: 'p1:high', payload: { title: 't' } }],
+      acks: [{ proposalId: 'p1', actor: 'alice via discord:1', signer: '0xA', channel: 'discord' }],
+      vetoRequests: [{ proposalId: 'p1', actor: 'bob via discord:2', signer: '0xB', channel: 'discord' }],
+      silences: [{ target: '1:0xsafe', until: 5000, actor: 'alice' }],
+      escalations: [
+        {
+          proposalId: 'p1',
+          level: 'high',
+          stage: 'posted',
+          round: 1,
+          nextAt: 2000,
+          status: 'open',
+          startedAt: 1000,
+        },
+      ],
+    })
+    expect(await store.claimInteraction('discord:42')).toBe(true)
+    expect(await store.claimInteraction('discord:42')).toBe(false)
+    expect((await store.acksFor('p1')).map((a) => a.signer)).toEqual(['0xA'])
+    expect((await store.vetoRequestsFor('p1')).map((a) => a.actor)).toEqual(['bob via discord:2'])
+    const [row] = await store.dueOutbox(now, 10)
+    await store.markSent(row?.id as number, now, { proposalId: 'p1', ref: '9:10' })
+    expect(await store.messagesFor('p1', 'discord')).toEqual([
+      { channel: 'discord', dedupKey: 'p1:high', ref: '9:10', payload: { title: 't' } },
+    ])
+    expect(await store.dueEscalations(now, 10)).toEqual([])
+    now = 2000
+    expect((await store.dueEscalations(now, 10)).map((e) => e.proposalId)).toEqual(['p1'])
+    expect((await store.activeSilences(now)).map((x) => x.target)).toEqual(['1:0xsafe'])
+    now = 5000
+    expect(await store.activeSilences(now)).toEqual([])
+    await store.commit({ silences: [{ target: '1:0xsafe', until: null, actor: 'alice' }] })
+    expect(await store.activeSilences(0)).toEqual([])
+    await store.close()
   })
 
   it('commits a report, its alerts and the cursor together', async () => {
