@@ -285,7 +285,7 @@ export async function startFakeDiscord(opts: { token: string; roles?: string[] }
       res.writeHead(204).end()
       return
     }
-    m = on(undefined, /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/@original)?$/)
+    m = on(undefined, /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/(?:@|%40)original)?$/)
     if (m) {
       followUps.push({ token: m[2] as string, body })
       return send(
@@ -316,6 +316,9 @@ export async function startFakeDiscord(opts: { token: string; roles?: string[] }
     ws.on('message', (raw) => {
       const p = JSON.parse(String(raw)) as { op: number; d: Record<string, unknown> }
       if (p.op === 1) ws.send(JSON.stringify({ op: 11 }))
+      // RESUME: this fake keeps no sessions, so it answers INVALID_SESSION (not resumable) and
+      // the client identifies afresh, as it does when Discord drops a session.
+      if (p.op === 6) ws.send(JSON.stringify({ op: 9, d: false }))
       if (p.op === 2) {
         if (p.d.token !== opts.token) return ws.close(4004, 'Authentication failed')
         identified++

@@ -356,3 +356,91 @@ describe('the Discord notifier on its own', () => {
     await d.stop()
   })
 })
+
+describe('the Discord gateway side on its own', () => {
+  // A Discord of its own: the watch loop's client above would answer these presses too.
+  let discord: FakeDiscord
+  beforeAll(async () => {
+    discord = await startFakeDiscord({ token: TOKEN })
+  })
+  afterAll(() => discord?.close())
+  const alert: Alert = {
+    kind: 'report',
+    level: 'critical',
+    title: 'CRITICAL · Treasury · nonce 7',
+    summary: 'DELEGATECALL to 0x9622…7242',
+    proposalId: '1:safe:0xslow',
+    ref: 'AAAAAAAAAAAAAAAA',
+    findings: [],
+    dedupKey: '1:safe:0xslow:critical',
+    createdAt: new Date(0).toISOString(),
+  }
+  const chat = {
+    state: async () => ({ status: 'pending' as const, acks: [], vetoRequests: [] }),
+    messages: async () => [],
+  }
+  const commands = (pressMs: number) => ({
+    press: async () => {
+      await new Promise((r) => setTimeout(r, pressMs))
+      return {
+        outcome: 'done' as const,
+        message: 'Acknowledged as alice.',
+        proposalId: alert.proposalId as string,
+      }
+    },
+    status: async () => 'ok',
+    report: async () => ({ ok: false, message: 'none' }),
+    silence: async () => ({ ok: false, message: 'no' }),
+    unsilence: async () => ({ ok: false, message: 'no' }),
+  })
+
+  it('defers a press whose handling is slow, within Discord’s 3 s, and answers it afterwards', async () => {
+    const d = createDiscord({
+      token: TOKEN,
+      channelId: discord.channelId,
+      apiUrl: discord.api,
+      minLevel: 'low',
+      registerCommands: false,
+      chat,
+      logger: silentLogger,
+    })
+    const identified = discord.identified()
+    await d.start(commands(2500))
+    await eventually(() => (discord.identified() > identified ? true : undefined), 10_000, 'the gateway')
+    await new Promise((r) => setTimeout(r, 300))
+    const receipt = await d.notifier.deliver(alert, 1)
+    const messageId = receipt?.ref.split(':')[1] as string
+    const interaction = discord.press(ALICE, 'custos:ack:AAAAAAAAAAAAAAAA', messageId)
+    const first = await eventually(() => discord.answersTo(interaction).callbacks[0], 5000, 'the deferral')
+    expect(first.type).toBe(5) // DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE
+    expect(first.latencyMs).toBeLessThan(3000)
+    const followUp = await eventually(() => discord.answersTo(interaction).followUps[0], 5000, 'the answer')
+    expect(followUp.body.content).toBe('Acknowledged as alice.')
+    await d.stop()
+  })
+
+  it('comes back after the gateway drops the connection', async () => {
+    const d = createDiscord({
+      token: TOKEN,
+      channelId: discord.channelId,
+      apiUrl: discord.api,
+      minLevel: 'low',
+      registerCommands: false,
+      chat,
+      logger: silentLogger,
+    })
+    const before = discord.identified()
+    await d.start(commands(0))
+    await eventually(() => (discord.identified() > before ? true : undefined), 10_000, 'the gateway')
+    discord.dropGateway()
+    await eventually(() => (discord.identified() > before + 1 ? true : undefined), 20_000, 'the reconnection')
+    const receipt = await d.notifier.deliver({ ...alert, dedupKey: 'after-drop' }, 1)
+    const interaction = discord.press(
+      ALICE,
+      'custos:ack:AAAAAAAAAAAAAAAA',
+      receipt?.ref.split(':')[1] as string,
+    )
+    await eventually(() => discord.answersTo(interaction).callbacks[0], 5000, 'an answer after reconnecting')
+    await d.stop()
+  })
+})
