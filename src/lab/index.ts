@@ -75,6 +75,10 @@ export async function startLab(opts: { chainId?: number } = {}): Promise<Lab> {
         signMessageLibAddress: contracts.signMessageLib,
         createCallAddress: contracts.createCall,
         simulateTxAccessorAddress: contracts.simulateTxAccessor,
+        // protocol-kit memoizes its contract objects (bound to their RPC client) by a key that
+        // leaves the RPC URL out: two labs in one process would share the first one's. This
+        // unused field puts the URL in the key.
+        labRpcUrl: anvil.rpcUrl,
       },
     }
     const kit = (safe: Address, signer: LabAccount) =>
