@@ -49,10 +49,16 @@ export type Lab = {
 
 let saltCounter = 0n
 
-/** Starts anvil with the Safe 1.4.1 contracts at their canonical addresses and a test token. */
-export async function startLab(opts: { chainId?: number } = {}): Promise<Lab> {
+/**
+ * Starts anvil with the Safe 1.4.1 contracts at their canonical addresses and a test token.
+ * `hardfork` (anvil's name, e.g. `shanghai`) defaults to anvil's latest; Shanghai is the last fork where
+ * SELFDESTRUCT removes code, which the metamorphic-contract scenario needs.
+ */
+export async function startLab(opts: { chainId?: number; hardfork?: string } = {}): Promise<Lab> {
   const chainId = opts.chainId ?? 31337
-  const anvil = await startAnvil({ chainId })
+  const anvil = await startAnvil(
+    opts.hardfork === undefined ? { chainId } : { chainId, hardfork: opts.hardfork },
+  )
   try {
     const transport = http(anvil.rpcUrl)
     const accounts = Array.from({ length: 10 }, (_, i) =>

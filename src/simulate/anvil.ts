@@ -31,6 +31,8 @@ export type AnvilOptions = {
   forkBlockNumber?: bigint
   /** Seconds between blocks; automine (a block per transaction) when omitted. */
   blockTime?: number
+  /** EVM hardfork by anvil's name (`shanghai`, `cancun`, `prague`…); anvil's latest when omitted. */
+  hardfork?: string
   extraArgs?: string[]
 }
 
@@ -90,6 +92,7 @@ async function launch(port: number, options: AnvilOptions): Promise<Anvil> {
   if (options.forkBlockNumber !== undefined)
     args.push('--fork-block-number', options.forkBlockNumber.toString())
   if (options.blockTime !== undefined) args.push('--block-time', String(options.blockTime))
+  if (options.hardfork !== undefined) args.push('--hardfork', options.hardfork)
   args.push(...(options.extraArgs ?? []))
   const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] })
   running.add(child)
