@@ -21,6 +21,8 @@ export const signer = z
     discord: snowflake.optional(),
     /** Telegram user id, for Telegram's buttons. */
     telegram: z.number().int().positive().optional(),
+    /** The Safes (addresses) this signer may act on from chat; every watched Safe when absent. */
+    safes: z.array(address).optional(),
   })
   .strict()
 

@@ -51,6 +51,7 @@ export type UpdateEvent =
   | 'replaced'
   | 'deleted'
   | 'vetoed'
+  | 'cleared'
 
 /** A signer to chase, with the identities chat channels know them by. */
 export type SignerContact = { name: string; address: string; discord?: string; telegram?: number }
@@ -70,6 +71,8 @@ export type EscalationNotice = {
   chainId?: number
   safe?: string
   signers: SignerContact[]
+  /** A direct message to this Discord user instead of the channel mention (one row per signer). */
+  dmTo?: string
   /** How long the alert has gone unacknowledged (s). */
   unacknowledgedSeconds: number
   dedupKey: string

@@ -1,7 +1,7 @@
 import type { EscalationPolicy } from '../config/chat.js'
 import type { Config } from '../config/schema.js'
 import { type EscalationNotice, isAlert, type OutboxPayload } from '../model/alert.js'
-import { climb } from '../respond/escalation.js'
+import { climb, rungKey } from '../respond/escalation.js'
 import type { WorkBatch } from '../store/types.js'
 import { fanOutNotice, silencedUntil } from './chat.js'
 import type { WatchContext } from './context.js'
@@ -64,10 +64,20 @@ export async function climbLadders(ctx: WatchContext): Promise<number> {
           ...(s.telegram ? { telegram: s.telegram } : {}),
         })),
         unacknowledgedSeconds: Math.round((now - e.startedAt) / 1000),
-        dedupKey: `${proposal.id}:escalation:${rung.round}:${rung.stage}`,
+        dedupKey: rungKey(e, rung),
         createdAt: new Date(now).toISOString(),
       }
       batch.outbox?.push(...fanOutNotice(ctx, notice))
+      // Each signer's DM is a row of its own: one that fails is retried alone, and a retry never
+      // mentions the channel or DMs the others again.
+      if (rung.stage === 'mention' && ctx.notifiers.some((n) => n.channel === 'discord'))
+        for (const s of notice.signers)
+          if (s.discord)
+            batch.outbox?.push({
+              channel: 'discord',
+              dedupKey: `${notice.dedupKey}:dm:${s.discord}`,
+              payload: { ...notice, dedupKey: `${notice.dedupKey}:dm:${s.discord}`, dmTo: s.discord },
+            })
       batch.audit?.push({
         actor: 'custos',
         action: rung.stage === 'page' ? 'escalation-paged' : 'escalation-mentioned',

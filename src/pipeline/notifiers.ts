@@ -93,6 +93,8 @@ export async function buildNotifiers(
         minLevel: t.minLevel,
         ...(t.apiUrl ? { apiUrl: t.apiUrl } : {}),
         chat,
+        // Buttons nobody answers would leave a signer pressing in vain.
+        buttons: t.callbacks,
       }),
     )
     if (t.callbacks) {

@@ -85,9 +85,19 @@ export async function handlePending(
       dedupKey,
       ref: proposalRef(id),
     })
+    const existing = await ctx.store.getEscalation(id)
     const escalation = decision.actions.includes('escalate')
-      ? onVerdict(await ctx.store.getEscalation(id), id, report.risk.level, ladder, ctx.clock())
+      ? onVerdict(existing, id, report.risk.level, ladder, ctx.clock())
       : undefined
+    // The risk fell below the ladder (a provisional verdict cleared, say): nobody is chased any
+    // more and pages are resolved. A silence only holds the ladder; it does not clear it.
+    const cleared =
+      !decision.actions.includes('escalate') && until === undefined && existing?.status === 'open'
+    const stored = cleared ? await ctx.store.getProposal(id) : undefined
+    const clearing =
+      cleared && stored
+        ? await closeProposal(ctx, stored, 'cleared', `risk fell to ${report.risk.level}: no longer chased`)
+        : undefined
     const batch: WorkBatch = {
       proposals: [
         {
@@ -116,7 +126,11 @@ export async function handlePending(
         },
       ],
       ...(escalation ? { escalations: [escalation] } : {}),
-      outbox: decision.actions.includes('notify') ? fanOut(ctx, alert) : [],
+      ...(clearing?.escalations ? { escalations: clearing.escalations } : {}),
+      outbox: [
+        ...(decision.actions.includes('notify') ? fanOut(ctx, alert) : []),
+        ...(clearing?.outbox ?? []),
+      ],
       audit: [
         ...(executed ? [{ actor: 'custos', action: 'reorg-recheck', subject: id }] : []),
         {

@@ -19,7 +19,8 @@ import { createServiceClient, type ServiceClient } from '../sources/tx-service.j
 import type { Store, WorkBatch } from '../store/types.js'
 import { readSafeState } from '../verify/chain.js'
 import { fanOut } from './alerts.js'
-import { createChatCommands } from './chat.js'
+import { silenceChanged } from './chat.js'
+import { createChatCommands } from './chat-commands.js'
 import { safeKey, type WatchContext } from './context.js'
 import { climbLadders } from './escalation.js'
 import { handleEvents } from './events.js'
@@ -105,6 +106,15 @@ export function createWatcher(deps: WatchDeps) {
       })
       const outbox = fanOut(ctx, alert).filter((o) => o.channel !== row.channel)
       if (outbox.length) void ctx.commit({ outbox }).catch(() => {})
+    },
+    // A ladder's notice that waited out a retry after the ladder was acknowledged, restarted or
+    // closed would call people for nothing.
+    stale: async (row) => {
+      const p = row.payload as { kind?: string; proposalId?: string; dedupKey?: string }
+      if (p.kind !== 'escalation' || !p.proposalId) return undefined
+      const e = await store.getEscalation(p.proposalId)
+      if (!e || e.status !== 'open') return 'the ladder is no longer open'
+      return p.dedupKey?.includes(`:escalation:${e.startedAt}:`) ? undefined : 'a newer ladder replaced it'
     },
     onFailed: (channel, error, final) =>
       logger.warn({ channel, error, final }, final ? 'alert given up' : 'alert delivery failed; will retry'),
@@ -275,9 +285,18 @@ export function createWatcher(deps: WatchDeps) {
 
   // The escalation ladder: due rows climb one rung at a time, never two rounds at once.
   let climbing: Promise<unknown> | undefined
+  // Silences seen at the last tick: one that expired re-judges its Safe's held proposals.
+  let silenced = new Set<string>()
+  const expiredSilences = async () => {
+    const now = new Set((await store.activeSilences(clock())).map((s) => s.target))
+    const ended = [...silenced].filter((t) => !now.has(t))
+    silenced = now
+    const safes = config.safes.filter((s) => ended.includes(safeKey(s.chainId, s.address)))
+    if (safes.length) await silenceChanged(ctx, safes)
+  }
   const ladder = () => {
     if (climbing) return
-    climbing = track(climbLadders(ctx))
+    climbing = track(expiredSilences().then(() => climbLadders(ctx)))
       .catch((error) => logger.warn({ error: errorText(error) }, 'escalation ladder failed'))
       .finally(() => {
         climbing = undefined

@@ -76,15 +76,21 @@ export const hasButtons = (alert: Alert) => alert.kind === 'report' && Boolean(a
 /** Who ran a command, as the chat knows them. */
 export type ChatUser = { channel: 'discord' | 'telegram'; id: string; name: string; roles?: string[] }
 
-export type CommandResult = { ok: boolean; message: string; alert?: Alert }
+export type CommandResult = {
+  ok: boolean
+  message: string
+  alert?: Alert
+  /** A replayed interaction: nothing was done, and nothing should be answered. */
+  duplicate?: boolean
+}
 
 /** What chat users can ask of custos; every answer is checked against the signer map first. */
 export type ChatCommands = {
   press(p: Press): Promise<PressResult>
-  /** Sources, last blocks, pending proposals. */
-  status(): Promise<string>
-  /** The latest alert of a proposal, by report id, proposal id or safeTxHash. */
-  report(query: string): Promise<CommandResult>
+  /** Sources, last blocks, pending proposals (signers only: it shows what is pending). */
+  status(user: ChatUser, interactionId: string): Promise<CommandResult>
+  /** The latest alert of a proposal, by report id, proposal id or safeTxHash (signers only). */
+  report(user: ChatUser, interactionId: string, query: string): Promise<CommandResult>
   silence(user: ChatUser, interactionId: string, target: string, duration: string): Promise<CommandResult>
   unsilence(user: ChatUser, interactionId: string, target: string): Promise<CommandResult>
 }

@@ -9,6 +9,7 @@ import {
 import type { Alert } from '../model/alert.js'
 import type { Level } from '../model/severity.js'
 import { buttonId, type ChatState, hasButtons, isClosed, stateLines } from './chat.js'
+import { defang } from './defang.js'
 
 // Discord's limits on one message's embeds: exceeding any of them makes Discord refuse the
 // whole message, so everything is cut to fit here, never sent and hoped for.
@@ -58,7 +59,10 @@ function lines(items: string[], max: number): string {
 
 // Markdown in untrusted text (a token's symbol, a decoded string) must not render as links,
 // mentions or formatting: escape it.
-const escapeMd = (s: string) => s.replace(/([\\`*_~|>[\]()#-])/g, '\\$1').replace(/@/g, '@\u200b')
+const escapeMd = (s: string) =>
+  defang(s)
+    .replace(/([\\`*_~|<>[\]()#-])/g, '\\$1')
+    .replace(/@/g, '@\u200b')
 
 const embedSize = (e: APIEmbed) =>
   (e.title?.length ?? 0) +

@@ -92,11 +92,33 @@ export function createDiscord(opts: DiscordOptions) {
     }
   }
 
+  /** The channel mention of every signer, under the latest alert; or, with `dmTo`, one DM. */
   async function mention(notice: EscalationNotice) {
-    const ids = notice.signers.flatMap((s) => (s.discord ? [s.discord] : []))
-    const latest = (await opts.chat.messages(notice.proposalId, 'discord')).at(-1)
     const minutes = Math.max(1, Math.round(notice.unacknowledgedSeconds / 60))
     const text = `🔔 **Unacknowledged for ${minutes} min** (round ${notice.round}): ${clip(notice.title, 300)}`
+    if (notice.dmTo) {
+      try {
+        const dm = (await rest.post(Routes.userChannels(), { body: { recipient_id: notice.dmTo } })) as {
+          id: string
+        }
+        await post(dm.id, {
+          content: clip(`${text}\n${notice.summary}${notice.link ? `\n${notice.link}` : ''}`, 2000),
+          allowed_mentions: { parse: [] },
+          nonce: nonceOf(notice.dedupKey),
+          enforce_nonce: true,
+        })
+      } catch (error) {
+        // DMs closed or not in the guild: retrying cannot help, and the channel mention went out.
+        if (error instanceof DiscordAPIError && error.status < 500 && error.status !== 429) {
+          log.warn({ user: notice.dmTo, error: error.message }, 'could not DM a signer on Discord')
+          return
+        }
+        throw error
+      }
+      return
+    }
+    const ids = notice.signers.flatMap((s) => (s.discord ? [s.discord] : []))
+    const latest = (await opts.chat.messages(notice.proposalId, 'discord')).at(-1)
     await post(opts.channelId, {
       content: clip(`${text}\n${ids.map((id) => `<@${id}>`).join(' ')}`, 2000),
       allowed_mentions: { users: ids.slice(0, 100) },
@@ -106,24 +128,6 @@ export function createDiscord(opts: DiscordOptions) {
         ? { message_reference: { message_id: latest.ref.split(':')[1], fail_if_not_exists: false } }
         : {}),
     })
-    // A DM that cannot be sent (DMs closed, not in the guild) is logged, never retried forever:
-    // the channel mention above already went out.
-    for (const id of ids) {
-      try {
-        const dm = (await rest.post(Routes.userChannels(), { body: { recipient_id: id } })) as { id: string }
-        await post(dm.id, {
-          content: clip(`${text}\n${notice.summary}${notice.link ? `\n${notice.link}` : ''}`, 2000),
-          nonce: nonceOf(`${notice.dedupKey}:${id}`),
-          enforce_nonce: true,
-        })
-      } catch (error) {
-        if (error instanceof DiscordAPIError && error.status < 500 && error.status !== 429) {
-          log.warn({ user: id, error: error.message }, 'could not DM a signer on Discord')
-          continue
-        }
-        throw error
-      }
-    }
   }
 
   const notifier: Notifier = {
@@ -214,9 +218,9 @@ export function createDiscord(opts: DiscordOptions) {
     const run = async () => {
       switch (sub) {
         case 'status':
-          return { ok: true, message: await commands.status(), ephemeral: true }
+          return { ...(await commands.status(user, i.id)), ephemeral: true }
         case 'report':
-          return { ...(await commands.report(i.options.getString('id', true))), ephemeral: true }
+          return { ...(await commands.report(user, i.id, i.options.getString('id', true))), ephemeral: true }
         case 'silence':
           return {
             ...(await commands.silence(
@@ -240,6 +244,7 @@ export function createDiscord(opts: DiscordOptions) {
     const { value, deferred } = await answerInTime(work, () =>
       i.deferReply({ flags: MessageFlags.Ephemeral }),
     )
+    if (value.duplicate) return // a replay: answered the first time
     const refused = !value.ok
     const body = {
       content: clip(refused ? `⛔ ${value.message}` : value.message, 2000),

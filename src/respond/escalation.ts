@@ -74,7 +74,11 @@ export function climb(e: Escalation, policy: LadderPolicy, now: number): { rungs
   }
 }
 
-/** A signer pressed Escalate: the next rung is due now (a ladder is started if there was none). */
+/**
+ * A signer pressed Escalate: a new ladder whose first rung (mention) is due now, whatever state
+ * the old one was in (even exhausted). Its `startedAt` is new, and rung keys carry it, so its
+ * notices are never taken for the old ladder's.
+ */
 export function escalateNow(
   existing: Escalation | undefined,
   proposalId: string,
@@ -82,7 +86,10 @@ export function escalateNow(
   policy: LadderPolicy,
   now: number,
 ): Escalation {
-  if (!existing || existing.status === 'exhausted' || existing.status === 'closed')
-    return { ...begin(proposalId, level, policy, now), nextAt: now }
-  return { ...existing, status: 'open', nextAt: now }
+  const start = existing && existing.startedAt >= now ? existing.startedAt + 1 : now
+  return { ...begin(proposalId, existing?.level ?? level, policy, start), nextAt: now }
 }
+
+/** The dedup key of a rung: per ladder (its start), round and stage. */
+export const rungKey = (e: Escalation, rung: Rung) =>
+  `${e.proposalId}:escalation:${e.startedAt}:${rung.round}:${rung.stage}`

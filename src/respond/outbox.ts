@@ -13,6 +13,8 @@ export type OutboxOptions = {
   random?: () => number
   onDelivered?: (channel: string, alert: Alert) => void
   onFailed?: (channel: string, error: string, final: boolean) => void
+  /** Why a row need not be sent any more (a mention after the acknowledgement), if so. */
+  stale?: (row: OutboxRow) => Promise<string | undefined>
   /** An alert given up on one channel (so that the others can say so). */
   onGivenUp?: (row: OutboxRow, error: string) => void
 }
@@ -43,6 +45,10 @@ export function createOutboxWorker(store: Store, notifiers: Notifier[], options:
       return false
     }
     try {
+      if (await options.stale?.(row)) {
+        await store.markSent(row.id, clock())
+        return false
+      }
       const payload = row.payload as OutboxPayload
       const receipt = await notifier.deliver(payload, row.attempts + 1)
       // A posted chat message about a proposal is remembered, so that updates can edit it.

@@ -1,5 +1,6 @@
 import type { Alert, EscalationNotice, ProposalUpdate, UpdateEvent } from '../model/alert.js'
 import type { Level } from '../model/severity.js'
+import { defang } from './defang.js'
 import { DeliveryError, type Notifier, postJson } from './notifier.js'
 
 // Slack's Block Kit limits (https://api.slack.com/reference/block-kit/blocks): a message over
@@ -63,7 +64,7 @@ export function createSlackNotifier(opts: {
 
 /** Slack's mrkdwn control characters; everything else in user text is shown as is. */
 export const escapeMrkdwn = (s: string) =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+  defang(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
 /**
  * Escapes and cuts `raw` to at most `max` characters, ending in `…` when cut. The cut is made

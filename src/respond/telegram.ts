@@ -13,6 +13,7 @@ import {
   parseButtonId,
   stateLines,
 } from './chat.js'
+import { defang } from './defang.js'
 import { DeliveryError, type Notifier, postJson } from './notifier.js'
 
 // Telegram Bot API (https://core.telegram.org/bots/api). The token is part of every URL, so no
@@ -41,8 +42,11 @@ export function createTelegramNotifier(opts: {
   minLevel: Level
   apiUrl?: string
   chat: ChatStore
+  /** Whether custos answers the buttons (getUpdates): without it, only the report link is shown. */
+  buttons?: boolean
   timeoutMs?: number
 }): Notifier {
+  const actions = opts.buttons ?? true
   const base = opts.apiUrl ?? DEFAULT_API
   const call = async <T>(method: string, body: object): Promise<T> => {
     try {
@@ -60,7 +64,7 @@ export function createTelegramNotifier(opts: {
 
   const sendAlert = async (alert: Alert) => {
     const state = await stateOf(alert.proposalId)
-    const rows = keyboard(alert, state ? !isClosed(state) : true)
+    const rows = keyboard(alert, actions && (state ? !isClosed(state) : true))
     const sent = await call<SentMessage>('sendMessage', {
       ...common(opts.chatId, telegramText(alert, state ? stateLines(state) : [])),
       ...(rows.length > 0 ? { reply_markup: { inline_keyboard: rows } } : {}),
@@ -82,10 +86,15 @@ export function createTelegramNotifier(opts: {
           ...common(/^-?\d+$/.test(chatId) ? Number(chatId) : chatId, telegramText(alert, stateLines(state))),
           message_id: Number(m.ref.slice(at + 1)),
           // An empty keyboard removes the buttons once nothing can be done any more.
-          reply_markup: { inline_keyboard: keyboard(alert, !isClosed(state)) },
+          reply_markup: { inline_keyboard: keyboard(alert, actions && !isClosed(state)) },
         })
       } catch (error) {
-        if (error instanceof DeliveryError && /message is not modified/.test(error.message)) continue
+        // Unchanged, or deleted in the chat: nothing to redraw, and no reason to give up on the rest.
+        if (
+          error instanceof DeliveryError &&
+          /message is not modified|message to edit not found/.test(error.message)
+        )
+          continue
         if (!(error instanceof DeliveryError) || !error.permanent) throw error
         failed ??= error
       }
@@ -159,8 +168,10 @@ export function keyboard(alert: Alert, open: boolean): Keyboard {
 type Seg = { text: string; tag?: 'b' | 'i' | 'code' | 'a'; href?: string }
 type Line = Seg[]
 
-export const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-const escapeAttr = (s: string) => escapeHtml(s).replace(/"/g, '&quot;')
+const escapeRaw = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+/** Text: escaped, and defanged so that untrusted text cannot become a link. */
+export const escapeHtml = (s: string) => escapeRaw(defang(s))
+const escapeAttr = (s: string) => escapeRaw(s).replace(/"/g, '&quot;')
 
 /**
  * The alert as Telegram HTML, at most 4096 characters. The state lines (executed, who

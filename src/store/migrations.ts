@@ -98,7 +98,11 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE reports ADD COLUMN alert TEXT;
   CREATE UNIQUE INDEX proposals_by_ref ON proposals (ref);
   ALTER TABLE acks ADD COLUMN signer TEXT;
-  CREATE INDEX acks_by_proposal ON acks (proposal_id);
+  CREATE UNIQUE INDEX acks_once ON acks (proposal_id, signer);
+  -- Rows about one proposal go out on each channel in the order they were queued: a resolve
+  -- never overtakes the trigger it resolves, an update never the alert it redraws.
+  ALTER TABLE outbox ADD COLUMN proposal_id TEXT;
+  CREATE INDEX outbox_by_proposal ON outbox (channel, proposal_id, status, id);
   CREATE INDEX vetoes_by_proposal ON vetoes (proposal_id);
   CREATE TABLE messages (
     channel TEXT NOT NULL,

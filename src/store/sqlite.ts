@@ -51,7 +51,7 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
       'INSERT INTO verdicts (report_id, level, actions, decided_at) VALUES (?, ?, ?, ?)',
     ),
     enqueue:
-      db.prepare(`INSERT INTO outbox (channel, dedup_key, payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?)
+      db.prepare(`INSERT INTO outbox (channel, dedup_key, payload, next_attempt_at, created_at, proposal_id) VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT (channel, dedup_key) DO NOTHING`),
     setCursor: db.prepare(`INSERT INTO cursors (source, chain_id, value, updated_at) VALUES (?, ?, ?, ?)
       ON CONFLICT (source, chain_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
@@ -65,15 +65,17 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     byHash: db.prepare('SELECT * FROM proposals WHERE chain_id = ? AND lower(safe_tx_hash) = lower(?)'),
     getReport: db.prepare('SELECT * FROM reports WHERE id = ?'),
     latestReport: db.prepare('SELECT * FROM reports WHERE proposal_id = ? ORDER BY id DESC LIMIT 1'),
-    due: db.prepare(
-      "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
-    ),
+    due: db.prepare(`SELECT * FROM outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= ?
+      AND (o.proposal_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox p WHERE p.channel = o.channel
+        AND p.proposal_id = o.proposal_id AND p.status = 'pending' AND p.id < o.id))
+      ORDER BY o.next_attempt_at, o.id LIMIT ?`),
+    channelsFor: db.prepare('SELECT DISTINCT channel FROM outbox WHERE proposal_id = ?'),
     byRef: db.prepare('SELECT * FROM proposals WHERE ref = ?'),
     pending: db.prepare("SELECT * FROM proposals WHERE status = 'pending' ORDER BY last_seen DESC LIMIT ?"),
     cursors: db.prepare('SELECT * FROM cursors ORDER BY source, chain_id'),
     claim: db.prepare('INSERT INTO interactions (id, at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING'),
     insertAck: db.prepare(
-      'INSERT INTO acks (proposal_id, actor, signer, channel, at) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO acks (proposal_id, actor, signer, channel, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
     ),
     acks: db.prepare('SELECT * FROM acks WHERE proposal_id = ? ORDER BY id'),
     insertVetoRequest: db.prepare(
@@ -137,7 +139,14 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     }
     let enqueued = 0
     for (const o of batch.outbox ?? [])
-      enqueued += q.enqueue.run(o.channel, o.dedupKey, json(o.payload), now, now).changes
+      enqueued += q.enqueue.run(
+        o.channel,
+        o.dedupKey,
+        json(o.payload),
+        now,
+        now,
+        proposalOf(o.payload),
+      ).changes
     for (const c of batch.cursors ?? []) q.setCursor.run(c.source, c.chainId, c.value, now)
     for (const e of batch.escalations ?? []) q.upsertEscalation.run({ ...e, now })
     for (const a of batch.acks ?? []) q.insertAck.run(a.proposalId, a.actor, a.signer, a.channel, now)
@@ -177,6 +186,8 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
         if (row) q.recordMessage.run(row.channel, row.dedup_key, message.proposalId, message.ref, at)
       })(),
     proposalByRef: async (ref) => toProposal(q.byRef.get(ref)),
+    channelsFor: async (proposalId) =>
+      (q.channelsFor.all(proposalId) as Array<{ channel: string }>).map((r) => r.channel),
     pendingProposals: async (limit) =>
       (q.pending.all(limit) as unknown[]).map((r) => toProposal(r) as StoredProposal),
     cursors: async () =>
@@ -322,4 +333,10 @@ function toEscalation(row: unknown): Escalation | undefined {
     status: r.status as Escalation['status'],
     startedAt: r.started_at as number,
   }
+}
+
+/** The proposal an outbox payload is about (alerts, updates and notices carry `proposalId`). */
+function proposalOf(payload: unknown): string | null {
+  const id = (payload as { proposalId?: unknown } | null)?.proposalId
+  return typeof id === 'string' ? id : null
 }

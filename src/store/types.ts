@@ -115,6 +115,8 @@ export type StoredReport = {
 export type Store = {
   commit(batch: WorkBatch): Promise<{ reportIds: number[]; enqueued: number }>
   proposalByRef(ref: string): Promise<StoredProposal | undefined>
+  /** Channels that were given anything about this proposal (so updates go only there). */
+  channelsFor(proposalId: string): Promise<string[]>
   pendingProposals(limit: number): Promise<StoredProposal[]>
   cursors(): Promise<Array<{ source: string; chainId: number; value: string; updatedAt: number }>>
   /** Records an interaction id; false when it was seen before (a replay). */

@@ -118,6 +118,27 @@ describe('the escalation ladder', () => {
       expect(audit).toEqual(
         expect.arrayContaining(['escalation-mentioned', 'escalation-paged', 'acknowledged']),
       )
+
+      // Bob presses Escalate on the acknowledged (and by now exhausted) ladder: a new one starts,
+      // mentions at once and pages again; a second acknowledgement resolves the page again.
+      const resolves = () =>
+        pd.accepted().filter((e) => e.dedup_key === key && e.event_action === 'resolve').length
+      const before = { mentions: mentionsOf(posted?.id as string).length, resolves: resolves() }
+      discord.press(BOB, `custos:escalate:${proposalRef(id)}`, posted?.id as string)
+      await eventually(
+        () => (mentionsOf(posted?.id as string).length > before.mentions ? true : undefined),
+        10_000,
+        'a new mention',
+      )
+      await eventually(
+        () => (pd.incidents.get(key)?.status === 'triggered' ? true : undefined),
+        10_000,
+        'a new page',
+      )
+      discord.press(ALICE, `custos:ack:${proposalRef(id)}`, posted?.id as string)
+      await eventually(() => (resolves() > before.resolves ? true : undefined), 10_000, 'the second resolve')
+      expect(pd.incidents.get(key)?.status).toBe('resolved')
+      expect(await bot.store.acksFor(id)).toHaveLength(1) // alice once, however often she presses
     } finally {
       await bot.stop()
     }

@@ -170,7 +170,10 @@ describe('Discord, through the real discord.js client against a fake Discord on 
   })
 
   it('answers /custos status and /custos report', async () => {
-    const s = discord.slash(MALLORY, 'status')
+    const nosy = discord.slash(MALLORY, 'status')
+    const refused = await eventually(() => discord.answersTo(nosy).callbacks[0], 5000, 'refusal')
+    expect(String(refused.data?.content)).toMatch(/Only the signers/) // pending proposals are not for everyone
+    const s = discord.slash(ALICE, 'status')
     const status = await eventually(() => discord.answersTo(s).callbacks[0], 5000, 'status')
     expect(status.data?.flags).toBe(64)
     expect(String(status.data?.content)).toMatch(/watching 1 Safe/)
@@ -225,6 +228,8 @@ describe('Discord, through the real discord.js client against a fake Discord on 
       /no longer silenced \(bob\)/,
     )
     expect(await bot.store.activeSilences(Date.now())).toHaveLength(0)
+    // The proposal held back during the silence is judged again and posted now.
+    await eventually(() => messageFor(safeTxHash), 20_000, 'the held alert after the silence')
     const actions = (await bot.store.auditLog(50)).map((a) => a.action)
     expect(actions).toContain('silenced')
     expect(actions).toContain('unsilenced')
@@ -339,6 +344,25 @@ describe('the Discord notifier on its own', () => {
     await d.stop()
   })
 
+  it('keeps untrusted text that looks like a link or a mention as text', async () => {
+    const d = make()
+    await d.notifier.deliver(
+      alert('defang', {
+        assetChanges: ['1000 https://claim.xyz: 0xSafe → 0xBob'],
+        summary: 'calls <@&123> 1.5',
+      }),
+      1,
+    )
+    const msg = discord.messages().find((m) => JSON.stringify(m.embeds).includes('HIGH · Treasury · defang'))
+    const fields = (msg?.embeds[0]?.fields ?? []) as Array<{ name: string; value: string }>
+    const moves = fields.find((f) => f.name === 'Moves')
+    expect(moves?.value).not.toContain('https://claim')
+    expect(moves?.value).toContain('claim\u200b.xyz')
+    expect(String(msg?.embeds[0]?.description)).toContain('\\<@\u200b&123\\>')
+    expect(String(msg?.embeds[0]?.description)).toContain('1.5')
+    await d.stop()
+  })
+
   it('gives up at once on a body Discord calls invalid, and retries an outage', async () => {
     const d = make()
     const invalid = await d.notifier.deliver(alert('bad', { link: 'ftp://nope' }), 1).then(
@@ -388,7 +412,7 @@ describe('the Discord gateway side on its own', () => {
         proposalId: alert.proposalId as string,
       }
     },
-    status: async () => 'ok',
+    status: async () => ({ ok: true, message: 'ok' }),
     report: async () => ({ ok: false, message: 'none' }),
     silence: async () => ({ ok: false, message: 'no' }),
     unsilence: async () => ({ ok: false, message: 'no' }),

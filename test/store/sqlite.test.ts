@@ -49,6 +49,32 @@ describe('SQLite store', () => {
     await store.close()
   })
 
+  it('delivers the rows about one proposal on one channel in the order they were queued', async () => {
+    let now = 1000
+    const store = openSqliteStore(fresh(), () => now)
+    const row = (key: string, proposalId?: string) => ({
+      channel: 'pagerduty',
+      dedupKey: key,
+      payload: proposalId ? { proposalId } : {},
+    })
+    await store.commit({ outbox: [row('p1:trigger', 'p1'), row('p2:trigger', 'p2'), row('health')] })
+    const [trigger] = await store.dueOutbox(now, 10)
+    await store.markRetry(trigger?.id as number, now + 60_000, 'HTTP 503') // the trigger backs off
+    await store.commit({ outbox: [row('p1:resolve', 'p1')] })
+    // The resolve waits for its trigger; other proposals and rows without one are not held up.
+    expect((await store.dueOutbox(now, 10)).map((r) => r.dedupKey)).toEqual(['p2:trigger', 'health'])
+    now += 60_000
+    expect((await store.dueOutbox(now, 10)).map((r) => r.dedupKey)).toEqual([
+      'p2:trigger',
+      'health',
+      'p1:trigger',
+    ])
+    await store.markSent(trigger?.id as number, now)
+    expect((await store.dueOutbox(now, 10)).map((r) => r.dedupKey)).toContain('p1:resolve')
+    expect(await store.channelsFor('p1')).toEqual(['pagerduty'])
+    await store.close()
+  })
+
   it('records chat state: interactions once, acknowledgements, veto requests, messages, silences, ladders', async () => {
     let now = 1000
     const store = openSqliteStore(fresh(), () => now)
