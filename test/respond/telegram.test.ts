@@ -471,6 +471,8 @@ describe('telegram button presses', () => {
   })
 
   it('backs off on errors, honours retry_after, and keeps the token out of its logs', async () => {
+    // A Telegram of its own: an earlier loop's aborted long poll must not take the scripted answers.
+    const tg = await startTelegramFake({ token: TOKEN, knownChats: [CHAT] })
     tg.script.push(
       {
         method: 'getUpdates',
@@ -490,10 +492,21 @@ describe('telegram button presses', () => {
     )
     logs.length = 0
     const before = tg.calls('getUpdates').length
-    const l = loop(memoryOffset().store)
+    const l = createTelegramCallbacks({
+      token: TOKEN,
+      apiUrl: tg.apiUrl,
+      onPress,
+      offset: memoryOffset().store,
+      pollTimeoutSeconds: 2,
+      logger,
+    })
     l.start()
-    const p = tg.press({ userId: 42, username: 'alice', data: `custos:ack:${REF}` })
-    await vi.waitFor(() => expect(answerFor(p.query.id)).toBeDefined(), { timeout: 4000, interval: 20 })
+    // Its own query id too: the fakes number them alike, and onPress drops a repeat.
+    const p = tg.press({ userId: 42, username: 'alice', data: `custos:ack:${REF}`, id: 'cq-backoff' })
+    await vi.waitFor(() => expect(tg.answers.find((a) => a.callback_query_id === p.query.id)).toBeDefined(), {
+      timeout: 4000,
+      interval: 20,
+    })
     await l.stop()
     // (An earlier loop's aborted poll may still be answered: it is not one of this loop's.)
     const mine = tg.calls('getUpdates').slice(before)
@@ -504,5 +517,6 @@ describe('telegram button presses', () => {
     expect((polls[2]?.at ?? 0) - (polls[1]?.at ?? 0)).toBeGreaterThanOrEqual(950)
     expect(logs.some((line) => line.includes('HTTP 500'))).toBe(true)
     expect(logs.join('\n')).not.toContain(TOKEN.split(':')[1])
+    await tg.close()
   })
 })
