@@ -12,7 +12,8 @@ export default defineGuard({
   options: z.object({}),
   check(ctx) {
     const { claimedSafeTxHash, hashes } = ctx.verification
-    if (!claimedSafeTxHash || claimedSafeTxHash.toLowerCase() === hashes.safeTxHash.toLowerCase()) return []
+    if (!hashes || !claimedSafeTxHash || claimedSafeTxHash.toLowerCase() === hashes.safeTxHash.toLowerCase())
+      return []
     return [
       {
         code: 'hash-mismatch',

@@ -12,7 +12,8 @@ export default defineGuard({
   },
   options: z.object({}),
   check(ctx) {
-    const self = ctx.verification.hashes.safeTxHash
+    const self = ctx.verification.hashes?.safeTxHash
+    if (!self) return []
     const others = ctx.sameNonce.filter((o) => o.safeTxHash !== self)
     if (others.length === 0) return []
     const safe = ctx.proposal.executor

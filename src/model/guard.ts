@@ -1,6 +1,7 @@
 import type { Address, Hash, Hex } from 'viem'
 import type { z } from 'zod'
 import type { Finding } from './finding.js'
+import type { GovernanceFacts } from './governance.js'
 import type { Proposal } from './proposal.js'
 import type { Severity } from './severity.js'
 import type { SimulationResult } from './simulation.js'
@@ -21,6 +22,8 @@ export type GuardContext<Options> = {
   simulation?: SimulationResult | undefined
   /** Other transactions that compete for the same Safe nonce (only one of them can execute). */
   sameNonce: Array<{ safeTxHash: Hash; to: Address; value: bigint; data: Hex; operation: 0 | 1 }>
+  /** For governor proposals and timelock operations: what custos read about them. */
+  governance?: GovernanceFacts
   options: Options
 }
 

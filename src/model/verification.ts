@@ -34,7 +34,8 @@ export type ClaimCheck = {
 
 /** Everything the verify stage established, independently of any claim. */
 export type Verification = {
-  hashes: SafeHashes
+  /** The Safe transaction's hashes (absent for governance proposals, which have none). */
+  hashes?: SafeHashes
   claimedSafeTxHash?: Hash
   /** The decoded call tree; the root is the Safe transaction itself. */
   call: DecodedCall

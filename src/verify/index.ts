@@ -1,6 +1,6 @@
 import type { Hash, PublicClient } from 'viem'
 import { flattenCalls } from '../model/calls.js'
-import type { Confirmation, SafeState, SafeTx } from '../model/safe.js'
+import type { Confirmation, SafeHashes, SafeState, SafeTx } from '../model/safe.js'
 import type { Verification } from '../model/verification.js'
 import { checkSignaturesOnChain, verifyCanonical } from './chain.js'
 import { checkClaimedDecoding } from './claims.js'
@@ -27,7 +27,10 @@ export type VerifyDeps = {
 }
 
 /** Establishes what the signed bytes are, independently of every claim made about them. */
-export async function verifySafeTx(input: SafeTxInput, deps: VerifyDeps): Promise<Verification> {
+export async function verifySafeTx(
+  input: SafeTxInput,
+  deps: VerifyDeps,
+): Promise<Verification & { hashes: SafeHashes }> {
   const { tx } = input
   const hashes = safeTxHashes(input.version, input.chainId, tx)
   const call = decodeCallTree(
