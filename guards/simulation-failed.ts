@@ -15,7 +15,7 @@ export default defineGuard({
     if (!ctx.simulation?.ok) return []
     const sim = ctx.simulation.simulation
     const out: GuardFinding[] = []
-    if (sim.nonce.stale) {
+    if (sim.nonce?.stale) {
       out.push({
         code: 'stale-nonce',
         severity: 'info',

@@ -34,7 +34,7 @@ function body(sim: Simulation, labels: Labels, s: Style, pad: string): string[] 
   out.push(
     `${pad}result        ${sim.success ? s.ok('succeeds') : s.bad(`FAILS: ${sim.revertReason ?? 'no reason given'}`)}${s.dim(`  gas ${sim.gasUsed}`)}`,
   )
-  if (sim.nonce.overridden) {
+  if (sim.nonce?.overridden) {
     out.push(
       `${pad}nonce         ${sim.nonce.tx}${s.dim(` (the Safe is at ${sim.nonce.onChain}; ${sim.nonce.stale ? 'already used' : 'simulated as if the ones before it had executed'})`)}`,
     )

@@ -137,8 +137,11 @@ export type Simulation = {
   success: boolean
   revertReason?: string
   gasUsed: bigint
-  /** The Safe nonce on chain, the one the transaction uses, and whether it was overridden to run it. */
-  nonce: { onChain: bigint; tx: bigint; overridden: boolean; stale: boolean }
+  /**
+   * The Safe nonce on chain, the one the transaction uses, and whether it was overridden to run
+   * it (Safe transactions only).
+   */
+  nonce?: { onChain: bigint; tx: bigint; overridden: boolean; stale: boolean }
   trace: TraceCall
   logs: SimLog[]
   safeChanges: SafeChange[]

@@ -1,8 +1,9 @@
 import { RemoteError } from '../model/errors.js'
 import { redactUrls } from '../model/redact.js'
-import type { SimulationResult } from '../model/simulation.js'
-import { createEndpoint } from './endpoint.js'
+import type { Simulation, SimulationResult } from '../model/simulation.js'
+import { createEndpoint, type Endpoint } from './endpoint.js'
 import { createForkManager, type ForkOptions } from './fork.js'
+import { type GovernanceSimInput, simulateGovernanceCalls } from './governance.js'
 import { type SafeSimInput, StaleForkError, simulateSafeTx } from './safe.js'
 
 export type SimulatorOptions = ForkOptions & {
@@ -31,40 +32,63 @@ export function createSimulator(options: SimulatorOptions) {
       return forks.use(chainId, upstreams, (ep) => simulateSafeTx(ep, rest), true)
     }
   }
+  /** Runs `work` within the timeout, restarting a fork that died under it once; never throws. */
+  const guarded = async (chainId: number, work: () => Promise<Simulation>): Promise<SimulationResult> => {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new RemoteError(`simulation timed out after ${options.timeoutMs} ms`, { retryable: true })),
+        options.timeoutMs,
+      )
+    })
+    try {
+      const attempt = async () => {
+        try {
+          return await work()
+        } catch (error) {
+          // A fork that died under us is restarted once; anything else is reported.
+          if (
+            options.mode(chainId) === 'fork' &&
+            forks.processes().some((p) => p.exitCode !== null || p.signalCode !== null)
+          ) {
+            return work()
+          }
+          throw error
+        }
+      }
+      return { ok: true, simulation: await Promise.race([attempt(), timeout]) }
+    } catch (error) {
+      return { ok: false, error: redactUrls(error instanceof Error ? error.message : String(error)) }
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+  const endpointFor = async <T>(chainId: number, upstreams: string[], fn: (ep: Endpoint) => Promise<T>) => {
+    if (options.mode(chainId) === 'direct') {
+      const url = upstreams[0] ?? ''
+      if (!/^https?:/.test(url))
+        throw new RemoteError('direct simulation needs an http(s) RPC URL', { retryable: false })
+      return fn(createEndpoint(url, 'direct', options.requestTimeoutMs))
+    }
+    return forks.use(chainId, upstreams, fn)
+  }
+
   return {
     async simulateSafe(chainId: number, upstreams: string[], input: SafeSimInput): Promise<SimulationResult> {
       if (upstreams.length === 0) return { ok: false, error: 'no RPC endpoint to simulate against' }
-      let timer: NodeJS.Timeout | undefined
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new RemoteError(`simulation timed out after ${options.timeoutMs} ms`, { retryable: true }),
-            ),
-          options.timeoutMs,
-        )
-      })
-      try {
-        const attempt = async () => {
-          try {
-            return await once(chainId, upstreams, input)
-          } catch (error) {
-            // A fork that died under us is restarted once; anything else is reported.
-            if (
-              options.mode(chainId) === 'fork' &&
-              forks.processes().some((p) => p.exitCode !== null || p.signalCode !== null)
-            ) {
-              return once(chainId, upstreams, input)
-            }
-            throw error
-          }
-        }
-        return { ok: true, simulation: await Promise.race([attempt(), timeout]) }
-      } catch (error) {
-        return { ok: false, error: redactUrls(error instanceof Error ? error.message : String(error)) }
-      } finally {
-        clearTimeout(timer)
-      }
+      return guarded(chainId, () => once(chainId, upstreams, input))
+    },
+    /** A governance proposal's calls, run from its executor (see simulateGovernanceCalls). */
+    async simulateGovernance(
+      chainId: number,
+      upstreams: string[],
+      input: GovernanceSimInput,
+    ): Promise<SimulationResult> {
+      if (upstreams.length === 0) return { ok: false, error: 'no RPC endpoint to simulate against' }
+      return guarded(chainId, () =>
+        endpointFor(chainId, upstreams, (ep) => simulateGovernanceCalls(ep, input)),
+      )
     },
     forks,
     close: () => forks.close(),

@@ -1,0 +1,123 @@
+import { type Address, encodeAbiParameters, type Hex, hexToBigInt, numberToHex } from 'viem'
+import { RemoteError } from '../model/errors.js'
+import type { TokenInfo } from '../model/guard.js'
+import type { Call } from '../model/proposal.js'
+import type { AccountDiff, Simulation, TraceCall } from '../model/simulation.js'
+import type { FunctionRegistry } from '../verify/function-registry.js'
+import { BATCH_SENDER, BATCHER_CODE, EXECUTOR_SHADOW } from './batcher.js'
+import { parsePrestateDiff, type RawPrestateDiff } from './diff.js'
+import { approvals, assetChanges, codeChanges, permissionChanges, proxyUpgrades } from './effects.js'
+import type { Endpoint } from './endpoint.js'
+import { withTokenInfo } from './tokens.js'
+import { flattenTrace, parseTrace, type RawFrame } from './trace.js'
+
+const MAX_GAS = 30_000_000n
+
+export type GovernanceSimInput = {
+  chainId: number
+  /** Whose authority runs the calls: the timelock, or the governor when it has none. */
+  executor: Address
+  calls: Call[]
+  registry: FunctionRegistry
+  tokens: TokenInfo[]
+}
+
+/**
+ * Runs a proposal's calls as its executor would, in one traced call with state overrides (so
+ * nothing on the fork changes and simulations can run side by side): the executor's code is
+ * replaced by a batcher that makes the calls from the executor's address with its real balance,
+ * and the real code is moved aside so that any call back into the executor (a timelock changing
+ * its own delay, a token's callback) still runs it. A governor function guarded by
+ * `onlyGovernance` behind a timelock also wants its own bookkeeping of the execution, which
+ * this does not fake: such a call reverts here, and the simulation says so.
+ */
+export async function simulateGovernanceCalls(ep: Endpoint, input: GovernanceSimInput): Promise<Simulation> {
+  const started = performance.now()
+  const block = await ep.request<{ number: Hex; gasLimit: Hex }>('eth_getBlockByNumber', ['latest', false])
+  const code = await ep.request<Hex>('eth_getCode', [input.executor, block.number])
+  if (code === '0x')
+    throw new RemoteError(`the executor ${input.executor} has no code on this chain`, { retryable: false })
+  const data = encodeAbiParameters(
+    [
+      {
+        type: 'tuple[]',
+        components: [
+          { name: 'to', type: 'address' },
+          { name: 'value', type: 'uint256' },
+          { name: 'data', type: 'bytes' },
+        ],
+      },
+    ],
+    [input.calls.map((c) => ({ to: c.to, value: c.value, data: c.data }))],
+  )
+  const gasLimit = hexToBigInt(block.gasLimit)
+  const call = {
+    from: BATCH_SENDER,
+    to: input.executor,
+    data,
+    gas: numberToHex(gasLimit < MAX_GAS ? gasLimit : MAX_GAS),
+  }
+  const overrides = { [input.executor]: { code: BATCHER_CODE }, [EXECUTOR_SHADOW]: { code } }
+  const [rawTrace, rawDiff] = await Promise.all([
+    ep.request<RawFrame>('debug_traceCall', [
+      call,
+      block.number,
+      { tracer: 'callTracer', tracerConfig: { withLog: true }, stateOverrides: overrides },
+    ]),
+    ep.request<RawPrestateDiff>('debug_traceCall', [
+      call,
+      block.number,
+      { tracer: 'prestateTracer', tracerConfig: { diffMode: true }, stateOverrides: overrides },
+    ]),
+  ])
+  const { trace, logs } = parseTrace(rawTrace, input.registry)
+  // The overridden code is the simulation's scaffolding, not an effect of the proposal.
+  const storageDiff = parsePrestateDiff(rawDiff)
+    .filter((d) => d.address !== BATCH_SENDER && d.address !== EXECUTOR_SHADOW)
+    .map((d): AccountDiff => {
+      if (d.address !== input.executor) return d
+      const { code: _code, ...rest } = d
+      return rest
+    })
+    .filter((d) => d.balance || d.nonce || d.code || d.storage.length)
+  const success = trace.error === undefined
+  const sim: Simulation = {
+    mode: ep.mode,
+    block: hexToBigInt(block.number),
+    from: input.executor,
+    success,
+    gasUsed: trace.gasUsed,
+    trace,
+    logs,
+    safeChanges: [],
+    nestedSafeChanges: [],
+    assetChanges: await withTokenInfo(
+      assetChanges(trace, logs),
+      input.tokens,
+      ep,
+      input.chainId,
+      block.number,
+    ),
+    approvals: approvals(logs),
+    proxyUpgrades: proxyUpgrades(storageDiff, logs),
+    permissionChanges: permissionChanges(logs),
+    codeChanges: codeChanges(trace),
+    storageDiff,
+    durationMs: 0,
+  }
+  const reason = failure(trace, input.calls.length)
+  if (reason) sim.revertReason = reason
+  sim.durationMs = Math.round(performance.now() - started)
+  return sim
+}
+
+/** Which call failed, and why (the innermost reason beneath it). */
+function failure(trace: TraceCall, calls: number): string | undefined {
+  if (!trace.error) return undefined
+  const index = trace.calls.findIndex((c) => c.error !== undefined)
+  const deepest = flattenTrace(trace)
+    .filter((f) => f.error !== undefined)
+    .at(-1)
+  const which = index >= 0 && calls > 1 ? `call ${index + 1} of ${calls} reverted` : 'the proposal reverts'
+  return `${which}: ${deepest?.error ?? trace.error}`
+}
