@@ -6,7 +6,7 @@ import { argAddresses, flattenCalls } from './model/calls.js'
 import type { DecodedCall } from './model/decoded.js'
 import { InputError } from './model/errors.js'
 import type { Proposal } from './model/proposal.js'
-import type { Report } from './model/report.js'
+import type { SafeReport } from './model/report.js'
 import type { SafeState } from './model/safe.js'
 import type { SimulationResult } from './model/simulation.js'
 import type { Verification } from './model/verification.js'
@@ -72,7 +72,7 @@ export type InspectTarget = {
 }
 
 /** verify → guards → risk, for one Safe transaction. */
-export async function inspectSafeTransaction(rt: Runtime, target: InspectTarget): Promise<Report> {
+export async function inspectSafeTransaction(rt: Runtime, target: InspectTarget): Promise<SafeReport> {
   const { source } = target
   const safe = source.tx.safe
   let state: SafeState | undefined

@@ -1,6 +1,6 @@
 import { formatEther } from 'viem'
 import type { DecodedArg, DecodedCall } from '../model/decoded.js'
-import type { Report } from '../model/report.js'
+import type { GovernanceReport, Report, SafeReport } from '../model/report.js'
 import { sanitize } from '../model/text.js'
 import type { SignatureCheck } from '../model/verification.js'
 import { renderSimulation } from './render-simulation.js'
@@ -9,6 +9,49 @@ import type { Style } from './style.js'
 /** The report for people: hashes first (as a hardware wallet shows them), then calls, then findings. */
 export function renderText(report: Report, s: Style): string {
   const out: string[] = []
+  if (report.governance) renderGovernance(report, out, s)
+  else renderSafeHeader(report, out, s)
+  if (report.simulation) {
+    out.push('')
+    out.push(...renderSimulation(report.simulation, report.labels, s))
+  }
+  out.push('')
+  out.push(s.bold('Calls') + s.dim('  (decoded from the raw calldata, not from any claim)'))
+  renderCall(report.call, out, s, 1, report.labels)
+  out.push('')
+  if (report.safe && (report.signatures.length || report.safe.state)) {
+    const { safe } = report
+    const threshold = safe.state ? `, threshold ${safe.state.threshold}` : ''
+    out.push(s.bold(`Confirmations`) + s.dim(`  (${report.signatures.length}${threshold})`))
+    for (const sig of report.signatures) out.push(`  ${renderSignature(sig, s, report.labels)}`)
+    if (report.signatures.length === 0) out.push(s.dim('  none'))
+    out.push('')
+  }
+  return renderFindings(report, out, s)
+}
+
+function renderGovernance(report: GovernanceReport, out: string[], s: Style) {
+  const g = report.governance
+  const what =
+    g.flavor === 'timelock'
+      ? `Timelock ${g.timelock} · operation ${report.proposal.origin.kind === 'timelock' ? report.proposal.origin.operationId : '?'}`
+      : `Governor ${g.governor} · proposal ${report.proposal.origin.kind === 'governor' ? report.proposal.origin.proposalId : '?'}`
+  out.push(
+    s.bold(what) +
+      s.dim(
+        `  chain ${report.proposal.chainId} · ${g.flavor === 'bravo' ? 'GovernorBravo' : g.flavor === 'oz' ? 'OpenZeppelin Governor' : 'TimelockController'}${g.state ? ` · ${g.state}` : ''}`,
+      ),
+  )
+  out.push('')
+  out.push(`  executor      ${g.executor}`)
+  out.push(`  created       block ${g.createdBlock}${g.proposer ? ` by ${g.proposer}` : ''}`)
+  if (g.eta !== undefined && g.eta > 0n)
+    out.push(`  ETA           ${new Date(Number(g.eta) * 1000).toISOString()}`)
+  if (g.description) out.push(`  description   ${sanitize(g.description.split('\n')[0] ?? '').slice(0, 120)}`)
+  for (const p of g.problems) out.push(`  ${s.bad('!')} ${p}`)
+}
+
+function renderSafeHeader(report: SafeReport, out: string[], s: Style) {
   const { safe, hashes, proposal } = report
   const nonce = proposal.origin.kind === 'safe' ? proposal.origin.nonce : undefined
   out.push(
@@ -34,21 +77,9 @@ export function renderText(report: Report, s: Style): string {
         : `  dataDecoded   ${s.bad(`DOES NOT MATCH the calldata (${claims.length} problem${claims.length > 1 ? 's' : ''}, see findings)`)}`,
     )
   }
-  if (report.simulation) {
-    out.push('')
-    out.push(...renderSimulation(report.simulation, report.labels, s))
-  }
-  out.push('')
-  out.push(s.bold('Calls') + s.dim('  (decoded from the raw calldata, not from any claim)'))
-  renderCall(report.call, out, s, 1, report.labels)
-  out.push('')
-  if (report.signatures.length || safe.state) {
-    const threshold = safe.state ? `, threshold ${safe.state.threshold}` : ''
-    out.push(s.bold(`Confirmations`) + s.dim(`  (${report.signatures.length}${threshold})`))
-    for (const sig of report.signatures) out.push(`  ${renderSignature(sig, s, report.labels)}`)
-    if (report.signatures.length === 0) out.push(s.dim('  none'))
-    out.push('')
-  }
+}
+
+function renderFindings(report: Report, out: string[], s: Style): string {
   out.push(s.bold('Findings') + s.dim('  (worst first)'))
   if (report.findings.length === 0) out.push(s.dim('  none'))
   for (const f of report.findings) {

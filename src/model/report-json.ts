@@ -7,16 +7,21 @@ export function reportToJson(report: Report) {
   const tx = proposal.origin.kind === 'safe' ? proposal.origin.tx : undefined
   return plain({
     id: proposal.id,
-    chainId: safe.chainId,
-    safe: {
-      address: safe.address,
-      version: safe.version,
-      ...(safe.state
-        ? { owners: safe.state.owners, threshold: safe.state.threshold, nonce: safe.state.nonce }
-        : {}),
-    },
+    chainId: proposal.chainId,
+    ...(safe
+      ? {
+          safe: {
+            address: safe.address,
+            version: safe.version,
+            ...(safe.state
+              ? { owners: safe.state.owners, threshold: safe.state.threshold, nonce: safe.state.nonce }
+              : {}),
+          },
+        }
+      : {}),
+    ...(report.governance ? { governance: report.governance, executor: proposal.executor } : {}),
     transaction: tx ? { ...tx, operation: tx.operation } : undefined,
-    hashes: { ...hashes, claimedSafeTxHash: hashes.claimedSafeTxHash ?? null },
+    ...(hashes ? { hashes: { ...hashes, claimedSafeTxHash: hashes.claimedSafeTxHash ?? null } } : {}),
     simulation: report.simulation
       ? report.simulation.ok
         ? { available: true, ...report.simulation.simulation }

@@ -1,25 +1,19 @@
 import type { Address, Hash } from 'viem'
 import type { DecodedCall } from './decoded.js'
 import type { Finding } from './finding.js'
+import type { GovernanceFacts } from './governance.js'
 import type { Proposal } from './proposal.js'
 import type { SafeState } from './safe.js'
 import type { Level } from './severity.js'
 import type { SimulationResult } from './simulation.js'
 import type { ClaimCheck, SignatureCheck } from './verification.js'
 
-/** The outcome of checking one proposal: what it is, what was verified, what the guards found. */
-export type Report = {
+/** What every report has: the proposal, what it does, what the guards found. */
+type ReportBase = {
   proposal: Proposal
-  safe: { address: Address; version: string; chainId: number; state?: SafeState }
-  hashes: {
-    domainHash: Hash
-    messageHash: Hash
-    safeTxHash: Hash
-    claimedSafeTxHash?: Hash
-    match: boolean | null
-  }
   /** Present when a simulation was asked for: what it showed, or why it could not run. */
   simulation?: SimulationResult
+  /** The decoded calls; for governance, a root whose calls are the proposal's calls. */
   call: DecodedCall
   signatures: SignatureCheck[]
   claims: ClaimCheck[]
@@ -29,3 +23,26 @@ export type Report = {
   labels: Record<Address, string>
   checkedAt: string
 }
+
+/** A Safe transaction's report: with the Safe and the three hashes a hardware wallet shows. */
+export type SafeReport = ReportBase & {
+  safe: { address: Address; version: string; chainId: number; state?: SafeState }
+  hashes: {
+    domainHash: Hash
+    messageHash: Hash
+    safeTxHash: Hash
+    claimedSafeTxHash?: Hash
+    match: boolean | null
+  }
+  governance?: undefined
+}
+
+/** A governor proposal's or timelock operation's report: with what custos read about it. */
+export type GovernanceReport = ReportBase & {
+  governance: GovernanceFacts
+  safe?: undefined
+  hashes?: undefined
+}
+
+/** The outcome of checking one proposal: what it is, what was verified, what the guards found. */
+export type Report = SafeReport | GovernanceReport

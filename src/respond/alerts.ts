@@ -65,22 +65,35 @@ export function alertFromReport(
   opts: { safeName?: string; link?: string; dedupKey: string; ref?: string },
 ): Alert {
   const names = report.labels
-  const nonce = report.proposal.origin.kind === 'safe' ? report.proposal.origin.nonce : undefined
+  const origin = report.proposal.origin
   const sim = report.simulation?.ok ? report.simulation.simulation : undefined
+  // "Treasury · nonce 12" for a Safe; "Compound governor · proposal 289" for governance.
+  const where =
+    origin.kind === 'safe'
+      ? `${opts.safeName ?? origin.safe} · nonce ${origin.nonce}`
+      : origin.kind === 'governor'
+        ? `${opts.safeName ?? origin.governor} · proposal ${origin.proposalId}`
+        : origin.kind === 'timelock'
+          ? `${opts.safeName ?? origin.timelock} · operation ${origin.operationId.slice(0, 10)}…`
+          : `${opts.safeName ?? report.proposal.executor}`
   return {
     kind: 'report',
     level: report.risk.level,
-    title: `${report.risk.level.toUpperCase()} · ${opts.safeName ?? report.safe.address} · nonce ${nonce}`,
+    title: `${report.risk.level.toUpperCase()} · ${where}`,
     summary: describeCall(report.call, names),
-    chainId: report.safe.chainId,
-    safe: report.safe.address,
+    chainId: report.proposal.chainId,
+    ...(origin.kind === 'safe' ? { safe: origin.safe } : {}),
     proposalId: report.proposal.id,
     ...(opts.ref ? { ref: opts.ref } : {}),
-    hashes: {
-      domainHash: report.hashes.domainHash,
-      messageHash: report.hashes.messageHash,
-      safeTxHash: report.hashes.safeTxHash,
-    },
+    ...(report.hashes
+      ? {
+          hashes: {
+            domainHash: report.hashes.domainHash,
+            messageHash: report.hashes.messageHash,
+            safeTxHash: report.hashes.safeTxHash,
+          },
+        }
+      : {}),
     findings: report.findings.map((f) => ({
       severity: f.severity,
       guard: f.guard,

@@ -27,9 +27,27 @@ export function renderReportPage(report: Json, meta: { reportId: number; created
     typeof a === 'string' && labels[a] ? `${esc(a)} <span class="dim">(${esc(labels[a])})</span>` : esc(a)
   const sim = report.simulation as Json | undefined
   const findings = (report.findings ?? []) as Json[]
+  const gov = report.governance as Json | undefined
+  // A Safe transaction shows its Safe and hashes; a governance proposal its governor or timelock.
+  const subject = gov
+    ? `${gov.flavor === 'timelock' ? 'Timelock' : 'Governor'} <span class="mono">${name(gov.flavor === 'timelock' ? gov.timelock : gov.governor)}</span>`
+    : `Safe <span class="mono">${name(safe.address)}</span>`
+  const subtitle = gov
+    ? `chain ${esc(report.chainId)} · ${esc(gov.flavor)} · executor ${name(gov.executor)} · created in block ${esc(gov.createdBlock)}${gov.state ? ` · ${esc(gov.state)}` : ''}`
+    : `chain ${esc(report.chainId)} · Safe ${esc(safe.version)} · nonce ${esc(tx.nonce)}`
+  const hashTable = gov
+    ? ''
+    : `<h2>Hashes</h2>
+<p class="dim">Compare these with what your hardware wallet shows before you sign.</p>
+<table id="hashes">
+<tr><th>Domain hash</th><td class="mono">${esc(hashes.domainHash)}</td></tr>
+<tr><th>Message hash</th><td class="mono">${esc(hashes.messageHash)}</td></tr>
+<tr><th>safeTxHash</th><td class="mono">${esc(hashes.safeTxHash)}</td></tr>
+${hashes.claimedSafeTxHash ? `<tr><th>Claimed</th><td class="mono">${esc(hashes.claimedSafeTxHash)} ${hashes.match ? '(matches)' : '<strong class="sev-critical">DOES NOT MATCH</strong>'}</td></tr>` : ''}
+</table>`
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(level.toUpperCase())} · ${esc(safe.address)} · nonce ${esc(tx.nonce)}</title>
+<title>${esc(level.toUpperCase())} · ${esc(gov ? (gov.governor ?? gov.timelock) : safe.address)}${gov ? '' : ` · nonce ${esc(tx.nonce)}`}</title>
 <style>
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#1b1b1b}
 code,.mono{font-family:ui-monospace,Menlo,monospace;font-size:13px;word-break:break-all}
@@ -38,16 +56,9 @@ table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}td,th{border-bot
 .dim{color:#666}ul.tree{list-style:none;padding-left:1.2rem;border-left:2px solid #eee}.delegate{color:#b71c1c;font-weight:700}
 .sev-critical,.sev-high{color:#b71c1c;font-weight:700}.sev-medium{color:#e65100}
 </style></head><body>
-<h1><span class="badge" id="level">${esc(level.toUpperCase())}</span> Safe <span class="mono">${name(safe.address)}</span></h1>
-<p class="dim">chain ${esc(report.chainId)} · Safe ${esc(safe.version)} · nonce ${esc(tx.nonce)} · score ${esc(risk.score)} · report #${meta.reportId} checked ${esc(new Date(meta.createdAt).toISOString())}</p>
-<h2>Hashes</h2>
-<p class="dim">Compare these with what your hardware wallet shows before you sign.</p>
-<table id="hashes">
-<tr><th>Domain hash</th><td class="mono">${esc(hashes.domainHash)}</td></tr>
-<tr><th>Message hash</th><td class="mono">${esc(hashes.messageHash)}</td></tr>
-<tr><th>safeTxHash</th><td class="mono">${esc(hashes.safeTxHash)}</td></tr>
-${hashes.claimedSafeTxHash ? `<tr><th>Claimed</th><td class="mono">${esc(hashes.claimedSafeTxHash)} ${hashes.match ? '(matches)' : '<strong class="sev-critical">DOES NOT MATCH</strong>'}</td></tr>` : ''}
-</table>
+<h1><span class="badge" id="level">${esc(level.toUpperCase())}</span> ${subject}</h1>
+<p class="dim">${subtitle} · score ${esc(risk.score)} · report #${meta.reportId} checked ${esc(new Date(meta.createdAt).toISOString())}</p>
+${hashTable}
 <h2>Findings</h2>
 ${findings.length === 0 ? '<p>None.</p>' : `<table id="findings"><tr><th>Severity</th><th>Guard</th><th>What</th></tr>${findings.map((f) => `<tr><td class="sev-${esc(f.severity)}">${esc(f.severity)}</td><td class="mono">${esc(f.guard)}/${esc(f.code)}</td><td>${esc(f.message)}</td></tr>`).join('')}</table>`}
 <h2>Simulation</h2>

@@ -1,7 +1,7 @@
 import { type Address, encodeFunctionData, getAddress, type Hex, parseAbi, zeroAddress } from 'viem'
 import { loadAbis } from '../../src/config/load.js'
 import { configSchema } from '../../src/config/schema.js'
-import type { Report } from '../../src/model/report.js'
+import type { Report, SafeReport } from '../../src/model/report.js'
 import type { SafeTx } from '../../src/model/safe.js'
 import type { Simulation, SimulationResult } from '../../src/model/simulation.js'
 import { inspectSafeTransaction, type Runtime, runtimeFrom } from '../../src/pipeline.js'
@@ -85,7 +85,7 @@ export function inspectOffline(
   config: unknown = {},
   chainId = 1,
   version = '1.4.1',
-): Promise<Report> {
+): Promise<SafeReport> {
   return inspectSafeTransaction(runtime(config), { source: src, chainId, safeVersion: version })
 }
 
@@ -132,7 +132,7 @@ export function inspectWithSimulation(
   result: SimulationResult,
   config: unknown = {},
   src: ServiceTx = source(),
-): Promise<Report> {
+): Promise<SafeReport> {
   const recorded = { simulateSafe: async () => result, close: async () => {} } as unknown as Simulator
   return inspectSafeTransaction(runtime(config), {
     source: src,

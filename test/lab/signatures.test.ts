@@ -8,7 +8,7 @@ import {
   EthSafeSignature,
   type ProtocolKit,
 } from '../../src/lab/protocol-kit.js'
-import type { Report } from '../../src/model/report.js'
+import type { SafeReport } from '../../src/model/report.js'
 import { inspectSafeTransaction } from '../../src/pipeline.js'
 import { createRpcClient } from '../../src/sources/rpc.js'
 import { parseServiceTx } from '../../src/sources/tx-json.js'
@@ -71,7 +71,7 @@ async function signAllKinds(to: Address, value: bigint): Promise<Signed> {
   return { confirmations, txJson, safeTx: tx }
 }
 
-const inspect = (json: unknown): Promise<Report> =>
+const inspect = (json: unknown): Promise<SafeReport> =>
   inspectSafeTransaction(runtime(), { source: parseServiceTx(json), client: createRpcClient([lab.rpcUrl]) })
 
 describe('signature recovery on the lab, with real owner signatures', () => {
