@@ -210,7 +210,7 @@ export async function inspectSafeTransaction(rt: Runtime, target: InspectTarget)
 }
 
 /** Every address in the decoded call tree: targets and address arguments. */
-function treeAddresses(call: DecodedCall): Address[] {
+export function treeAddresses(call: DecodedCall): Address[] {
   const addresses = new Set<Address>()
   for (const c of flattenCalls(call)) {
     addresses.add(c.to)
@@ -220,7 +220,7 @@ function treeAddresses(call: DecodedCall): Address[] {
 }
 
 /** Names for every address in the report, for people reading it. */
-function labelsFor(
+export function labelsFor(
   v: Verification,
   sources: NameSources,
   simulation?: SimulationResult,

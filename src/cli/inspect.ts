@@ -1,4 +1,4 @@
-import type { Address } from 'viem'
+import type { Address, Hash } from 'viem'
 import { resolveSecret } from '../config/load.js'
 import type { Config } from '../config/schema.js'
 import { InputError } from '../model/errors.js'
@@ -6,6 +6,7 @@ import type { Report } from '../model/report.js'
 import { plain, reportToJson } from '../model/report-json.js'
 import { isLevel, type Level, levelRank } from '../model/severity.js'
 import { address as addressSchema, uint256 } from '../model/zod.js'
+import { type GovernanceTarget, inspectGovernance } from '../pipeline/governance.js'
 import {
   createConfiguredSimulator,
   createRuntime,
@@ -34,6 +35,11 @@ export type InspectOptions = {
   simulate?: boolean
   simulationMode?: string
   forkBlock?: string
+  governor?: string
+  proposal?: string
+  timelock?: string
+  operation?: string
+  lookback?: string
 }
 
 /** `custos inspect`: returns the exit code (0 below --fail-on, 1 at or above it). */
@@ -48,6 +54,13 @@ export async function inspectCommand(opts: InspectOptions, io: Io): Promise<numb
   if (opts.simulate && !client)
     throw new InputError('--simulate needs an RPC: give --rpc URL (or an RPC for --chain-id in the config)')
   const simOverrides = simulationOptions(opts)
+
+  if (opts.governor !== undefined || opts.timelock !== undefined) {
+    if (!client) throw new InputError('--governor and --timelock read the chain: give --rpc URL')
+    const report = await inspectGovernanceTarget(rt, opts, client, urls, simOverrides)
+    write([report], opts, io, false)
+    return levelRank(report.risk.level) >= levelRank(failOn) ? 1 : 0
+  }
 
   let sources: ServiceTx[]
   if (opts.file !== undefined) {
@@ -72,7 +85,7 @@ export async function inspectCommand(opts: InspectOptions, io: Io): Promise<numb
       throw new InputError(`the transaction service has no transaction for ${safe} at nonce ${nonce}`)
   } else {
     throw new InputError(
-      'nothing to inspect: give --file <tx.json | -> or --safe ADDRESS --nonce N --chain-id N',
+      'nothing to inspect: give --file <tx.json | -> or --safe ADDRESS --nonce N --chain-id N, or --governor ADDRESS --proposal ID / --timelock ADDRESS --operation ID with --rpc',
     )
   }
 
@@ -117,6 +130,52 @@ function write(reports: Report[], opts: InspectOptions, io: Io, fromService: boo
   if (reports.length > 1)
     io.stdout.write(style.bold(`${reports.length} transactions compete for this nonce\n\n`))
   io.stdout.write(`${reports.map((r) => renderText(r, style)).join(`\n\n${'─'.repeat(72)}\n\n`)}\n`)
+}
+
+/** A governor proposal or timelock operation, read from the chain (the same report shape as a Safe's). */
+async function inspectGovernanceTarget(
+  rt: Runtime,
+  opts: InspectOptions,
+  client: ReturnType<typeof createRpcClient>,
+  urls: string[],
+  simOverrides: ReturnType<typeof simulationOptions>,
+): Promise<Report> {
+  if (opts.file !== undefined || opts.safe !== undefined)
+    throw new InputError('give one thing to inspect: --file, --safe, --governor or --timelock')
+  if (opts.governor !== undefined && opts.timelock !== undefined)
+    throw new InputError('give either --governor with --proposal or --timelock with --operation, not both')
+  const lookback = opts.lookback === undefined ? 1_000_000 : Number(opts.lookback)
+  if (!Number.isSafeInteger(lookback) || lookback <= 0)
+    throw new InputError(`--lookback must be a positive number of blocks (got "${opts.lookback}")`)
+  let target: GovernanceTarget
+  if (opts.governor !== undefined) {
+    if (opts.proposal === undefined) throw new InputError('--governor needs --proposal')
+    target = {
+      kind: 'governor',
+      governor: parseField(addressSchema, opts.governor, '--governor') as Address,
+      proposalId: parseField(uint256, opts.proposal, '--proposal') as bigint,
+    }
+  } else {
+    if (opts.operation === undefined) throw new InputError('--timelock needs --operation')
+    if (!/^0x[0-9a-fA-F]{64}$/.test(opts.operation))
+      throw new InputError('--operation must be a 32-byte hex id (0x + 64 hex digits)')
+    target = {
+      kind: 'timelock',
+      timelock: parseField(addressSchema, opts.timelock as string, '--timelock') as Address,
+      operationId: opts.operation.toLowerCase() as Hash,
+    }
+  }
+  const simulator = opts.simulate ? createConfiguredSimulator(rt, simOverrides) : undefined
+  try {
+    return await inspectGovernance(rt, {
+      target,
+      client,
+      scan: { maxBlockRange: rt.config.sources.chainEvents.maxBlockRange, lookbackBlocks: lookback },
+      ...(simulator ? { simulate: { simulator, upstreams: urls } } : {}),
+    })
+  } finally {
+    await simulator?.close()
+  }
 }
 
 function parseFailOn(value: string): Level {

@@ -41,6 +41,17 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
     .option('--file <path>', 'a transaction as the Safe Transaction Service returns it (JSON); - reads stdin')
     .option('--safe <address>', 'fetch every transaction of this Safe at --nonce from a transaction service')
     .option('--nonce <n>', 'with --safe: the nonce to inspect')
+    .option(
+      '--governor <address>',
+      'a governor (OpenZeppelin or Bravo): inspect its --proposal (needs --rpc)',
+    )
+    .option('--proposal <id>', 'with --governor: the proposal id')
+    .option('--timelock <address>', 'a TimelockController: inspect its --operation (needs --rpc)')
+    .option('--operation <id>', 'with --timelock: the operation id (bytes32)')
+    .option(
+      '--lookback <blocks>',
+      'with --governor or --timelock: how far back to look for the proposal or operation (default 1000000)',
+    )
     .option('--chain-id <n>', 'chain id (required without --rpc; checked against the node with it)')
     .option('--safe-version <v>', 'Safe version such as 1.3.0 or 1.4.1+L2 (required without --rpc)')
     .option(
@@ -79,7 +90,9 @@ Exit codes: 0 risk below --fail-on · 1 risk at or above it · 2 bad input or ru
 Examples:
   custos inspect --file tx.json --chain-id 1 --safe-version 1.3.0
   curl -s "$SERVICE/api/v2/multisig-transactions/$HASH/" | custos inspect --file - --rpc "$RPC_URL"
-  custos inspect --safe 0xSafe --nonce 42 --chain-id 1 --api-key-env SAFE_API_KEY --rpc "$RPC_URL"`,
+  custos inspect --safe 0xSafe --nonce 42 --chain-id 1 --api-key-env SAFE_API_KEY --rpc "$RPC_URL"
+  custos inspect --governor 0xGovernor --proposal 289 --rpc "$RPC_URL" --simulate
+  custos inspect --timelock 0xTimelock --operation 0x…id --rpc "$RPC_URL" --simulate`,
     )
     .action(async (opts) => {
       code = await inspectCommand(opts, io)

@@ -120,6 +120,7 @@ function renderCall(c: DecodedCall, out: string[], s: Style, depth: number, labe
       multisend: 'MultiSend batch',
       'safe-exec': 'executes',
       scheduled: 'schedules (not run now)',
+      proposal: 'the proposal runs',
     }[c.nesting ?? 'multisend']
     out.push(`${inner}${s.dim(`${how}: ${c.calls.length} call${c.calls.length > 1 ? 's' : ''}`)}`)
     for (const child of c.calls) renderCall(child, out, s, depth + 1, labels)

@@ -15,9 +15,9 @@ export type DecodedFunction = {
 
 /**
  * How the calls under a node are executed. `multisend`: unpacked from MultiSend's packed bytes;
- * `safe-exec`: a nested Safe's execTransaction; `scheduled`: queued in a timelock, not run now.
+ * `safe-exec`: a nested Safe's execTransaction; `scheduled`: queued in a timelock, not run now; `proposal`: a governance proposal's calls, run by its executor.
  */
-export type NestingKind = 'multisend' | 'safe-exec' | 'scheduled'
+export type NestingKind = 'multisend' | 'safe-exec' | 'scheduled' | 'proposal'
 
 /** A node of the call tree, decoded from raw bytes only. */
 export type DecodedCall = {

@@ -11,7 +11,7 @@ const named = (a: string, names: Names) => (names[a] ? `${names[a]} (${a.slice(0
 /** One line saying what a call does, from the decoded bytes (never from a claim). */
 export function describeCall(c: DecodedCall, names: Names): string {
   const to = named(c.to, names)
-  if (c.calls?.length && c.nesting === 'multisend') {
+  if (c.calls?.length && (c.nesting === 'multisend' || c.nesting === 'proposal')) {
     const inner = c.calls
       .slice(0, 2)
       .map((x) => describeCall(x, names))

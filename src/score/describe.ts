@@ -7,6 +7,8 @@ export type NameSources = {
   tokens: TokenInfo[]
   official: Map<Address, OfficialContract>
   executor: Address
+  /** How the executor is called: `this Safe` by default, `the timelock` for governance. */
+  executorName?: string
   owners?: Address[]
 }
 
@@ -18,7 +20,7 @@ export function nameOf(address: Address, s: NameSources): string | undefined {
   if (token) return `${token.symbol} token`
   const official = s.official.get(address)
   if (official) return `official ${official.name} ${official.version}`
-  if (address === s.executor) return 'this Safe'
+  if (address === s.executor) return s.executorName ?? 'this Safe'
   if (s.owners?.includes(address)) return 'owner'
   return undefined
 }
@@ -33,6 +35,7 @@ export function label(
     tokens: ctx.tokens,
     official: ctx.verification.official,
     executor: ctx.proposal.executor,
+    ...(ctx.proposal.origin.kind === 'safe' ? {} : { executorName: 'the executor' }),
     ...(ctx.verification.safeState ? { owners: ctx.verification.safeState.owners } : {}),
   })
   return name ? `${address} (${name})` : address

@@ -1,0 +1,257 @@
+import type { Address, Hash, PublicClient } from 'viem'
+import { flattenCalls } from '../model/calls.js'
+import type { DecodedCall } from '../model/decoded.js'
+import type { GovernanceFacts } from '../model/governance.js'
+import type { Proposal } from '../model/proposal.js'
+import type { GovernanceReport } from '../model/report.js'
+import type { SimulationResult } from '../model/simulation.js'
+import type { Verification } from '../model/verification.js'
+import { labelsFor, type Runtime, treeAddresses } from '../pipeline.js'
+import { aggregateRisk, sortFindings } from '../score/risk.js'
+import { runGuards } from '../score/run-guards.js'
+import { BATCH_SENDER, EXECUTOR_SHADOW } from '../simulate/batcher.js'
+import type { Simulator } from '../simulate/index.js'
+import { flattenTrace } from '../simulate/trace.js'
+import {
+  readCodePins,
+  readGovernanceParams,
+  readGovernorProposal,
+  readPastRecipients,
+  readTimelockOperation,
+  readTreasury,
+  type ScanOptions,
+} from '../sources/governance-chain.js'
+import { decodeCallTree } from '../verify/decode.js'
+import { officialContracts } from '../verify/official.js'
+
+export type GovernanceTarget =
+  | { kind: 'governor'; governor: Address; proposalId: bigint }
+  | { kind: 'timelock'; timelock: Address; operationId: Hash }
+
+export type GovernanceInspect = {
+  target: GovernanceTarget
+  client: PublicClient
+  scan: ScanOptions
+  simulate?: { simulator: Simulator; upstreams: string[] }
+  /** How far back to read the executor's transfer history for first-time recipients (blocks). */
+  recipientsLookback?: number
+}
+
+/**
+ * read → decode → simulate → facts → guards → risk, for one governor proposal or timelock
+ * operation. Nothing a proposer or an indexer claims is used: the calls come from the chain's
+ * own events, and everything else from the chain's state.
+ */
+export async function inspectGovernance(rt: Runtime, input: GovernanceInspect): Promise<GovernanceReport> {
+  const { client, target } = input
+  const chainId = await client.getChainId()
+  const problems: string[] = []
+  let proposal: Proposal
+  let facts: Omit<GovernanceFacts, 'params' | 'code' | 'treasury' | 'problems'>
+  if (target.kind === 'governor') {
+    const p = await readGovernorProposal(client, target.governor, target.proposalId, input.scan)
+    problems.push(...p.problems)
+    proposal = {
+      id: `${chainId}:governor:${target.governor.toLowerCase()}:${target.proposalId}`,
+      chainId,
+      origin: {
+        kind: 'governor',
+        governor: target.governor,
+        proposalId: target.proposalId,
+        flavor: p.flavor,
+      },
+      executor: p.executor,
+      calls: p.calls,
+      claimed: { description: p.description },
+    }
+    facts = {
+      flavor: p.flavor,
+      governor: target.governor,
+      ...(p.timelock ? { timelock: p.timelock } : {}),
+      executor: p.executor,
+      createdBlock: p.blockNumber,
+      proposer: p.proposer,
+      description: p.description,
+      ...(p.state ? { state: p.state } : {}),
+      voteEnd: p.voteEnd,
+      ...(p.eta ? { eta: p.eta } : {}),
+    }
+  } else {
+    const op = await readTimelockOperation(client, target.timelock, target.operationId, input.scan)
+    problems.push(...op.problems)
+    proposal = {
+      id: `${chainId}:timelock:${target.timelock.toLowerCase()}:${target.operationId}`,
+      chainId,
+      origin: {
+        kind: 'timelock',
+        timelock: target.timelock,
+        operationId: target.operationId,
+        eta: op.eta ?? 0n,
+      },
+      executor: target.timelock,
+      calls: op.calls,
+      claimed: {},
+    }
+    facts = {
+      flavor: 'timelock',
+      timelock: target.timelock,
+      executor: target.timelock,
+      createdBlock: op.blockNumber,
+      state: op.state,
+      ...(op.eta ? { eta: op.eta } : {}),
+    }
+  }
+
+  const call = proposalTree(proposal, target.kind === 'governor' ? target.governor : target.timelock, rt)
+  const verification: Verification = {
+    call,
+    signatures: [],
+    claims: [],
+    official: officialContracts(chainId),
+  }
+  const onChain = (entry: { chainId?: number | undefined }) =>
+    entry.chainId === undefined || entry.chainId === chainId
+  const addressBook = rt.config.addressBook.filter(onChain)
+  const tokens = rt.config.tokens.filter(onChain)
+  const simulation: SimulationResult | undefined = input.simulate
+    ? await input.simulate.simulator.simulateGovernance(chainId, input.simulate.upstreams, {
+        chainId,
+        executor: proposal.executor,
+        calls: proposal.calls,
+        registry: rt.registry,
+        tokens,
+      })
+    : undefined
+
+  // Every target, and every contract the simulation touched, is pinned to its code.
+  const targets = new Set(proposal.calls.map((c) => c.to))
+  const touched = new Set<Address>()
+  if (simulation?.ok)
+    for (const f of flattenTrace(simulation.simulation.trace))
+      if (
+        !targets.has(f.to) &&
+        f.to !== BATCH_SENDER &&
+        f.to !== EXECUTOR_SHADOW &&
+        f.to !== proposal.executor
+      )
+        touched.add(f.to)
+  const code = await readCodePins(
+    client,
+    [
+      ...[...targets].map((a) => ({ address: a, target: true })),
+      ...[...touched].map((a) => ({ address: a, target: false })),
+    ],
+    facts.createdBlock,
+    problems,
+  )
+  const outflowTokens = simulation?.ok
+    ? simulation.simulation.assetChanges
+        .filter((c) => c.from === proposal.executor)
+        .map((c) => c.token ?? ('native' as const))
+    : []
+  const treasury = await readTreasury(client, proposal.executor, ['native', ...outflowTokens])
+  const params = await readGovernanceParams(client, {
+    ...(facts.governor ? { governor: facts.governor } : {}),
+    ...(facts.timelock ? { timelock: facts.timelock } : {}),
+    flavor: facts.flavor,
+  })
+  let pastRecipients: Address[] | undefined
+  try {
+    const head = await client.getBlockNumber()
+    const lookback = BigInt(input.recipientsLookback ?? 200_000)
+    pastRecipients = await readPastRecipients(
+      client,
+      proposal.executor,
+      head > lookback ? head - lookback : 0n,
+      head,
+      input.scan.maxBlockRange,
+    )
+  } catch (error) {
+    problems.push(
+      `could not read the executor's transfer history: ${(error as Error).message.split('\n')[0]}`,
+    )
+  }
+  const governance: GovernanceFacts = {
+    ...facts,
+    params,
+    code,
+    treasury,
+    ...(pastRecipients ? { pastRecipients } : {}),
+    problems,
+  }
+
+  const findings = sortFindings(
+    await runGuards(
+      rt.guards,
+      { proposal, verification, addressBook, tokens, simulation, sameNonce: [], governance },
+      { timeoutMs: rt.config.guardTimeoutMs },
+    ),
+  )
+  return {
+    proposal,
+    governance,
+    ...(simulation ? { simulation } : {}),
+    call,
+    signatures: [],
+    claims: [],
+    findings,
+    risk: aggregateRisk(findings),
+    labels: {
+      ...labelsFor(
+        verification,
+        {
+          addressBook,
+          tokens,
+          official: verification.official,
+          executor: proposal.executor,
+          executorName: facts.flavor === 'timelock' || facts.timelock ? 'the timelock' : 'the governor',
+        },
+        simulation,
+      ),
+      [EXECUTOR_SHADOW]: "the executor's code (moved aside by the simulation)",
+      [BATCH_SENDER]: 'the simulation (runs the proposal)',
+    },
+    checkedAt: new Date().toISOString(),
+  }
+}
+
+/** The proposal as a call tree: a root (the governor or timelock) whose calls the executor makes. */
+function proposalTree(proposal: Proposal, root: Address, rt: Runtime): DecodedCall {
+  const calls = proposal.calls.map((c, i) =>
+    repath(
+      decodeCallTree(
+        {
+          from: proposal.executor,
+          to: c.to,
+          value: c.value,
+          data: c.data,
+          operation: c.operation === 'delegatecall' ? 1 : 0,
+        },
+        rt.registry,
+        rt.limits,
+      ),
+      `0.${i}`,
+    ),
+  )
+  return {
+    path: '0',
+    from: proposal.executor,
+    to: root,
+    value: proposal.calls.reduce((sum, c) => sum + c.value, 0n),
+    data: '0x',
+    operation: 0,
+    nesting: 'proposal',
+    calls,
+  }
+}
+
+/** The same tree with its root at `path` (decodeCallTree numbers from `0`). */
+function repath(node: DecodedCall, path: string): DecodedCall {
+  return {
+    ...node,
+    path,
+    ...(node.calls ? { calls: node.calls.map((c, i) => repath(c, `${path}.${i}`)) } : {}),
+  }
+}
+
+export { flattenCalls, treeAddresses }
