@@ -1,9 +1,11 @@
 import type { Guard } from '../src/model/guard.js'
 import addressLookalike from './address-lookalike.js'
 import assetOutflow from './asset-outflow.js'
+import codePinning from './code-pinning.js'
 import decodedMismatch from './decoded-mismatch.js'
 import delegatecallUntrusted from './delegatecall-untrusted.js'
 import gasRefund from './gas-refund.js'
+import governanceParamChange from './governance-param-change.js'
 import hashMismatch from './hash-mismatch.js'
 import largeTransfer from './large-transfer.js'
 import nonceCompetition from './nonce-competition.js'
@@ -17,7 +19,9 @@ import signatureInvalid from './signature-invalid.js'
 import simulationFailed from './simulation-failed.js'
 import simulationUnavailable from './simulation-unavailable.js'
 import tokenApproval from './token-approval.js'
+import treasuryOutflow from './treasury-outflow.js'
 import undecodable from './undecodable.js'
+import unverifiableTarget from './unverifiable-target.js'
 
 /** The static registry of guards. Adding a guard means adding its file and a line here. */
 export const GUARDS: readonly Guard[] = [
@@ -33,6 +37,11 @@ export const GUARDS: readonly Guard[] = [
   addressLookalike,
   privilegedCall,
   nonceCompetition,
+  // Governance (governor proposals and timelock operations), from the calldata and the facts read:
+  governanceParamChange,
+  codePinning,
+  unverifiableTarget,
+  treasuryOutflow,
   // On the simulation:
   simulationUnavailable,
   simulationFailed,

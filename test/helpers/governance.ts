@@ -1,4 +1,4 @@
-import { type Address, getAddress } from 'viem'
+import { type Address, getAddress, type Hex } from 'viem'
 import type { DecodedCall } from '../../src/model/decoded.js'
 import type { GovernanceFacts } from '../../src/model/governance.js'
 import type { AddressBookEntry, Guard, GuardContext, TokenInfo } from '../../src/model/guard.js'
@@ -10,7 +10,8 @@ import { decodeCallTree } from '../../src/verify/decode.js'
 import { createFunctionRegistry } from '../../src/verify/function-registry.js'
 import { simulation } from './build.js'
 
-// Mainnet addresses, so findings read like the real thing (Compound's governance and COMP, USDC).
+// Mainnet addresses, so findings read like the real thing (Compound's governance and COMP, USDC); the
+// grantee and the attacker are made up.
 export const GOVERNOR: Address = getAddress('0xc0da02939e1441f497fd74f78ce7decb17b66529')
 export const TIMELOCK: Address = getAddress('0x6d903f6003cca6255d85cca4d3b5e5146dc33925')
 export const COMP: Address = getAddress('0xc00e94cb662c3520282e6f5717214004a7f26888')
@@ -21,6 +22,28 @@ export const TOKENS: TokenInfo[] = [
   { address: USDC, symbol: 'USDC', decimals: 6 },
   { address: COMP, symbol: 'COMP', decimals: 18 },
 ]
+
+/** Runtime code of the lab's BenignProposal (src/lab/governance/Metamorphic.sol, solc 0.8.30): the Tornado
+ * Cash proposal shape, a harmless execute() and a hidden destroy() with SELFDESTRUCT (byte 0x221). Its
+ * metadata hash holds a 0xff byte too, which is data. */
+export const BENIGN_PROPOSAL_RUNTIME: Hex =
+  ('0x608060405260043610610033575f3560e01c8063614619541461003757806366d003ac1461004157806383197ef01461' +
+    '0090575b5f5ffd5b61003f6100a4565b005b34801561004c575f5ffd5b506100747f0000000000000000000000000000' +
+    '00000000000000000000000000000000000081565b6040516001600160a01b03909116815260200160405180910390f3' +
+    '5b34801561009b575f5ffd5b5061003f6101a7565b60405134815233907f6f6c6d78a4851d4c222c8404fc92372ee84b' +
+    '7b81054305ae8ea3c83c2dabd42e9060200160405180910390a234156101a5575f7f0000000000000000000000000000' +
+    '0000000000000000000000000000000000006001600160a01b0316346040515f6040518083038185875af1925050503d' +
+    '805f8114610148576040519150601f19603f3d011682016040523d82523d5f602084013e61014d565b606091505b5050' +
+    '9050806101a35760405162461bcd60e51b815260206004820152601f60248201527f42656e69676e50726f706f73616c' +
+    '3a207472616e73666572206661696c65640060448201526064015b60405180910390fd5b505b565b336001600160a01b' +
+    '037f0000000000000000000000000000000000000000000000000000000000000000161461021f5760405162461bcd60' +
+    'e51b815260206004820152601c60248201527f42656e69676e50726f706f73616c3a206e6f74206465706c6f79657200' +
+    '000000604482015260640161019a565b33fffea264697066735822122095c315ae8048624fde2e88c831d7408a76590a' +
+    '8ba62a478ff829abdc3a2baf6464736f6c634300081e0033') as Hex
+
+/** An EIP-1167 minimal proxy to an implementation whose address holds 0xff bytes (PUSH20 data). */
+export const CLONE_RUNTIME: Hex =
+  '0x363d3d373d3d3d363d73ff00ff00ff00ff00ff00ff00ff00ff00ff00ff005af43d82803e903d91602b57fd5bf3'
 
 const registry = createFunctionRegistry(Object.entries(BUILTIN_ABIS).map(([name, abi]) => ({ name, abi })))
 
