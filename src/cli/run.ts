@@ -20,9 +20,9 @@ export async function runCommand(opts: { config?: string }, io: Io, stop?: Abort
   const missing = environmentIssues(rt, io.env)
   if (missing.length) throw new ConfigError(opts.config ?? 'config', missing)
   const config = rt.config
-  if (config.safes.length === 0)
+  if (config.safes.length + config.governors.length + config.timelocks.length === 0)
     throw new InputError(
-      'nothing to watch: add Safes under `safes` in the config (see config/custos.example.yaml)',
+      'nothing to watch: add Safes under `safes`, or `governors` / `timelocks`, in the config (see config/custos.example.yaml)',
     )
   const logger = createLogger(config.logging.level)
   const store = openSqliteStore(config.store.path ?? join(config.dataDir, 'custos.db'))

@@ -148,6 +148,10 @@ export const configSchema = z
     // The watch loop (`custos run`):
     /** The Safes `custos run` watches. */
     safes: z.array(watch.watchedSafe).default([]),
+    /** Governors (OpenZeppelin Governor, GovernorBravo) whose proposals `custos run` watches. */
+    governors: z.array(watch.watchedGovernance).default([]),
+    /** TimelockControllers whose scheduled operations `custos run` watches (not a governor's own). */
+    timelocks: z.array(watch.watchedGovernance).default([]),
     sources: watch.sources,
     /** Which reports are alerted. */
     alerts: watch.alerts,

@@ -49,6 +49,18 @@ export const watchedSafe = z
   })
   .strict()
 
+/** A governor (OpenZeppelin or Bravo) or a TimelockController that `custos run` watches. */
+export const watchedGovernance = z
+  .object({
+    address,
+    chainId: z.number().int().positive(),
+    /** How alerts name it. */
+    name: z.string().min(1),
+    /** This governor's escalation ladder, where it differs from the top-level one. */
+    escalation: chat.escalationOverride.optional(),
+  })
+  .strict()
+
 export const sources = z
   .object({
     txService: z
@@ -88,6 +100,20 @@ export const sources = z
         enabled: z.boolean().default(false),
         /** Environment variable with the bearer token callers must present. */
         tokenEnv: envName.default('CUSTOS_WEBHOOK_TOKEN'),
+      })
+      .strict()
+      .prefault({}),
+    governance: z
+      .object({
+        /** Follow the watched governors' and timelocks' events. */
+        enabled: z.boolean().default(true),
+        intervalSeconds: interval.default(12),
+        /** Simulate every pending proposal again this often (s), until it executes… */
+        resimulateSeconds: interval.default(3600),
+        /** …and every `intervalSeconds` once its ETA is this close (s). */
+        etaWindowSeconds: z.number().int().min(0).default(3600),
+        /** How far back a proposal's creation is searched for when it is simulated again (blocks). */
+        lookbackBlocks: z.number().int().positive().default(1_000_000),
       })
       .strict()
       .prefault({}),

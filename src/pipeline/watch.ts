@@ -24,6 +24,7 @@ import { createChatCommands } from './chat-commands.js'
 import { safeKey, type WatchContext } from './context.js'
 import { climbLadders } from './escalation.js'
 import { handleEvents } from './events.js'
+import { createGovernanceWatch } from './governance-watch.js'
 import { checkDrift, checkSilence, type SourceHealth } from './health.js'
 import type { Channels } from './notifiers.js'
 import { handlePending } from './proposals.js'
@@ -64,7 +65,10 @@ export function createWatcher(deps: WatchDeps) {
   const config = rt.config
   const clock = deps.clock ?? Date.now
   const schedule = deps.schedule ?? defaultSchedule
-  const chains = [...new Set(config.safes.map((s) => s.chainId))]
+  const chains = [
+    ...new Set([...config.safes, ...config.governors, ...config.timelocks].map((s) => s.chainId)),
+  ]
+  const safeChains = [...new Set(config.safes.map((s) => s.chainId))]
   mkdirSync(config.dataDir, { recursive: true })
 
   const rpcUrls = new Map<number, string[]>()
@@ -271,6 +275,34 @@ export function createWatcher(deps: WatchDeps) {
     }
   }
 
+  // Governance: governors' and timelocks' events, and pending proposals simulated again.
+  const gov = createGovernanceWatch(ctx, track)
+  const governance = async (chainId: number) => {
+    const name = `governance:${chainId}`
+    const every = config.sources.governance.intervalSeconds * 1000
+    try {
+      await gov.scan(chainId)
+      mark(name, every, true)
+      ready.add(name)
+    } catch (error) {
+      mark(name, every, false, errorText(error))
+      metrics.sourceErrors.inc({ source: 'governance', chain: String(chainId) })
+      logger.warn({ chainId, error: errorText(error) }, 'governance scan failed')
+    }
+  }
+  let resimulating = false
+  const resimulate = async () => {
+    if (resimulating) return
+    resimulating = true
+    try {
+      await gov.resimulate()
+    } catch (error) {
+      logger.warn({ error: errorText(error) }, 'governance re-simulation failed')
+    } finally {
+      resimulating = false
+    }
+  }
+
   const drift = async () => {
     const name = 'drift'
     try {
@@ -309,8 +341,9 @@ export function createWatcher(deps: WatchDeps) {
     heartbeatAgeMs: clock() - heartbeat,
     ready: [...ready],
     expected: [
-      ...(svc.enabled && targets.length ? chains.map((c) => `tx-service:${c}`) : []),
-      ...(ev.enabled ? chains.map((c) => `chain-events:${c}`) : []),
+      ...(svc.enabled && targets.length ? safeChains.map((c) => `tx-service:${c}`) : []),
+      ...(ev.enabled ? safeChains.map((c) => `chain-events:${c}`) : []),
+      ...(config.sources.governance.enabled ? gov.chains.map((c) => `governance:${c}`) : []),
     ],
     sources: Object.fromEntries(health),
   })
@@ -328,8 +361,17 @@ export function createWatcher(deps: WatchDeps) {
       outbox.start()
       if (svc.enabled && targets.length) poller.start()
       if (ev.enabled) {
-        for (const chainId of chains) void scan(chainId)
-        stops.push(schedule(cronFor(ev.intervalSeconds), () => chains.forEach((c) => void scan(c))))
+        for (const chainId of safeChains) void scan(chainId)
+        stops.push(schedule(cronFor(ev.intervalSeconds), () => safeChains.forEach((c) => void scan(c))))
+      }
+      if (config.sources.governance.enabled && gov.chains.length) {
+        for (const chainId of gov.chains) void governance(chainId)
+        stops.push(
+          schedule(cronFor(config.sources.governance.intervalSeconds), () => {
+            for (const c of gov.chains) void governance(c)
+            void resimulate()
+          }),
+        )
       }
       if (config.sources.drift.enabled && config.safes.some((s) => s.expected)) {
         void drift()

@@ -59,6 +59,8 @@ export type ScanOptions = {
   maxBlockRange: number
   /** How far back from the head to look for the creation event (blocks). */
   lookbackBlocks: number
+  /** The block the event is known to be in (the watch loop saw it): only that block is read. */
+  atBlock?: bigint
 }
 
 /**
@@ -72,6 +74,8 @@ async function scanBack(
   found: (events: GovernanceEvent[]) => boolean,
   topics?: Array<Hex | null>,
 ): Promise<GovernanceEvent[]> {
+  if (options.atBlock !== undefined)
+    return readGovernanceEvents(client, [address], options.atBlock, options.atBlock, 1, topics ? { topics } : undefined)
   const head = await client.getBlockNumber()
   const floor = head > BigInt(options.lookbackBlocks) ? head - BigInt(options.lookbackBlocks) : 0n
   const all: GovernanceEvent[] = []
@@ -178,7 +182,8 @@ export async function readTimelockOperation(
   const cancelled = await scanBack(
     client,
     timelock,
-    { ...options, lookbackBlocks: Number((await client.getBlockNumber()) - op.blockNumber) },
+    // From the scheduling on (not only the block the watch loop saw it in).
+    { maxBlockRange: options.maxBlockRange, lookbackBlocks: Number((await client.getBlockNumber()) - op.blockNumber) },
     () => false,
     [toEventSelector(TIMELOCK_EVENTS[2]), operationId],
   )

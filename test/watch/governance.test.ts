@@ -1,0 +1,96 @@
+import { encodeFunctionData, getAddress, parseEther } from 'viem'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  deployGovernance,
+  executeOz,
+  type GovernanceStack,
+  govTokenAbi,
+  passOz,
+  proposeOz,
+  queueOz,
+} from '../../src/lab/governance/index.js'
+import { eventually, startBot, startWorld, type World } from '../helpers/watch-world.js'
+
+// `custos run` watching a governor on the lab: a proposal is judged within seconds of its
+// ProposalCreated, alerted once, judged again when queued, and closed when executed.
+
+const ATTACKER = getAddress('0xbDd077f651EBe7f7b3cE16fe5F2b025BE2969516')
+const transfer = (to: `0x${string}`, amount: bigint) =>
+  encodeFunctionData({ abi: govTokenAbi, functionName: 'transfer', args: [to, amount] })
+
+let world: World
+let gov: GovernanceStack
+let bot: Awaited<ReturnType<typeof startBot>>
+
+beforeAll(async () => {
+  world = await startWorld()
+  gov = await deployGovernance(world.lab, { minDelay: 60 })
+  bot = await startBot(world, {
+    safes: [],
+    governors: [{ address: gov.governor, chainId: world.lab.chainId, name: 'Lab DAO' }],
+    sources: { governance: { intervalSeconds: 1 }, chainEvents: { reorgWindow: 4 } },
+  })
+})
+afterAll(async () => {
+  await bot?.stop()
+  await world?.stop()
+})
+
+describe('the watch loop on a governor', () => {
+  it('alerts a treasury drain within seconds, once, and closes it when it executes', async () => {
+    const balance = await world.lab.public.readContract({
+      address: gov.token,
+      abi: govTokenAbi,
+      functionName: 'balanceOf',
+      args: [gov.timelock],
+    })
+    const proposal = {
+      targets: [gov.token],
+      values: [0n],
+      calldatas: [transfer(ATTACKER, (balance * 95n) / 100n)],
+      description: 'Treasury diversification',
+    }
+    const p = await proposeOz(world.lab, gov, proposal)
+    const id = `${world.lab.chainId}:governor:${gov.governor.toLowerCase()}:${p.proposalId}`
+    const alerts = () => world.receiver.accepted().filter((r) => r.json.alert.dedupKey.startsWith(id))
+    const [alert] = await eventually(() => (alerts().length ? alerts() : undefined), 20_000, 'the alert')
+    expect(alert?.json.alert).toMatchObject({
+      level: 'critical',
+      title: `CRITICAL · Lab DAO · proposal ${p.proposalId}`,
+    })
+    expect((await bot.store.getProposal(id))?.status).toBe('pending')
+
+    await passOz(world.lab, gov, p.proposalId)
+    await queueOz(world.lab, gov, proposal)
+    // Queued: judged again with its ETA; the same verdict is not alerted twice.
+    await eventually(
+      async () => {
+        const r = await bot.store.latestReport(id)
+        return (r?.json as { governance?: { eta?: string } } | undefined)?.governance?.eta ? r : undefined
+      },
+      20_000,
+      'the report after queueing',
+    )
+    expect(alerts()).toHaveLength(1)
+
+    await executeOz(world.lab, gov, proposal)
+    await eventually(
+      async () => ((await bot.store.getProposal(id))?.status === 'executed' ? true : undefined),
+      20_000,
+      'executed',
+    )
+    expect((await bot.store.auditLog(50)).some((a) => a.action === 'executed' && a.subject === id)).toBe(true)
+  })
+
+  it('reports a benign grant without a high finding', async () => {
+    const p = await proposeOz(world.lab, gov, {
+      targets: [gov.token],
+      values: [0n],
+      calldatas: [transfer(gov.voter, parseEther('10'))],
+      description: 'Refund the voter',
+    })
+    const id = `${world.lab.chainId}:governor:${gov.governor.toLowerCase()}:${p.proposalId}`
+    const report = await eventually(async () => bot.store.latestReport(id), 20_000, 'the report')
+    expect(['none', 'info', 'low', 'medium']).toContain(report.level)
+  })
+})
