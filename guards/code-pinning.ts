@@ -44,7 +44,7 @@ export default defineGuard({
       }
     }
     // A target without a pin is one whose swap would go unnoticed: say so rather than pass it.
-    const pinned = new Set(g.code.map((p) => p.address.toLowerCase()))
+    const pinned = new Set(g.code.filter((p) => !p.unpinned).map((p) => p.address.toLowerCase()))
     const unpinned = [...new Set(ctx.proposal.calls.map((c) => c.to))].filter(
       (a) => !pinned.has(a.toLowerCase()),
     )

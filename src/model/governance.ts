@@ -19,8 +19,13 @@ export type GovernanceParams = {
 /** A contract a proposal calls or touches: its code when the proposal was made, and now. */
 export type CodePin = {
   address: Address
-  /** keccak256 of the code at the proposal's creation block; `null` when it had none. */
+  /**
+   * keccak256 of the code at the proposal's creation block; `null` when it had none. Equal to
+   * `now` when `unpinned`: the history could not be read.
+   */
   atCreation: Hash | null
+  /** The code at creation could not be read (no archive node): a change would go unnoticed. */
+  unpinned?: true
   /** keccak256 of the code now; `null` when it has none. */
   now: Hash | null
   /** The code now (for static checks such as a reachable SELFDESTRUCT). */

@@ -144,11 +144,20 @@ export async function inspectGovernance(rt: Runtime, input: GovernanceInspect): 
     facts.createdBlock,
     problems,
   )
-  const outflowTokens = simulation?.ok
+  // Balances of what leaves the executor: in the simulation, and in the calldata's transfers
+  // (so that a proposal judged without a simulation still has its share of the treasury).
+  const outflowTokens: Array<Address | 'native'> = simulation?.ok
     ? simulation.simulation.assetChanges
         .filter((c) => c.from === proposal.executor)
         .map((c) => c.token ?? ('native' as const))
     : []
+  for (const c of flattenCalls(call))
+    if (
+      c.from === proposal.executor &&
+      (c.function?.signature === 'transfer(address,uint256)' ||
+        c.function?.signature === 'transferFrom(address,address,uint256)')
+    )
+      outflowTokens.push(c.to)
   const treasury = await readTreasury(client, proposal.executor, ['native', ...outflowTokens])
   const params = await readGovernanceParams(client, {
     ...(facts.governor ? { governor: facts.governor } : {}),
@@ -237,7 +246,8 @@ function proposalTree(proposal: Proposal, root: Address, rt: Runtime): DecodedCa
     path: '0',
     from: proposal.executor,
     to: root,
-    value: proposal.calls.reduce((sum, c) => sum + c.value, 0n),
+    // The root only groups the calls: the value is in each of them (and counted there once).
+    value: 0n,
     data: '0x',
     operation: 0,
     nesting: 'proposal',

@@ -75,7 +75,14 @@ async function scanBack(
   topics?: Array<Hex | null>,
 ): Promise<GovernanceEvent[]> {
   if (options.atBlock !== undefined)
-    return readGovernanceEvents(client, [address], options.atBlock, options.atBlock, 1, topics ? { topics } : undefined)
+    return readGovernanceEvents(
+      client,
+      [address],
+      options.atBlock,
+      options.atBlock,
+      1,
+      topics ? { topics } : undefined,
+    )
   const head = await client.getBlockNumber()
   const floor = head > BigInt(options.lookbackBlocks) ? head - BigInt(options.lookbackBlocks) : 0n
   const all: GovernanceEvent[] = []
@@ -183,7 +190,10 @@ export async function readTimelockOperation(
     client,
     timelock,
     // From the scheduling on (not only the block the watch loop saw it in).
-    { maxBlockRange: options.maxBlockRange, lookbackBlocks: Number((await client.getBlockNumber()) - op.blockNumber) },
+    {
+      maxBlockRange: options.maxBlockRange,
+      lookbackBlocks: Number((await client.getBlockNumber()) - op.blockNumber),
+    },
     () => false,
     [toEventSelector(TIMELOCK_EVENTS[2]), operationId],
   )
@@ -267,6 +277,7 @@ export async function readCodePins(
   for (const { address, target } of addresses) {
     const now = await client.getCode({ address })
     let atCreation: Hex | undefined
+    let unpinned = false
     try {
       atCreation = await client.getCode({ address, blockNumber: createdBlock })
     } catch (error) {
@@ -274,8 +285,10 @@ export async function readCodePins(
         `could not read the code of ${address} at block ${createdBlock} (an archive node is needed): ${(error as Error).message.split('\n')[0]}`,
       )
       atCreation = now
+      unpinned = true
     }
     const pin: CodePin = { address, atCreation: codeHash(atCreation), now: codeHash(now), target }
+    if (unpinned) pin.unpinned = true
     if (now && now !== '0x') pin.code = now
     if (target && now && now !== '0x') {
       const deployed = await attempt(deployedAt(client, address, keccak256(now)))
