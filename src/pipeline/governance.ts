@@ -48,6 +48,9 @@ export async function inspectGovernance(rt: Runtime, input: GovernanceInspect): 
   const problems: string[] = []
   let proposal: Proposal
   let facts: Omit<GovernanceFacts, 'params' | 'code' | 'treasury' | 'problems'>
+  // An OpenZeppelin governor behind a timelock that calls itself (onlyGovernance) is simulated
+  // through its real lifecycle; everything else as calls from the executor.
+  let lifecycle: { governor: Address; description: string } | undefined
   if (target.kind === 'governor') {
     const p = await readGovernorProposal(client, target.governor, target.proposalId, input.scan)
     problems.push(...p.problems)
@@ -64,6 +67,8 @@ export async function inspectGovernance(rt: Runtime, input: GovernanceInspect): 
       calls: p.calls,
       claimed: { description: p.description },
     }
+    if (p.flavor === 'oz' && p.timelock && p.calls.some((c) => c.to === target.governor))
+      lifecycle = { governor: target.governor, description: p.description }
     facts = {
       flavor: p.flavor,
       governor: target.governor,
@@ -120,6 +125,7 @@ export async function inspectGovernance(rt: Runtime, input: GovernanceInspect): 
         calls: proposal.calls,
         registry: rt.registry,
         tokens,
+        ...(lifecycle ? { lifecycle } : {}),
       })
     : undefined
 

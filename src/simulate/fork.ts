@@ -23,7 +23,15 @@ export type ForkOptions = {
   pidFile?: string
 }
 
-type Fork = { anvil: Anvil; relay: UpstreamRelay; startedAt: number; forkedAt: number; active: number }
+type Fork = {
+  anvil: Anvil
+  relay: UpstreamRelay
+  startedAt: number
+  forkedAt: number
+  active: number
+  /** Set while a simulation that changes the fork (and reverts it) has it to itself. */
+  exclusive?: Promise<void> | undefined
+}
 
 export type ForkStats = { starts: number; resets: number; recycles: number; restartsAfterDeath: number }
 
@@ -173,11 +181,41 @@ export function createForkManager(options: ForkOptions) {
       refresh = false,
     ): Promise<T> {
       const fork = await acquire(chainId, upstreams, refresh)
+      while (fork.exclusive) await fork.exclusive
       fork.active++
       try {
         return await fn(createEndpoint(fork.anvil.rpcUrl, 'fork', options.requestTimeoutMs))
       } finally {
         fork.active--
+      }
+    },
+    /**
+     * Runs `fn` with the fork to itself: it may send transactions and move time, and must put
+     * the fork back (evm_snapshot / evm_revert) before it returns; no other simulation runs
+     * meanwhile.
+     */
+    async useExclusive<T>(
+      chainId: number,
+      upstreams: string[],
+      fn: (ep: Endpoint) => Promise<T>,
+    ): Promise<T> {
+      const fork = await acquire(chainId, upstreams, false)
+      while (fork.exclusive) await fork.exclusive
+      let release: () => void = () => {}
+      fork.exclusive = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      try {
+        await idle(fork)
+        fork.active++
+        try {
+          return await fn(createEndpoint(fork.anvil.rpcUrl, 'fork', options.requestTimeoutMs))
+        } finally {
+          fork.active--
+        }
+      } finally {
+        fork.exclusive = undefined
+        release()
       }
     },
     stats: () => ({ ...stats, forks: forks.size }),

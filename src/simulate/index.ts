@@ -1,9 +1,11 @@
+import type { Address } from 'viem'
 import { RemoteError } from '../model/errors.js'
 import { redactUrls } from '../model/redact.js'
 import type { Simulation, SimulationResult } from '../model/simulation.js'
 import { createEndpoint, type Endpoint } from './endpoint.js'
 import { createForkManager, type ForkOptions } from './fork.js'
 import { type GovernanceSimInput, simulateGovernanceCalls } from './governance.js'
+import { simulateGovernorLifecycle } from './governance-lifecycle.js'
 import { type SafeSimInput, StaleForkError, simulateSafeTx } from './safe.js'
 
 export type SimulatorOptions = ForkOptions & {
@@ -79,15 +81,26 @@ export function createSimulator(options: SimulatorOptions) {
       if (upstreams.length === 0) return { ok: false, error: 'no RPC endpoint to simulate against' }
       return guarded(chainId, () => once(chainId, upstreams, input))
     },
-    /** A governance proposal's calls, run from its executor (see simulateGovernanceCalls). */
+    /**
+     * A governance proposal's calls, run from its executor (see simulateGovernanceCalls); with
+     * `lifecycle`, through the governor's real propose → vote → queue → execute on the fork
+     * (see simulateGovernorLifecycle), which direct mode cannot do.
+     */
     async simulateGovernance(
       chainId: number,
       upstreams: string[],
-      input: GovernanceSimInput,
+      input: GovernanceSimInput & { lifecycle?: { governor: Address; description: string } },
     ): Promise<SimulationResult> {
       if (upstreams.length === 0) return { ok: false, error: 'no RPC endpoint to simulate against' }
+      const { lifecycle, ...rest } = input
+      if (lifecycle && options.mode(chainId) === 'fork')
+        return guarded(chainId, () =>
+          forks.useExclusive(chainId, upstreams, (ep) =>
+            simulateGovernorLifecycle(ep, { ...rest, ...lifecycle }),
+          ),
+        )
       return guarded(chainId, () =>
-        endpointFor(chainId, upstreams, (ep) => simulateGovernanceCalls(ep, input)),
+        endpointFor(chainId, upstreams, (ep) => simulateGovernanceCalls(ep, rest)),
       )
     },
     forks,

@@ -134,6 +134,40 @@ describe('governor proposals on the lab (OpenZeppelin Governor + TimelockControl
     expect(json.risk.level).toBe('critical')
   })
 
+  it('runs a proposal that changes the governor itself (onlyGovernance) through its real lifecycle on the fork', async () => {
+    const gov2 = parseAbi(['function setVotingPeriod(uint32)', 'function setProposalGuardian(address)'])
+    const p = await proposeOz(lab, gov, {
+      targets: [gov.governor, gov.governor],
+      values: [0n, 0n],
+      calldatas: [
+        encodeFunctionData({ abi: gov2, functionName: 'setVotingPeriod', args: [1] }),
+        encodeFunctionData({ abi: gov2, functionName: 'setProposalGuardian', args: [ATTACKER] }),
+      ],
+      description: 'Faster votes, new guardian',
+    })
+    const before = await lab.public.getBlockNumber()
+    const { json } = await inspect([
+      '--governor',
+      gov.governor,
+      '--proposal',
+      String(p.proposalId),
+      '--rpc',
+      lab.rpcUrl,
+    ])
+    // Executed for real on the fork: the governor's own checks passed, and its storage changed.
+    expect(json.simulation, JSON.stringify(json.simulation)).toMatchObject({
+      available: true,
+      success: true,
+    })
+    const diff = (json.simulation as { storageDiff?: Array<{ address: string }> }).storageDiff ?? []
+    expect(diff.some((d) => d.address === gov.governor)).toBe(true)
+    expect(codes(json)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^governance-param-change\/guardian-changed:high$/)]),
+    )
+    // The lab chain itself is untouched: the lifecycle ran on a fork.
+    expect(await lab.public.getBlockNumber()).toBe(before)
+  })
+
   it('inspects the queued timelock operation of a proposal by its id', async () => {
     const proposal = {
       targets: [gov.token],
