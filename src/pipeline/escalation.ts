@@ -8,7 +8,8 @@ import type { WatchContext } from './context.js'
 
 /** The ladder for a Safe: its own settings over the top-level ones. */
 export function ladderFor(config: Config, chainId: number, safe: string): EscalationPolicy {
-  const own = config.safes.find(
+  // A Safe's, a governor's or a timelock's own settings.
+  const own = [...config.safes, ...config.governors, ...config.timelocks].find(
     (s) => s.chainId === chainId && s.address.toLowerCase() === safe.toLowerCase(),
   )?.escalation
   return {
