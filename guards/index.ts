@@ -16,6 +16,7 @@ import safeConfigChange from './safe-config-change.js'
 import safeStateChange from './safe-state-change.js'
 import selfdestruct from './selfdestruct.js'
 import signatureInvalid from './signature-invalid.js'
+import simulationDrift from './simulation-drift.js'
 import simulationFailed from './simulation-failed.js'
 import simulationUnavailable from './simulation-unavailable.js'
 import tokenApproval from './token-approval.js'
@@ -50,4 +51,5 @@ export const GUARDS: readonly Guard[] = [
   proxyUpgrade,
   permissionChange,
   selfdestruct,
+  simulationDrift,
 ] as unknown as readonly Guard[]

@@ -61,4 +61,14 @@ export type GovernanceFacts = {
   pastRecipients?: Address[]
   /** Why some of this could not be read (the guards then judge without it, and say so). */
   problems: string[]
+  /** The first simulation custos ran of this proposal (the watch loop), to compare with this one. */
+  firstSimulation?: SimulationSummary
+}
+
+/** What a simulation showed, in a form that survives storage. */
+export type SimulationSummary = {
+  checkedAt: string
+  success: boolean
+  /** `token:from:to:amount` (token `native` for the coin), sorted. */
+  assetChanges: string[]
 }

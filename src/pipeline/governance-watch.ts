@@ -6,6 +6,7 @@ import { plain, reportToJson } from '../model/report-json.js'
 import { decide } from '../policy/decide.js'
 import { alertFromReport } from '../respond/alerts.js'
 import { onVerdict } from '../respond/escalation.js'
+import { summaryFromReportJson } from '../score/simulation-summary.js'
 import { type GovernanceEvent, groupScheduled, readGovernanceEvents } from '../sources/governance.js'
 import type { StoredProposal, WorkBatch } from '../store/types.js'
 import { fanOut } from './alerts.js'
@@ -47,7 +48,9 @@ export function createGovernanceWatch(ctx: WatchContext, track: <T>(p: Promise<T
 
   /** Inspects and, when the verdict is new, stores the report and queues its alerts. */
   async function judge(chainId: number, target: GovernanceTarget, atBlock?: bigint): Promise<WorkBatch> {
+    const first = summaryFromReportJson((await store.firstReport(idOf(chainId, target)))?.json)
     const report = await inspectGovernance(ctx.rt, {
+      ...(first ? { firstSimulation: first } : {}),
       target,
       client: ctx.client(chainId),
       scan: {

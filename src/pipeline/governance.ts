@@ -1,7 +1,7 @@
 import type { Address, Hash, PublicClient } from 'viem'
 import { flattenCalls } from '../model/calls.js'
 import type { DecodedCall } from '../model/decoded.js'
-import type { GovernanceFacts } from '../model/governance.js'
+import type { GovernanceFacts, SimulationSummary } from '../model/governance.js'
 import type { Proposal } from '../model/proposal.js'
 import type { GovernanceReport } from '../model/report.js'
 import type { SimulationResult } from '../model/simulation.js'
@@ -35,6 +35,8 @@ export type GovernanceInspect = {
   simulate?: { simulator: Simulator; upstreams: string[] }
   /** How far back to read the executor's transfer history for first-time recipients (blocks). */
   recipientsLookback?: number
+  /** The first simulation of this proposal (the watch loop keeps it), to report drift against. */
+  firstSimulation?: SimulationSummary
 }
 
 /**
@@ -192,6 +194,7 @@ export async function inspectGovernance(rt: Runtime, input: GovernanceInspect): 
     code,
     treasury,
     ...(pastRecipients ? { pastRecipients } : {}),
+    ...(input.firstSimulation ? { firstSimulation: input.firstSimulation } : {}),
     problems,
   }
 

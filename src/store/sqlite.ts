@@ -65,6 +65,7 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     byHash: db.prepare('SELECT * FROM proposals WHERE chain_id = ? AND lower(safe_tx_hash) = lower(?)'),
     getReport: db.prepare('SELECT * FROM reports WHERE id = ?'),
     latestReport: db.prepare('SELECT * FROM reports WHERE proposal_id = ? ORDER BY id DESC LIMIT 1'),
+    firstReport: db.prepare('SELECT * FROM reports WHERE proposal_id = ? ORDER BY id ASC LIMIT 1'),
     due: db.prepare(`SELECT * FROM outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= ?
       AND (o.proposal_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox p WHERE p.channel = o.channel
         AND p.proposal_id = o.proposal_id AND p.status = 'pending' AND p.id < o.id))
@@ -177,6 +178,7 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     findProposalByHash: async (chainId, hash) => toProposal(q.byHash.get(chainId, hash)),
     getReport: async (id) => toReport(q.getReport.get(id)),
     latestReport: async (proposalId) => toReport(q.latestReport.get(proposalId)),
+    firstReport: async (proposalId) => toReport(q.firstReport.get(proposalId)),
     dueOutbox: async (now, limit) => (q.due.all(now, limit) as Record<string, unknown>[]).map(toOutbox),
     markSent: async (id, at, message) =>
       void db.transaction(() => {

@@ -134,6 +134,7 @@ export type Store = {
   findProposalByHash(chainId: number, safeTxHash: string): Promise<StoredProposal | undefined>
   getReport(id: number): Promise<StoredReport | undefined>
   latestReport(proposalId: string): Promise<StoredReport | undefined>
+  firstReport(proposalId: string): Promise<StoredReport | undefined>
   dueOutbox(now: number, limit: number): Promise<OutboxRow[]>
   /** Marks a row sent; `message` records the chat message it posted, for later edits. */
   markSent(id: number, at: number, message?: { proposalId: string; ref: string }): Promise<void>
