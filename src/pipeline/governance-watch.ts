@@ -48,9 +48,13 @@ export function createGovernanceWatch(ctx: WatchContext, track: <T>(p: Promise<T
 
   /** Inspects and, when the verdict is new, stores the report and queues its alerts. */
   async function judge(chainId: number, target: GovernanceTarget, atBlock?: bigint): Promise<WorkBatch> {
-    const first = summaryFromReportJson((await store.firstReport(idOf(chainId, target)))?.json)
+    const firstReport = (await store.firstReport(idOf(chainId, target)))?.json as
+      | { governance?: { code?: Array<{ address: string; now: string | null }> } }
+      | undefined
+    const first = summaryFromReportJson(firstReport)
     const report = await inspectGovernance(ctx.rt, {
       ...(first ? { firstSimulation: first } : {}),
+      ...(firstReport?.governance?.code ? { recordedPins: firstReport.governance.code } : {}),
       target,
       client: ctx.client(chainId),
       scan: {

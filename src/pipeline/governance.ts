@@ -37,6 +37,11 @@ export type GovernanceInspect = {
   recipientsLookback?: number
   /** The first simulation of this proposal (the watch loop keeps it), to report drift against. */
   firstSimulation?: SimulationSummary
+  /**
+   * Code hashes the watch loop recorded when it first saw the proposal: they pin the code when
+   * the node cannot say what it was at the creation block (no archive).
+   */
+  recordedPins?: Array<{ address: string; now: string | null }>
 }
 
 /**
@@ -154,6 +159,15 @@ export async function inspectGovernance(rt: Runtime, input: GovernanceInspect): 
   )
   // Balances of what leaves the executor: in the simulation, and in the calldata's transfers
   // (so that a proposal judged without a simulation still has its share of the treasury).
+  for (const pin of code) {
+    const recorded = pin.unpinned
+      ? input.recordedPins?.find((r) => r.address.toLowerCase() === pin.address.toLowerCase())
+      : undefined
+    if (recorded) {
+      pin.atCreation = recorded.now as GovernanceFacts['code'][number]['atCreation']
+      delete pin.unpinned
+    }
+  }
   const outflowTokens: Array<Address | 'native'> = simulation?.ok
     ? simulation.simulation.assetChanges
         .filter((c) => c.from === proposal.executor)
