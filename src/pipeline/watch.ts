@@ -117,7 +117,7 @@ export function createWatcher(deps: WatchDeps) {
       const p = row.payload as { kind?: string; proposalId?: string; dedupKey?: string }
       if (p.kind !== 'escalation' || !p.proposalId) return undefined
       const e = await store.getEscalation(p.proposalId)
-      if (!e || e.status !== 'open') return 'the ladder is no longer open'
+      if (e?.status !== 'open') return 'the ladder is no longer open'
       return p.dedupKey?.includes(`:escalation:${e.startedAt}:`) ? undefined : 'a newer ladder replaced it'
     },
     onFailed: (channel, error, final) =>

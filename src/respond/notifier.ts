@@ -1,5 +1,5 @@
 import type { EscalationNotice, OutboxPayload, ProposalUpdate } from '../model/alert.js'
-import { redactUrls } from '../model/redact.js'
+import { errorText, redactUrls } from '../model/redact.js'
 import type { Level } from '../model/severity.js'
 
 /** A message a channel posted, so that later updates can edit it (`channelId:messageId`). */
@@ -97,4 +97,29 @@ function bodyRetryAfter(text: string): number | undefined {
 const detail = (text: string) => {
   const t = text.replace(/\s+/g, ' ').trim().slice(0, 200)
   return t && t !== '{}' ? ` (${t})` : ''
+}
+
+/**
+ * A delivery error rebuilt without `secret` (a token, a routing key, a webhook URL that is
+ * itself the credential) and without its cause, which may hold the request URL: secrets must
+ * not reach an error message, a log or the audit. Other errors become delivery errors too.
+ */
+export function withoutSecret(error: unknown, secret: string): DeliveryError {
+  const scrub = (s: string) => (secret ? s.split(secret).join('…') : s)
+  if (!(error instanceof DeliveryError)) return new DeliveryError(scrub(redactUrls(errorText(error))))
+  return new DeliveryError(scrub(error.message), {
+    ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+    permanent: error.permanent,
+  })
+}
+
+/** Cuts `s` to `max` characters with an ellipsis, on code points (a surrogate pair is never split). */
+export function cutText(s: string, max: number): string {
+  if (s.length <= max) return s
+  let out = ''
+  for (const ch of s) {
+    if (out.length + ch.length > max - 1) break
+    out += ch
+  }
+  return `${out}…`
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { Alert, EscalationNotice, OutboxPayload } from '../model/alert.js'
 import type { Level } from '../model/severity.js'
-import { DeliveryError, type Notifier, postJson } from './notifier.js'
+import { cutText, type Notifier, postJson, withoutSecret } from './notifier.js'
 
 // PagerDuty Events API v2 (https://developer.pagerduty.com/docs/events-api-v2/trigger-events/).
 
@@ -126,22 +126,4 @@ const context = (p: { safe?: string; chainId?: number }) => ({
 
 const links = (link: string | undefined) => (link ? { links: [{ href: link, text: 'custos report' }] } : {})
 
-/** Cuts on code points so a surrogate pair is never split. */
-const cut = (s: string, max: number) => {
-  if (s.length <= max) return s
-  let out = ''
-  for (const ch of s) {
-    if (out.length + ch.length > max - 1) break
-    out += ch
-  }
-  return `${out}…`
-}
-
-/** The routing key lets anyone open incidents: it must not reach an error message or a log. */
-function withoutSecret(error: unknown, secret: string): unknown {
-  if (!(error instanceof DeliveryError)) return error
-  return new DeliveryError(secret ? error.message.split(secret).join('…') : error.message, {
-    ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
-    permanent: error.permanent,
-  })
-}
+const cut = cutText

@@ -1,7 +1,7 @@
 import type { Alert, EscalationNotice, ProposalUpdate, UpdateEvent } from '../model/alert.js'
 import type { Level } from '../model/severity.js'
 import { defang } from './defang.js'
-import { DeliveryError, type Notifier, postJson } from './notifier.js'
+import { type Notifier, postJson, withoutSecret } from './notifier.js'
 
 // Slack's Block Kit limits (https://api.slack.com/reference/block-kit/blocks): a message over
 // any of them is refused with `invalid_blocks`, so everything is cut to fit instead.
@@ -192,13 +192,4 @@ function httpLink(link: string | undefined): string | undefined {
   } catch {
     return undefined
   }
-}
-
-/** The webhook URL is the credential: it must not reach an error message, a log or the audit. */
-function withoutSecret(error: unknown, secret: string): unknown {
-  if (!(error instanceof DeliveryError)) return error
-  return new DeliveryError(secret ? error.message.split(secret).join('…') : error.message, {
-    ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
-    permanent: error.permanent,
-  })
 }

@@ -14,7 +14,7 @@ import {
   stateLines,
 } from './chat.js'
 import { defang } from './defang.js'
-import { DeliveryError, type Notifier, postJson } from './notifier.js'
+import { cutText, DeliveryError, type Notifier, postJson, withoutSecret } from './notifier.js'
 
 // Telegram Bot API (https://core.telegram.org/bots/api). The token is part of every URL, so no
 // URL is ever put in an error message, and the token is cut out of whatever text comes back.
@@ -264,15 +264,7 @@ function renderLine(line: Line, max: number): { html: string; cut: boolean } {
   return { html, cut: false }
 }
 
-const cut = (s: string, max: number) => {
-  if (s.length <= max) return s
-  let out = ''
-  for (const ch of s) {
-    if (out.length + ch.length > max - 1) break
-    out += ch
-  }
-  return `${out}…`
-}
+const cut = cutText
 
 function httpLink(link: string | undefined): string | undefined {
   if (!link) return undefined
@@ -282,16 +274,6 @@ function httpLink(link: string | undefined): string | undefined {
   } catch {
     return undefined
   }
-}
-
-/** A DeliveryError rebuilt without the token and without its cause (which may hold the URL). */
-function withoutSecret(error: unknown, token: string): unknown {
-  const scrub = (s: string) => (token ? s.split(token).join('…') : s)
-  if (!(error instanceof DeliveryError)) return new DeliveryError(scrub(redactUrls(errorText(error))))
-  return new DeliveryError(scrub(error.message), {
-    ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
-    permanent: error.permanent,
-  })
 }
 
 // ---- Button presses ------------------------------------------------------------------------

@@ -14,10 +14,9 @@ import {
 import { RemoteError } from '../model/errors.js'
 import type { Simulation } from '../model/simulation.js'
 import { parsePrestateDiff, type RawPrestateDiff } from './diff.js'
-import { approvals, assetChanges, codeChanges, permissionChanges, proxyUpgrades } from './effects.js'
 import type { Endpoint } from './endpoint.js'
 import type { GovernanceSimInput } from './governance.js'
-import { withTokenInfo } from './tokens.js'
+import { effectsOf } from './outcome.js'
 import { flattenTrace, parseTrace, type RawFrame } from './trace.js'
 
 // A governor function behind `onlyGovernance` runs only inside the governor's own execution
@@ -166,6 +165,12 @@ export async function simulateGovernorLifecycle(
     const { trace, logs } = parseTrace(rawTrace, input.registry)
     // The simulated voter's gas and nonce are the simulation's, not the proposal's.
     const storageDiff = parsePrestateDiff(rawDiff).filter((d) => d.address !== LIFECYCLE_VOTER)
+    const effects = await effectsOf(trace, logs, storageDiff, {
+      ep,
+      tokens: input.tokens,
+      chainId: input.chainId,
+      block: block.number,
+    })
     const sim: Simulation = {
       mode: ep.mode,
       block: BigInt(block.number),
@@ -176,13 +181,9 @@ export async function simulateGovernorLifecycle(
       logs,
       safeChanges: [],
       nestedSafeChanges: [],
-      assetChanges: (
-        await withTokenInfo(assetChanges(trace, logs), input.tokens, ep, input.chainId, block.number)
-      ).filter((c) => c.from !== LIFECYCLE_VOTER),
-      approvals: approvals(logs),
-      proxyUpgrades: proxyUpgrades(storageDiff, logs),
-      permissionChanges: permissionChanges(logs),
-      codeChanges: codeChanges(trace),
+      ...effects,
+      // The simulated voter's gas is the simulation's, not the proposal's.
+      assetChanges: effects.assetChanges.filter((c) => c.from !== LIFECYCLE_VOTER),
       storageDiff,
       durationMs: 0,
     }

@@ -5,11 +5,9 @@ import type { Call } from '../model/proposal.js'
 import type { AccountDiff, Simulation, TraceCall } from '../model/simulation.js'
 import type { FunctionRegistry } from '../verify/function-registry.js'
 import { BATCH_SENDER, BATCHER_CODE, EXECUTOR_SHADOW } from './batcher.js'
-import { parsePrestateDiff, type RawPrestateDiff } from './diff.js'
-import { approvals, assetChanges, codeChanges, permissionChanges, proxyUpgrades } from './effects.js'
 import type { Endpoint } from './endpoint.js'
-import { withTokenInfo } from './tokens.js'
-import { flattenTrace, parseTrace, type RawFrame } from './trace.js'
+import { effectsOf, traceCallWithDiff } from './outcome.js'
+import { flattenTrace } from './trace.js'
 
 const MAX_GAS = 30_000_000n
 
@@ -58,21 +56,9 @@ export async function simulateGovernanceCalls(ep: Endpoint, input: GovernanceSim
     gas: numberToHex(gasLimit < MAX_GAS ? gasLimit : MAX_GAS),
   }
   const overrides = { [input.executor]: { code: BATCHER_CODE }, [EXECUTOR_SHADOW]: { code } }
-  const [rawTrace, rawDiff] = await Promise.all([
-    ep.request<RawFrame>('debug_traceCall', [
-      call,
-      block.number,
-      { tracer: 'callTracer', tracerConfig: { withLog: true }, stateOverrides: overrides },
-    ]),
-    ep.request<RawPrestateDiff>('debug_traceCall', [
-      call,
-      block.number,
-      { tracer: 'prestateTracer', tracerConfig: { diffMode: true }, stateOverrides: overrides },
-    ]),
-  ])
-  const { trace, logs } = parseTrace(rawTrace, input.registry)
+  const { trace, logs, diff } = await traceCallWithDiff(ep, call, block.number, overrides, input.registry)
   // The overridden code is the simulation's scaffolding, not an effect of the proposal.
-  const storageDiff = parsePrestateDiff(rawDiff)
+  const storageDiff = diff
     .filter((d) => d.address !== BATCH_SENDER && d.address !== EXECUTOR_SHADOW)
     .map((d): AccountDiff => {
       if (d.address !== input.executor) return d
@@ -91,17 +77,12 @@ export async function simulateGovernanceCalls(ep: Endpoint, input: GovernanceSim
     logs,
     safeChanges: [],
     nestedSafeChanges: [],
-    assetChanges: await withTokenInfo(
-      assetChanges(trace, logs),
-      input.tokens,
+    ...(await effectsOf(trace, logs, storageDiff, {
       ep,
-      input.chainId,
-      block.number,
-    ),
-    approvals: approvals(logs),
-    proxyUpgrades: proxyUpgrades(storageDiff, logs),
-    permissionChanges: permissionChanges(logs),
-    codeChanges: codeChanges(trace),
+      tokens: input.tokens,
+      chainId: input.chainId,
+      block: block.number,
+    })),
     storageDiff,
     durationMs: 0,
   }

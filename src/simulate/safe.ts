@@ -17,19 +17,12 @@ import type { SafeTx } from '../model/safe.js'
 import type { AccountDiff, SafeChange, Simulation, TraceCall } from '../model/simulation.js'
 import type { FunctionRegistry } from '../verify/function-registry.js'
 import { domainHash } from '../verify/safe-hash.js'
-import { parsePrestateDiff, type RawPrestateDiff, wordToAddress } from './diff.js'
-import {
-  approvals,
-  assetChanges,
-  codeChanges,
-  permissionChanges,
-  proxyUpgrades,
-  seenAddresses,
-} from './effects.js'
+import { wordToAddress } from './diff.js'
+import { seenAddresses } from './effects.js'
 import { type Endpoint, readCall } from './endpoint.js'
+import { effectsOf, traceCallWithDiff } from './outcome.js'
 import { approvedHashSlot, type SafeBefore, SENTINEL, SLOT, safeChanges } from './safe-slots.js'
-import { withTokenInfo } from './tokens.js'
-import { flattenTrace, parseTrace, type RawFrame } from './trace.js'
+import { flattenTrace } from './trace.js'
 
 const safeAbi = parseAbi([
   'function getOwners() view returns (address[])',
@@ -141,21 +134,9 @@ async function run(
     [tx.safe]: { stateDiff },
   }
   if (tx.gasPrice > 0n && from !== tx.safe) overrides[from] = { balance: numberToHex(2n ** 200n) }
-  const [rawTrace, rawDiff] = await Promise.all([
-    ep.request<RawFrame>('debug_traceCall', [
-      call,
-      block.number,
-      { tracer: 'callTracer', tracerConfig: { withLog: true }, stateOverrides: overrides },
-    ]),
-    ep.request<RawPrestateDiff>('debug_traceCall', [
-      call,
-      block.number,
-      { tracer: 'prestateTracer', tracerConfig: { diffMode: true }, stateOverrides: overrides },
-    ]),
-  ])
-  const { trace, logs } = parseTrace(rawTrace, input.registry)
+  const { trace, logs, diff } = await traceCallWithDiff(ep, call, block.number, overrides, input.registry)
   // The simulated sender's own nonce bump is an artefact of simulating, not an effect.
-  const storageDiff = parsePrestateDiff(rawDiff)
+  const storageDiff = diff
     .map((d) => (d.address === from && d.storage.length === 0 && !d.code ? { ...d, nonce: undefined } : d))
     .filter((d) => d.balance || d.nonce || d.code || d.storage.length)
     .map(({ nonce, ...d }) => (nonce ? { ...d, nonce } : d))
@@ -184,17 +165,12 @@ async function run(
     logs,
     safeChanges: safeChanges(safeDiff, before, candidates, hashes),
     nestedSafeChanges: await nestedSafeChanges(ep, storageDiff, tx.safe, block.number, candidates, hashes),
-    assetChanges: await withTokenInfo(
-      assetChanges(trace, logs),
-      input.tokens,
+    ...(await effectsOf(trace, logs, storageDiff, {
       ep,
-      input.chainId,
-      block.number,
-    ),
-    approvals: approvals(logs),
-    proxyUpgrades: proxyUpgrades(storageDiff, logs),
-    permissionChanges: permissionChanges(logs),
-    codeChanges: codeChanges(trace),
+      tokens: input.tokens,
+      chainId: input.chainId,
+      block: block.number,
+    })),
     storageDiff,
     ...(guard ? { guard } : {}),
     durationMs: Math.round(performance.now() - started),
