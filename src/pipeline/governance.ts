@@ -132,6 +132,7 @@ export async function inspectGovernance(rt: Runtime, input: GovernanceInspect): 
         calls: proposal.calls,
         registry: rt.registry,
         tokens,
+        minBlock: facts.createdBlock,
         ...(lifecycle ? { lifecycle } : {}),
       })
     : undefined

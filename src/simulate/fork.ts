@@ -198,8 +198,9 @@ export function createForkManager(options: ForkOptions) {
       chainId: number,
       upstreams: string[],
       fn: (ep: Endpoint) => Promise<T>,
+      refresh = false,
     ): Promise<T> {
-      const fork = await acquire(chainId, upstreams, false)
+      const fork = await acquire(chainId, upstreams, refresh)
       while (fork.exclusive) await fork.exclusive
       let release: () => void = () => {}
       fork.exclusive = new Promise<void>((resolve) => {

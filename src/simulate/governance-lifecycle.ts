@@ -17,6 +17,7 @@ import { parsePrestateDiff, type RawPrestateDiff } from './diff.js'
 import type { Endpoint } from './endpoint.js'
 import type { GovernanceSimInput } from './governance.js'
 import { effectsOf } from './outcome.js'
+import { StaleForkError } from './safe.js'
 import { flattenTrace, parseTrace, type RawFrame } from './trace.js'
 
 // A governor function behind `onlyGovernance` runs only inside the governor's own execution
@@ -90,6 +91,9 @@ export async function simulateGovernorLifecycle(
     )
     return { hash, ok: false, reason }
   }
+  const head = BigInt(await ep.request<Hex>('eth_blockNumber', []))
+  if (input.minBlock !== undefined && head < input.minBlock)
+    throw new StaleForkError(`the fork is at block ${head}, before the proposal`)
   const snapshot = await ep.request<Hex>('evm_snapshot', [])
   try {
     const token = await call<Address>(input.governor, governorAbi, 'token')

@@ -7,6 +7,7 @@ import type { FunctionRegistry } from '../verify/function-registry.js'
 import { BATCH_SENDER, BATCHER_CODE, EXECUTOR_SHADOW } from './batcher.js'
 import type { Endpoint } from './endpoint.js'
 import { effectsOf, traceCallWithDiff } from './outcome.js'
+import { StaleForkError } from './safe.js'
 import { flattenTrace } from './trace.js'
 
 const MAX_GAS = 30_000_000n
@@ -18,6 +19,8 @@ export type GovernanceSimInput = {
   calls: Call[]
   registry: FunctionRegistry
   tokens: TokenInfo[]
+  /** The block the proposal was created in: a fork older than that does not know its world. */
+  minBlock?: bigint
 }
 
 /**
@@ -32,6 +35,8 @@ export type GovernanceSimInput = {
 export async function simulateGovernanceCalls(ep: Endpoint, input: GovernanceSimInput): Promise<Simulation> {
   const started = performance.now()
   const block = await ep.request<{ number: Hex; gasLimit: Hex }>('eth_getBlockByNumber', ['latest', false])
+  if (ep.mode === 'fork' && input.minBlock !== undefined && hexToBigInt(block.number) < input.minBlock)
+    throw new StaleForkError(`the fork is at block ${hexToBigInt(block.number)}, before the proposal`)
   const code = await ep.request<Hex>('eth_getCode', [input.executor, block.number])
   if (code === '0x')
     throw new RemoteError(`the executor ${input.executor} has no code on this chain`, { retryable: false })

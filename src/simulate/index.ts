@@ -93,14 +93,23 @@ export function createSimulator(options: SimulatorOptions) {
     ): Promise<SimulationResult> {
       if (upstreams.length === 0) return { ok: false, error: 'no RPC endpoint to simulate against' }
       const { lifecycle, ...rest } = input
-      if (lifecycle && options.mode(chainId) === 'fork')
-        return guarded(chainId, () =>
-          forks.useExclusive(chainId, upstreams, (ep) =>
-            simulateGovernorLifecycle(ep, { ...rest, ...lifecycle }),
-          ),
-        )
+      const run = (refresh: boolean) =>
+        lifecycle && options.mode(chainId) === 'fork'
+          ? forks.useExclusive(
+              chainId,
+              upstreams,
+              (ep) => simulateGovernorLifecycle(ep, { ...rest, ...lifecycle }),
+              refresh,
+            )
+          : options.mode(chainId) === 'fork'
+            ? forks.use(chainId, upstreams, (ep) => simulateGovernanceCalls(ep, rest), refresh)
+            : endpointFor(chainId, upstreams, (ep) => simulateGovernanceCalls(ep, rest))
+      // A fork from before the proposal is moved forward once.
       return guarded(chainId, () =>
-        endpointFor(chainId, upstreams, (ep) => simulateGovernanceCalls(ep, rest)),
+        run(false).catch((error) => {
+          if (error instanceof StaleForkError) return run(true)
+          throw error
+        }),
       )
     },
     forks,

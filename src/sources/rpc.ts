@@ -20,6 +20,9 @@ export function createRpcClient(
   // retryCount applies to the whole list: each round tries every URL once, in order.
   const client = createPublicClient({
     transport: fallback(transports, { retryCount: 1, retryDelay: 200 }),
+    // viem caches the block number for its polling interval (4 s) by default: a scan would
+    // start from a head seconds old, and every event would wait that much longer to be seen.
+    cacheTime: 0,
   }) as PublicClient
   if (onOutcome) {
     const transport = client.transport as unknown as {
