@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { LEVELS } from '../model/severity.js'
 import { address } from '../model/zod.js'
+import * as acting from './acting.js'
 import * as chat from './chat.js'
 import * as watch from './watch.js'
 
@@ -161,6 +162,10 @@ export const configSchema = z
     signers: z.array(chat.signer).default([]),
     /** Chasing unacknowledged alerts: mention and DM the signers, then page, then repeat. */
     escalation: chat.escalation,
+    /** When custos vetoes, by level and by finding, and when reviewed marks hold it back. */
+    policy: acting.policyRules.prefault({}),
+    /** The veto key and its limits; off by default (a veto is then escalated). */
+    veto: acting.veto,
     /** Retries of alert delivery. */
     outbox: watch.outbox,
     /** HTTP server: /healthz, /readyz, /metrics, /reports/:id, /hooks/safe. */

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { LEVELS } from '../model/severity.js'
 import { address } from '../model/zod.js'
+import * as acting from './acting.js'
 import * as chat from './chat.js'
 
 // The parts of the configuration that only `custos run` (the watch loop) uses.
@@ -46,6 +47,8 @@ export const watchedSafe = z
     expected: expected.optional(),
     /** This Safe's escalation ladder, where it differs from the top-level one. */
     escalation: chat.escalationOverride.optional(),
+    /** This Safe's policy rules, over the top-level `policy` (finding rules are merged). */
+    policy: acting.policyRules.partial().optional(),
   })
   .strict()
 
@@ -58,6 +61,8 @@ export const watchedGovernance = z
     name: z.string().min(1),
     /** This governor's escalation ladder, where it differs from the top-level one. */
     escalation: chat.escalationOverride.optional(),
+    /** This governor's policy rules, over the top-level `policy` (finding rules are merged). */
+    policy: acting.policyRules.partial().optional(),
   })
   .strict()
 

@@ -51,3 +51,74 @@ describe('decide', () => {
     )
   })
 })
+
+describe('decide, with the veto rules', () => {
+  const rules = {
+    vetoAt: 'critical' as Level,
+    findings: {
+      'safe-state-change/singleton-changed': 'veto' as const,
+      'nonce-competition/competing': 'escalate' as const,
+    },
+    reviewedBy: 2,
+  }
+  const singleton = [{ guard: 'safe-state-change', code: 'singleton-changed' }]
+  const cases: Array<[string, Level, DecideContext, string[], RegExp?]> = [
+    [
+      'critical with vetoes on: veto',
+      'critical',
+      { rules, vetoEnabled: true, escalation: ladder },
+      ['log', 'notify', 'escalate', 'veto'],
+      /at or above the veto level/,
+    ],
+    [
+      'critical with the kill switch off: escalated instead',
+      'critical',
+      { rules, escalation: ladder },
+      ['log', 'notify', 'escalate'],
+      /switched off/,
+    ],
+    [
+      'a finding that calls for a veto, whatever the level',
+      'medium',
+      { rules, findings: singleton, vetoEnabled: true },
+      ['log', 'notify', 'escalate', 'veto'],
+      /singleton-changed calls for veto/,
+    ],
+    [
+      'a finding that calls for escalation below the ladder',
+      'low',
+      { rules, findings: [{ guard: 'nonce-competition', code: 'competing' }] },
+      ['log', 'notify', 'escalate'],
+    ],
+    [
+      'reviewed by two signers: notified only, no veto',
+      'critical',
+      { rules, vetoEnabled: true, reviewers: 2, escalation: ladder },
+      ['log', 'notify'],
+      /reviewed by 2 signers/,
+    ],
+    [
+      'reviewed by one of two: still vetoed',
+      'critical',
+      { rules, vetoEnabled: true, reviewers: 1 },
+      ['log', 'notify', 'escalate', 'veto'],
+    ],
+    [
+      'a silence does not stop a veto the rules ask for',
+      'high',
+      { ...silenced, rules, findings: singleton, vetoEnabled: true },
+      ['log', 'notify', 'escalate', 'veto'],
+    ],
+    [
+      'no rules: no veto, even critical',
+      'critical',
+      { vetoEnabled: true, escalation: ladder },
+      ['log', 'notify', 'escalate'],
+    ],
+  ]
+  it.each(cases)('%s', (_name, level, context, actions, reason) => {
+    const d = decide(level, { minLevel: 'low' }, context)
+    expect(d.actions).toEqual(actions)
+    if (reason) expect(d.reason).toMatch(reason)
+  })
+})
