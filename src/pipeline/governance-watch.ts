@@ -3,7 +3,6 @@ import type { Address, Hash } from 'viem'
 import { proposalRef } from '../model/ref.js'
 import type { GovernanceReport } from '../model/report.js'
 import { plain, reportToJson } from '../model/report-json.js'
-import { decide } from '../policy/decide.js'
 import { alertFromReport } from '../respond/alerts.js'
 import { onVerdict } from '../respond/escalation.js'
 import { summaryFromReportJson } from '../score/simulation-summary.js'
@@ -14,6 +13,7 @@ import { closeProposal } from './chat.js'
 import type { WatchContext } from './context.js'
 import { ladderFor } from './escalation.js'
 import { type GovernanceTarget, inspectGovernance } from './governance.js'
+import { decideFor } from './policy.js'
 
 // Governance in the watch loop: the watched governors' and timelocks' events are followed from
 // a persisted cursor (committed with the work for its blocks, as for Safes); each new proposal
@@ -96,7 +96,11 @@ export function createGovernanceWatch(ctx: WatchContext, track: <T>(p: Promise<T
     if (previous?.fingerprint === fingerprint) return {}
     if (previous && previous.status !== 'pending') return {}
     const ladder = ladderFor(config, chainId, where)
-    const decision = decide(report.risk.level, config.alerts, { escalation: ladder })
+    const decision = await decideFor(
+      ctx,
+      { level: report.risk.level, findings: report.findings },
+      { chainId, address: where, proposalId: id },
+    )
     const alert = alertFromReport(report, {
       ...(named(chainId, where) ? { safeName: named(chainId, where)?.name as string } : {}),
       link: `${ctx.publicUrl}/reports/${encodeURIComponent(id)}`,

@@ -3,7 +3,6 @@ import type { Address } from 'viem'
 import { proposalRef } from '../model/ref.js'
 import { plain, reportToJson } from '../model/report-json.js'
 import { inspectSafeTransaction } from '../pipeline.js'
-import { decide } from '../policy/decide.js'
 import { alertFromReport } from '../respond/alerts.js'
 import { onVerdict } from '../respond/escalation.js'
 import { eventAlert } from '../respond/events.js'
@@ -16,6 +15,7 @@ import { fanOut } from './alerts.js'
 import { closeProposal, silencedUntil } from './chat.js'
 import { safeKey, type WatchContext } from './context.js'
 import { ladderFor } from './escalation.js'
+import { decideFor } from './policy.js'
 
 /**
  * Handles one poll of a Safe's pending transactions: every new or changed proposal runs the
@@ -74,10 +74,11 @@ export async function handlePending(
 
     const ladder = ladderFor(ctx.config, chainId, safe)
     const until = await silencedUntil(ctx, chainId, safe)
-    const decision = decide(report.risk.level, ctx.config.alerts, {
-      ...(until !== undefined ? { silencedUntil: until } : {}),
-      escalation: ladder,
-    })
+    const decision = await decideFor(
+      ctx,
+      { level: report.risk.level, findings: report.findings },
+      { chainId, address: safe, proposalId: id, silencedUntil: until },
+    )
     const dedupKey = `${id}:${report.risk.level}`
     const alert = alertFromReport(report, {
       ...(watched ? { safeName: watched.name } : {}),

@@ -83,6 +83,12 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
       "INSERT INTO vetoes (proposal_id, kind, status, details, created_at) VALUES (?, 'request', 'requested', ?, ?)",
     ),
     vetoRequests: db.prepare("SELECT * FROM vetoes WHERE proposal_id = ? AND kind = 'request' ORDER BY id"),
+    insertVeto: db.prepare(
+      'INSERT INTO vetoes (proposal_id, kind, status, tx_hash, details, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    vetoesSince: db.prepare(`SELECT count(*) AS n FROM vetoes v JOIN proposals p ON p.id = v.proposal_id
+      WHERE v.kind IN ('auto', 'chat') AND v.status IN ('sent', 'proposed', 'dry-run') AND v.created_at >= ?
+      AND (? IS NULL OR lower(p.safe) = lower(?))`),
     upsertEscalation: db.prepare(`INSERT INTO escalations
       (proposal_id, level, stage, round, next_at, status, started_at, updated_at)
       VALUES (@proposalId, @level, @stage, @round, @nextAt, @status, @startedAt, @now)
@@ -157,6 +163,15 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
         json({ actor: v.actor, signer: v.signer, channel: v.channel }),
         now,
       )
+    for (const v of batch.vetoes ?? [])
+      q.insertVeto.run(
+        v.proposalId,
+        v.kind,
+        v.status,
+        v.txHash ?? null,
+        v.details === undefined ? null : json(v.details),
+        now,
+      )
     for (const x of batch.silences ?? []) {
       if (x.until === null) q.clearSilence.run(x.target)
       else q.setSilence.run(x.target, x.until, x.actor, now)
@@ -222,6 +237,8 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     getEscalation: async (proposalId) => toEscalation(q.getEscalation.get(proposalId)),
     dueEscalations: async (now, limit) =>
       (q.dueEscalations.all(now, limit) as unknown[]).map((r) => toEscalation(r) as Escalation),
+    vetoesSince: async (since, target) =>
+      (q.vetoesSince.get(since, target ?? null, target ?? null) as { n: number }).n,
     activeSilences: async (now) =>
       (q.silences.all(now) as Record<string, unknown>[]).map((r) => ({
         target: r.target as string,

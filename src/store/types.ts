@@ -56,6 +56,8 @@ export type WorkBatch = {
   escalations?: Escalation[]
   acks?: Array<Omit<SignerAction, 'at'>>
   vetoRequests?: Array<Omit<SignerAction, 'at'>>
+  /** Veto attempts and their outcomes (an automatic one counts against the rate limits). */
+  vetoes?: Array<{ proposalId: string; kind: 'auto' | 'chat'; status: VetoStatus; txHash?: string; details?: unknown }>
   /** Sets (`until` in ms) or clears (`until: null`) a silence. */
   silences?: Array<{ target: string; until: number | null; actor: string }>
 }
@@ -83,6 +85,8 @@ export type SignerAction = {
   channel: string
   at: number
 }
+
+export type VetoStatus = 'dry-run' | 'sent' | 'proposed' | 'failed' | 'refused' | 'rate-limited'
 
 export type Silence = { target: string; until: number; actor: string; createdAt: number }
 
@@ -126,6 +130,8 @@ export type Store = {
   getEscalation(proposalId: string): Promise<Escalation | undefined>
   dueEscalations(now: number, limit: number): Promise<Escalation[]>
   activeSilences(now: number): Promise<Silence[]>
+  /** Vetoes sent (or dry-run) since `since` (ms): all of them, or for one Safe or governor. */
+  vetoesSince(since: number, target?: string): Promise<number>
   /** The messages `channel` posted about a proposal, oldest first. */
   messagesFor(proposalId: string, channel: string): Promise<PostedMessage[]>
   getCursor(source: string, chainId: number): Promise<string | undefined>
