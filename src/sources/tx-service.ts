@@ -1,5 +1,6 @@
 import type ApiKitModule from '@safe-global/api-kit'
-import type { Address } from 'viem'
+import type { Address, Hash, Hex } from 'viem'
+import type { SafeTx } from '../model/safe.js'
 import { RemoteError } from '../model/errors.js'
 import { redactUrls } from '../model/redact.js'
 import { parseServiceTx, type ServiceTx } from './tx-json.js'
@@ -79,6 +80,38 @@ export async function createServiceClient(opts: TxServiceOptions) {
         `more than ${pageSize * MAX_PAGES} pending transactions: only the ${seen} with the lowest nonces were checked`,
       )
       return { txs: out, problems }
+    },
+    /** Proposes a transaction custos built and signed itself (a veto's rejection). */
+    async propose(input: {
+      safe: Address
+      tx: SafeTx
+      safeTxHash: Hash
+      sender: Address
+      signature: Hex
+    }): Promise<void> {
+      const { tx } = input
+      try {
+        await kit.proposeTransaction({
+          safeAddress: input.safe,
+          safeTransactionData: {
+            to: tx.to,
+            value: tx.value.toString(),
+            data: tx.data,
+            operation: tx.operation,
+            safeTxGas: tx.safeTxGas.toString(),
+            baseGas: tx.baseGas.toString(),
+            gasPrice: tx.gasPrice.toString(),
+            gasToken: tx.gasToken,
+            refundReceiver: tx.refundReceiver,
+            nonce: Number(tx.nonce),
+          },
+          safeTxHash: input.safeTxHash,
+          senderAddress: input.sender,
+          senderSignature: input.signature,
+        })
+      } catch (cause) {
+        throw serviceError(cause)
+      }
     },
   }
 }
