@@ -115,6 +115,10 @@ export function missingSecrets(config: Config, env: NodeJS.ProcessEnv): string[]
   })
   if (n.telegram) need(n.telegram.tokenEnv, 'notify.telegram.tokenEnv')
   if (n.pagerduty) need(n.pagerduty.routingKeyEnv, 'notify.pagerduty.routingKeyEnv')
+  if (config.veto.enabled) {
+    if (config.veto.keyEnv) need(config.veto.keyEnv, 'veto.keyEnv')
+    if (config.veto.keystore) need(config.veto.keystore.passphraseEnv, 'veto.keystore.passphraseEnv')
+  }
   if (config.sources.webhook.enabled && !env[config.sources.webhook.tokenEnv]) {
     issues.push(
       `sources.webhook.tokenEnv: environment variable ${config.sources.webhook.tokenEnv} is not set`,

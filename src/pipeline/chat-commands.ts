@@ -114,7 +114,7 @@ export function createChatCommands(ctx: WatchContext, hooks: ChatHooks): ChatCom
           ),
           audit: [{ actor, action: 'veto-requested', subject: proposal.id, details }],
         }
-        message = `Veto request recorded for ${signer.name}. custos does not send vetoes yet: sign a rejection at nonce ${proposal.nonce} with the other signers.`
+        message = `Veto request recorded for ${signer.name}.`
         break
       }
       case 'escalate': {
@@ -131,6 +131,17 @@ export function createChatCommands(ctx: WatchContext, hooks: ChatHooks): ChatCom
     }
     await ctx.commit(batch)
     if (p.action === 'escalate') hooks.wakeLadder()
+    // A signer's veto runs the same executors as the policy's (within the kill switch and dry run).
+    if (p.action === 'veto' && ctx.vetoer) {
+      const outcome = await ctx.vetoer.veto(proposal, { kind: 'chat', actor })
+      const what = proposal.id.includes(':safe:')
+        ? `sign a rejection at nonce ${proposal.nonce} with the other signers`
+        : 'cancel it through the guardian or the timelock canceller'
+      message +=
+        outcome.status === 'sent' || outcome.status === 'proposed'
+          ? ` Veto ${outcome.status}: ${outcome.message}`
+          : ` custos did not send a veto (${outcome.message}): ${what}.`
+    }
     return { outcome: 'done', message, proposalId: proposal.id }
   }
 

@@ -8,6 +8,7 @@ import type { OutboxWorker } from '../respond/outbox.js'
 import type { Metrics } from '../server/metrics.js'
 import type { Simulator } from '../simulate/index.js'
 import type { Store, WorkBatch } from '../store/types.js'
+import type { Vetoer } from './veto.js'
 
 export type WatchedSafe = Config['safes'][number]
 
@@ -32,6 +33,8 @@ export type WatchContext = {
   states: Map<string, SafeState>
   /** Events already acted on (block hash and log index). */
   seenEvents: Set<string>
+  /** Acts on vetoes (the policy's and the chat's); set once the watcher is built. */
+  vetoer?: Vetoer
   /** Commits a batch and wakes the outbox when it queued alerts. */
   commit(batch: WorkBatch): Promise<void>
 }

@@ -222,7 +222,18 @@ export function createGovernanceWatch(ctx: WatchContext, track: <T>(p: Promise<T
             op.blockNumber,
           ),
         )
+    await commitJudged(batch)
+  }
+
+  /** Commits, then acts on the vetoes the policy decided for the proposals just judged. */
+  async function commitJudged(batch: WorkBatch) {
     await ctx.commit(batch)
+    for (const a of batch.audit ?? []) {
+      const actions = (a.details as { actions?: string[] } | undefined)?.actions
+      if (a.action !== 'report' || !actions?.includes('veto')) continue
+      const p = await store.getProposal(a.subject)
+      if (p) await ctx.vetoer?.veto(p, { kind: 'auto', actor: 'custos' })
+    }
   }
 
   const scanning = new Set<number>()
@@ -264,7 +275,7 @@ export function createGovernanceWatch(ctx: WatchContext, track: <T>(p: Promise<T
       const last = lastRun.get(p.id) ?? latest?.createdAt ?? 0
       if (!near && now - last < cfg.resimulateSeconds * 1000) continue
       if (near && now - last < cfg.intervalSeconds * 1000) continue
-      await ctx.commit(await track(judge(p.chainId, target)))
+      await commitJudged(await track(judge(p.chainId, target)))
     }
   }
 

@@ -152,6 +152,11 @@ export async function handlePending(
       { proposal: id, level: report.risk.level, score: report.risk.score, actions: decision.actions },
       'proposal checked',
     )
+    // The policy says veto: custos acts by itself (or reports a dry run), and the channels hear it.
+    if (decision.actions.includes('veto')) {
+      const stored = await ctx.store.getProposal(id)
+      if (stored) await ctx.vetoer?.veto(stored, { kind: 'auto', actor: 'custos' })
+    }
   }
 
   // What the service no longer lists: deleted (still at a future nonce) or replaced (nonce used).

@@ -10,6 +10,7 @@ import type { SafeState } from '../model/safe.js'
 import { createConfiguredSimulator, type Runtime } from '../pipeline.js'
 import { eventAlert } from '../respond/events.js'
 import { createOutboxWorker } from '../respond/outbox.js'
+import { createVetoSigner, loadVetoKey } from '../respond/veto-signer.js'
 import type { Metrics } from '../server/metrics.js'
 import { createRateGate, type RateGate, watchRateLimits } from '../sources/rate-gate.js'
 import { createRpcClient } from '../sources/rpc.js'
@@ -28,6 +29,7 @@ import { createGovernanceWatch } from './governance-watch.js'
 import { checkDrift, checkSilence, type SourceHealth } from './health.js'
 import type { Channels } from './notifiers.js'
 import { handlePending } from './proposals.js'
+import { createVetoer } from './veto.js'
 
 const HOSTED_SERVICE = 'https://api.safe.global/tx-service'
 /** How long SIGTERM waits for a last delivery round before leaving alerts queued. */
@@ -274,6 +276,21 @@ export function createWatcher(deps: WatchDeps) {
       scanning.delete(chainId)
     }
   }
+
+  // Vetoes: the key is loaded once, at start; a key that cannot be loaded stops custos at once.
+  const v = config.veto
+  const signer =
+    v.enabled && (v.keyEnv || v.keystore)
+      ? createVetoSigner(
+          loadVetoKey({
+            env: deps.env,
+            ...(v.keyEnv ? { keyEnv: v.keyEnv } : {}),
+            ...(v.keystore ? { keystoreFile: v.keystore.file, passphraseEnv: v.keystore.passphraseEnv } : {}),
+          }),
+        )
+      : undefined
+  ctx.vetoer = createVetoer(ctx, { signer, service })
+  if (signer) logger.info({ guardian: signer.address, dryRun: v.dryRun }, 'veto key loaded')
 
   // Governance: governors' and timelocks' events, and pending proposals simulated again.
   const gov = createGovernanceWatch(ctx, track)
