@@ -60,6 +60,10 @@ export async function demoCommand(opts: { keep?: boolean }, io: Io, stop?: Abort
           ? { console: { enabled: false }, discord: discord.settings }
           : { console: { enabled: true, minLevel: 'info' } },
         signers: discord?.signers ?? [],
+        // custos's guardian key is owner C's: a critical proposal is answered with a rejection at
+        // its nonce, signed by the guardian and proposed for the other owners to co-sign.
+        policy: { vetoAt: 'critical' },
+        veto: { enabled: true, dryRun: false, keyEnv: 'CUSTOS_DEMO_VETO_KEY', maxPerTargetPerHour: 5 },
         alerts: { minLevel: 'info' },
         server: { port: 0 },
         dataDir,
@@ -80,7 +84,7 @@ export async function demoCommand(opts: { keep?: boolean }, io: Io, stop?: Abort
     const logger = createLogger('warn')
     const watcher = createWatcher({
       rt,
-      env: io.env,
+      env: { ...io.env, CUSTOS_DEMO_VETO_KEY: c?.privateKey },
       logger,
       store,
       metrics,
@@ -141,11 +145,24 @@ export async function demoCommand(opts: { keep?: boolean }, io: Io, stop?: Abort
       const started = performance.now()
       const report = await waitFor(() => store.latestReport(id), 30_000)
       await waitFor(async () => ((await store.outboxDepth()) === 0 ? true : undefined), 10_000)
+      const veto =
+        report.level === 'critical'
+          ? await waitFor(
+              async () =>
+                (await store.auditLog(200)).find((a) => a.subject === id && a.action.startsWith('veto-')),
+              30_000,
+            )
+          : undefined
       say(
         style.dim(
-          `   proposed ${safeTxHash}; custos reported ${report.level.toUpperCase()} in ${Math.round(performance.now() - started)} ms\n`,
+          `   proposed ${safeTxHash}; custos reported ${report.level.toUpperCase()} in ${Math.round(performance.now() - started)} ms`,
         ),
       )
+      if (veto)
+        say(
+          style.bold(`   custos vetoed it: ${(veto.details as { message?: string }).message ?? veto.action}`),
+        )
+      say('')
     }
     say(style.bold('Reports'))
     for (const id of ids) {

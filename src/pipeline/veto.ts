@@ -200,6 +200,11 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
       const v = config.veto
       let outcome: VetoOutcome
       const now = ctx.clock()
+      // The policy decides again whenever a proposal is judged again: it acts once. A signer may
+      // press again (after a dry run, say); the executor then checks there is still something to stop.
+      const before = await store.vetoOutcomes(p.id)
+      const acted = before.find((s) => s === 'sent' || s === 'proposed' || s === 'dry-run')
+      if (by.kind === 'auto' && acted) return { status: acted, message: 'already vetoed' }
       if (!v.enabled) outcome = { status: 'refused', message: 'vetoes are switched off (veto.enabled)' }
       else if (
         by.kind === 'auto' &&
@@ -244,7 +249,8 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
         ),
       }
       await ctx.commit(batch)
-      ctx.logger.warn({ proposal: p.id, veto: outcome.status, by: by.actor }, outcome.message)
+      const log = done || outcome.status === 'dry-run' ? ctx.logger.info : ctx.logger.warn
+      log.call(ctx.logger, { proposal: p.id, veto: outcome.status, by: by.actor }, outcome.message)
       return outcome
     },
   }

@@ -14,6 +14,7 @@ import type {
   Store,
   StoredProposal,
   StoredReport,
+  VetoStatus,
   WorkBatch,
 } from './types.js'
 
@@ -83,6 +84,9 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
       "INSERT INTO vetoes (proposal_id, kind, status, details, created_at) VALUES (?, 'request', 'requested', ?, ?)",
     ),
     vetoRequests: db.prepare("SELECT * FROM vetoes WHERE proposal_id = ? AND kind = 'request' ORDER BY id"),
+    vetoOutcomes: db.prepare(
+      "SELECT status FROM vetoes WHERE proposal_id = ? AND kind IN ('auto', 'chat') ORDER BY id",
+    ),
     insertVeto: db.prepare(
       'INSERT INTO vetoes (proposal_id, kind, status, tx_hash, details, created_at) VALUES (?, ?, ?, ?, ?, ?)',
     ),
@@ -237,6 +241,8 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     getEscalation: async (proposalId) => toEscalation(q.getEscalation.get(proposalId)),
     dueEscalations: async (now, limit) =>
       (q.dueEscalations.all(now, limit) as unknown[]).map((r) => toEscalation(r) as Escalation),
+    vetoOutcomes: async (proposalId) =>
+      (q.vetoOutcomes.all(proposalId) as Array<{ status: VetoStatus }>).map((r) => r.status),
     vetoesSince: async (since, target) =>
       (q.vetoesSince.get(since, target ?? null, target ?? null) as { n: number }).n,
     activeSilences: async (now) =>

@@ -57,7 +57,13 @@ export type WorkBatch = {
   acks?: Array<Omit<SignerAction, 'at'>>
   vetoRequests?: Array<Omit<SignerAction, 'at'>>
   /** Veto attempts and their outcomes (an automatic one counts against the rate limits). */
-  vetoes?: Array<{ proposalId: string; kind: 'auto' | 'chat'; status: VetoStatus; txHash?: string; details?: unknown }>
+  vetoes?: Array<{
+    proposalId: string
+    kind: 'auto' | 'chat'
+    status: VetoStatus
+    txHash?: string
+    details?: unknown
+  }>
   /** Sets (`until` in ms) or clears (`until: null`) a silence. */
   silences?: Array<{ target: string; until: number | null; actor: string }>
 }
@@ -132,6 +138,8 @@ export type Store = {
   activeSilences(now: number): Promise<Silence[]>
   /** Vetoes sent (or dry-run) since `since` (ms): all of them, or for one Safe or governor. */
   vetoesSince(since: number, target?: string): Promise<number>
+  /** The outcomes of the veto attempts on one proposal, oldest first. */
+  vetoOutcomes(proposalId: string): Promise<VetoStatus[]>
   /** The messages `channel` posted about a proposal, oldest first. */
   messagesFor(proposalId: string, channel: string): Promise<PostedMessage[]>
   getCursor(source: string, chainId: number): Promise<string | undefined>
