@@ -19,6 +19,12 @@ describe('custos demo (what `npm start` runs)', () => {
     expect(sections[1]).toMatch(/safe-config-change\/config-change/)
     expect(sections[2]).toMatch(/delegatecall-untrusted\/untrusted-delegatecall/)
     expect(sections[2]).toMatch(/safe-state-change\/singleton-changed/)
+    // custos's guardian (owner C) answers each critical proposal with a rejection at its nonce.
+    expect(sections[1]).toMatch(
+      /custos vetoed it: proposed a rejection at nonce 1 \(0x[0-9a-f]{64}\), signed by the guardian/,
+    )
+    expect(sections[2]).toMatch(/custos vetoed it: proposed a rejection at nonce 2/)
+    expect(sections[3]).not.toMatch(/vetoed it/)
     expect(sections[3]).toMatch(/HIGH · Demo Treasury · nonce 3/)
     expect(sections[3]).toMatch(/decoded-mismatch\/decoded-mismatch/)
     for (const s of sections) {
