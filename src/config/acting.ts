@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { ACTIONS } from '../policy/decide.js'
 import { LEVELS } from '../model/severity.js'
+import { ACTIONS } from '../policy/decide.js'
 
 // What custos does on its own: the policy's rules, and the veto key that can do nothing else.
 
@@ -28,7 +28,10 @@ export const veto = z
     /** Environment variable with the guardian's private key (0x…), or use `keystore`. */
     keyEnv: envName.optional(),
     /** An encrypted keystore (v3) file and the environment variable with its passphrase. */
-    keystore: z.object({ file: z.string().min(1), passphraseEnv: envName }).strict().optional(),
+    keystore: z
+      .object({ file: z.string().min(1), passphraseEnv: envName })
+      .strict()
+      .optional(),
     /** Automatic vetoes per Safe or governor per hour. */
     maxPerTargetPerHour: z.number().int().min(0).default(1),
     /** Automatic vetoes in all per hour. */

@@ -1,8 +1,8 @@
 import type ApiKitModule from '@safe-global/api-kit'
 import type { Address, Hash, Hex } from 'viem'
-import type { SafeTx } from '../model/safe.js'
 import { RemoteError } from '../model/errors.js'
 import { redactUrls } from '../model/redact.js'
+import type { SafeTx } from '../model/safe.js'
 import { parseServiceTx, type ServiceTx } from './tx-json.js'
 
 export type TxServiceOptions = { chainId: number; url?: string; apiKey?: string }
