@@ -69,12 +69,13 @@ export async function closeProposal(
 export function chatStore(ctx: Pick<WatchContext, 'store'>): ChatStore {
   return {
     async state(proposalId) {
-      const [p, acks, vetoRequests] = await Promise.all([
+      const [p, acks, vetoRequests, vetoes] = await Promise.all([
         ctx.store.getProposal(proposalId),
         ctx.store.acksFor(proposalId),
         ctx.store.vetoRequestsFor(proposalId),
+        ctx.store.vetoOutcomes(proposalId),
       ])
-      return { status: p?.status, acks, vetoRequests }
+      return { status: p?.status, acks, vetoRequests, vetoes }
     },
     messages: (proposalId, channel) => ctx.store.messagesFor(proposalId, channel),
   }

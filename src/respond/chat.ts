@@ -31,6 +31,8 @@ export type ChatState = {
   status: ProposalStatus | undefined
   acks: SignerAction[]
   vetoRequests: SignerAction[]
+  /** The outcomes of custos's own veto attempts (sent, proposed, dry-run…), oldest first. */
+  vetoes?: string[]
 }
 
 /** What two-way channels read from the store to draw and redraw their messages. */
@@ -64,6 +66,13 @@ export function stateLines(state: ChatState): string[] {
   if (state.status && closed[state.status]) lines.push(closed[state.status] as string)
   for (const a of state.acks) lines.push(`👀 Acknowledged by ${who(a)}`)
   for (const v of state.vetoRequests) lines.push(`🛑 Veto requested by ${who(v)}`)
+  const vetoed: Record<string, string> = {
+    sent: '🛑 custos vetoed it on chain',
+    proposed: '🛑 custos proposed a rejection at this nonce: co-sign it to stop this transaction',
+    'dry-run': '🛑 custos would veto it (dry run: nothing sent)',
+  }
+  const last = [...(state.vetoes ?? [])].reverse().find((s) => vetoed[s])
+  if (last) lines.push(vetoed[last] as string)
   return lines
 }
 
