@@ -36,7 +36,7 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
   program
     .command('inspect')
     .description(
-      'Check one Safe transaction without trusting any UI or API: recompute its hashes, decode the raw calldata, recover the signatures and run the guards.',
+      'Check one Safe transaction, governor proposal or timelock operation without trusting any UI or API: recompute its hashes, decode the raw calldata, recover the signatures, simulate it (--simulate) and run the guards.',
     )
     .option('--file <path>', 'a transaction as the Safe Transaction Service returns it (JSON); - reads stdin')
     .option('--safe <address>', 'fetch every transaction of this Safe at --nonce from a transaction service')
@@ -110,9 +110,12 @@ Examples:
   program
     .command('run')
     .description(
-      'Run the guard: watch the configured Safes (transaction service and chain), check every new or changed transaction, store reports and send alerts. Stops cleanly on SIGTERM.',
+      'Run the guard: watch the configured Safes (transaction service and chain), governors and timelocks, check every new or changed proposal, store reports, send alerts, escalate, and veto where the policy says so. Stops cleanly on SIGTERM.',
     )
-    .requiredOption('--config <file>', 'YAML configuration with `safes`, `chains` and where to alert')
+    .requiredOption(
+      '--config <file>',
+      'YAML configuration with `chains`, `safes` / `governors` / `timelocks`, where to alert, and the policy',
+    )
     .addHelpText(
       'after',
       `
