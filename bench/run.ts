@@ -1,36 +1,102 @@
 // npm run bench: every figure in one run, on this machine. Writes bench/results/latest.md and
-// latest.json. BENCH_ONLY=simulation|watch runs one part.
+// latest.json. BENCH_ONLY runs some parts only (comma-separated): simulation, e2e (Safes end to
+// end), governance (governor end to end), scale (1,000 Safes and 100 governors), soak; `watch` is
+// e2e, governance and scale. The parts not run keep their previous figures and dates.
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { anvilBinary } from '../src/simulate/anvil.js'
 import { type Row, simulationBench } from './simulate.js'
+import { type SoakRow, soakBench } from './soak.js'
 import { round } from './stats.js'
-import { type LatencyRow, type ScaleRow, watchBench } from './watch.js'
+import { type GovernanceRow, type LatencyRow, type ScaleRow, watchBench } from './watch.js'
 
-const only = process.env.BENCH_ONLY
-const simulation: Row[] = only === 'watch' ? [] : await simulationBench()
-const watch: { latency: LatencyRow[]; scale: ScaleRow[] } =
-  only === 'simulation' ? { latency: [], scale: [] } : await watchBench()
+const PARTS = ['simulation', 'e2e', 'governance', 'scale', 'soak'] as const
+type Part = (typeof PARTS)[number]
+type Results = {
+  machine: Record<string, string | number>
+  /** When each part was last measured (ISO date). */
+  measured: Partial<Record<Part, string>>
+  simulation: Row[]
+  watch: {
+    latency: LatencyRow[]
+    governance: GovernanceRow[]
+    scale: (Partial<ScaleRow> & { measured?: string | undefined })[]
+  }
+  soak: SoakRow[]
+}
+
+const requested = (process.env.BENCH_ONLY ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean)
+  .flatMap((s) => (s === 'watch' ? ['e2e', 'governance', 'scale'] : [s]))
+for (const r of requested)
+  if (!(PARTS as readonly string[]).includes(r)) throw new Error(`bench: unknown BENCH_ONLY part ${r}`)
+const run = new Set<Part>(requested.length ? (requested as Part[]) : PARTS)
+
+const dir = join(import.meta.dirname, '../../bench/results')
+mkdirSync(dir, { recursive: true })
+const jsonPath = join(dir, 'latest.json')
+const previous: Partial<Results> = existsSync(jsonPath)
+  ? (JSON.parse(readFileSync(jsonPath, 'utf8')) as Partial<Results>)
+  : {}
+const previousDate = String(previous.machine?.date ?? '')
+const measured: Partial<Record<Part, string>> = {}
+for (const p of PARTS) {
+  const date = previous.measured?.[p] ?? previousDate
+  if (date) measured[p] = date
+}
+
+const date = new Date().toISOString()
+const simulation: Row[] = run.has('simulation') ? await simulationBench() : (previous.simulation ?? [])
+const fresh =
+  run.has('e2e') || run.has('governance') || run.has('scale')
+    ? await watchBench({ e2e: run.has('e2e'), governance: run.has('governance'), scale: run.has('scale') })
+    : undefined
+const watch: Results['watch'] = {
+  latency: fresh && run.has('e2e') ? fresh.latency : (previous.watch?.latency ?? []),
+  governance: fresh && run.has('governance') ? fresh.governance : (previous.watch?.governance ?? []),
+  // A scale row per bot NODE_OPTIONS (BENCH_BOT_NODE_OPTIONS): a new row replaces the one with the
+  // same options and the others stay, each with its date.
+  scale:
+    fresh && run.has('scale')
+      ? [
+          ...(previous.watch?.scale ?? [])
+            .filter((r) => !fresh.scale.some((f) => f.nodeOptions === (r.nodeOptions ?? '')))
+            .map((r) => ({ ...r, measured: r.measured ?? measured.scale })),
+          ...fresh.scale.map((r) => ({ ...r, measured: date })),
+        ]
+      : (previous.watch?.scale ?? []),
+}
+const soak: SoakRow[] = run.has('soak') ? await soakBench() : (previous.soak ?? [])
+for (const p of run) measured[p] = date
 
 const machine = {
   cpu: cpus()[0]?.model ?? 'unknown',
   cores: cpus().length,
   memoryGb: round(totalmem() / 2 ** 30),
   node: process.version,
-  anvil: execFileSync(anvilBinary(), ['--version'], { encoding: 'utf8' }).split('\n')[0],
-  date: new Date().toISOString(),
+  anvil: execFileSync(anvilBinary(), ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? '',
+  date,
 }
-const dir = join(import.meta.dirname, '../../bench/results')
-mkdirSync(dir, { recursive: true })
-writeFileSync(join(dir, 'latest.json'), `${JSON.stringify({ machine, simulation, watch }, null, 2)}\n`)
+const results: Results = { machine, measured, simulation, watch, soak }
+writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`)
+
+const when = (p: Part) =>
+  run.has(p) ? `measured in this run (${date})` : `kept from an earlier run (${measured[p] ?? 'never run'})`
+const dash = (v: string | number | undefined) => (v === undefined || v === '' ? '–' : String(v))
 const lines = [
   '# custos benchmark',
   '',
   `${machine.date} · ${machine.cpu} (${machine.cores} cores, ${machine.memoryGb} GiB) · Node ${machine.node} · ${machine.anvil}`,
   '',
+  `This run measured: ${[...run].join(', ')}. Each section says when its figures were measured.`,
+  '',
   '## Simulation of one Safe transaction (lab chain behind a latency proxy)',
+  '',
+  `Figures ${when('simulation')}.`,
   '',
   'Five kinds of transaction in turn (ETH transfer, ERC20 transfer, MultiSend of three transfers, owner change, Bybit-style DELEGATECALL).',
   '',
@@ -43,6 +109,8 @@ const lines = [
   '',
   '## End to end: a transaction reaching the service emulator → its stored report → its alert',
   '',
+  `Figures ${when('e2e')}.`,
+  '',
   '`custos run` as a process, watching N Safes on the lab; the alert goes to a webhook receiver on loopback.',
   '',
   '| watched Safes | how it learns | poll interval | n | report p50 ms | report p95 ms | alert p50 ms | alert p95 ms | service requests per Safe per poll |',
@@ -52,13 +120,41 @@ const lines = [
       `| ${r.safes} | ${r.mode} | ${r.intervalSeconds} s | ${r.n} | ${r.reportP50} | ${r.reportP95} | ${r.alertP50} | ${r.alertP95} | ${r.mode === 'push' ? '–' : r.serviceRequestsPerSafePerPoll} |`,
   ),
   '',
-  '## Scale: watching 1,000 Safes',
+  '## End to end: a ProposalCreated mined → its alert',
   '',
-  '| Safes | poll interval | seconds | bot RSS p50 MB | bot RSS max MB | JS heap used max MB | bot CPU % | service requests per Safe per minute | RPC requests per Safe per minute |',
-  '|---|---|---|---|---|---|---|---|---|',
+  `Figures ${when('governance')}.`,
+  '',
+  '`custos run` as a process polling one OZ governor (`sources.governance.intervalSeconds`) on the lab; each proposal (a treasury drain, so it is alerted) is mined at a random moment of the interval; the time runs from the block holding it to the alert reaching the webhook receiver.',
+  '',
+  '| governors | poll interval | n | alert p50 ms | alert p95 ms | alert max ms |',
+  '|---|---|---|---|---|---|',
+  ...watch.governance.map(
+    (r) =>
+      `| ${r.governors} | ${r.intervalSeconds} s | ${r.n} | ${r.alertP50} | ${r.alertP95} | ${r.alertMax} |`,
+  ),
+  '',
+  '## Scale: watching 1,000 Safes and 100 governors',
+  '',
+  `Figures ${when('scale')}; each row has its own date (one row per bot NODE_OPTIONS).`,
+  '',
+  '| Safes | governors | Safe poll interval | governor poll interval | bot NODE_OPTIONS | seconds | bot RSS p50 MB | bot RSS max MB | JS heap used max MB | JS heap total max MB | bot CPU % | service requests per Safe per minute | RPC requests per Safe per minute | RPC requests per minute | measured |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ...watch.scale.map(
     (r) =>
-      `| ${r.safes} | ${r.intervalSeconds} s | ${r.seconds} | ${r.rssMbP50} | ${r.rssMbMax} | ${r.heapUsedMbMax} | ${r.cpuPercent} | ${r.serviceRequestsPerSafePerMinute} | ${r.rpcRequestsPerSafePerMinute} |`,
+      `| ${dash(r.safes)} | ${dash(r.governors)} | ${dash(r.intervalSeconds)} s | ${r.governanceIntervalSeconds === undefined ? '–' : `${r.governanceIntervalSeconds} s`} | ${r.nodeOptions ? `\`${r.nodeOptions}\`` : '–'} | ${dash(r.seconds)} | ${dash(r.rssMbP50)} | ${dash(r.rssMbMax)} | ${dash(r.heapUsedMbMax)} | ${dash(r.heapTotalMbMax)} | ${dash(r.cpuPercent)} | ${dash(r.serviceRequestsPerSafePerMinute)} | ${dash(r.rpcRequestsPerSafePerMinute)} | ${dash(r.rpcRequestsPerMinute)} | ${dash(r.measured)} |`,
+  ),
+  '',
+  '## Soak: simulations on one warm fork, recycled',
+  '',
+  `Figures ${when('soak')}.`,
+  '',
+  "custos's fork manager (`createSimulator`, fork mode) on the lab, the five kinds of Safe transaction in turn, one at a time: first with the default recycling thresholds (no recycling within the run), then with low ones so that anvil is replaced during the run. Anvil's RSS is sampled every 250 ms.",
+  '',
+  '| simulations | seconds | simulations/s | p50 ms | p95 ms | recycle after | anvil RSS first MB | anvil RSS max MB | anvil RSS at the end MB | recycles | anvil starts | failures |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ...soak.map(
+    (r) =>
+      `| ${r.simulations} | ${r.seconds} | ${r.perSecond} | ${r.p50} | ${r.p95} | ${r.maxLifetimeSeconds} s or ${r.maxRssMb} MB | ${r.anvilRssMbFirst ?? '–'} | ${r.anvilRssMbMax} | ${r.anvilRssMbEnd} | ${r.recycles} | ${r.starts} | ${r.failures} |`,
   ),
   '',
 ]

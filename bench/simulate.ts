@@ -34,7 +34,7 @@ export type Row = {
 
 const rt = runtimeFrom({ config: configSchema.parse({}), abis: [] })
 
-async function transactions(lab: Lab, safe: Address): Promise<SafeSimInput[]> {
+export async function transactions(lab: Lab, safe: Address): Promise<SafeSimInput[]> {
   const base = {
     safe,
     value: 0n,

@@ -5,14 +5,24 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Address, getAddress, type Hex, parseEther } from 'viem'
+import {
+  type Address,
+  encodeFunctionData,
+  getAddress,
+  type Hex,
+  parseAbi,
+  parseEther,
+  parseEventLogs,
+} from 'viem'
 import { stringify } from 'yaml'
+import { deployGovernance, type GovernanceStack, governorAbi } from '../src/lab/governance/index.js'
 import { type Lab, type LabAccount, startLab } from '../src/lab/index.js'
 import { startTxServiceEmulator, type TxServiceEmulator } from '../src/lab/tx-service.js'
 import { freePort } from '../src/simulate/anvil.js'
 import { loadApiKit } from '../src/sources/tx-service.js'
+import { deployGovernors } from './governors.js'
 import { createSafes } from './safes.js'
-import { percentile, round } from './stats.js'
+import { percentile, procRssMb, round } from './stats.js'
 
 const RECIPIENT = getAddress('0xbDd077f651EBe7f7b3cE16fe5F2b025BE2969516')
 const root = join(import.meta.dirname, '../..')
@@ -30,32 +40,61 @@ export type LatencyRow = {
 }
 export type ScaleRow = {
   safes: number
+  governors: number
   intervalSeconds: number
+  governanceIntervalSeconds: number
+  /** NODE_OPTIONS given to the bot, if any. */
+  nodeOptions: string
   seconds: number
   rssMbP50: number
   rssMbMax: number
   heapUsedMbMax: number
+  heapTotalMbMax: number
   cpuPercent: number
   serviceRequestsPerSafePerMinute: number
   rpcRequestsPerSafePerMinute: number
+  rpcRequestsPerMinute: number
 }
 
 type Bot = { child: ChildProcess; url: string; stop(): Promise<void> }
+
+export type GovernanceRow = {
+  governors: number
+  intervalSeconds: number
+  n: number
+  alertP50: number
+  alertP95: number
+  alertMax: number
+}
 
 async function startBot(
   lab: Lab,
   service: TxServiceEmulator,
   safes: Address[],
-  opts: { interval: number; webhookUrl: string; push: boolean; rpcUrl: string },
+  opts: {
+    interval: number
+    webhookUrl: string
+    push: boolean
+    rpcUrl: string
+    governors?: Address[]
+    governanceInterval?: number
+    nodeOptions?: string
+  },
 ): Promise<Bot> {
   const dir = mkdtempSync(join(tmpdir(), 'custos-bench-'))
   const port = await freePort()
   const config = {
     chains: { [String(lab.chainId)]: { rpc: [opts.rpcUrl], txService: service.url } },
     safes: safes.map((address, i) => ({ address, chainId: lab.chainId, name: `Safe ${i}` })),
+    governors: (opts.governors ?? []).map((address, i) => ({
+      address,
+      chainId: lab.chainId,
+      name: `DAO ${i}`,
+    })),
     sources: {
       txService: { intervalSeconds: opts.interval },
       chainEvents: { intervalSeconds: 12 },
+      governance: { intervalSeconds: opts.governanceInterval ?? 12 },
       webhook: { enabled: opts.push },
     },
     notify: {
@@ -72,7 +111,11 @@ async function startBot(
   writeFileSync(path, stringify(config))
   const child = spawn('node', ['bin/custos.js', 'run', '--config', path], {
     cwd: root,
-    env: { ...process.env, CUSTOS_WEBHOOK_TOKEN: 'bench' },
+    env: {
+      ...process.env,
+      CUSTOS_WEBHOOK_TOKEN: 'bench',
+      ...(opts.nodeOptions ? { NODE_OPTIONS: opts.nodeOptions } : {}),
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   })
   const url = `http://127.0.0.1:${port}`
@@ -124,19 +167,27 @@ async function rpcCounter(upstream: string) {
   return startProxy(upstream, 0)
 }
 
-export async function watchBench(): Promise<{ latency: LatencyRow[]; scale: ScaleRow[] }> {
+export type WatchParts = { e2e: boolean; governance: boolean; scale: boolean }
+
+export async function watchBench(parts: WatchParts): Promise<{
+  latency: LatencyRow[]
+  governance: GovernanceRow[]
+  scale: ScaleRow[]
+}> {
   const samples = Number(process.env.BENCH_E2E_SAMPLES ?? 15)
   const scaleSeconds = Number(process.env.BENCH_SCALE_SECONDS ?? 300)
+  const governorCount = Number(process.env.BENCH_GOVERNORS ?? 100)
   const lab = await startLab()
   const service = await startTxServiceEmulator(lab.rpcUrl)
   const hook = await receiver()
   const rpc = await rpcCounter(lab.rpcUrl)
   const latency: LatencyRow[] = []
   const scale: ScaleRow[] = []
+  const governance: GovernanceRow[] = []
   try {
     const [, A, B, C] = lab.accounts as LabAccount[]
     const owners = [A, B, C].map((o) => o?.address as Address)
-    const safes = await createSafes(lab, owners, 2, 1000)
+    const safes = parts.e2e || parts.scale ? await createSafes(lab, owners, 2, 1000) : []
     for (const s of safes.slice(0, 200)) await lab.test.setBalance({ address: s, value: parseEther('10') })
     const api = new (await loadApiKit())({ chainId: BigInt(lab.chainId), txServiceUrl: service.url })
     const nonces = new Map<Address, number>()
@@ -160,11 +211,13 @@ export async function watchBench(): Promise<{ latency: LatencyRow[]; scale: Scal
       return hash
     }
 
-    for (const [count, mode, interval] of [
-      [1, 'poll', 2],
-      [200, 'poll', 2],
-      [200, 'push', 60],
-    ] as const) {
+    for (const [count, mode, interval] of parts.e2e
+      ? ([
+          [1, 'poll', 2],
+          [200, 'poll', 2],
+          [200, 'push', 60],
+        ] as const)
+      : []) {
       const watched = safes.slice(0, count)
       const bot = await startBot(lab, service, watched, {
         interval,
@@ -227,19 +280,33 @@ export async function watchBench(): Promise<{ latency: LatencyRow[]; scale: Scal
       })
     }
 
-    // Scale: 1,000 Safes for a while; the bot's own memory and CPU (its anvil forks not counted).
+    // Governance end to end: a ProposalCreated mined → its alert at the receiver, one governor polled.
+    const stack = parts.governance || parts.scale ? await deployGovernance(lab, { minDelay: 60 }) : undefined
+    if (parts.governance && stack)
+      governance.push(await governanceLatency(lab, service, stack, hook, rpc.url))
+    if (!parts.scale || !stack) return { latency, governance, scale }
+
+    // Scale: 1,000 Safes and 100 governors for a while; the bot's own memory and CPU (its anvil
+    // forks not counted). The governors share one token and timelock and emit nothing.
+    const governors = [stack.governor, ...(await deployGovernors(lab, stack, governorCount - 1))]
     const interval = 15
+    const governanceInterval = 12
+    const nodeOptions = process.env.BENCH_BOT_NODE_OPTIONS
     const bot = await startBot(lab, service, safes, {
       interval,
       webhookUrl: hook.url,
       push: false,
       rpcUrl: rpc.url,
+      governors,
+      governanceInterval,
+      ...(nodeOptions ? { nodeOptions } : {}),
     })
     const pid = bot.child.pid as number
     // Let the first rounds (which read each Safe's full state once) pass before measuring.
     await new Promise((r) => setTimeout(r, 2 * interval * 1000))
     const rss: number[] = []
     const heap: number[] = []
+    const heapTotal: number[] = []
     const ticks = () => {
       const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
       return Number(f[11]) + Number(f[12])
@@ -250,12 +317,13 @@ export async function watchBench(): Promise<{ latency: LatencyRow[]; scale: Scal
     const started = performance.now()
     for (let s = 0; s < scaleSeconds; s++) {
       await new Promise((r) => setTimeout(r, 1000))
-      rss.push(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024)
+      rss.push(procRssMb(pid))
       if (s % 10 === 0) {
         const metrics = await (await fetch(`${bot.url}/metrics`)).text()
-        heap.push(
-          Number(/custos_process_nodejs_heap_size_used_bytes (\d+)/.exec(metrics)?.[1] ?? 0) / 2 ** 20,
-        )
+        const gauge = (name: string) =>
+          Number(new RegExp(`custos_process_nodejs_${name} (\\d+)`).exec(metrics)?.[1] ?? 0) / 2 ** 20
+        heap.push(gauge('heap_size_used_bytes'))
+        heapTotal.push(gauge('heap_size_total_bytes'))
       }
     }
     const wall = (performance.now() - started) / 1000
@@ -263,11 +331,15 @@ export async function watchBench(): Promise<{ latency: LatencyRow[]; scale: Scal
     const minutes = wall / 60
     scale.push({
       safes: safes.length,
+      governors: governors.length,
       intervalSeconds: interval,
+      governanceIntervalSeconds: governanceInterval,
+      nodeOptions: nodeOptions ?? '',
       seconds: Math.round(wall),
       rssMbP50: round(percentile(rss, 50)),
       rssMbMax: round(Math.max(...rss)),
       heapUsedMbMax: round(Math.max(...heap)),
+      heapTotalMbMax: round(Math.max(...heapTotal)),
       cpuPercent: round(cpu),
       serviceRequestsPerSafePerMinute: round(
         ((service.requests.byRoute.get('GET multisig-transactions') ?? 0) - svcBefore) /
@@ -276,6 +348,7 @@ export async function watchBench(): Promise<{ latency: LatencyRow[]; scale: Scal
         2,
       ),
       rpcRequestsPerSafePerMinute: round((rpc.count - rpcBefore) / safes.length / minutes, 2),
+      rpcRequestsPerMinute: round((rpc.count - rpcBefore) / minutes),
     })
     await bot.stop()
   } finally {
@@ -284,5 +357,74 @@ export async function watchBench(): Promise<{ latency: LatencyRow[]; scale: Scal
     await service.close()
     await lab.stop()
   }
-  return { latency, scale }
+  return { latency, governance, scale }
+}
+
+const drainAbi = parseAbi(['function transfer(address to, uint256 amount) returns (bool)'])
+
+/** ProposalCreated mined → its alert at the webhook receiver, `custos run` polling one governor. */
+async function governanceLatency(
+  lab: Lab,
+  service: TxServiceEmulator,
+  stack: GovernanceStack,
+  hook: Awaited<ReturnType<typeof receiver>>,
+  rpcUrl: string,
+): Promise<GovernanceRow> {
+  const samples = Number(process.env.BENCH_E2E_SAMPLES ?? 15)
+  const interval = Number(process.env.BENCH_GOVERNANCE_INTERVAL ?? 2)
+  const bot = await startBot(lab, service, [], {
+    interval: 60,
+    webhookUrl: hook.url,
+    push: false,
+    rpcUrl,
+    governors: [stack.governor],
+    governanceInterval: interval,
+  })
+  const alert: number[] = []
+  try {
+    for (let i = 0; i <= samples; i++) {
+      // Mined at a random moment of the poll interval, as a real proposal is.
+      await new Promise((r) => setTimeout(r, Math.random() * interval * 1000))
+      // A treasury drain, so that it is alerted (critical); each description makes a new proposal.
+      const hash = await lab.wallet.writeContract({
+        account: stack.voter,
+        chain: null,
+        address: stack.governor,
+        abi: governorAbi,
+        functionName: 'propose',
+        args: [
+          [stack.token],
+          [0n],
+          [
+            encodeFunctionData({
+              abi: drainAbi,
+              functionName: 'transfer',
+              args: [RECIPIENT, parseEther('1000')],
+            }),
+          ],
+          `Treasury diversification ${i} ${Date.now()}`,
+        ],
+      })
+      // The lab mines each transaction as it is sent: it is in a block once the hash is back.
+      const t0 = performance.now()
+      const receipt = await lab.public.waitForTransactionReceipt({ hash, pollingInterval: 5 })
+      const [created] = parseEventLogs({ abi: governorAbi, eventName: 'ProposalCreated', logs: receipt.logs })
+      if (!created) throw new Error('bench: propose emitted no ProposalCreated')
+      const id = `${lab.chainId}:governor:${stack.governor.toLowerCase()}:${created.args.proposalId}`
+      await until(() => [...hook.arrived.keys()].some((k) => k.startsWith(id)), 60_000)
+      const t1 = [...hook.arrived.entries()].find(([k]) => k.startsWith(id))?.[1] ?? t0
+      // the first one warms the fork and is not counted
+      if (i > 0) alert.push(t1 - t0)
+    }
+  } finally {
+    await bot.stop()
+  }
+  return {
+    governors: 1,
+    intervalSeconds: interval,
+    n: alert.length,
+    alertP50: round(percentile(alert, 50)),
+    alertP95: round(percentile(alert, 95)),
+    alertMax: round(Math.max(...alert)),
+  }
 }
