@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Address, Hash } from 'viem'
+import { errorText } from '../model/redact.js'
 import { proposalRef } from '../model/ref.js'
 import type { GovernanceReport } from '../model/report.js'
 import { plain, reportToJson } from '../model/report-json.js'
@@ -222,6 +223,20 @@ export function createGovernanceWatch(ctx: WatchContext, track: <T>(p: Promise<T
             op.blockNumber,
           ),
         )
+    // Created and ended within these blocks (a catch-up, a fast timelock): it is stored closed,
+    // not left pending to be simulated forever.
+    for (const e of events) {
+      const ended =
+        e.kind === 'proposal-executed' || e.kind === 'proposal-canceled'
+          ? idOf(chainId, { kind: 'governor', governor: e.governor, proposalId: e.proposalId })
+          : e.kind === 'call-executed' || e.kind === 'cancelled'
+            ? idOf(chainId, { kind: 'timelock', timelock: e.timelock, operationId: e.operationId })
+            : undefined
+      if (ended && batch.proposals?.some((p) => p.id === ended)) {
+        const executed = e.kind === 'proposal-executed' || e.kind === 'call-executed'
+        batch.statuses = [...(batch.statuses ?? []), { id: ended, status: executed ? 'executed' : 'deleted' }]
+      }
+    }
     await commitJudged(batch)
   }
 
@@ -275,7 +290,14 @@ export function createGovernanceWatch(ctx: WatchContext, track: <T>(p: Promise<T
       const last = lastRun.get(p.id) ?? latest?.createdAt ?? 0
       if (!near && now - last < cfg.resimulateSeconds * 1000) continue
       if (near && now - last < cfg.intervalSeconds * 1000) continue
-      await commitJudged(await track(judge(p.chainId, target)))
+      // One proposal that cannot be judged (an RPC error, its creation out of the lookback) does
+      // not stop the others from being simulated again.
+      try {
+        await commitJudged(await track(judge(p.chainId, target)))
+      } catch (error) {
+        ctx.logger.warn({ proposal: p.id, error: errorText(error) }, 'governance re-simulation failed')
+        lastRun.set(p.id, now)
+      }
     }
   }
 

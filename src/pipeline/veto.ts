@@ -194,65 +194,83 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
       : { status: 'failed', txHash: sent.hash, message: `the cancel reverted (${sent.hash})` }
   }
 
+  let queue: Promise<void> = Promise.resolve()
   return {
-    /** Vetoes a proposal: the policy's decision (`auto`) or a signer's press (`chat`). */
-    async veto(p: StoredProposal, by: { kind: 'auto' | 'chat'; actor: string }): Promise<VetoOutcome> {
-      const v = config.veto
-      let outcome: VetoOutcome
-      const now = ctx.clock()
-      // The policy decides again whenever a proposal is judged again: it acts once. A signer may
-      // press again (after a dry run, say); the executor then checks there is still something to stop.
-      const before = await store.vetoOutcomes(p.id)
-      const acted = before.find((s) => s === 'sent' || s === 'proposed' || s === 'dry-run')
-      if (by.kind === 'auto' && acted) return { status: acted, message: 'already vetoed' }
-      if (!v.enabled) outcome = { status: 'refused', message: 'vetoes are switched off (veto.enabled)' }
-      else if (
-        by.kind === 'auto' &&
-        ((await store.vetoesSince(now - HOUR, p.safe)) >= v.maxPerTargetPerHour ||
-          (await store.vetoesSince(now - HOUR)) >= v.maxPerHour)
+    /**
+     * Vetoes a proposal: the policy's decision (`auto`) or a signer's press (`chat`). Vetoes run
+     * one at a time: two judgements of one proposal, or two presses, cannot both send, and the
+     * rate limits are counted with every earlier veto recorded.
+     */
+    veto(p: StoredProposal, by: { kind: 'auto' | 'chat'; actor: string }): Promise<VetoOutcome> {
+      const run = queue.then(() => vetoOnce(p, by))
+      queue = run.then(
+        () => undefined,
+        () => undefined,
       )
-        outcome = {
-          status: 'rate-limited',
-          message: `the automatic veto limit was reached (${v.maxPerTargetPerHour} per target, ${v.maxPerHour} in all, per hour)`,
-        }
-      else if (v.dryRun)
-        outcome = { status: 'dry-run', message: 'dry run: custos would veto now, and sent nothing' }
-      else if (!deps.signer)
-        outcome = { status: 'refused', message: 'no veto key is configured (veto.keyEnv or veto.keystore)' }
-      else {
-        try {
-          outcome = p.id.includes(':safe:')
-            ? await stopSafe(p, deps.signer)
-            : await stopGovernance(p, deps.signer)
-        } catch (error) {
-          outcome = { status: 'failed', message: errorText(error) }
-        }
-      }
-      const done = outcome.status === 'sent' || outcome.status === 'proposed'
-      const batch: WorkBatch = {
-        vetoes: [
-          {
-            proposalId: p.id,
-            kind: by.kind,
-            status: outcome.status,
-            ...(outcome.txHash ? { txHash: outcome.txHash } : {}),
-            details: { actor: by.actor, message: outcome.message },
-          },
-        ],
-        audit: [{ actor: by.actor, action: `veto-${outcome.status}`, subject: p.id, details: outcome }],
-        outbox: await proposalUpdate(
-          ctx,
-          p,
-          done ? 'vetoed' : 'veto-requested',
-          `${by.kind === 'auto' ? 'custos' : by.actor.split(' via ')[0]}: veto ${outcome.status}: ${outcome.message}`,
-          `veto:${by.kind}:${now}`,
-        ),
-      }
-      await ctx.commit(batch)
-      const log = done || outcome.status === 'dry-run' ? ctx.logger.info : ctx.logger.warn
-      log.call(ctx.logger, { proposal: p.id, veto: outcome.status, by: by.actor }, outcome.message)
-      return outcome
+      return run
     },
+  }
+
+  async function vetoOnce(
+    p: StoredProposal,
+    by: { kind: 'auto' | 'chat'; actor: string },
+  ): Promise<VetoOutcome> {
+    const v = config.veto
+    let outcome: VetoOutcome
+    const now = ctx.clock()
+    // The policy decides again whenever a proposal is judged again: it acts once (a dry run
+    // counts only while custos is still in dry run). A signer may press again; the executor
+    // then checks there is still something to stop.
+    const before = await store.vetoOutcomes(p.id)
+    const acted = before.find((s) => s === 'sent' || s === 'proposed' || (s === 'dry-run' && v.dryRun))
+    if (by.kind === 'auto' && acted) return { status: acted, message: 'already vetoed' }
+    if (!v.enabled) outcome = { status: 'refused', message: 'vetoes are switched off (veto.enabled)' }
+    else if (
+      by.kind === 'auto' &&
+      ((await store.vetoesSince(now - HOUR, p.safe)) >= v.maxPerTargetPerHour ||
+        (await store.vetoesSince(now - HOUR)) >= v.maxPerHour)
+    )
+      outcome = {
+        status: 'rate-limited',
+        message: `the automatic veto limit was reached (${v.maxPerTargetPerHour} per target, ${v.maxPerHour} in all, per hour)`,
+      }
+    else if (v.dryRun)
+      outcome = { status: 'dry-run', message: 'dry run: custos would veto now, and sent nothing' }
+    else if (!deps.signer)
+      outcome = { status: 'refused', message: 'no veto key is configured (veto.keyEnv or veto.keystore)' }
+    else {
+      try {
+        outcome = p.id.includes(':safe:')
+          ? await stopSafe(p, deps.signer)
+          : await stopGovernance(p, deps.signer)
+      } catch (error) {
+        outcome = { status: 'failed', message: errorText(error) }
+      }
+    }
+    const done = outcome.status === 'sent' || outcome.status === 'proposed'
+    const batch: WorkBatch = {
+      vetoes: [
+        {
+          proposalId: p.id,
+          kind: by.kind,
+          status: outcome.status,
+          ...(outcome.txHash ? { txHash: outcome.txHash } : {}),
+          details: { actor: by.actor, message: outcome.message },
+        },
+      ],
+      audit: [{ actor: by.actor, action: `veto-${outcome.status}`, subject: p.id, details: outcome }],
+      outbox: await proposalUpdate(
+        ctx,
+        p,
+        done ? 'vetoed' : 'veto-requested',
+        `${by.kind === 'auto' ? 'custos' : by.actor.split(' via ')[0]}: veto ${outcome.status}: ${outcome.message}`,
+        `veto:${by.kind}:${now}`,
+      ),
+    }
+    await ctx.commit(batch)
+    const log = done || outcome.status === 'dry-run' ? ctx.logger.info : ctx.logger.warn
+    log.call(ctx.logger, { proposal: p.id, veto: outcome.status, by: by.actor }, outcome.message)
+    return outcome
   }
 }
 

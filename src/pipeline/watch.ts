@@ -289,11 +289,10 @@ export function createWatcher(deps: WatchDeps) {
           }),
         )
       : undefined
-  // Loaded: out of the environment, which the anvil processes custos starts would inherit.
-  if (signer) {
-    if (v.keyEnv) delete deps.env[v.keyEnv]
-    if (v.keystore) delete deps.env[v.keystore.passphraseEnv]
-  }
+  // Loaded (or not needed): out of the environment, which the anvil processes custos starts
+  // would inherit.
+  if (v.keyEnv) delete deps.env[v.keyEnv]
+  if (v.keystore) delete deps.env[v.keystore.passphraseEnv]
   ctx.vetoer = createVetoer(ctx, { signer, service })
   if (signer) logger.info({ guardian: signer.address, dryRun: v.dryRun }, 'veto key loaded')
 

@@ -119,6 +119,8 @@ export function createForkManager(options: ForkOptions) {
 
   const ensure = async (chainId: number, upstreams: string[], refresh: boolean): Promise<Fork> => {
     if (closed) throw new RemoteError('the simulator was closed', { retryable: false })
+    // A fork lent out exclusively (a lifecycle run moving its chain) is not reset or replaced.
+    while (forks.get(chainId)?.exclusive) await forks.get(chainId)?.exclusive
     let fork = forks.get(chainId)
     if (fork && dead(fork)) {
       stats.restartsAfterDeath++
@@ -207,10 +209,18 @@ export function createForkManager(options: ForkOptions) {
         release = resolve
       })
       try {
-        await idle(fork)
+        // Every simulation in flight finishes first (each is bounded by the simulation timeout).
+        while (fork.active > 0) await new Promise((r) => setTimeout(r, 5))
         fork.active++
         try {
           return await fn(createEndpoint(fork.anvil.rpcUrl, 'fork', options.requestTimeoutMs))
+        } catch (error) {
+          // A run that could not put the fork back leaves it unfit for anyone: it is replaced.
+          if (error instanceof ForkTaintedError && forks.get(chainId) === fork) {
+            forks.delete(chainId)
+            await stop(fork)
+          }
+          throw error
         } finally {
           fork.active--
         }
@@ -236,6 +246,11 @@ export function createForkManager(options: ForkOptions) {
 }
 
 export type ForkManager = ReturnType<typeof createForkManager>
+
+/** Thrown by an exclusive run that changed the fork and could not revert it. */
+export class ForkTaintedError extends RemoteError {
+  override name = 'ForkTaintedError'
+}
 
 /**
  * The pid file: reaps what a killed predecessor left on creation, then tracks our own forks.

@@ -15,6 +15,7 @@ import { RemoteError } from '../model/errors.js'
 import type { Simulation } from '../model/simulation.js'
 import { parsePrestateDiff, type RawPrestateDiff } from './diff.js'
 import type { Endpoint } from './endpoint.js'
+import { ForkTaintedError } from './fork.js'
 import type { GovernanceSimInput } from './governance.js'
 import { effectsOf } from './outcome.js'
 import { StaleForkError } from './safe.js'
@@ -200,8 +201,15 @@ export async function simulateGovernorLifecycle(
     sim.durationMs = Math.round(performance.now() - started)
     return sim
   } finally {
-    await ep.request('evm_revert', [snapshot]).catch(() => undefined)
     await ep.request('anvil_stopImpersonatingAccount', [LIFECYCLE_VOTER]).catch(() => undefined)
+    // The fork must be exactly as before: time, balances, the copy's effects. If it cannot be
+    // reverted, it is replaced rather than trusted.
+    const reverted = await ep.request<boolean>('evm_revert', [snapshot]).catch(() => false)
+    if (reverted !== true)
+      // biome-ignore lint/correctness/noUnsafeFinally: whatever the run returned, a fork that could not be put back must not serve another simulation
+      throw new ForkTaintedError('the fork could not be reverted after the lifecycle simulation', {
+        retryable: true,
+      })
   }
 }
 

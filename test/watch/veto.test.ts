@@ -116,6 +116,31 @@ describe('automatic vetoes on the lab', () => {
     }
   })
 
+  it('sends one veto when two judgements ask for it at once', async () => {
+    const safe = await world.lab.createSafe({
+      owners: [world.owners.A.address, guardian.address],
+      threshold: 1,
+    })
+    // No policy veto: the two requests below are the only ones.
+    const bot = await startBot(world, { ...config(safe, { dryRun: false }), policy: {} }, undefined, env())
+    try {
+      const { id } = await proposeBybit(safe)
+      const stored = await eventually(async () => bot.store.getProposal(id), 30_000, 'the proposal')
+      const vetoer = bot.watcher.ctx.vetoer
+      if (!vetoer) throw new Error('no vetoer')
+      const outcomes = await Promise.all([
+        vetoer.veto(stored, { kind: 'auto', actor: 'custos' }),
+        vetoer.veto(stored, { kind: 'auto', actor: 'custos' }),
+      ])
+      expect(outcomes.map((o) => o.status)).toEqual(['sent', 'sent'])
+      expect(outcomes[1]?.message).toBe('already vetoed')
+      const sent = (await bot.store.auditLog(100)).filter((a) => a.action === 'veto-sent' && a.subject === id)
+      expect(sent).toHaveLength(1)
+    } finally {
+      await bot.stop()
+    }
+  })
+
   it('sends nothing in a dry run, and says so', async () => {
     const safe = await world.lab.createSafe({
       owners: [world.owners.A.address, guardian.address],
