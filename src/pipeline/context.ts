@@ -40,3 +40,9 @@ export type WatchContext = {
 }
 
 export const safeKey = (chainId: number, safe: string) => `${chainId}:${safe.toLowerCase()}`
+
+/** The watched Safe, governor or timelock at `address` on `chainId`, with its own settings. */
+export const watchedEntry = (config: Config, chainId: number, address: string) =>
+  [...config.safes, ...config.governors, ...config.timelocks].find(
+    (s) => s.chainId === chainId && s.address.toLowerCase() === address.toLowerCase(),
+  )

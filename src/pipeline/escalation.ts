@@ -4,14 +4,12 @@ import { type EscalationNotice, isAlert, type OutboxPayload } from '../model/ale
 import { climb, rungKey } from '../respond/escalation.js'
 import type { WorkBatch } from '../store/types.js'
 import { fanOutNotice, silencedUntil } from './chat.js'
-import type { WatchContext } from './context.js'
+import { type WatchContext, watchedEntry } from './context.js'
 
 /** The ladder for a Safe: its own settings over the top-level ones. */
 export function ladderFor(config: Config, chainId: number, safe: string): EscalationPolicy {
   // A Safe's, a governor's or a timelock's own settings.
-  const own = [...config.safes, ...config.governors, ...config.timelocks].find(
-    (s) => s.chainId === chainId && s.address.toLowerCase() === safe.toLowerCase(),
-  )?.escalation
+  const own = watchedEntry(config, chainId, safe)?.escalation
   return {
     ...config.escalation,
     ...Object.fromEntries(Object.entries(own ?? {}).filter(([, v]) => v !== undefined)),

@@ -11,7 +11,7 @@ import { type GovernanceEvent, groupScheduled, readGovernanceEvents } from '../s
 import type { StoredProposal, WorkBatch } from '../store/types.js'
 import { fanOut } from './alerts.js'
 import { closeProposal } from './chat.js'
-import type { WatchContext } from './context.js'
+import { type WatchContext, watchedEntry } from './context.js'
 import { ladderFor } from './escalation.js'
 import { type GovernanceTarget, inspectGovernance } from './governance.js'
 import { decideFor } from './policy.js'
@@ -25,6 +25,28 @@ const idOf = (chainId: number, t: GovernanceTarget) =>
   t.kind === 'governor'
     ? `${chainId}:governor:${t.governor.toLowerCase()}:${t.proposalId}`
     : `${chainId}:timelock:${t.timelock.toLowerCase()}:${t.operationId}`
+
+/** The proposal an execution or cancellation event ends, if it is one. */
+function endOf(
+  chainId: number,
+  e: GovernanceEvent,
+): { id: string; kind: 'governor' | 'timelock'; address: Address; executed: boolean } | undefined {
+  if (e.kind === 'proposal-executed' || e.kind === 'proposal-canceled')
+    return {
+      id: idOf(chainId, { kind: 'governor', governor: e.governor, proposalId: e.proposalId }),
+      kind: 'governor',
+      address: e.governor,
+      executed: e.kind === 'proposal-executed',
+    }
+  if (e.kind === 'call-executed' || e.kind === 'cancelled')
+    return {
+      id: idOf(chainId, { kind: 'timelock', timelock: e.timelock, operationId: e.operationId }),
+      kind: 'timelock',
+      address: e.timelock,
+      executed: e.kind === 'call-executed',
+    }
+  return undefined
+}
 
 /** A stored governance proposal back as what to inspect. */
 function targetOf(p: StoredProposal): GovernanceTarget | undefined {
@@ -40,10 +62,7 @@ export function createGovernanceWatch(ctx: WatchContext, track: <T>(p: Promise<T
   const { config, store } = ctx
   const cfg = config.sources.governance
   const ev = config.sources.chainEvents
-  const named = (chainId: number, address: string) =>
-    [...config.governors, ...config.timelocks].find(
-      (g) => g.chainId === chainId && g.address.toLowerCase() === address.toLowerCase(),
-    )
+  const named = (chainId: number, address: string) => watchedEntry(config, chainId, address)
   const chains = [...new Set([...config.governors, ...config.timelocks].map((g) => g.chainId))]
   const lastRun = new Map<string, number>()
 
@@ -178,18 +197,11 @@ export function createGovernanceWatch(ctx: WatchContext, track: <T>(p: Promise<T
         const t: GovernanceTarget = { kind: 'governor', governor: e.governor, proposalId: e.proposalId }
         if (await store.getProposal(idOf(chainId, t))) merge(batch, await judge(chainId, t))
       }
-      const ended =
-        e.kind === 'proposal-executed' || e.kind === 'proposal-canceled'
-          ? isGovernor(e.governor)
-            ? idOf(chainId, { kind: 'governor', governor: e.governor, proposalId: e.proposalId })
-            : undefined
-          : (e.kind === 'call-executed' || e.kind === 'cancelled') && isTimelock(e.timelock)
-            ? idOf(chainId, { kind: 'timelock', timelock: e.timelock, operationId: e.operationId })
-            : undefined
-      if (ended) {
-        const p = await store.getProposal(ended)
+      const ended = endOf(chainId, e)
+      if (ended && (ended.kind === 'governor' ? isGovernor : isTimelock)(ended.address)) {
+        const p = await store.getProposal(ended.id)
         if (p && p.status === 'pending') {
-          const executed = e.kind === 'proposal-executed' || e.kind === 'call-executed'
+          const { executed } = ended
           batch.statuses = [
             ...(batch.statuses ?? []),
             { id: p.id, status: executed ? 'executed' : 'deleted' },
@@ -226,16 +238,12 @@ export function createGovernanceWatch(ctx: WatchContext, track: <T>(p: Promise<T
     // Created and ended within these blocks (a catch-up, a fast timelock): it is stored closed,
     // not left pending to be simulated forever.
     for (const e of events) {
-      const ended =
-        e.kind === 'proposal-executed' || e.kind === 'proposal-canceled'
-          ? idOf(chainId, { kind: 'governor', governor: e.governor, proposalId: e.proposalId })
-          : e.kind === 'call-executed' || e.kind === 'cancelled'
-            ? idOf(chainId, { kind: 'timelock', timelock: e.timelock, operationId: e.operationId })
-            : undefined
-      if (ended && batch.proposals?.some((p) => p.id === ended)) {
-        const executed = e.kind === 'proposal-executed' || e.kind === 'call-executed'
-        batch.statuses = [...(batch.statuses ?? []), { id: ended, status: executed ? 'executed' : 'deleted' }]
-      }
+      const ended = endOf(chainId, e)
+      if (ended && batch.proposals?.some((p) => p.id === ended.id))
+        batch.statuses = [
+          ...(batch.statuses ?? []),
+          { id: ended.id, status: ended.executed ? 'executed' : 'deleted' },
+        ]
     }
     await commitJudged(batch)
   }

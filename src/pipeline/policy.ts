@@ -2,14 +2,12 @@ import type { Config } from '../config/schema.js'
 import type { Finding } from '../model/finding.js'
 import type { Level } from '../model/severity.js'
 import { type Decision, decide, type PolicyRules } from '../policy/decide.js'
-import type { WatchContext } from './context.js'
+import { type WatchContext, watchedEntry } from './context.js'
 import { ladderFor } from './escalation.js'
 
 /** The rules for a Safe or governor: its own over the top-level ones (finding rules merged). */
 export function rulesFor(config: Config, chainId: number, address: string): PolicyRules {
-  const own = [...config.safes, ...config.governors, ...config.timelocks].find(
-    (s) => s.chainId === chainId && s.address.toLowerCase() === address.toLowerCase(),
-  )?.policy
+  const own = watchedEntry(config, chainId, address)?.policy
   return {
     vetoAt: own?.vetoAt ?? config.policy.vetoAt,
     findings: { ...config.policy.findings, ...(own?.findings ?? {}) },
