@@ -10,7 +10,7 @@ import { createSlackNotifier } from '../respond/slack.js'
 import { createTelegramCallbacks, createTelegramNotifier } from '../respond/telegram.js'
 import { createWebhookNotifier } from '../respond/webhook.js'
 import type { Store } from '../store/types.js'
-import { chatStore } from './chat.js'
+import { chatStore } from './updates.js'
 
 /** The configured channels: one-way notifiers, and the two-way parts started with the watcher. */
 export type Channels = {
