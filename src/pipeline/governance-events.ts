@@ -103,8 +103,12 @@ async function eventsWork(ctx: WatchContext, chainId: number, events: Governance
   for (const item of items) {
     const id = proposalId(chainId, item.origin)
     const ended = endedOf(id)
+    if (ended) {
+      // Known already: it is closed below, like any proposal that ends.
+      if (await ctx.store.getProposal(id)) continue
+      ends.delete(id)
+    }
     mergeWork(work, await judgeItem(ctx, chainId, item, ended ? { ended } : {}))
-    ends.delete(id)
   }
 
   // What ended a proposal judged in an earlier scan.
