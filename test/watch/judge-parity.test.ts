@@ -34,7 +34,11 @@ const config = {
   alerts: { minLevel: 'low' },
   escalation: { minLevel: 'high' },
   signers: [
-    { name: 'alice', address: getAddress('0xa11ce00000000000000000000000000000000001'), discord: '100000000000000042' },
+    {
+      name: 'alice',
+      address: getAddress('0xa11ce00000000000000000000000000000000001'),
+      discord: '100000000000000042',
+    },
   ],
 }
 
