@@ -136,7 +136,7 @@ function report(origin: Origin, level: Level): Report {
 function world() {
   const rt = runtime({ ...config, dataDir: mkdtempSync(join(tmpdir(), 'custos-parity-')) })
   const store = openSqliteStore(':memory:')
-  let now = Date.parse('2026-12-01T12:00:00Z')
+  const now = Date.parse('2026-12-01T12:00:00Z')
   const sent: Array<{ channel: string; payload: OutboxPayload }> = []
   const notifier: Notifier = {
     channel: 'hook',
@@ -178,7 +178,7 @@ function world() {
       }
     }
   }
-  return { ctx, store, queued, tick: (ms: number) => void (now += ms) }
+  return { ctx, store, queued }
 }
 
 const names = {
