@@ -179,7 +179,7 @@ export function createChatCommands(ctx: WatchContext, hooks: ChatHooks): ChatCom
     for (const c of await store.cursors())
       if (scans[c.source])
         lines.push(
-          `⛓️ chain ${c.chainId} ${scans[c.source]}: block ${c.value}, ${Math.round((now - c.updatedAt) / 1000)} s ago`,
+          `⛓️ chain ${c.chainId}: block ${c.value}, ${Math.round((now - c.updatedAt) / 1000)} s ago (${scans[c.source]})`,
         )
     const pending = await store.pendingProposals(10)
     lines.push(
