@@ -12,7 +12,8 @@ import {
   parseButtonId,
 } from '../../src/respond/chat.js'
 import { createOutboxWorker } from '../../src/respond/outbox.js'
-import { createTelegramCallbacks, createTelegramNotifier } from '../../src/respond/telegram.js'
+import { createTelegramNotifier } from '../../src/respond/telegram.js'
+import { createTelegramCallbacks } from '../../src/respond/telegram-callbacks.js'
 import { openSqliteStore } from '../../src/store/sqlite.js'
 import type { PostedMessage } from '../../src/store/types.js'
 import { startTelegramFake } from '../fakes/telegram.js'
