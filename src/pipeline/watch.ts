@@ -48,6 +48,8 @@ export type WatchDeps = {
   clock?: () => number
   /** Runs `fn` on a cron schedule; returns a stop function. node-cron by default. */
   schedule?: (expression: string, fn: () => void) => () => void
+  /** A job failed in a way trying again cannot fix (it keeps its schedule; this hears of it). */
+  onFatalError?: (job: string, error: unknown) => void
 }
 
 const defaultSchedule = (expression: string, fn: () => void) => {
@@ -80,7 +82,13 @@ export function createWatcher(deps: WatchDeps) {
   ctx.vetoer = createVetoer(ctx, { signer, proposer: access.service })
 
   const startedAt = clock()
-  const runner = createJobRunner({ logger, metrics, clock, schedule: deps.schedule ?? defaultSchedule })
+  const runner = createJobRunner({
+    logger,
+    metrics,
+    clock,
+    schedule: deps.schedule ?? defaultSchedule,
+    ...(deps.onFatalError ? { onFatalError: deps.onFatalError } : {}),
+  })
   const src = config.sources
   const safes = targets.ofKind('safe')
   if (src.txService.enabled)
