@@ -1,10 +1,10 @@
 import type { Config } from '../config/schema.js'
 import type { Logger } from '../model/logger.js'
+import type { Store, WorkBatch } from '../model/store.js'
 import { eventAlert } from '../respond/events.js'
 import type { Notifier } from '../respond/notifier.js'
 import { createOutboxWorker } from '../respond/outbox.js'
 import type { Metrics } from '../server/metrics.js'
-import type { Store, WorkBatch } from '../store/types.js'
 import { fanOut } from './updates.js'
 
 /** The outbox worker of the watch loop: delivery, with what custos says when delivery fails. */

@@ -4,8 +4,6 @@ import Database from 'better-sqlite3'
 import type { Address } from 'viem'
 import { proposalRef } from '../model/ref.js'
 import type { Level } from '../model/severity.js'
-import { decodeJson, encodeJson } from './codec.js'
-import { MIGRATIONS } from './migrations.js'
 import type {
   AuditEntry,
   Escalation,
@@ -18,7 +16,9 @@ import type {
   StoredReport,
   VetoStatus,
   WorkBatch,
-} from './types.js'
+} from '../model/store.js'
+import { decodeJson, encodeJson } from './codec.js'
+import { MIGRATIONS } from './migrations.js'
 
 const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))
 

@@ -1,8 +1,8 @@
 import type { Address } from 'viem'
-import type { Call, Origin } from '../model/proposal.js'
-import type { Level } from '../model/severity.js'
-import type { TargetKind } from '../model/target.js'
-import type { VetoStatus } from '../model/veto.js'
+import type { Call, Origin } from './proposal.js'
+import type { Level } from './severity.js'
+import type { TargetKind } from './target.js'
+import type { VetoStatus } from './veto.js'
 
 export type ProposalStatus = 'pending' | 'executed' | 'failed' | 'replaced' | 'deleted'
 
