@@ -1,5 +1,4 @@
 import {
-  type Abi,
   type AbiFunction,
   type Address,
   decodeFunctionData,
