@@ -7,8 +7,9 @@ import type { StoredProposal } from '../model/store.js'
 import { summaryFromReportJson } from '../score/simulation-summary.js'
 import { type GovernanceEvent, groupScheduled, readGovernanceEvents } from '../sources/governance.js'
 import { scanLogs } from '../sources/scan.js'
-import { mergeWork, noWork, type WatchContext, type Work } from './context.js'
-import { type GovernanceItem, governorItem, inspectGovernance, timelockItem } from './inspect-governance.js'
+import { inspectEnv, mergeWork, noWork, type WatchContext, type Work } from './context.js'
+import { inspect } from './inspect.js'
+import { type GovernanceItem, governorItem, timelockItem } from './inspect-governance.js'
 import type { Source } from './jobs.js'
 import { type Judgement, judge } from './judge.js'
 import { closeProposal } from './updates.js'
@@ -163,17 +164,12 @@ async function judgeItem(
     | { governance?: { code?: Array<{ address: string; now: string | null }> } }
     | undefined
   const first = summaryFromReportJson(firstReport)
-  const report = await inspectGovernance(ctx.rt, {
-    find: item,
-    client: ctx.client(chainId),
-    scan: {
-      maxBlockRange: ctx.config.sources.chainEvents.maxBlockRange,
-      lookbackBlocks: ctx.config.sources.governance.lookbackBlocks,
-    },
-    simulate: { simulator: ctx.simulator, upstreams: ctx.upstreams(chainId) },
+  const report = (await inspect(ctx.rt, item, {
+    ...inspectEnv(ctx, chainId),
     ...(first ? { firstSimulation: first } : {}),
     ...(firstReport?.governance?.code ? { recordedPins: firstReport.governance.code } : {}),
-  })
+  })) as GovernanceReport
+
   // What can change a verdict: the findings, the simulated effects, the state and ETA, a silence.
   const fingerprint = fingerprintOf(report, target ? ctx.safes.epoch(target.key) : 0)
   if (previous?.fingerprint === fingerprint && !extra.ended) return noWork()

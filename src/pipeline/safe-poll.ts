@@ -3,13 +3,13 @@ import { type Address, type PublicClient, parseAbi } from 'viem'
 import { safeProposalId } from '../model/proposal.js'
 import { safeTxHashes } from '../model/safe-hash.js'
 import type { Target } from '../model/target.js'
-import { inspectSafeTransaction } from '../pipeline.js'
 import { eventAlert } from '../respond/events.js'
 import type { RateGate } from '../sources/rate-gate.js'
 import type { ServiceTx } from '../sources/tx-json.js'
 import type { ServiceClient } from '../sources/tx-service.js'
 import { readSafeState } from '../verify/chain.js'
-import type { WatchContext, Work } from './context.js'
+import { inspectEnv, type WatchContext, type Work } from './context.js'
+import { inspect } from './inspect.js'
 import type { Source } from './jobs.js'
 import { judge } from './judge.js'
 import { closeProposal, fanOut } from './updates.js'
@@ -113,12 +113,11 @@ export async function* pendingWork(
     if (executed && BigInt(previous?.key ?? 0) < nonce) continue
     if (previous?.fingerprint === fingerprint && previous.status === 'pending') continue
 
-    const report = await inspectSafeTransaction(ctx.rt, {
-      source,
-      client: ctx.client(chainId),
-      simulate: { simulator: ctx.simulator, upstreams: ctx.upstreams(chainId) },
-      ...(siblings.length > 1 ? { sameNonce: siblings } : {}),
-    })
+    const report = await inspect(
+      ctx.rt,
+      { origin: { kind: 'safe' }, source, sameNonce: siblings },
+      inspectEnv(ctx, chainId),
+    )
     yield await judge(ctx, { report, fingerprint, ...(executed ? { reopened: true } : {}) })
   }
 
