@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import cron from 'node-cron'
 import { type Address, type PublicClient, parseAbi } from 'viem'
 import { resolveSecret } from '../config/load.js'
 import { cronFor } from '../config/watch.js'
@@ -29,6 +28,7 @@ import { createGovernanceWatch } from './governance-watch.js'
 import { checkDrift, checkSilence, type SourceHealth } from './health.js'
 import type { Channels } from './notifiers.js'
 import { handlePending } from './proposals.js'
+import { createSchedule, type Schedule } from './schedule.js'
 import { createVetoer } from './veto.js'
 
 const HOSTED_SERVICE = 'https://api.safe.global/tx-service'
@@ -48,13 +48,8 @@ export type WatchDeps = {
   channels: Channels
   publicUrl: string
   clock?: () => number
-  /** Runs `fn` on a cron schedule; returns a stop function. node-cron by default. */
-  schedule?: (expression: string, fn: () => void) => () => void
-}
-
-const defaultSchedule = (expression: string, fn: () => void) => {
-  const task = cron.schedule(expression, fn, { noOverlap: true })
-  return () => void task.stop()
+  /** Runs `fn` on a cron-style schedule (see `cronFor`); returns a stop function. */
+  schedule?: Schedule
 }
 
 /**
@@ -66,7 +61,7 @@ export function createWatcher(deps: WatchDeps) {
   const { rt, logger, store, metrics } = deps
   const config = rt.config
   const clock = deps.clock ?? Date.now
-  const schedule = deps.schedule ?? defaultSchedule
+  const schedule = deps.schedule ?? createSchedule(logger)
   const chains = [
     ...new Set([...config.safes, ...config.governors, ...config.timelocks].map((s) => s.chainId)),
   ]
