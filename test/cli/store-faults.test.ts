@@ -177,6 +177,18 @@ describe('custos run with a store that fails while it runs', () => {
       expect(bot.stdout().split('custos store failing').length - 1).toBe(1)
       expect(bot.stderr().match(/"msg":"the store is failing/g)).toHaveLength(1)
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(503)
+
+      // The sources fail with the store, fall silent, and the silent-source check cannot queue
+      // its alert either: that failure is logged and counted too, never swallowed.
+      await eventually(
+        async () =>
+          /^custos_task_errors_total\{task="silent-source check"\} [1-9]/m.test(await metrics())
+            ? true
+            : undefined,
+        20_000,
+        'the silent-source check failure in /metrics',
+      )
+      expect(bot.stderr()).toMatch(/"task":"silent-source check","error":"database disk image is malformed"/)
     } finally {
       await bot.stop('SIGTERM')
     }
