@@ -301,12 +301,8 @@ function openChecked(path: string): Database.Database {
   } catch (cause) {
     // A file that is not a database, or whose schema pages are unreadable, fails the check itself.
     db?.close()
-    throw new StoreError(
-      `the store ${path} cannot be read: ${oneLine(String((cause as Error).message ?? cause))}`,
-      {
-        cause,
-      },
-    )
+    const reason = oneLine(cause instanceof Error ? cause.message : String(cause))
+    throw new StoreError(`the store ${path} cannot be read: ${reason}`, { cause })
   }
   if (problems.length > 0) {
     db.close()
