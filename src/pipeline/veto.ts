@@ -1,12 +1,14 @@
 import { type Address, type Hash, type Hex, keccak256, type PublicClient, parseAbi, toHex } from 'viem'
 import type { Call } from '../model/proposal.js'
 import { errorText } from '../model/redact.js'
+import { escalateNow } from '../respond/escalation.js'
 import type { UnsignedTx, VetoSigner } from '../respond/veto-signer.js'
 import type { ServiceClient } from '../sources/tx-service.js'
 import type { StoredProposal, VetoStatus, WorkBatch } from '../store/types.js'
 import { readSafeState } from '../verify/chain.js'
 import { proposalUpdate } from './chat.js'
 import type { WatchContext } from './context.js'
+import { ladderFor } from './escalation.js'
 
 // Acting on a veto: the executor for the proposal's kind, after checking that there is still
 // something to stop, within the rate limits, or only reported (dry run). Every attempt and its
@@ -17,7 +19,18 @@ const timelockAbi = parseAbi(['function isOperationPending(bytes32 id) view retu
 const OZ_OPEN = new Set([0, 1, 4, 5]) // Pending, Active, Succeeded, Queued
 const HOUR = 3_600_000
 
-export type VetoOutcome = { status: VetoStatus; message: string; txHash?: Hash }
+export type VetoOutcome = {
+  status: VetoStatus
+  message: string
+  txHash?: Hash
+  /** custos cannot make this veto, and the signers must hear of it (the ladder starts). */
+  escalate?: true
+}
+
+const noKey: VetoOutcome = {
+  status: 'refused',
+  message: 'no veto key is configured (veto.keyEnv or veto.keystore)',
+}
 
 export type VetoDeps = {
   signer: VetoSigner | undefined
@@ -74,23 +87,46 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
         }
       | undefined
 
-  async function stopSafe(p: StoredProposal, signer: VetoSigner): Promise<VetoOutcome> {
+  /**
+   * The Safe's veto: the checks (something left to stop, not too far ahead, the guardian an
+   * owner) come before anything is signed; a dry run stops after them.
+   */
+  async function stopSafe(
+    p: StoredProposal,
+    signer: VetoSigner | undefined,
+    dryRun: boolean,
+  ): Promise<VetoOutcome> {
     const client = ctx.client(p.chainId)
     const state = await readSafeState(client, p.safe as Address)
     if (state.nonce > p.nonce)
       return { status: 'refused', message: `nonce ${p.nonce} is already used: nothing to stop` }
+    // A rejection signed for a far nonce waits there, ready to burn whatever legitimate
+    // transaction comes to use it: none is signed beyond the configured distance.
+    const ahead = p.nonce - state.nonce
+    if (ahead > BigInt(config.veto.maxNonceAhead))
+      return {
+        status: 'refused',
+        escalate: true,
+        message: `nonce ${p.nonce} is ${ahead} past the Safe's nonce ${state.nonce}, beyond veto.maxNonceAhead (${config.veto.maxNonceAhead}): no rejection is signed that far ahead; escalated to the signers instead`,
+      }
+    if (signer && !state.owners.some((o) => o.toLowerCase() === signer.address.toLowerCase()))
+      return {
+        status: 'refused',
+        escalate: true,
+        message: `the guardian ${signer.address} is not an owner of ${p.safe}: it cannot sign a rejection; escalated to the signers instead`,
+      }
+    if (dryRun)
+      return {
+        status: 'dry-run',
+        message: `dry run: custos would veto now (a rejection at nonce ${p.nonce}), and sent nothing`,
+      }
+    if (!signer) return noKey
     const rejection = await signer.signSafeRejection({
       chainId: p.chainId,
       safe: p.safe as Address,
       version: state.version,
       nonce: p.nonce,
     })
-    const isOwner = state.owners.some((o) => o.toLowerCase() === signer.address.toLowerCase())
-    if (!isOwner)
-      return {
-        status: 'refused',
-        message: `the guardian ${signer.address} is not an owner of ${p.safe}: it cannot sign a rejection`,
-      }
     // Alone at the threshold (and only at the Safe's current nonce), it executes the rejection.
     if (state.threshold <= 1n && state.nonce === p.nonce) {
       const signatures = rejection.signature
@@ -127,12 +163,17 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
     }
   }
 
-  async function stopGovernance(p: StoredProposal, signer: VetoSigner): Promise<VetoOutcome> {
+  /** A governance veto: the state checks come first; a dry run stops after them. */
+  async function stopGovernance(
+    p: StoredProposal,
+    signer: VetoSigner | undefined,
+    dryRun: boolean,
+  ): Promise<VetoOutcome> {
     const client = ctx.client(p.chainId)
     const report = await latest(p)
     const g = report?.governance
     const [, kind, , id] = p.id.split(':')
-    let unsigned: UnsignedTx
+    let build: (signer: VetoSigner) => Promise<UnsignedTx>
     if (kind === 'timelock') {
       const timelock = p.safe as Address
       const pending = await client.readContract({
@@ -144,9 +185,8 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
       if (!pending)
         return { status: 'refused', message: 'the operation is no longer pending: nothing to stop' }
       const input = { chainId: p.chainId, timelock, operationId: id as Hash }
-      unsigned = await prepared(client, signer.address, (params) =>
-        signer.cancelTimelockOperation(input, params),
-      )
+      build = (signer) =>
+        prepared(client, signer.address, (params) => signer.cancelTimelockOperation(input, params))
     } else {
       const governor = p.safe as Address
       const proposalId = BigInt(id ?? '0')
@@ -161,9 +201,10 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
       if (!OZ_OPEN.has(state))
         return { status: 'refused', message: `the proposal is in state ${state}: nothing to stop` }
       if (g?.flavor === 'bravo') {
-        unsigned = await prepared(client, signer.address, (params) =>
-          signer.cancelBravoProposal({ chainId: p.chainId, governor, proposalId }, params),
-        )
+        build = (signer) =>
+          prepared(client, signer.address, (params) =>
+            signer.cancelBravoProposal({ chainId: p.chainId, governor, proposalId }, params),
+          )
       } else {
         const calls: Call[] = (report?.calls?.[0]?.calls ?? []).map((c) => ({
           to: c.to,
@@ -183,12 +224,13 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
           calldatas: calls.map((c) => c.data),
           descriptionHash,
         }
-        unsigned = await prepared(client, signer.address, (params) =>
-          signer.cancelGovernorProposal(input, params),
-        )
+        build = (signer) =>
+          prepared(client, signer.address, (params) => signer.cancelGovernorProposal(input, params))
       }
     }
-    const sent = await send(client, await signer.signTransaction(unsigned))
+    if (dryRun) return { status: 'dry-run', message: 'dry run: custos would cancel it now, and sent nothing' }
+    if (!signer) return noKey
+    const sent = await send(client, await signer.signTransaction(await build(signer)))
     return sent.ok
       ? { status: 'sent', txHash: sent.hash, message: `cancelled (${sent.hash})` }
       : { status: 'failed', txHash: sent.hash, message: `the cancel reverted (${sent.hash})` }
@@ -197,9 +239,9 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
   let queue: Promise<void> = Promise.resolve()
   return {
     /**
-     * Vetoes a proposal: the policy's decision (`auto`) or a signer's press (`chat`). Vetoes run
-     * one at a time: two judgements of one proposal, or two presses, cannot both send, and the
-     * rate limits are counted with every earlier veto recorded.
+     * Vetoes a proposal: the policy's decision (`auto`) or a signer's press (`chat`). The store's
+     * claim makes it single-flight per proposal; vetoes also run one at a time here, because
+     * they all spend the guardian account's nonce.
      */
     veto(p: StoredProposal, by: { kind: 'auto' | 'chat'; actor: string }): Promise<VetoOutcome> {
       const run = queue.then(() => vetoOnce(p, by))
@@ -216,38 +258,58 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
     by: { kind: 'auto' | 'chat'; actor: string },
   ): Promise<VetoOutcome> {
     const v = config.veto
-    let outcome: VetoOutcome
     const now = ctx.clock()
-    // The policy decides again whenever a proposal is judged again: it acts once (a dry run
-    // counts only while custos is still in dry run). A signer may press again; the executor
-    // then checks there is still something to stop.
-    const before = await store.vetoOutcomes(p.id)
-    const acted = before.find((s) => s === 'sent' || s === 'proposed' || (s === 'dry-run' && v.dryRun))
-    if (by.kind === 'auto' && acted) return { status: acted, message: 'already vetoed' }
-    if (!v.enabled) outcome = { status: 'refused', message: 'vetoes are switched off (veto.enabled)' }
-    else if (
-      by.kind === 'auto' &&
-      ((await store.vetoesSince(now - HOUR, p.safe)) >= v.maxPerTargetPerHour ||
-        (await store.vetoesSince(now - HOUR)) >= v.maxPerHour)
-    )
-      outcome = {
-        status: 'rate-limited',
-        message: `the automatic veto limit was reached (${v.maxPerTargetPerHour} per target, ${v.maxPerHour} in all, per hour)`,
-      }
-    else if (v.dryRun)
-      outcome = { status: 'dry-run', message: 'dry run: custos would veto now, and sent nothing' }
-    else if (!deps.signer)
-      outcome = { status: 'refused', message: 'no veto key is configured (veto.keyEnv or veto.keystore)' }
-    else {
-      try {
-        outcome = p.id.includes(':safe:')
-          ? await stopSafe(p, deps.signer)
-          : await stopGovernance(p, deps.signer)
-      } catch (error) {
-        outcome = { status: 'failed', message: errorText(error) }
-      }
+    if (!v.enabled)
+      return record(p, by, { status: 'refused', message: 'vetoes are switched off (veto.enabled)' }, now)
+    // The store grants one attempt at a time per proposal, and none once custos acted (a dry run
+    // counts only while custos is still in dry run), with the rate limits counted in the same
+    // transaction: no second judgement, press or process can act again. The executor still
+    // checks there is something left to stop.
+    const claim = await store.claimVeto({
+      proposalId: p.id,
+      chainId: p.chainId,
+      target: p.safe,
+      kind: by.kind,
+      dryRun: v.dryRun,
+      ...(by.kind === 'auto'
+        ? { limits: { perTarget: v.maxPerTargetPerHour, total: v.maxPerHour, since: now - HOUR } }
+        : {}),
+    })
+    if (!claim.granted) {
+      if (claim.reason === 'done') return { status: claim.status, message: 'already vetoed' }
+      if (claim.reason === 'acting')
+        return { status: 'refused', message: 'another veto of this proposal is under way' }
+      return record(
+        p,
+        by,
+        {
+          status: 'rate-limited',
+          message: `the automatic veto limit was reached (${v.maxPerTargetPerHour} per target, ${v.maxPerHour} in all, per hour)`,
+        },
+        now,
+      )
     }
+    let outcome: VetoOutcome
+    try {
+      outcome = p.id.includes(':safe:')
+        ? await stopSafe(p, deps.signer, v.dryRun)
+        : await stopGovernance(p, deps.signer, v.dryRun)
+    } catch (error) {
+      outcome = { status: 'failed', message: errorText(error) }
+    }
+    return record(p, by, outcome, now, claim.token)
+  }
+
+  /** Audits and records an attempt (settling its claim), and tells the channels. */
+  async function record(
+    p: StoredProposal,
+    by: { kind: 'auto' | 'chat'; actor: string },
+    outcome: VetoOutcome,
+    now: number,
+    claim?: string,
+  ): Promise<VetoOutcome> {
     const done = outcome.status === 'sent' || outcome.status === 'proposed'
+    const escalation = outcome.escalate ? await escalationFor(p, now) : undefined
     const batch: WorkBatch = {
       vetoes: [
         {
@@ -256,13 +318,15 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
           status: outcome.status,
           ...(outcome.txHash ? { txHash: outcome.txHash } : {}),
           details: { actor: by.actor, message: outcome.message },
+          ...(claim ? { claim } : {}),
         },
       ],
       audit: [{ actor: by.actor, action: `veto-${outcome.status}`, subject: p.id, details: outcome }],
+      ...(escalation ? { escalations: [escalation] } : {}),
       outbox: await proposalUpdate(
         ctx,
         p,
-        done ? 'vetoed' : 'veto-requested',
+        done ? 'vetoed' : outcome.escalate ? 'escalated' : 'veto-requested',
         `${by.kind === 'auto' ? 'custos' : by.actor.split(' via ')[0]}: veto ${outcome.status}: ${outcome.message}`,
         `veto:${by.kind}:${now}`,
       ),
@@ -271,6 +335,14 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
     const log = done || outcome.status === 'dry-run' ? ctx.logger.info : ctx.logger.warn
     log.call(ctx.logger, { proposal: p.id, veto: outcome.status, by: by.actor }, outcome.message)
     return outcome
+  }
+
+  /** A veto custos cannot make goes to the signers: a ladder now, unless one is running. */
+  async function escalationFor(p: StoredProposal, now: number) {
+    const policy = ladderFor(config, p.chainId, p.safe)
+    const existing = await store.getEscalation(p.id)
+    if (!policy.enabled || existing?.status === 'open') return undefined
+    return escalateNow(existing, p.id, p.level ?? 'critical', policy, now)
   }
 }
 
