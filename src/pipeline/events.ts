@@ -173,7 +173,12 @@ async function ownersBefore(
         blockNumber: block > 0n ? block - 1n : 0n,
       }),
     }
-  } catch {
+  } catch (error) {
+    // Most often a node that keeps recent state only, on a scan catching up on old blocks.
+    ctx.logger.warn(
+      { chainId, safe, block: block.toString(), error: errorText(error) },
+      'owners before an execution unreadable: judging its executor by the cached or current owners',
+    )
     try {
       const cached = ctx.states.get(safeKey(chainId, safe))
       return { ok: true, owners: cached?.owners ?? (await readSafeState(client, safe)).owners }
