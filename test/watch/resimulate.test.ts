@@ -30,11 +30,12 @@ beforeAll(async () => {
   world = await startWorld()
   gov = await deployGovernance(world.lab, { minDelay: 600 })
 })
+// Stopping waits for a simulation in flight, which a loaded machine makes slow.
 afterEach(async () => {
   await stopFunding?.()
   await bot?.stop()
   bot = undefined
-})
+}, 60_000)
 afterAll(() => world?.stop())
 
 const watch = (governance: Record<string, number>) =>
@@ -97,38 +98,38 @@ const gaps = (times: number[]) => times.slice(1).map((t, i) => t - (times[i] as 
 
 describe('the governance re-simulation schedule', () => {
   it('simulates a pending proposal again every resimulateSeconds, not at every scan', {
-    timeout: 60_000,
+    timeout: 120_000,
   }, async () => {
     bot = await watch({ resimulateSeconds: 2, etaWindowSeconds: 0 })
     const { id } = await drain('Diversify: half the treasury')
     await eventually(
       async () => ((await reportTimes(id)).length ? true : undefined),
-      20_000,
+      60_000,
       'the first report',
     )
     fundTreasury()
     const times = await eventually(
       async () => {
         const t = await reportTimes(id)
-        return t.length >= 5 ? t : undefined
+        return t.length >= 4 ? t : undefined
       },
-      40_000,
-      'four more reports',
+      60_000,
+      'three more reports',
     )
-    // Past the first ones (the creation event is read again while it is in the re-read window),
-    // each run waited for resimulateSeconds; scans came every 250 ms all along.
-    for (const gap of gaps(times.slice(-3))) expect(gap).toBeGreaterThanOrEqual(1800)
+    // Past the second (the creation event is read again while its block is in the re-read
+    // window), each run waited for resimulateSeconds; scans came every 250 ms all along.
+    for (const gap of gaps(times.slice(1))) expect(gap).toBeGreaterThanOrEqual(1800)
   })
 
   it('simulates it at every interval once its ETA is within etaWindowSeconds', {
-    timeout: 60_000,
+    timeout: 150_000,
   }, async () => {
     // Once an hour otherwise: only the ETA window can explain a run every few seconds.
     bot = await watch({ resimulateSeconds: 3600, etaWindowSeconds: 1_000_000 })
     const { id, proposal, p } = await drain('Diversify: half the treasury, again')
     await eventually(
       async () => ((await reportTimes(id)).length ? true : undefined),
-      20_000,
+      60_000,
       'the first report',
     )
     await passOz(world.lab, gov, p.proposalId)
@@ -138,7 +139,7 @@ describe('the governance re-simulation schedule', () => {
         const r = await bot?.store.latestReport(id)
         return (r?.json as { governance?: { eta?: string } } | undefined)?.governance?.eta ? true : undefined
       },
-      20_000,
+      60_000,
       'the report with its ETA',
     )
     const queued = (await reportTimes(id)).length
@@ -146,10 +147,10 @@ describe('the governance re-simulation schedule', () => {
     const times = await eventually(
       async () => {
         const t = await reportTimes(id)
-        return t.length >= queued + 4 ? t : undefined
+        return t.length >= queued + 3 ? t : undefined
       },
-      30_000,
-      'four more reports',
+      60_000,
+      'three more reports',
     )
     // intervalSeconds (1 s) apart: neither every 250 ms scan nor once an hour.
     for (const gap of gaps(times.slice(-3))) expect(gap).toBeGreaterThanOrEqual(900)
