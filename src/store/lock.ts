@@ -59,6 +59,7 @@ export function lockDataDir(dir: string, now: () => number = Date.now): DataDirL
       const r = db.prepare('SELECT pid, host, started FROM holder WHERE id = 1').get() as Holder | undefined
       return r ? { pid: r.pid, host: r.host, started: r.started } : undefined
     } catch {
+      // The holder's row is unreadable (a starter still writing it): the message says so.
       return undefined
     }
   }
