@@ -1,5 +1,8 @@
 import {
   type Address,
+  BaseError,
+  ContractFunctionRevertedError,
+  ContractFunctionZeroDataError,
   getAddress,
   type Hash,
   type Hex,
@@ -9,9 +12,10 @@ import {
   toEventSelector,
   zeroAddress,
 } from 'viem'
-import { InputError } from '../model/errors.js'
+import { InputError, RemoteError } from '../model/errors.js'
 import type { CodePin, GovernanceParams } from '../model/governance.js'
 import type { Call } from '../model/proposal.js'
+import { redactUrls } from '../model/redact.js'
 import {
   type GovernanceEvent,
   groupScheduled,
@@ -46,6 +50,50 @@ const timelockAbi = parseAbi([
 const erc20Abi = parseAbi(['function balanceOf(address) view returns (uint256)'])
 const TRANSFER = toEventSelector('event Transfer(address indexed from, address indexed to, uint256 value)')
 const STATES = ['Pending', 'Active', 'Canceled', 'Defeated', 'Succeeded', 'Queued', 'Expired', 'Executed']
+
+/** The node ran the call and the contract reverted (or returned nothing): the function is not there. */
+const reverted = (error: unknown) =>
+  error instanceof BaseError &&
+  error.walk(
+    (e) => e instanceof ContractFunctionRevertedError || e instanceof ContractFunctionZeroDataError,
+  ) !== null
+
+/** Tries a transport failing again this many times, this far apart (ms), before giving up. */
+const FLAVOR_TRIES = 3
+const FLAVOR_BACKOFF_MS = 300
+
+/**
+ * OpenZeppelin governors answer `proposalSnapshot`; Bravo-style ones revert. Only a revert means
+ * Bravo: a node that timed out or failed would otherwise turn an OpenZeppelin governor into one
+ * (no lifecycle simulation, the wrong cancel), so a transport error is retried and then thrown.
+ */
+async function flavorOf(
+  client: PublicClient,
+  governor: Address,
+  proposalId: bigint,
+): Promise<'oz' | 'bravo'> {
+  for (let tries = 1; ; tries++) {
+    try {
+      await client.readContract({
+        address: governor,
+        abi: governorAbi,
+        functionName: 'proposalSnapshot',
+        args: [proposalId],
+      })
+      return 'oz'
+    } catch (error) {
+      if (reverted(error)) return 'bravo'
+      if (tries >= FLAVOR_TRIES) {
+        const reason = (error as { shortMessage?: string }).shortMessage ?? (error as Error).message
+        throw new RemoteError(
+          `cannot tell whether ${governor} is an OpenZeppelin or a Bravo governor: proposalSnapshot failed ${tries} times (${redactUrls(String(reason).split('\n')[0] ?? '')})`,
+          { cause: error, retryable: true },
+        )
+      }
+      await new Promise((r) => setTimeout(r, FLAVOR_BACKOFF_MS * tries))
+    }
+  }
+}
 
 const attempt = async <T>(p: Promise<T>): Promise<T | undefined> => {
   try {
@@ -129,9 +177,7 @@ export async function readGovernorProposal(
     )
   if ((await client.getCode({ address: governor })) === undefined)
     throw new InputError(`${governor} has no code: not a governor on this chain`)
-  // OpenZeppelin governors answer proposalSnapshot; Bravo-style ones do not.
-  const snapshot = await read<bigint>('proposalSnapshot', [proposalId])
-  const flavor = snapshot !== undefined ? 'oz' : 'bravo'
+  const flavor = await flavorOf(client, governor, proposalId)
   const events = await scanBack(client, governor, options, (es) =>
     es.some((e) => e.kind === 'proposal-created' && e.proposalId === proposalId),
   )
