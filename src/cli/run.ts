@@ -6,9 +6,10 @@ import { errorText } from '../model/redact.js'
 import { buildNotifiers, type Channels } from '../pipeline/notifiers.js'
 import { monitorStore } from '../pipeline/store-health.js'
 import { createWatcher } from '../pipeline/watch.js'
-import { createRuntime, environmentIssues } from '../pipeline.js'
+import { createRuntime, environmentIssues, type Runtime } from '../pipeline.js'
 import { startHttpServer } from '../server/http.js'
 import { createMetrics } from '../server/metrics.js'
+import { lockDataDir } from '../store/lock.js'
 import { openSqliteStore } from '../store/sqlite.js'
 import type { Io } from './io.js'
 import { createLogger } from './logger.js'
@@ -26,6 +27,17 @@ export async function runCommand(opts: { config?: string }, io: Io, stop?: Abort
     throw new InputError(
       'nothing to watch: add Safes under `safes`, or `governors` / `timelocks`, in the config (see config/custos.example.yaml)',
     )
+  // Before anything touches the data directory: a second instance stops here (exit 2).
+  const lock = lockDataDir(config.dataDir)
+  try {
+    return await watch(rt, io, stop)
+  } finally {
+    lock.release()
+  }
+}
+
+async function watch(rt: Runtime, io: Io, stop: AbortSignal | undefined): Promise<number> {
+  const config = rt.config
   const logger = createLogger(config.logging.level)
   const storePath = config.store.path ?? join(config.dataDir, 'custos.db')
   const metrics = createMetrics()

@@ -122,11 +122,21 @@ export async function* pendingWork(
   }
 
   // What the service no longer lists: deleted (still at a future nonce) or replaced (nonce used).
+  const gone = (await ctx.store.proposalsOf(chainId, target.address, 'pending')).filter(
+    (p) => !seen.has(p.id),
+  )
+  // An execution that landed between the nonce read and the list read left the list too: read
+  // the nonce again, and what it has passed since is left to the chain events (executed) or the
+  // next poll (replaced), never called removed.
+  const now = gone.some((p) => BigInt(p.key) >= nonce)
+    ? await readNonce(ctx.client(chainId), target.address)
+    : nonce
   const work: Work = { batch: { statuses: [], outbox: [], audit: [], escalations: [] }, veto: [] }
   const { batch } = work
-  for (const p of await ctx.store.proposalsOf(chainId, target.address, 'pending')) {
-    if (seen.has(p.id)) continue
-    const status = BigInt(p.key) >= nonce ? 'deleted' : 'replaced'
+  for (const p of gone) {
+    const key = BigInt(p.key)
+    if (key >= nonce && key < now) continue
+    const status = key >= nonce ? 'deleted' : 'replaced'
     batch.statuses?.push({ id: p.id, status })
     batch.audit?.push({ actor: 'tx-service', action: `proposal-${status}`, subject: p.id })
     const closed = await closeProposal(
