@@ -8,7 +8,7 @@ export type DecodedFunction = {
   name: string
   /** Canonical signature, e.g. `transfer(address,uint256)`. */
   signature: string
-  /** Which ABIs know this function, e.g. `['erc20', 'erc721']`, or `['claimed']` for a verified claim. */
+  /** Which ABIs know this function, e.g. `['erc20', 'erc721']`, or `['claimed, unverified']` for a claim. */
   abis: string[]
   args: DecodedArg[]
 }
@@ -31,6 +31,11 @@ export type DecodedCall = {
   operation: Operation
   selector?: Hex
   function?: DecodedFunction
+  /**
+   * A source's signature for calldata custos cannot decode itself: it encodes to the bytes, but a
+   * 4-byte selector proves nothing, so it is shown as a claim and never used to judge the call.
+   */
+  claimedFunction?: DecodedFunction
   /** Why this call's data could not be decoded (unknown selector, malformed, too deep, too large). */
   decodeError?: string
   /** Set when the data decodes but is not canonical ABI encoding (trailing or smuggled bytes). */

@@ -48,6 +48,10 @@ function callToJson(c: DecodedCall): Record<string, unknown> {
     function: c.function?.signature ?? null,
     abis: c.function?.abis,
     args: c.function?.args,
+    // A source's signature for bytes custos cannot decode: shown, never trusted.
+    claimedFunction: c.claimedFunction
+      ? { signature: c.claimedFunction.signature, verified: false, args: c.claimedFunction.args }
+      : undefined,
     decodeError: c.decodeError,
     decodeWarning: c.decodeWarning,
     nesting: c.nesting,

@@ -25,10 +25,13 @@ export type SignatureCheck = {
   signature: Hex
 }
 
-/** The claimed dataDecoded compared with the raw calldata. */
+/**
+ * The claimed dataDecoded compared with the raw calldata. `unconfirmed`: the claim encodes to the
+ * bytes but names a selector custos cannot decode, so its function name is only a claim.
+ */
 export type ClaimCheck = {
   path: string
-  status: 'match' | 'mismatch' | 'malformed' | 'unverifiable'
+  status: 'match' | 'mismatch' | 'malformed' | 'unverifiable' | 'unconfirmed'
   detail: string
 }
 

@@ -8,7 +8,9 @@ import {
   isAddress,
   isHex,
   parseAbiItem,
+  parseAbiParameter,
 } from 'viem'
+import { formatAbiItem } from 'viem/utils'
 import type { DecodedCall } from '../model/decoded.js'
 import { sanitize } from '../model/text.js'
 import type { ClaimCheck } from '../model/verification.js'
@@ -19,8 +21,9 @@ type Claim = { method: string; parameters: ClaimedParam[] }
 
 /**
  * Checks a transaction service's `dataDecoded` against the raw calldata by re-encoding the claim:
- * the claim is true only if it encodes to exactly the signed bytes. When the claim is true for a
- * selector custos has no ABI for, the node is decoded with the (now verified) claimed signature.
+ * the claim is true only if it encodes to exactly the signed bytes. A claim can add findings,
+ * never remove one: for a selector custos has no ABI for, the claimed signature is kept beside the
+ * call as a claim (`claimedFunction`) and the call stays undecoded.
  */
 export function checkClaimedDecoding(node: DecodedCall, claimed: unknown): ClaimCheck[] {
   const checks: ClaimCheck[] = []
@@ -38,41 +41,93 @@ function walk(node: DecodedCall, claimed: unknown, checks: ClaimCheck[]): void {
   if (typeof claim === 'string') return void push('malformed', claim)
   const shown = `${claim.method}(${claim.parameters.map((p) => String(p.type)).join(',')})`
   if (node.data === '0x') return void push('mismatch', `claims ${shown} but the calldata is empty`)
+  checkWhole(node, claim, shown, push)
+  // Whatever the outer claim came to, each entry a MultiSend really packs is checked on its own:
+  // an outer claim that does not parse must not switch the inner checks off.
+  if (claim.method === 'multiSend' && node.nesting === 'multisend' && node.calls)
+    checkMultiSendEntries(node, claim.parameters[0]?.valueDecoded, checks)
+}
 
+type Push = (status: ClaimCheck['status'], detail: string) => void
+
+/** The claim re-encoded as a whole; when it cannot be, the parts of it that can be read. */
+function checkWhole(node: DecodedCall, claim: Claim, shown: string, push: Push): void {
   let item: AbiFunction
   try {
     item = parseAbiItem(
       `function ${claim.method}(${claim.parameters.map(paramText).join(', ')})`,
     ) as AbiFunction
   } catch (cause) {
-    return void push('unverifiable', `claimed signature ${shown} cannot be parsed: ${shortReason(cause)}`)
+    // What a UI shows and custos cannot verify is not a small thing: the bytes may say otherwise.
+    push('unverifiable', `claimed signature ${shown} cannot be parsed: ${shortReason(cause)}`)
+    return void comparePartly(node, claim, push)
   }
   let args: unknown[]
   try {
     args = item.inputs.map((input, i) => toAbiValue(input, claim.parameters[i]?.value, `parameter ${i}`))
   } catch (cause) {
-    return void push('malformed', `claimed values for ${shown} are not valid: ${shortReason(cause)}`)
+    push('malformed', `claimed values for ${shown} are not valid: ${shortReason(cause)}`)
+    return void comparePartly(node, claim, push)
   }
   let encoded: Hex
   try {
     encoded = encodeFunctionData({ abi: [item], functionName: item.name, args })
   } catch (cause) {
-    return void push('malformed', `claimed values for ${shown} do not encode: ${shortReason(cause)}`)
+    push('malformed', `claimed values for ${shown} do not encode: ${shortReason(cause)}`)
+    return void comparePartly(node, claim, push)
   }
   if (encoded.toLowerCase() !== node.data.toLowerCase()) {
     return void push('mismatch', describeMismatch(node, item, args, encoded))
   }
-  push('match', `calldata is exactly ${shown} with the claimed values`)
-  if (!node.function && node.decodeError?.startsWith('unknown function selector')) {
-    // The selector is a hash of the signature, so an exact re-encoding proves name and types.
-    const verified = decodeWith({ item, signature: shown, abis: ['claimed (verified)'] }, node.data)
-    if (verified.ok) {
-      node.function = verified.fn
-      delete node.decodeError
-    }
+  const signature = formatAbiItem(item)
+  if (node.function?.signature === signature) {
+    return void push('match', `calldata is exactly ${signature} with the claimed values`)
   }
-  if (claim.method === 'multiSend' && node.calls)
-    checkMultiSendEntries(node, claim.parameters[0]?.valueDecoded, checks)
+  if (node.function) {
+    return void push(
+      'mismatch',
+      `claims ${signature}, which shares its selector with ${node.function.signature} that custos decodes: a selector collision`,
+    )
+  }
+  // The selector is 4 bytes of a hash: anyone can find another signature with the same one in
+  // seconds. For a selector custos has no ABI for, the name stays the claim's, shown as such.
+  const fn = decodeWith({ item, signature, abis: ['claimed, unverified'] }, node.data)
+  if (fn.ok) node.claimedFunction = fn.fn
+  push(
+    'unconfirmed',
+    `calldata encodes as the claimed ${signature}, but a 4-byte selector is not a proof and custos cannot decode it itself (${node.decodeError ?? 'no ABI'}): the name and types are only claimed`,
+  )
+}
+
+/**
+ * For a claim that cannot be re-encoded: its method name, its parameter count and each value
+ * that reads as the type the raw bytes have, against what custos decoded from the bytes.
+ */
+function comparePartly(node: DecodedCall, claim: Claim, push: Push): void {
+  const fn = node.function
+  if (!fn) return
+  const problems: string[] = []
+  if (claim.method !== fn.name)
+    problems.push(`claims ${claim.method}(…) but the calldata calls ${fn.signature}`)
+  if (claim.parameters.length !== fn.args.length)
+    problems.push(
+      `claims ${claim.parameters.length} parameters but the calldata calls ${fn.signature} with ${fn.args.length}`,
+    )
+  const diffs: string[] = []
+  for (const [i, arg] of fn.args.entries()) {
+    const param = claim.parameters[i]
+    if (!param) break
+    let value: unknown
+    try {
+      value = toAbiValue(parseAbiParameter(arg.type), param.value, `parameter ${i}`)
+    } catch {
+      continue // unreadable as this type: the unverifiable claim says so already
+    }
+    if (render(value) !== render(arg.value))
+      diffs.push(`${arg.name || `arg${i}`}: claimed ${render(value)}, actual ${render(arg.value)}`)
+  }
+  if (diffs.length) problems.push(`arguments differ from the calldata: ${diffs.join('; ')}`)
+  if (problems.length) push('mismatch', problems.join('; '))
 }
 
 function checkMultiSendEntries(node: DecodedCall, valueDecoded: unknown, checks: ClaimCheck[]): void {
@@ -229,9 +284,11 @@ const render = (v: unknown): string =>
   clip(
     typeof v === 'string'
       ? v.toLowerCase()
-      : (JSON.stringify(v, (_k, x) =>
-          typeof x === 'bigint' ? x.toString() : typeof x === 'string' ? x.toLowerCase() : x,
-        ) ?? 'undefined'),
+      : typeof v === 'bigint'
+        ? v.toString()
+        : (JSON.stringify(v, (_k, x) =>
+            typeof x === 'bigint' ? x.toString() : typeof x === 'string' ? x.toLowerCase() : x,
+          ) ?? 'undefined'),
   )
 const clip = (s: string) => (s.length > 90 ? `${s.slice(0, 87)}…` : s)
 
