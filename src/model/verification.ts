@@ -44,6 +44,8 @@ export type Verification = {
   call: DecodedCall
   signatures: SignatureCheck[]
   claims: ClaimCheck[]
+  /** More confirmations came than custos checks (the owners plus a margin, within a hard cap). */
+  confirmationsUnchecked?: { received: number; checked: number }
   /** Present when custos read the Safe from a chain (--rpc). */
   safeState?: SafeState
   /** Official Safe deployments on this chain (from @safe-global/safe-deployments), by address. */

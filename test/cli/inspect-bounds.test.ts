@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest'
+import { cli } from './run.js'
+
+// Any input within the size limit is judged with bounded work. The CPU figures belong in
+// `npm run bench` and the notes; this only asserts a generous bound that the unbounded code
+// (about 9 s of CPU for 5,000 duplicate confirmations) was far above.
+
+const tx = (confirmations: unknown[]) =>
+  JSON.stringify({
+    safe: '0x657ff0D4eC65D82b2bC1247b0a558bcd2f80A0f1',
+    to: '0x255C3912f91eF11bFDadd405F13144a823Da8cc5',
+    value: '1',
+    data: null,
+    operation: 0,
+    safeTxGas: 0,
+    baseGas: 0,
+    gasPrice: '0',
+    nonce: 4,
+    confirmations,
+  })
+// An ECDSA signature (v = 27): each one costs a public-key recovery to check.
+const ecdsa = (i: number) => ({
+  signature: `0x${(i + 1).toString(16).padStart(64, '7')}${'3'.repeat(64)}1b`,
+})
+
+describe('custos inspect: bounded work for any number of confirmations', () => {
+  it.each([
+    ['5,000 duplicates', Array.from({ length: 5000 }, () => ecdsa(0))],
+    ['5,000 distinct ones', Array.from({ length: 5000 }, (_, i) => ecdsa(i))],
+  ])('checks at most 100 of %s and reports the rest as high', async (_name, confirmations) => {
+    const stdin = tx(confirmations)
+    expect(stdin.length).toBeGreaterThan(500_000)
+    const started = process.cpuUsage()
+    const r = await cli(
+      ['inspect', '--file', '-', '--chain-id', '11155111', '--safe-version', '1.4.1', '--format', 'json'],
+      { stdin },
+    )
+    const cpu = process.cpuUsage(started)
+    const json = JSON.parse(r.stdout) as {
+      signatures: unknown[]
+      findings: Array<{ guard: string; code: string; severity: string; message: string }>
+    }
+    expect(r.code).toBe(1)
+    expect(json.signatures).toHaveLength(100)
+    expect(json.findings.filter((f) => f.code === 'too-many-confirmations')).toEqual([
+      {
+        guard: 'signature-invalid',
+        code: 'too-many-confirmations',
+        severity: 'high',
+        message:
+          '5000 confirmations for a Safe that counts at most one per owner: custos checked the first 100 and not the other 4900',
+      },
+    ])
+    expect((cpu.user + cpu.system) / 1000).toBeLessThan(4000)
+  })
+})
