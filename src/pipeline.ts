@@ -25,6 +25,8 @@ import { verifySafeTx } from './verify/index.js'
 import { safeTxHashes } from './verify/safe-hash.js'
 import { parseSafeVersion } from './verify/safe-version.js'
 
+const OPERATIONS = ['call', 'delegatecall', 'create'] as const
+
 /** Everything built once at boot from the configuration. */
 export type Runtime = {
   config: Config
@@ -132,9 +134,7 @@ export async function inspectSafeTransaction(rt: Runtime, target: InspectTarget)
       confirmations: source.confirmations,
     },
     executor: safe,
-    calls: [
-      { to: tx.to, value: tx.value, data: tx.data, operation: tx.operation === 1 ? 'delegatecall' : 'call' },
-    ],
+    calls: [{ to: tx.to, value: tx.value, data: tx.data, operation: OPERATIONS[tx.operation] }],
     claimed: {
       ...(source.claimedSafeTxHash ? { safeTxHash: source.claimedSafeTxHash } : {}),
       ...(source.dataDecoded !== undefined ? { dataDecoded: source.dataDecoded } : {}),

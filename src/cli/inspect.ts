@@ -16,6 +16,7 @@ import {
 import { createRpcClient } from '../sources/rpc.js'
 import { parseJsonText, parseServiceTx, type ServiceTx } from '../sources/tx-json.js'
 import { fetchTransactionsAtNonce } from '../sources/tx-service.js'
+import { unsupportedOperation } from '../verify/safe-version.js'
 import { type Io, readInput } from './io.js'
 import { renderText } from './render-text.js'
 import { createStyle } from './style.js'
@@ -93,16 +94,19 @@ export async function inspectCommand(opts: InspectOptions, io: Io): Promise<numb
   const simulator = opts.simulate ? createConfiguredSimulator(rt, simOverrides) : undefined
   try {
     for (const source of sources) {
-      reports.push(
-        await inspectSafeTransaction(rt, {
-          source,
-          ...(chainId !== undefined ? { chainId } : {}),
-          ...(opts.safeVersion ? { safeVersion: opts.safeVersion } : {}),
-          ...(client ? { client } : {}),
-          ...(sources.length > 1 ? { sameNonce: sources } : {}),
-          ...(simulator ? { simulate: { simulator, upstreams: urls } } : {}),
-        }),
-      )
+      const report = await inspectSafeTransaction(rt, {
+        source,
+        ...(chainId !== undefined ? { chainId } : {}),
+        ...(opts.safeVersion ? { safeVersion: opts.safeVersion } : {}),
+        ...(client ? { client } : {}),
+        ...(sources.length > 1 ? { sameNonce: sources } : {}),
+        ...(simulator ? { simulate: { simulator, upstreams: urls } } : {}),
+      })
+      // The watch loop reports such a transaction (contract-creation/unsupported-operation); asked
+      // about it directly, custos refuses it, as the Safe itself would.
+      const unsupported = unsupportedOperation(report.safe.version, source.tx.operation)
+      if (unsupported) throw new InputError(unsupported)
+      reports.push(report)
     }
   } finally {
     await simulator?.close()

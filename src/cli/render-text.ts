@@ -103,7 +103,7 @@ const named = (address: string, labels: Labels, s: Style) =>
 
 function renderCall(c: DecodedCall, out: string[], s: Style, depth: number, labels: Labels): void {
   const pad = '  '.repeat(depth)
-  const op = c.operation === 1 ? s.bad('DELEGATECALL') : 'CALL'
+  const op = c.operation === 1 ? s.bad('DELEGATECALL') : c.operation === 2 ? s.bad('CREATE') : 'CALL'
   const value = c.value > 0n ? `  value ${formatEther(c.value)} ETH (${c.value} wei)` : ''
   out.push(`${pad}${s.dim(c.path.padEnd(6))}${op} ${named(c.to, labels, s)}${value}`)
   const inner = `${pad}      `

@@ -1,5 +1,5 @@
 import type { Address, Hex } from 'viem'
-import type { Operation } from './safe.js'
+import type { SafeOperation } from './safe.js'
 
 /** One decoded argument. `value` is as viem decodes it (bigint, address, nested arrays…). */
 export type DecodedArg = { name: string; type: string; value: unknown }
@@ -28,7 +28,8 @@ export type DecodedCall = {
   to: Address
   value: bigint
   data: Hex
-  operation: Operation
+  /** 2 (CREATE) only at the root of a legacy Safe's transaction: `data` is init code, not a call. */
+  operation: SafeOperation
   selector?: Hex
   function?: DecodedFunction
   /**

@@ -43,7 +43,7 @@ function callToJson(c: DecodedCall): Record<string, unknown> {
     from: c.from,
     to: c.to,
     value: c.value,
-    operation: c.operation === 1 ? 'delegatecall' : 'call',
+    operation: (['call', 'delegatecall', 'create'] as const)[c.operation],
     data: c.data,
     function: c.function?.signature ?? null,
     abis: c.function?.abis,

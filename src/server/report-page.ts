@@ -98,7 +98,12 @@ function renderCalls(calls: Json[], name: (a: unknown) => string): string {
   if (!calls.length) return ''
   return `<ul class="tree">${calls
     .map((c) => {
-      const op = c.operation === 'delegatecall' ? '<span class="delegate">DELEGATECALL</span>' : 'CALL'
+      const op =
+        c.operation === 'delegatecall'
+          ? '<span class="delegate">DELEGATECALL</span>'
+          : c.operation === 'create'
+            ? '<span class="delegate">CREATE</span>'
+            : 'CALL'
       const args = ((c.args ?? []) as Json[])
         .map(
           (a) =>

@@ -1,14 +1,16 @@
 import { type Address, type Hash, type Hex, zeroAddress } from 'viem'
 import { z } from 'zod'
 import { InputError } from '../model/errors.js'
-import type { Confirmation, Operation, SafeTx } from '../model/safe.js'
+import type { Confirmation, SafeOperation, SafeTx } from '../model/safe.js'
 import { address, bytes32, formatIssues, hexBytes, uint256 } from '../model/zod.js'
 
+// 2 (CREATE) exists only in Safe 0.1.0 and 1.0.0; which Safe it is for is checked once the
+// version is known (verify), not here.
 const operation = z
-  .union([z.literal(0), z.literal(1), z.literal('0'), z.literal('1')], {
-    error: 'expected 0 (CALL) or 1 (DELEGATECALL)',
+  .union([z.literal(0), z.literal(1), z.literal(2), z.literal('0'), z.literal('1'), z.literal('2')], {
+    error: 'expected 0 (CALL), 1 (DELEGATECALL) or 2 (CREATE, Safe 0.1.0 and 1.0.0 only)',
   })
-  .transform((v): Operation => (Number(v) === 1 ? 1 : 0))
+  .transform((v): SafeOperation => Number(v) as SafeOperation)
 
 const confirmation = z.object({
   owner: address.optional(),
