@@ -3,7 +3,7 @@ import { resolveSecret } from '../config/load.js'
 import type { Config } from '../config/schema.js'
 import { InputError } from '../model/errors.js'
 import type { Report } from '../model/report.js'
-import { plain, reportToJson } from '../model/report-json.js'
+import { reportToJson } from '../model/report-json.js'
 import { isLevel, type Level, levelRank } from '../model/severity.js'
 import { address as addressSchema, uint256 } from '../model/zod.js'
 import { type GovernanceTarget, inspectGovernance } from '../pipeline/governance.js'
@@ -127,7 +127,8 @@ function write(reports: Report[], opts: InspectOptions, io: Io, fromService: boo
           reports: reports.map(reportToJson),
         }
       : reportToJson(reports[0] as Report)
-    io.stdout.write(`${JSON.stringify(plain(body), null, 2)}\n`)
+    // reportToJson is plain already: one pass, not another round trip (megabytes of calldata).
+    io.stdout.write(`${JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`)
     return
   }
   const style = createStyle(Boolean(io.stdout.isTTY) && !io.env.NO_COLOR)

@@ -52,6 +52,14 @@ type Push = (status: ClaimCheck['status'], detail: string) => void
 
 /** The claim re-encoded as a whole; when it cannot be, the parts of it that can be read. */
 function checkWhole(node: DecodedCall, claim: Claim, shown: string, push: Push): void {
+  // Work is bounded by the signed bytes, not by the claim: values that cannot fit in the calldata
+  // are a lie, found without parsing or encoding them (a claim may be megabytes of array).
+  const room = (node.data.length - 10) / 2
+  const needs = atLeastBytes(claim.parameters, room)
+  if (needs > room) {
+    const size = `claims ${claim.method}(…) with values that encode to more than ${needs - 1} bytes, but the calldata has ${room} after the selector`
+    return void push('mismatch', [size, ...comparePartly(node, claim)].join('; '))
+  }
   let item: AbiFunction
   try {
     item = parseAbiItem(
@@ -60,21 +68,21 @@ function checkWhole(node: DecodedCall, claim: Claim, shown: string, push: Push):
   } catch (cause) {
     // What a UI shows and custos cannot verify is not a small thing: the bytes may say otherwise.
     push('unverifiable', `claimed signature ${shown} cannot be parsed: ${shortReason(cause)}`)
-    return void comparePartly(node, claim, push)
+    return void pushPartly(node, claim, push)
   }
   let args: unknown[]
   try {
     args = item.inputs.map((input, i) => toAbiValue(input, claim.parameters[i]?.value, `parameter ${i}`))
   } catch (cause) {
     push('malformed', `claimed values for ${shown} are not valid: ${shortReason(cause)}`)
-    return void comparePartly(node, claim, push)
+    return void pushPartly(node, claim, push)
   }
   let encoded: Hex
   try {
     encoded = encodeFunctionData({ abi: [item], functionName: item.name, args })
   } catch (cause) {
     push('malformed', `claimed values for ${shown} do not encode: ${shortReason(cause)}`)
-    return void comparePartly(node, claim, push)
+    return void pushPartly(node, claim, push)
   }
   if (encoded.toLowerCase() !== node.data.toLowerCase()) {
     return void push('mismatch', describeMismatch(node, item, args, encoded))
@@ -103,9 +111,9 @@ function checkWhole(node: DecodedCall, claim: Claim, shown: string, push: Push):
  * For a claim that cannot be re-encoded: its method name, its parameter count and each value
  * that reads as the type the raw bytes have, against what custos decoded from the bytes.
  */
-function comparePartly(node: DecodedCall, claim: Claim, push: Push): void {
+function comparePartly(node: DecodedCall, claim: Claim): string[] {
   const fn = node.function
-  if (!fn) return
+  if (!fn) return []
   const problems: string[] = []
   if (claim.method !== fn.name)
     problems.push(`claims ${claim.method}(…) but the calldata calls ${fn.signature}`)
@@ -114,9 +122,14 @@ function comparePartly(node: DecodedCall, claim: Claim, push: Push): void {
       `claims ${claim.parameters.length} parameters but the calldata calls ${fn.signature} with ${fn.args.length}`,
     )
   const diffs: string[] = []
+  const room = (node.data.length - 10) / 2
   for (const [i, arg] of fn.args.entries()) {
     const param = claim.parameters[i]
     if (!param) break
+    if (atLeastBytes([param.value], room) > room) {
+      diffs.push(`${arg.name || `arg${i}`}: claimed a value larger than the whole calldata`)
+      continue
+    }
     let value: unknown
     try {
       value = toAbiValue(parseAbiParameter(arg.type), param.value, `parameter ${i}`)
@@ -127,6 +140,11 @@ function comparePartly(node: DecodedCall, claim: Claim, push: Push): void {
       diffs.push(`${arg.name || `arg${i}`}: claimed ${render(value)}, actual ${render(arg.value)}`)
   }
   if (diffs.length) problems.push(`arguments differ from the calldata: ${diffs.join('; ')}`)
+  return problems
+}
+
+function pushPartly(node: DecodedCall, claim: Claim, push: Push): void {
+  const problems = comparePartly(node, claim)
   if (problems.length) push('mismatch', problems.join('; '))
 }
 
@@ -171,6 +189,29 @@ function checkMultiSendEntries(node: DecodedCall, valueDecoded: unknown, checks:
       walk(call, e.dataDecoded, checks)
     }
   }
+}
+
+/**
+ * A lower bound of the ABI encoding of claimed values, counted up to `limit + 1`: every value
+ * (each element of a list, each tuple component) takes at least one 32-byte word, and a string
+ * at least a quarter of its length (hex bytes take half; JSON text lists far more).
+ */
+function atLeastBytes(values: unknown[], limit: number): number {
+  let total = 0
+  const stack: unknown[] = [...values]
+  while (stack.length > 0 && total <= limit) {
+    const v = stack.pop()
+    if (Array.isArray(v)) {
+      for (const x of v) stack.push(x)
+    } else if (v !== null && typeof v === 'object') {
+      // A claimed parameter: its value is what encodes; other fields (name, type) do not.
+      if ('value' in v) stack.push((v as { value: unknown }).value)
+      else for (const x of Object.values(v)) stack.push(x)
+    } else {
+      total += typeof v === 'string' ? Math.max(32, Math.floor(v.length / 4)) : 32
+    }
+  }
+  return total
 }
 
 /** `uint256 amount`, with the claimed name only when it is a plain identifier (names are not signed). */
@@ -235,7 +276,7 @@ function toAbiValue(param: AbiParameter, value: unknown, where: string): unknown
   if (/^u?int\d*$/.test(type)) {
     if (typeof value === 'bigint') return value
     if (
-      (typeof value === 'string' && /^-?\d+$/.test(value)) ||
+      (typeof value === 'string' && value.length <= 80 && /^-?\d+$/.test(value)) ||
       (typeof value === 'number' && Number.isSafeInteger(value))
     ) {
       return BigInt(value)

@@ -53,4 +53,34 @@ describe('custos inspect: bounded work for any number of confirmations', () => {
     ])
     expect((cpu.user + cpu.system) / 1000).toBeLessThan(4000)
   })
+
+  it('judges a claim of megabytes without encoding it: it cannot fit in the calldata', async () => {
+    const stdin = JSON.stringify({
+      ...JSON.parse(tx([])),
+      to: '0x7070000000000000000000000000000000000007',
+      data: `0xa9059cbb${'00'.repeat(64)}`,
+      dataDecoded: {
+        method: 'transfer',
+        parameters: [{ name: 'to', type: 'uint256[]', value: Array.from({ length: 3_000_000 }, () => 0) }],
+      },
+    })
+    expect(stdin.length).toBeGreaterThan(6_000_000)
+    const started = process.cpuUsage()
+    const r = await cli(
+      ['inspect', '--file', '-', '--chain-id', '11155111', '--safe-version', '1.4.1', '--format', 'json'],
+      { stdin },
+    )
+    const cpu = process.cpuUsage(started)
+    const json = JSON.parse(r.stdout) as {
+      findings: Array<{ code: string; severity: string; message: string }>
+    }
+    expect(json.findings).toContainEqual(
+      expect.objectContaining({
+        code: 'decoded-mismatch',
+        severity: 'high',
+        message: expect.stringMatching(/values that encode to more than \d+ bytes, but the calldata has 64/),
+      }),
+    )
+    expect((cpu.user + cpu.system) / 1000).toBeLessThan(4000)
+  })
 })
