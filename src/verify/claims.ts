@@ -54,7 +54,7 @@ type Push = (status: ClaimCheck['status'], detail: string) => void
 function checkWhole(node: DecodedCall, claim: Claim, shown: string, push: Push): void {
   // Work is bounded by the signed bytes, not by the claim: values that cannot fit in the calldata
   // are a lie, found without parsing or encoding them (a claim may be megabytes of array).
-  const room = (node.data.length - 10) / 2
+  const room = Math.max(0, (node.data.length - 10) / 2)
   const needs = atLeastBytes(claim.parameters, room)
   if (needs > room) {
     const size = `claims ${claim.method}(…) with values that encode to more than ${needs - 1} bytes, but the calldata has ${room} after the selector`
@@ -122,7 +122,7 @@ function comparePartly(node: DecodedCall, claim: Claim): string[] {
       `claims ${claim.parameters.length} parameters but the calldata calls ${fn.signature} with ${fn.args.length}`,
     )
   const diffs: string[] = []
-  const room = (node.data.length - 10) / 2
+  const room = Math.max(0, (node.data.length - 10) / 2)
   for (const [i, arg] of fn.args.entries()) {
     const param = claim.parameters[i]
     if (!param) break
