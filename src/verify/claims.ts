@@ -1,12 +1,10 @@
 import {
   type AbiFunction,
-  type AbiParameter,
   decodeFunctionData,
   encodeFunctionData,
   getAddress,
   type Hex,
   isAddress,
-  isHex,
   parseAbiItem,
   parseAbiParameter,
 } from 'viem'
@@ -14,6 +12,7 @@ import { formatAbiItem } from 'viem/utils'
 import type { DecodedCall } from '../model/decoded.js'
 import { sanitize } from '../model/text.js'
 import type { ClaimCheck } from '../model/verification.js'
+import { atLeastBytes, paramText, render, sameBigint, toAbiValue } from './claim-values.js'
 import { decodeWith, shortReason } from './function-registry.js'
 
 type ClaimedParam = { name?: unknown; type?: unknown; value?: unknown; valueDecoded?: unknown }
@@ -191,51 +190,6 @@ function checkMultiSendEntries(node: DecodedCall, valueDecoded: unknown, checks:
   }
 }
 
-/**
- * A lower bound of the ABI encoding of claimed values, counted up to `limit + 1`: every value
- * (each element of a list, each tuple component) takes at least one 32-byte word, and a string
- * at least a quarter of its length (hex bytes take half; JSON text lists far more).
- */
-function atLeastBytes(values: unknown[], limit: number): number {
-  let total = 0
-  const stack: unknown[] = [...values]
-  while (stack.length > 0 && total <= limit) {
-    const v = stack.pop()
-    if (Array.isArray(v)) {
-      for (const x of v) stack.push(x)
-    } else if (v !== null && typeof v === 'object') {
-      // A claimed parameter: its value is what encodes; other fields (name, type) do not.
-      if ('value' in v) stack.push((v as { value: unknown }).value)
-      else for (const x of Object.values(v)) stack.push(x)
-    } else {
-      total += typeof v === 'string' ? Math.max(32, Math.floor(v.length / 4)) : 32
-    }
-  }
-  return total
-}
-
-/** `uint256 amount`, with the claimed name only when it is a plain identifier (names are not signed). */
-const paramText = (p: ClaimedParam) => {
-  const name =
-    typeof p.name === 'string' && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(p.name) && !RESERVED.has(p.name)
-      ? ` ${p.name}`
-      : ''
-  return `${String(p.type)}${name}`
-}
-const RESERVED = new Set([
-  'address',
-  'bool',
-  'string',
-  'bytes',
-  'tuple',
-  'function',
-  'memory',
-  'storage',
-  'calldata',
-  'indexed',
-  'payable',
-])
-
 function asClaim(value: unknown): Claim | string {
   if (typeof value !== 'object' || value === null) return 'claimed dataDecoded is not an object'
   const v = value as Record<string, unknown>
@@ -250,53 +204,6 @@ function asClaim(value: unknown): Claim | string {
     }
   }
   return { method: v.method, parameters: params as ClaimedParam[] }
-}
-
-/** Converts a service-formatted value (strings for numbers, sometimes JSON text) to what viem encodes. */
-function toAbiValue(param: AbiParameter, value: unknown, where: string): unknown {
-  const type = param.type
-  const array = /^(.*)\[(\d*)\]$/.exec(type)
-  if (array) {
-    const list = typeof value === 'string' ? JSON.parse(value) : value
-    if (!Array.isArray(list)) throw new Error(`${where} should be a list`)
-    const inner = { ...param, type: array[1] ?? '' } as AbiParameter
-    return list.map((v, i) => toAbiValue(inner, v, `${where}[${i}]`))
-  }
-  if (type === 'tuple') {
-    const components = (param as { components?: readonly AbiParameter[] }).components ?? []
-    const list = typeof value === 'string' ? JSON.parse(value) : value
-    if (!Array.isArray(list)) throw new Error(`${where} should be a tuple list`)
-    return components.map((c, i) => toAbiValue(c, list[i], `${where}.${i}`))
-  }
-  if (type === 'address') {
-    if (typeof value !== 'string' || !isAddress(value, { strict: false }))
-      throw new Error(`${where} is not an address`)
-    return getAddress(value)
-  }
-  if (/^u?int\d*$/.test(type)) {
-    if (typeof value === 'bigint') return value
-    if (
-      (typeof value === 'string' && value.length <= 80 && /^-?\d+$/.test(value)) ||
-      (typeof value === 'number' && Number.isSafeInteger(value))
-    ) {
-      return BigInt(value)
-    }
-    throw new Error(`${where} is not an integer`)
-  }
-  if (type === 'bool') {
-    if (value === true || value === 'true' || value === 'True') return true
-    if (value === false || value === 'false' || value === 'False') return false
-    throw new Error(`${where} is not a boolean`)
-  }
-  if (type.startsWith('bytes')) {
-    if (typeof value !== 'string' || !isHex(value)) throw new Error(`${where} is not hex bytes`)
-    return value
-  }
-  if (type === 'string') {
-    if (typeof value !== 'string') throw new Error(`${where} is not a string`)
-    return value
-  }
-  throw new Error(`${where} has unsupported type ${type}`)
 }
 
 function describeMismatch(node: DecodedCall, item: AbiFunction, args: unknown[], encoded: Hex): string {
@@ -319,24 +226,4 @@ function describeMismatch(node: DecodedCall, item: AbiFunction, args: unknown[],
     // fall through to the generic message
   }
   return `claimed ${item.name}(…) does not encode to the signed calldata`
-}
-
-const render = (v: unknown): string =>
-  clip(
-    typeof v === 'string'
-      ? v.toLowerCase()
-      : typeof v === 'bigint'
-        ? v.toString()
-        : (JSON.stringify(v, (_k, x) =>
-            typeof x === 'bigint' ? x.toString() : typeof x === 'string' ? x.toLowerCase() : x,
-          ) ?? 'undefined'),
-  )
-const clip = (s: string) => (s.length > 90 ? `${s.slice(0, 87)}…` : s)
-
-const sameBigint = (a: unknown, b: bigint) => {
-  try {
-    return BigInt(a as string) === b
-  } catch {
-    return false
-  }
 }
