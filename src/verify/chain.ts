@@ -138,10 +138,17 @@ async function onChainFacts(
 async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length)
   let next = 0
+  let failed = false
   const worker = async () => {
-    while (next < items.length) {
+    // After a failure the answer is an error anyway: the other workers stop asking.
+    while (next < items.length && !failed) {
       const i = next++
-      out[i] = await fn(items[i] as T)
+      try {
+        out[i] = await fn(items[i] as T)
+      } catch (error) {
+        failed = true
+        throw error
+      }
     }
   }
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
