@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {CustosGuardRules} from "./CustosGuardRules.sol";
+
 /// @notice The Safe functions the guard reads. Every one is `view`, so the guard reaches the Safe only
 ///         through STATICCALL: no Safe, real or fake, can re-enter the guard while it decides.
 interface ISafeView {
@@ -25,79 +27,6 @@ interface ISafeView {
     function checkSignatures(bytes32 dataHash, bytes calldata data, bytes calldata signatures) external view;
 }
 
-/// @notice The decision rules, pure, so that the SMTChecker harness proves the very code the guard runs.
-library CustosGuardRules {
-    uint256 internal constant MAX_DELAY = 30 days;
-
-    /// @dev One storage slot per (Safe, hash). `approvedEpoch` is the settings epoch the guardian approved in
-    ///      (0: not approved); a new configuration bumps the epoch and so voids every older approval.
-    struct Record {
-        uint64 scheduledAt;
-        uint32 approvedEpoch;
-        bool cancelled;
-        bool guardChange;
-    }
-
-    /// @dev `epoch` is 0 until the Safe first configures the guard; a Safe with epoch 0 passes through.
-    struct Settings {
-        address guardian;
-        uint32 delay;
-        uint32 removalDelay;
-        uint32 epoch;
-    }
-
-    function validSettings(address guardian, uint256 delay, uint256 removalDelay) internal pure returns (bool) {
-        return guardian != address(0) && delay <= removalDelay && removalDelay <= MAX_DELAY;
-    }
-
-    /// @return pass the transaction may execute now
-    /// @return cleared it may also change the guard or its settings (scheduled at least removalDelay ago)
-    function decide(Record memory r, Settings memory s, uint256 time) internal pure returns (bool pass, bool cleared) {
-        if (r.cancelled) return (false, false);
-        bool scheduled = r.scheduledAt != 0;
-        cleared = scheduled && time >= uint256(r.scheduledAt) + s.removalDelay;
-        // A guard change always waits removalDelay, approved or not.
-        bool ready = scheduled && time >= uint256(r.scheduledAt) + (r.guardChange ? s.removalDelay : s.delay);
-        bool approved = !r.guardChange && s.epoch != 0 && r.approvedEpoch == s.epoch;
-        pass = ready || approved;
-    }
-
-    /// @dev Only a record that was scheduled by owners' signatures, is not a guard change and is still live can
-    ///      be cancelled: the guardian can never block the owners' way out.
-    function cancellable(Record memory r) internal pure returns (bool) {
-        return r.scheduledAt != 0 && !r.guardChange && !r.cancelled;
-    }
-
-    function approvable(Record memory r) internal pure returns (bool) {
-        return !r.cancelled;
-    }
-
-    /// @dev Only a transaction never seen and never cancelled can be scheduled: a cancelled hash stays cancelled
-    ///      and nobody can restart the clock of a pending one.
-    function schedulable(Record memory r) internal pure returns (bool) {
-        return r.scheduledAt == 0 && !r.cancelled;
-    }
-
-    /// @dev The canonical rejection that burns a nonce. Every gas field must be zero (`gasBits` is their bitwise
-    ///      OR): a refund paid in a token would otherwise turn this always-open door into a way to pay anyone.
-    function isRejection(address safe, address to, uint256 value, uint256 dataLength, uint8 operation, uint256 gasBits)
-        internal
-        pure
-        returns (bool)
-    {
-        return to == safe && value == 0 && dataLength == 0 && operation == 0 && gasBits == 0;
-    }
-
-    /// @dev safeTxGas | baseGas | gasPrice | gasToken | refundReceiver: zero exactly when every one is zero.
-    function gasFields(uint256 safeTxGas, uint256 baseGas, uint256 gasPrice, address gasToken, address refundReceiver)
-        internal
-        pure
-        returns (uint256)
-    {
-        return safeTxGas | baseGas | gasPrice | uint256(uint160(gasToken)) | uint256(uint160(refundReceiver));
-    }
-}
-
 /// @title CustosGuard
 /// @notice One guard per chain for any number of Safes (1.3.0, 1.4.1, 1.5.0): a transaction guard, and a module
 ///         guard on 1.5.0. A Safe that configured it executes a transaction only if
@@ -110,12 +39,17 @@ library CustosGuardRules {
 ///         owners, never locks them out. A Safe that never configured the guard passes through unchanged.
 /// @dev Design notes (the why; docs/guard.md has the threat model):
 ///      - Settings are keyed by msg.sender and written only by `configure`, so only the Safe itself changes them.
-///      - The hooks hash with the Safe's own getTransactionHash at nonce - 1 (the Safe increments the nonce before
-///        calling the guard), so the guard and the Safe can never disagree on a hash.
+///      - The guard reaches the Safe only through STATICCALL (ISafeView), so nothing re-enters it while it decides.
+///      - checkTransaction hashes locally at nonce - 1 (the Safe increments its nonce before calling the guard)
+///        and falls back to the Safe's own getTransactionHash when that finds nothing that passes, so a Safe that
+///        hashes differently is slower, never locked.
 ///      - Guard changes are caught by their effect, not by their calldata: after a DELEGATECALL or a call to the
-///        Safe itself, the guard reads the Safe's guard slots back and reverts if they changed without clearance.
-///        `configure` on an active guard needs the same clearance from the transaction running it.
-///      - The clearance of the running Safe transaction lives in transient storage (EIP-1153, so Cancun or later).
+///        Safe itself, the guard reads the Safe's guard slots back and reverts if they changed without clearance;
+///        `configure` on an active guard needs clearance from every running guarded transaction of the Safe.
+///      - Each hook pushes a frame (hash, flags) on a per-Safe stack in transient storage (EIP-1153: Cancun or
+///        later) and its after-hook must pop exactly that frame. Code run by a transaction can call the hooks
+///        itself, as the Safe; popping its own frame early then makes the real after-hook revert, and it cannot
+///        push a cleared frame: a second check at the same nonce finds no record that passes.
 contract CustosGuard {
     enum Operation {
         Call,
@@ -156,23 +90,23 @@ contract CustosGuard {
     bytes32 internal constant GUARD_SLOT = 0x4a204f620c8c5ccdca3fd54d003badd85ba500436a431f0cbda4f558c93c34c8;
     bytes32 internal constant MODULE_GUARD_SLOT = 0xb104e0b93118902c651344349b610029d694cfdec91c589c91ebafbcd0289947;
 
-    bytes32 internal constant DOMAIN_SEPARATOR_TYPEHASH = keccak256("EIP712Domain(uint256 chainId,address verifyingContract)");
+    bytes32 internal constant DOMAIN_SEPARATOR_TYPEHASH =
+        keccak256("EIP712Domain(uint256 chainId,address verifyingContract)");
     bytes32 internal constant SAFE_TX_TYPEHASH = keccak256(
         "SafeTx(address to,uint256 value,bytes data,uint8 operation,uint256 safeTxGas,uint256 baseGas,uint256 gasPrice,address gasToken,address refundReceiver,uint256 nonce)"
     );
     bytes32 internal constant MODULE_CALL_TYPEHASH =
         keccak256("CustosModuleCall(address safe,address module,address to,uint256 value,bytes data,uint8 operation)");
 
-    // Transient bookkeeping between a hook and its after-hook. Per (Safe, hash) key: flags, then the guard slot,
-    // module guard slot and module call hash as read before execution.
-    uint256 internal constant JUDGED = 1;
-    uint256 internal constant PUSHED = 2;
+    // Frame flags. PASS: the Safe was not configured when the hook ran (nothing to enforce, nothing to match).
+    uint256 internal constant PASS = 1;
+    uint256 internal constant CLEARED = 2;
     uint256 internal constant CHECK_SLOTS = 4;
     uint256 internal constant MODULE = 8;
-    uint256 internal constant FRAME_CLEARED = 1;
-    bytes32 internal constant DEPTH_TAG = keccak256("custos.guard.depth");
-    bytes32 internal constant FRAME_TAG = keccak256("custos.guard.frame");
-    bytes32 internal constant MODULE_TAG = keccak256("custos.guard.module");
+    /// @dev The stack word of a Safe: depth in the low 128 bits, the number of uncleared frames above them.
+    ///      Frame d lives at stackKey + 8d: hash, flags, guard slot and module guard slot as found.
+    bytes32 internal constant STACK_TAG = keccak256("custos.guard.stack");
+    uint256 internal constant DEPTH_MASK = type(uint128).max;
 
     address private immutable SELF;
 
@@ -195,7 +129,8 @@ contract CustosGuard {
     event Approved(address indexed safe, bytes32 indexed hash, uint32 epoch);
     event Revoked(address indexed safe, bytes32 indexed hash);
     event Cancelled(address indexed safe, bytes32 indexed safeTxHash);
-    event Executed(address indexed safe, bytes32 indexed safeTxHash, bool success);
+    /// @dev Whether the inner call succeeded is the Safe's own ExecutionSuccess/ExecutionFailure, same hash.
+    event Executed(address indexed safe, bytes32 indexed safeTxHash);
     event ModuleExecuted(address indexed safe, bytes32 indexed callHash, bool success);
 
     error DelegateCallForbidden();
@@ -213,6 +148,7 @@ contract CustosGuard {
     error NotAllowed(bytes32 safeTxHash);
     error ModuleNotAllowed(address module, bytes32 callHash);
     error GuardChangeNotCleared(address safe);
+    error HookMismatch(address safe);
 
     constructor() {
         SELF = address(this);
@@ -242,9 +178,15 @@ contract CustosGuard {
         if (!CustosGuardRules.validSettings(guardian, delay, removalDelay) || moduleAllowlist.length > MAX_ALLOWLIST) {
             revert InvalidSettings();
         }
-        CustosGuardRules.Settings memory s = _settings[msg.sender];
-        if (s.epoch != 0 && !_mayReconfigure(msg.sender)) revert ReconfigureNotCleared(msg.sender);
-        uint32 epoch = s.epoch + 1;
+        uint32 epoch = _settings[msg.sender].epoch;
+        uint256 stack = _tload(_stackKey(msg.sender));
+        if (!CustosGuardRules.mayReconfigure(
+                epoch != 0,
+                stack & DEPTH_MASK,
+                stack >> 128,
+                epoch != 0 && stack & DEPTH_MASK == 0 && _readSlot(msg.sender, GUARD_SLOT) == _self()
+            )) revert ReconfigureNotCleared(msg.sender);
+        epoch += 1;
         _settings[msg.sender] = CustosGuardRules.Settings(guardian, delay, removalDelay, epoch);
         delete _allowlist[msg.sender];
         for (uint256 i = 0; i < moduleAllowlist.length; ++i) {
@@ -253,14 +195,6 @@ contract CustosGuard {
             _allowlist[msg.sender].push(moduleAllowlist[i]);
         }
         emit Configured(msg.sender, guardian, delay, removalDelay, moduleAllowlist, epoch);
-    }
-
-    /// @dev Inside a guarded transaction only a cleared one may reconfigure; outside, only when the guard is not
-    ///      the Safe's transaction guard (then it has no hold on the Safe's own transactions anyway).
-    function _mayReconfigure(address safe) internal view returns (bool) {
-        uint256 depth = _tload(_depthKey(safe));
-        if (depth != 0) return _tload(_frameKey(safe, depth)) & FRAME_CLEARED != 0;
-        return _readSlot(safe, GUARD_SLOT) != bytes32(uint256(uint160(address(this))));
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -278,7 +212,7 @@ contract CustosGuard {
         uint256 safeNonce = ISafeView(safe).nonce();
         if (t.nonce < safeNonce) revert StaleNonce(t.nonce, safeNonce);
         if (_isRejectionTx(safe, t)) revert RejectionNeedsNoSchedule();
-        safeTxHash = _scheduledTxHash(safe, t);
+        safeTxHash = _scheduledHash(safe, t);
         CustosGuardRules.Record memory r = _records[safe][safeTxHash];
         if (!CustosGuardRules.schedulable(r)) {
             if (r.cancelled) revert CancelledTx(safeTxHash);
@@ -289,11 +223,7 @@ contract CustosGuard {
         r.guardChange = _isGuardChange(safe, t);
         _records[safe][safeTxHash] = r;
         emit Scheduled(
-            safe,
-            safeTxHash,
-            t,
-            uint64(block.timestamp + (r.guardChange ? s.removalDelay : s.delay)),
-            r.guardChange
+            safe, safeTxHash, t, uint64(block.timestamp + (r.guardChange ? s.removalDelay : s.delay)), r.guardChange
         );
     }
 
@@ -331,8 +261,9 @@ contract CustosGuard {
     // ------------------------------------------------------------------------------------------------------------
     // Transaction guard (Safe 1.3.0, 1.4.1, 1.5.0)
 
-    /// @dev msg.sender is the Safe (anyone else calling only ever reads and writes its own entries);
-    ///      `msgSender`, the account that called execTransaction, grants nothing: anyone may execute.
+    /// @dev msg.sender is the Safe (anyone else only ever reads and writes its own entries); `msgSender`, the
+    ///      account that called execTransaction, grants nothing: anyone may execute. The arguments are read from
+    ///      the calldata head (see _localHash), where the ABI decoder has validated them.
     function checkTransaction(
         address,
         uint256,
@@ -343,120 +274,123 @@ contract CustosGuard {
         uint256,
         address,
         address payable,
-        bytes memory, // calldata would not fit the legacy code generator's stack
+        bytes calldata,
         address
     ) external onlyCall {
         CustosGuardRules.Settings memory s = _settings[msg.sender];
-        if (s.epoch == 0) return;
-        // The Safe increments its nonce before calling the guard: the transaction's own nonce is one less.
-        bytes32 h = _hookTxHash(msg.sender, data, ISafeView(msg.sender).nonce() - 1);
-        if (_hookIsRejection(msg.sender, data.length)) {
-            _tstore(_key(msg.sender, h), JUDGED);
+        if (s.epoch == 0) {
+            _push(msg.sender, 0, PASS);
             return;
         }
-        bool cleared = _admit(msg.sender, h, s);
-        (address to, uint256 operation) = _hookTarget();
-        bool touchesSafe = operation == uint256(Operation.DelegateCall) || to == msg.sender;
-        if (cleared || touchesSafe || to == address(this)) {
-            _push(msg.sender, h, cleared, touchesSafe && !cleared, false);
-        } else {
-            _tstore(_key(msg.sender, h), JUDGED);
+        uint256 nonce = ISafeView(msg.sender).nonce() - 1;
+        if (_hookIsRejection(msg.sender, data.length)) {
+            _push(msg.sender, _safeHash(msg.sender, data, nonce), 0);
+            return;
         }
+        (bytes32 h, bool cleared) = _admit(msg.sender, data, nonce, s);
+        // Used up: the nonce makes the hash unrepeatable, and clearing the slot refunds most of its cost.
+        delete _records[msg.sender][h];
+        (address to, uint256 operation) = _hookTarget();
+        if (cleared) _push(msg.sender, h, CLEARED);
+        else if (operation == uint256(Operation.DelegateCall) || to == msg.sender) _push(msg.sender, h, CHECK_SLOTS);
+        else _push(msg.sender, h, 0);
     }
 
-    /// @dev Reverts unless the rules let the transaction run; uses its record up and says whether it is cleared.
-    function _admit(address safe, bytes32 h, CustosGuardRules.Settings memory s) internal returns (bool cleared) {
+    /// @dev The record that lets the transaction run (reverts if none): found by the local hash first, and by the
+    ///      Safe's own hash when that finds nothing that passes.
+    function _admit(address safe, bytes calldata data, uint256 nonce, CustosGuardRules.Settings memory s)
+        internal
+        view
+        returns (bytes32 h, bool cleared)
+    {
+        h = _localHash(safe, data, nonce);
         CustosGuardRules.Record memory r = _records[safe][h];
         bool pass;
         (pass, cleared) = CustosGuardRules.decide(r, s, block.timestamp);
+        if (pass) return (h, cleared);
+        bytes32 safeHash = _safeHash(safe, data, nonce);
+        if (safeHash != h) {
+            h = safeHash;
+            r = _records[safe][h];
+            (pass, cleared) = CustosGuardRules.decide(r, s, block.timestamp);
+        }
         if (!pass) {
             if (r.cancelled) revert CancelledTx(h);
             revert NotAllowed(h);
         }
-        // Used up: the nonce makes the hash unrepeatable, and clearing the slot refunds most of its cost.
-        delete _records[safe][h];
     }
 
-    function checkAfterExecution(bytes32 hash, bool success) external onlyCall {
-        address safe = msg.sender;
-        uint256 key = _key(safe, hash);
-        uint256 flags = _tload(key);
-        if (flags == 0) return;
-        _pop(safe, key, flags);
-        emit Executed(safe, hash, success);
+    function checkAfterExecution(bytes32 hash, bool) external onlyCall {
+        if (_pop(msg.sender, hash, 0) & PASS == 0) emit Executed(msg.sender, hash);
     }
 
     // ------------------------------------------------------------------------------------------------------------
     // Module guard (Safe 1.5.0)
 
     /// @dev A module transaction passes if its module is on the Safe's allowlist, or if the guardian approved that
-    ///      exact call (moduleCallHash), once. It can never change the guard or its settings.
+    ///      exact call (moduleCallHash), once. It is never cleared: it cannot change the guard or its settings.
     function checkModuleTransaction(address to, uint256 value, bytes calldata data, Operation operation, address module)
         external
         onlyCall
         returns (bytes32 moduleTxHash)
     {
-        address safe = msg.sender;
-        CustosGuardRules.Settings memory s = _settings[safe];
-        if (s.epoch == 0) return bytes32(0);
-        bytes32 callHash = moduleCallHash(safe, module, to, value, data, operation);
-        if (_allowedIn[safe][module] != s.epoch) {
-            CustosGuardRules.Record memory r = _records[safe][callHash];
-            if (r.cancelled || r.approvedEpoch != s.epoch) revert ModuleNotAllowed(module, callHash);
-            delete _records[safe][callHash];
+        CustosGuardRules.Settings memory s = _settings[msg.sender];
+        if (s.epoch == 0) {
+            _push(msg.sender, 0, PASS | MODULE);
+            return bytes32(0);
         }
-        uint256 depth = _tload(_depthKey(safe)) + 1;
-        moduleTxHash = keccak256(abi.encode(MODULE_TAG, callHash, depth));
-        _push(safe, moduleTxHash, false, operation == Operation.DelegateCall || to == safe, true);
-        _tstore(_key(safe, moduleTxHash) + 3, uint256(callHash));
+        moduleTxHash = moduleCallHash(msg.sender, module, to, value, data, operation);
+        if (_allowedIn[msg.sender][module] != s.epoch) {
+            CustosGuardRules.Record memory r = _records[msg.sender][moduleTxHash];
+            if (r.cancelled || r.guardChange || r.approvedEpoch != s.epoch) revert ModuleNotAllowed(module, moduleTxHash);
+            delete _records[msg.sender][moduleTxHash];
+        }
+        bool touchesSafe = operation == Operation.DelegateCall || to == msg.sender;
+        _push(msg.sender, moduleTxHash, touchesSafe ? MODULE | CHECK_SLOTS : MODULE);
     }
 
     function checkAfterModuleExecution(bytes32 txHash, bool success) external onlyCall {
-        address safe = msg.sender;
-        uint256 key = _key(safe, txHash);
-        uint256 flags = _tload(key);
-        if (flags == 0) return;
-        bytes32 callHash = bytes32(_tload(key + 3));
-        _pop(safe, key, flags);
-        emit ModuleExecuted(safe, callHash, success);
+        if (_pop(msg.sender, txHash, MODULE) & PASS == 0) emit ModuleExecuted(msg.sender, txHash, success);
     }
 
     // ------------------------------------------------------------------------------------------------------------
-    // Frames: which guarded transaction of a Safe is running, and whether it may touch the guard
+    // The frame stack
 
-    function _push(address safe, bytes32 hash, bool cleared, bool checkSlots, bool isModule) internal {
-        uint256 key = _key(safe, hash);
-        uint256 depthKey = _depthKey(safe);
-        uint256 depth = _tload(depthKey) + 1;
-        _tstore(depthKey, depth);
-        _tstore(_frameKey(safe, depth), cleared ? FRAME_CLEARED : 0);
-        uint256 flags = JUDGED | PUSHED;
-        if (checkSlots) {
-            flags |= CHECK_SLOTS;
-            _tstore(key + 1, uint256(_readSlot(safe, GUARD_SLOT)));
-            _tstore(key + 2, uint256(_readSlot(safe, MODULE_GUARD_SLOT)));
+    function _push(address safe, bytes32 hash, uint256 flags) internal {
+        uint256 key = _stackKey(safe);
+        uint256 stack = _tload(key);
+        uint256 depth = (stack & DEPTH_MASK) + 1;
+        uint256 uncleared = (stack >> 128) + (flags & CLEARED == 0 ? 1 : 0);
+        _tstore(key, depth | (uncleared << 128));
+        uint256 frame = key + 8 * depth;
+        _tstore(frame, uint256(hash));
+        _tstore(frame + 1, flags);
+        if (flags & CHECK_SLOTS != 0) {
+            _tstore(frame + 2, uint256(_readSlot(safe, GUARD_SLOT)));
+            _tstore(frame + 3, uint256(_readSlot(safe, MODULE_GUARD_SLOT)));
         }
-        if (isModule) flags |= MODULE;
-        _tstore(key, flags);
     }
 
-    /// @dev An uncleared transaction may leave each guard slot as it was or point it at this guard; nothing else.
-    function _pop(address safe, uint256 key, uint256 flags) internal {
-        _tstore(key, 0);
-        if (flags & PUSHED == 0) return;
+    /// @dev Pops the top frame, which must be the one this after-hook's check pushed (same hash and kind); a
+    ///      PASS frame carries no protection and matches any after-hook of its kind.
+    function _pop(address safe, bytes32 hash, uint256 kind) internal returns (uint256 flags) {
+        uint256 key = _stackKey(safe);
+        uint256 stack = _tload(key);
+        uint256 depth = stack & DEPTH_MASK;
+        if (depth == 0) revert HookMismatch(safe);
+        uint256 frame = key + 8 * depth;
+        flags = _tload(frame + 1);
+        if (flags & MODULE != kind) revert HookMismatch(safe);
+        if (flags & PASS == 0 && bytes32(_tload(frame)) != hash) revert HookMismatch(safe);
         if (flags & CHECK_SLOTS != 0) {
-            bytes32 self = bytes32(uint256(uint160(address(this))));
-            bytes32 guard = _readSlot(safe, GUARD_SLOT);
-            bytes32 moduleGuard = _readSlot(safe, MODULE_GUARD_SLOT);
-            if (guard != bytes32(_tload(key + 1)) && guard != self) revert GuardChangeNotCleared(safe);
-            if (moduleGuard != bytes32(_tload(key + 2)) && moduleGuard != self) revert GuardChangeNotCleared(safe);
+            bytes32 self = _self();
+            if (
+                !CustosGuardRules.slotKept(bytes32(_tload(frame + 2)), _readSlot(safe, GUARD_SLOT), self)
+                    || !CustosGuardRules.slotKept(bytes32(_tload(frame + 3)), _readSlot(safe, MODULE_GUARD_SLOT), self)
+            ) revert GuardChangeNotCleared(safe);
         }
-        uint256 depthKey = _depthKey(safe);
-        uint256 depth = _tload(depthKey);
-        if (depth != 0) {
-            _tstore(_frameKey(safe, depth), 0);
-            _tstore(depthKey, depth - 1);
-        }
+        uint256 uncleared = (stack >> 128) - (flags & CLEARED == 0 ? 1 : 0);
+        _tstore(key, (depth - 1) | (uncleared << 128));
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -476,7 +410,7 @@ contract CustosGuard {
     function status(address safe, bytes32 hash) external view returns (Status memory st) {
         CustosGuardRules.Record memory r = _records[safe][hash];
         CustosGuardRules.Settings memory s = _settings[safe];
-        st.approved = s.epoch != 0 && r.approvedEpoch == s.epoch && !r.cancelled;
+        st.approved = s.epoch != 0 && r.approvedEpoch == s.epoch && !r.cancelled && !r.guardChange;
         st.scheduled = r.scheduledAt != 0;
         st.cancelled = r.cancelled;
         st.guardChange = r.guardChange;
@@ -527,7 +461,39 @@ contract CustosGuard {
         return t.to == address(this) && selector == this.configure.selector;
     }
 
-    /// @dev checkTransaction's `to` and `operation`, from its calldata head (see _hookTxHash).
+    /// @dev Scheduling is not gas-critical: it asks the Safe itself, whatever its hashing.
+    function _scheduledHash(address safe, SafeTx calldata t) internal view returns (bytes32) {
+        return ISafeView(safe).getTransactionHash(
+            t.to, t.value, t.data, t.operation, t.safeTxGas, t.baseGas, t.gasPrice, t.gasToken, t.refundReceiver, t.nonce
+        );
+    }
+
+    function _isRejectionTx(address safe, SafeTx calldata t) internal pure returns (bool) {
+        bool noGas = t.safeTxGas == 0 && t.baseGas == 0 && t.gasPrice == 0 && t.gasToken == address(0)
+            && t.refundReceiver == address(0);
+        return CustosGuardRules.isRejection(safe, t.to, t.value, t.data.length, uint8(t.operation), noGas);
+    }
+
+    /// @dev isRejection for checkTransaction's arguments, read from its calldata head.
+    function _hookIsRejection(address safe, uint256 dataLength) internal pure returns (bool) {
+        uint256 to;
+        uint256 value;
+        uint256 operation;
+        uint256 gasBits;
+        assembly ("memory-safe") {
+            to := calldataload(0x04)
+            value := calldataload(0x24)
+            operation := calldataload(0x64)
+            // safeTxGas | baseGas | gasPrice | gasToken | refundReceiver
+            gasBits := or(
+                or(or(calldataload(0x84), calldataload(0xa4)), or(calldataload(0xc4), calldataload(0xe4))),
+                calldataload(0x104)
+            )
+        }
+        return CustosGuardRules.isRejection(safe, address(uint160(to)), value, dataLength, uint8(operation), gasBits == 0);
+    }
+
+    /// @dev checkTransaction's `to` and `operation`, from its calldata head.
     function _hookTarget() internal pure returns (address to, uint256 operation) {
         assembly ("memory-safe") {
             to := calldataload(0x04)
@@ -535,42 +501,37 @@ contract CustosGuard {
         }
     }
 
-    /// @dev isRejection for checkTransaction's arguments, read from its calldata head (see _hookTxHash).
-    function _hookIsRejection(address safe, uint256 dataLength) internal pure returns (bool) {
-        uint256 to;
-        uint256 value;
-        uint256 operation;
-        uint256 gasFields;
+    /// @dev The safeTxHash of checkTransaction's arguments at `nonce`, as Safe 1.3.0 to 1.5.0 compute it. Its
+    ///      calldata head holds to, value, data offset, operation, safeTxGas, baseGas, gasPrice, gasToken and
+    ///      refundReceiver at fixed places, already validated by the ABI decoder.
+    function _localHash(address safe, bytes calldata data, uint256 nonce) internal view returns (bytes32 h) {
+        bytes32 txTypeHash = SAFE_TX_TYPEHASH;
+        bytes32 domainTypeHash = DOMAIN_SEPARATOR_TYPEHASH;
         assembly ("memory-safe") {
-            to := calldataload(0x04)
-            value := calldataload(0x24)
-            operation := calldataload(0x64)
-            // safeTxGas | baseGas | gasPrice | gasToken | refundReceiver
-            gasFields := or(or(or(calldataload(0x84), calldataload(0xa4)), or(calldataload(0xc4), calldataload(0xe4))), calldataload(0x104))
+            let ptr := mload(0x40)
+            calldatacopy(ptr, data.offset, data.length)
+            let dataHash := keccak256(ptr, data.length)
+            mstore(ptr, txTypeHash)
+            calldatacopy(add(ptr, 0x20), 0x04, 0x40) // to, value
+            mstore(add(ptr, 0x60), dataHash)
+            calldatacopy(add(ptr, 0x80), 0x64, 0xc0) // operation, safeTxGas, baseGas, gasPrice, gasToken, refundReceiver
+            mstore(add(ptr, 0x140), nonce)
+            let structHash := keccak256(ptr, 0x160)
+            mstore(ptr, domainTypeHash)
+            mstore(add(ptr, 0x20), chainid())
+            mstore(add(ptr, 0x40), safe)
+            let domain := keccak256(ptr, 0x60)
+            mstore(ptr, shl(240, 0x1901))
+            mstore(add(ptr, 0x02), domain)
+            mstore(add(ptr, 0x22), structHash)
+            h := keccak256(ptr, 0x42)
         }
-        return CustosGuardRules.isRejection(safe, address(uint160(to)), value, dataLength, uint8(operation), gasFields);
     }
 
-    function _isRejectionTx(address safe, SafeTx calldata t) internal pure returns (bool) {
-        uint256 gas = CustosGuardRules.gasFields(t.safeTxGas, t.baseGas, t.gasPrice, t.gasToken, t.refundReceiver);
-        return CustosGuardRules.isRejection(safe, t.to, t.value, t.data.length, uint8(t.operation), gas);
-    }
-
-    function _scheduledTxHash(address safe, SafeTx calldata t) internal view returns (bytes32) {
-        return ISafeView(safe).getTransactionHash(
-            t.to, t.value, t.data, t.operation, t.safeTxGas, t.baseGas, t.gasPrice, t.gasToken, t.refundReceiver, t.nonce
-        );
-    }
-
-    /// @dev The Safe's getTransactionHash for the transaction checkTransaction was called with, its call built
-    ///      from checkTransaction's own calldata: the two functions share the head layout of their first nine
-    ///      arguments (to, value, data, operation, safeTxGas, baseGas, gasPrice, gasToken, refundReceiver), whose
-    ///      values the ABI decoder has already validated. `data` is placed after the ten head words.
-    function _hookTxHash(address safe, bytes calldata data, uint256 nonce)
-        internal
-        view
-        returns (bytes32 h)
-    {
+    /// @dev The Safe's own getTransactionHash for checkTransaction's arguments at `nonce`, its call built from
+    ///      checkTransaction's calldata head (the two share the layout of their first nine arguments); `data` goes
+    ///      after the ten head words.
+    function _safeHash(address safe, bytes calldata data, uint256 nonce) internal view returns (bytes32 h) {
         bytes4 selector = ISafeView.getTransactionHash.selector;
         assembly ("memory-safe") {
             let ptr := mload(0x40)
@@ -623,20 +584,17 @@ contract CustosGuard {
         }
     }
 
-    function _key(address safe, bytes32 hash) internal pure returns (uint256 k) {
+    function _self() internal view returns (bytes32) {
+        return bytes32(uint256(uint160(address(this))));
+    }
+
+    function _stackKey(address safe) internal pure returns (uint256 k) {
+        bytes32 tag = STACK_TAG;
         assembly ("memory-safe") {
             mstore(0x00, safe)
-            mstore(0x20, hash)
+            mstore(0x20, tag)
             k := keccak256(0x00, 0x40)
         }
-    }
-
-    function _depthKey(address safe) internal pure returns (uint256) {
-        return _key(safe, DEPTH_TAG);
-    }
-
-    function _frameKey(address safe, uint256 depth) internal pure returns (uint256) {
-        return _key(safe, bytes32(uint256(FRAME_TAG) + depth));
     }
 
     function _tload(uint256 key) internal view returns (uint256 v) {

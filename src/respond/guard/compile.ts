@@ -9,8 +9,24 @@ import type { Abi, Hex } from 'viem'
 
 const require = createRequire(import.meta.url)
 
-export const GUARD_SOURCE_NAME = 'CustosGuard.sol'
-export const GUARD_HARNESS_NAME = 'CustosGuardModel.sol'
+/** The guard's sources, by the names solc sees (CustosGuard.sol imports ./CustosGuardRules.sol). */
+export const GUARD_SOURCES = ['CustosGuard.sol', 'CustosGuardRules.sol'] as const
+export type GuardSources = Record<(typeof GUARD_SOURCES)[number], string>
+export const HARNESS_SOURCE = 'formal/CustosGuardModel.sol'
+/** The harness contracts the SMTChecker proves, one property each (CHC is much faster on small contracts). */
+export const HARNESS_CONTRACTS = [
+  'CancelledNeverPasses',
+  'NothingEarlyUnlessApproved',
+  'GuardChangeWaitsRemovalDelay',
+  'ClearedMeansScheduledLongEnough',
+  'OwnersCanAlwaysLeave',
+  'SilentGuardianOnlyDelays',
+  'Lifecycle',
+  'RejectionIsCanonical',
+  'SettingsBounds',
+  'ReconfigureNeedsClearance',
+  'SlotsKept',
+] as const
 
 /**
  * Cancun for transient storage (EIP-1153). The metadata hash stays in the bytecode, so the deployed code can be
@@ -19,7 +35,7 @@ export const GUARD_HARNESS_NAME = 'CustosGuardModel.sol'
 export const GUARD_SETTINGS = {
   evmVersion: 'cancun',
   optimizer: { enabled: true, runs: 10_000 },
-  viaIR: false,
+  viaIR: true,
 } as const
 
 export type GuardBuild = {
@@ -42,14 +58,14 @@ function packageRoot(): string {
 }
 
 export const contractsDir = (): string => join(packageRoot(), 'contracts')
-export const readGuardSource = (): string => readFileSync(join(contractsDir(), GUARD_SOURCE_NAME), 'utf8')
+export const readGuardSources = (): GuardSources =>
+  Object.fromEntries(GUARD_SOURCES.map((name) => [name, readFileSync(join(contractsDir(), name), 'utf8')])) as GuardSources
 export const solcVersion = (): string => (require('solc/package.json') as { version: string }).version
 
-export function guardCacheKey(source: string = readGuardSource()): string {
-  return createHash('sha256')
-    .update(JSON.stringify({ solc: solcVersion(), settings: GUARD_SETTINGS }))
-    .update(`\0${source}`)
-    .digest('hex')
+export function guardCacheKey(sources: GuardSources = readGuardSources()): string {
+  const hash = createHash('sha256').update(JSON.stringify({ solc: solcVersion(), settings: GUARD_SETTINGS }))
+  for (const name of GUARD_SOURCES) hash.update(`\0${name}\0${sources[name]}`)
+  return hash.digest('hex')
 }
 
 type SolcMessage = { severity: string; formattedMessage: string; message: string; errorCode?: string }
@@ -69,26 +85,29 @@ async function loadSolc(): Promise<Solc> {
   return solcModule
 }
 
+const asSolcSources = (sources: Record<string, string>) =>
+  Object.fromEntries(Object.entries(sources).map(([name, content]) => [name, { content }]))
+
 /** Compiles the guard (or a mutant of it, for the mutation check) with the npm solc. */
-export async function compileGuard(source: string = readGuardSource()): Promise<GuardBuild> {
+export async function compileGuard(sources: GuardSources = readGuardSources()): Promise<GuardBuild> {
   const solc = await loadSolc()
   const input = {
     language: 'Solidity',
-    sources: { [GUARD_SOURCE_NAME]: { content: source } },
+    sources: asSolcSources(sources),
     settings: {
       ...GUARD_SETTINGS,
       outputSelection: {
-        [GUARD_SOURCE_NAME]: { CustosGuard: ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] },
+        'CustosGuard.sol': { CustosGuard: ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] },
       },
     },
   }
   const output = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput
   const errors = (output.errors ?? []).filter((e) => e.severity === 'error')
   if (errors.length > 0) throw new Error(`guard: solc failed:\n${errors.map((e) => e.formattedMessage).join('\n')}`)
-  const out = output.contracts?.[GUARD_SOURCE_NAME]?.CustosGuard
+  const out = output.contracts?.['CustosGuard.sol']?.CustosGuard
   if (!out) throw new Error('guard: solc produced no CustosGuard')
   return {
-    key: guardCacheKey(source),
+    key: guardCacheKey(sources),
     solc: solc.version(),
     abi: out.abi,
     bytecode: `0x${out.evm.bytecode.object}`,
@@ -97,60 +116,105 @@ export async function compileGuard(source: string = readGuardSource()): Promise<
 }
 
 export type ModelCheckerResult = {
-  /** Assertions CHC proved, as "file:line: text". */
-  proved: string[]
-  /** Assertions CHC refuted (a counterexample) or could not decide, with solc's message. */
-  unproved: string[]
-  /** Every message solc returned, for the record. */
-  messages: SolcMessage[]
+  /** Per harness contract: the asserts CHC proved safe and those it refuted or could not decide. */
+  contracts: Record<string, { proved: number; unproved: string[] }>
+  seconds: number
 }
 
 /**
- * Runs solc's SMTChecker (CHC engine, assertions only) on the harness, which imports the guard's rules.
- * `modelChecker.timeout` is left unset: setting it makes the emscripten build fail with a thread error.
+ * Runs solc's SMTChecker (CHC engine, assertions only) on the harness contracts, which call the guard's own rule
+ * library. `modelChecker.timeout` is left unset: setting it makes the emscripten build fail with a thread error.
  */
-export async function checkGuardModel(
-  guardSource: string = readGuardSource(),
-  harnessSource: string = readFileSync(join(contractsDir(), 'formal', GUARD_HARNESS_NAME), 'utf8'),
+export async function checkGuardRules(
+  rules: string = readGuardSources()['CustosGuardRules.sol'],
+  harness: string = readFileSync(join(contractsDir(), HARNESS_SOURCE), 'utf8'),
+  contracts: readonly string[] = HARNESS_CONTRACTS,
 ): Promise<ModelCheckerResult> {
   const solc = await loadSolc()
-  const harnessPath = `formal/${GUARD_HARNESS_NAME}`
+  const started = performance.now()
   const input = {
     language: 'Solidity',
-    sources: { [GUARD_SOURCE_NAME]: { content: guardSource }, [harnessPath]: { content: harnessSource } },
+    sources: asSolcSources({ 'CustosGuardRules.sol': rules, [HARNESS_SOURCE]: harness }),
     settings: {
-      evmVersion: GUARD_SETTINGS.evmVersion,
       modelChecker: {
         engine: 'chc',
         targets: ['assert'],
-        contracts: { [harnessPath]: ['CustosGuardModel'] },
+        contracts: { [HARNESS_SOURCE]: [...contracts] },
         showProvedSafe: true,
         showUnproved: true,
       },
       outputSelection: {},
     },
   }
-  const output = JSON.parse(
-    solc.compile(JSON.stringify(input), {
-      import: (path: string) =>
-        path === GUARD_SOURCE_NAME || path === `formal/../${GUARD_SOURCE_NAME}` || path.endsWith(`/${GUARD_SOURCE_NAME}`)
-          ? { contents: guardSource }
-          : { error: `not found: ${path}` },
-    }),
-  ) as SolcOutput
-  const messages = output.errors ?? []
+  const output = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput
+  const messages = (output.errors ?? []) as (SolcMessage & { sourceLocation?: { start: number } })[]
   const errors = messages.filter((e) => e.severity === 'error')
   if (errors.length > 0) throw new Error(`guard: solc failed:\n${errors.map((e) => e.formattedMessage).join('\n')}`)
-  const proved: string[] = []
-  const unproved: string[] = []
+  // Attribute each message to the harness contract whose source range holds it.
+  const starts = contracts.map((name) => ({ name, at: harness.indexOf(`contract ${name} `) }))
+  const owner = (offset: number | undefined) =>
+    offset === undefined
+      ? undefined
+      : starts.filter((c) => c.at >= 0 && c.at <= offset).sort((a, b) => b.at - a.at)[0]?.name
+  const result: ModelCheckerResult['contracts'] = Object.fromEntries(
+    contracts.map((name) => [name, { proved: 0, unproved: [] as string[] }]),
+  )
   for (const m of messages) {
-    if (m.errorCode === '9576' || /proved safe/i.test(m.message)) proved.push(m.formattedMessage.trim())
-    else if (/CHC:/.test(m.message)) unproved.push(m.formattedMessage.trim())
+    const name = owner(m.sourceLocation?.start)
+    const entry = name ? result[name] : undefined
+    if (!entry) continue
+    if (m.errorCode === '9576') entry.proved += 1
+    else if (/^CHC: /.test(m.message)) entry.unproved.push(m.message.split('\n')[0] ?? m.message)
   }
-  return { proved, unproved, messages }
+  return { contracts: result, seconds: (performance.now() - started) / 1000 }
 }
 
 export const artifactPath = (): string => join(packageRoot(), 'src/respond/guard/artifact.ts')
+export const attacksPath = (): string => join(packageRoot(), 'src/lab/guard-attacks.ts')
+export const ATTACKS_SOURCE = 'lab/GuardAttacks.sol'
+export const ATTACK_CONTRACTS = ['PopOwnFrameThenUnguard', 'BorrowClearance', 'ClearGuardSlot'] as const
+
+export const readAttacksSource = (): string => readFileSync(join(contractsDir(), ATTACKS_SOURCE), 'utf8')
+export const attacksCacheKey = (source: string = readAttacksSource()): string =>
+  createHash('sha256')
+    .update(JSON.stringify({ solc: solcVersion(), settings: GUARD_SETTINGS }))
+    .update(`\0${source}`)
+    .digest('hex')
+
+export type AttacksBuild = {
+  key: string
+  contracts: Record<(typeof ATTACK_CONTRACTS)[number], { abi: Abi; bytecode: Hex }>
+}
+
+/** Compiles the lab's attack contracts (contracts/lab/GuardAttacks.sol) for the guard's tests. */
+export async function compileGuardAttacks(source: string = readAttacksSource()): Promise<AttacksBuild> {
+  const solc = await loadSolc()
+  const input = {
+    language: 'Solidity',
+    sources: asSolcSources({ [ATTACKS_SOURCE]: source }),
+    settings: { ...GUARD_SETTINGS, outputSelection: { [ATTACKS_SOURCE]: { '*': ['abi', 'evm.bytecode.object'] } } },
+  }
+  const output = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput
+  const errors = (output.errors ?? []).filter((e) => e.severity === 'error')
+  if (errors.length > 0) throw new Error(`guard: solc failed:\n${errors.map((e) => e.formattedMessage).join('\n')}`)
+  const contracts = Object.fromEntries(
+    ATTACK_CONTRACTS.map((name) => {
+      const out = output.contracts?.[ATTACKS_SOURCE]?.[name]
+      if (!out) throw new Error(`guard: solc produced no ${name}`)
+      return [name, { abi: out.abi, bytecode: `0x${out.evm.bytecode.object}` as Hex }]
+    }),
+  ) as AttacksBuild['contracts']
+  return { key: attacksCacheKey(source), contracts }
+}
+
+export function renderAttacks(build: AttacksBuild): string {
+  return [
+    '// Generated by `npm run compile:guard` from contracts/lab/GuardAttacks.sol: attacks on the custos Guard that',
+    '// the lab tests run as Safe transaction bodies. Do not edit.',
+    `export const guardAttacks = ${JSON.stringify(build, null, 2)} as const`,
+    '',
+  ].join('\n')
+}
 
 /** The TypeScript module holding the committed build: the ABI `as const`, so that viem types every call. */
 export function renderArtifact(build: GuardBuild): string {

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {CustosGuardRules} from "../CustosGuardRules.sol";
+
+// Harnesses for solc's SMTChecker (CHC engine, assertion targets), run by test/respond/guard/formal.test.ts.
+// Each property is its own contract (CHC is much faster on small contracts) and takes arbitrary inputs, so an
+// assert proved safe holds for every record, settings and time. The rules are CustosGuard's own library.
+
+abstract contract RulesBase {
+    function recordOf(uint64 scheduledAt, uint32 approvedEpoch, bool cancelled, bool guardChange)
+        internal
+        pure
+        returns (CustosGuardRules.Record memory r)
+    {
+        r.scheduledAt = scheduledAt;
+        r.approvedEpoch = approvedEpoch;
+        r.cancelled = cancelled;
+        r.guardChange = guardChange;
+    }
+
+    function settingsOf(uint32 delay, uint32 removalDelay, uint32 epoch)
+        internal
+        pure
+        returns (CustosGuardRules.Settings memory s)
+    {
+        s.guardian = address(1);
+        s.delay = delay;
+        s.removalDelay = removalDelay;
+        s.epoch = epoch;
+    }
+}
+
+/// A cancelled transaction never passes, whatever the guardian approved and however long it waited.
+contract CancelledNeverPasses is RulesBase {
+    function check(uint64 at, uint32 a, bool g, uint32 d, uint32 rd, uint32 e, uint256 t) external pure {
+        (bool pass, bool cleared) = CustosGuardRules.decide(recordOf(at, a, true, g), settingsOf(d, rd, e), t);
+        assert(!pass && !cleared);
+    }
+}
+
+/// Without the guardian's approval in the current configuration, nothing passes before it was scheduled `delay`
+/// ago (an approval from an earlier configuration counts as none).
+contract NothingEarlyUnlessApproved is RulesBase {
+    function check(uint64 at, uint32 a, bool c, bool g, uint32 d, uint32 rd, uint32 e, uint256 t) external pure {
+        require(a != e || e == 0);
+        require(d <= rd);
+        (bool pass,) = CustosGuardRules.decide(recordOf(at, a, c, g), settingsOf(d, rd, e), t);
+        if (pass) assert(at != 0 && t >= uint256(at) + d);
+    }
+}
+
+/// A guard change passes only after removalDelay, approved or not: the guardian cannot let it through early.
+contract GuardChangeWaitsRemovalDelay is RulesBase {
+    function check(uint64 at, uint32 a, uint32 d, uint32 rd, uint32 e, uint256 t) external pure {
+        (bool pass, bool cleared) = CustosGuardRules.decide(recordOf(at, a, false, true), settingsOf(d, rd, e), t);
+        if (pass || cleared) assert(at != 0 && t >= uint256(at) + rd);
+    }
+}
+
+/// Only a transaction scheduled removalDelay ago and not cancelled is cleared to touch the guard; a cleared one
+/// passes.
+contract ClearedMeansScheduledLongEnough is RulesBase {
+    function check(uint64 at, uint32 a, bool c, bool g, uint32 d, uint32 rd, uint32 e, uint256 t) external pure {
+        require(d <= rd);
+        (bool pass, bool cleared) = CustosGuardRules.decide(recordOf(at, a, c, g), settingsOf(d, rd, e), t);
+        if (cleared) assert(pass && at != 0 && !c && t >= uint256(at) + rd);
+    }
+}
+
+/// Never a brick: whatever the guardian approved, a scheduled, uncancelled transaction passes and is cleared once
+/// removalDelay has gone by, and the guardian cannot cancel a guard change.
+contract OwnersCanAlwaysLeave is RulesBase {
+    function check(uint64 at, uint32 a, bool g, uint32 d, uint32 rd, uint32 e, uint256 t) external pure {
+        require(d <= rd);
+        require(at != 0 && t >= uint256(at) + rd);
+        CustosGuardRules.Record memory r = recordOf(at, a, false, g);
+        (bool pass, bool cleared) = CustosGuardRules.decide(r, settingsOf(d, rd, e), t);
+        assert(pass && cleared);
+        if (g) assert(!CustosGuardRules.cancellable(r));
+    }
+}
+
+/// With a silent guardian every scheduled, uncancelled transaction passes once its delay has gone by.
+contract SilentGuardianOnlyDelays is RulesBase {
+    function check(uint64 at, bool g, uint32 d, uint32 rd, uint32 e, uint256 t) external pure {
+        require(at != 0 && t >= uint256(at) + (g ? rd : d));
+        (bool pass,) = CustosGuardRules.decide(recordOf(at, 0, false, g), settingsOf(d, rd, e), t);
+        assert(pass);
+    }
+}
+
+/// Only a scheduled, live, non-guard-change record can be cancelled; only a fresh one can be scheduled (a
+/// cancelled hash never again, a pending one's clock never restarted); a cancelled one cannot be approved.
+contract Lifecycle is RulesBase {
+    function check(uint64 at, uint32 a, bool c, bool g) external pure {
+        CustosGuardRules.Record memory r = recordOf(at, a, c, g);
+        if (CustosGuardRules.cancellable(r)) assert(at != 0 && !g && !c);
+        if (CustosGuardRules.schedulable(r)) assert(at == 0 && !c);
+        if (CustosGuardRules.approvable(r)) assert(!c);
+    }
+}
+
+/// The rejection is exactly: to the Safe, no value, no data, CALL, no gas fields.
+contract RejectionIsCanonical {
+    function check(address safe, address to, uint256 value, uint256 dataLength, uint8 op, bool noGas) external pure {
+        if (CustosGuardRules.isRejection(safe, to, value, dataLength, op, noGas)) {
+            assert(to == safe && value == 0 && dataLength == 0 && op == 0 && noGas);
+        }
+    }
+}
+
+/// Settings the guard accepts have a guardian and keep delay <= removalDelay <= 30 days.
+contract SettingsBounds {
+    function check(address guardian, uint256 d, uint256 rd) external pure {
+        if (CustosGuardRules.validSettings(guardian, d, rd)) assert(guardian != address(0) && d <= rd && rd <= 30 days);
+    }
+}
+
+/// Inside running guarded transactions of the Safe, an active guard is reconfigured only when every one of them is
+/// cleared; outside them, never while the guard is the Safe's transaction guard.
+contract ReconfigureNeedsClearance {
+    function check(uint256 depth, uint256 uncleared, bool guardActive) external pure {
+        if (CustosGuardRules.mayReconfigure(true, depth, uncleared, guardActive)) {
+            if (depth != 0) assert(uncleared == 0);
+            else assert(!guardActive);
+        }
+    }
+}
+
+/// An uncleared transaction leaves each guard slot as it found it or points it at the guard.
+contract SlotsKept {
+    function check(bytes32 before, bytes32 afterwards, bytes32 self) external pure {
+        if (CustosGuardRules.slotKept(before, afterwards, self)) assert(afterwards == before || afterwards == self);
+    }
+}
+
+/// The guard's record and settings transitions for one Safe and one transaction hash, written with the same rule
+/// functions as CustosGuard but without the Safe's code: CHC proves the asserts for every sequence of calls, by
+/// any caller, at any time. What the real contract adds (hashing, the frame stack, reading the Safe's slots) is
+/// checked by the lab and property tests on real Safes.
+contract StateMachine is RulesBase {
+    address internal constant SAFE = address(0x5AFE);
+
+    // Settings of SAFE.
+    address internal guardian;
+    uint32 internal delay;
+    uint32 internal removalDelay;
+    uint32 internal epoch;
+    /// The Safe's guard slot points at the guard.
+    bool internal guardActive;
+    // The record of the hash.
+    uint64 internal scheduledAt;
+    uint32 internal approvedEpoch;
+    bool internal cancelled;
+    bool internal guardChange;
+    // Ghosts.
+    bool internal everCancelled;
+    bool internal removedUncleared;
+
+    function record() internal view returns (CustosGuardRules.Record memory) {
+        return recordOf(scheduledAt, approvedEpoch, cancelled, guardChange);
+    }
+
+    /// The Safe's configure (keyed by msg.sender in the guard: anyone else writes its own settings, not SAFE's).
+    /// `depth` and `uncleared` describe the Safe's running guarded transactions.
+    function configure(address g, uint32 d, uint32 rd, uint256 depth, uint256 uncleared) external {
+        if (msg.sender != SAFE) return;
+        require(CustosGuardRules.validSettings(g, d, rd));
+        require(CustosGuardRules.mayReconfigure(epoch != 0, depth, uncleared, guardActive));
+        require(epoch < type(uint32).max);
+        guardian = g;
+        delay = d;
+        removalDelay = rd;
+        epoch = epoch + 1;
+    }
+
+    function setGuardActive() external {
+        require(msg.sender == SAFE && epoch != 0);
+        guardActive = true;
+    }
+
+    function schedule(bool isGuardChange) external {
+        require(epoch != 0);
+        require(block.timestamp > 0 && block.timestamp <= type(uint64).max);
+        require(CustosGuardRules.schedulable(record()));
+        scheduledAt = uint64(block.timestamp);
+        guardChange = isGuardChange;
+    }
+
+    function approve() external {
+        require(epoch != 0 && msg.sender == guardian);
+        require(CustosGuardRules.approvable(record()));
+        approvedEpoch = epoch;
+    }
+
+    function revoke() external {
+        require(epoch != 0 && msg.sender == guardian && approvedEpoch == epoch);
+        approvedEpoch = 0;
+    }
+
+    function cancel() external {
+        require(epoch != 0 && msg.sender == guardian);
+        require(CustosGuardRules.cancellable(record()));
+        cancelled = true;
+        approvedEpoch = 0;
+        everCancelled = true;
+    }
+
+    /// The Safe executes the transaction; `removesGuard`: its effect clears the guard slot.
+    function execute(bool removesGuard) external {
+        require(epoch != 0 && guardActive);
+        CustosGuardRules.Settings memory s = settingsOf(delay, removalDelay, epoch);
+        (bool pass, bool cleared) = CustosGuardRules.decide(record(), s, block.timestamp);
+        require(pass);
+        assert(!everCancelled);
+        scheduledAt = 0;
+        approvedEpoch = 0;
+        guardChange = false;
+        if (removesGuard) {
+            require(CustosGuardRules.slotKept(bytes32(uint256(1)), bytes32(0), bytes32(uint256(1))) || cleared);
+            if (!cleared) removedUncleared = true;
+            guardActive = false;
+        }
+    }
+
+    function invariants() external view {
+        if (epoch != 0) assert(guardian != address(0) && delay <= removalDelay && removalDelay <= 30 days);
+        if (epoch == 0) assert(guardian == address(0) && !guardActive);
+        if (cancelled) assert(scheduledAt != 0 && !guardChange && approvedEpoch == 0);
+        if (everCancelled) assert(cancelled);
+        if (guardChange) assert(scheduledAt != 0 && !cancelled);
+        assert(!removedUncleared);
+    }
+}
