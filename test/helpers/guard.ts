@@ -3,6 +3,7 @@ import {
   type Abi,
   type Address,
   BaseError,
+  concat,
   ContractFunctionRevertedError,
   decodeErrorResult,
   encodeFunctionData,
@@ -12,6 +13,7 @@ import {
   parseEther,
   type TransactionReceipt,
 } from 'viem'
+import { sign } from 'viem/accounts'
 import { deployGuard } from '../../src/lab/guard.js'
 import type { Lab, LabAccount } from '../../src/lab/index.js'
 import type { ProtocolKit } from '../../src/lab/protocol-kit.js'
@@ -216,8 +218,19 @@ export const execCalldata = (tx: SafeTransaction): Hex =>
 export const execute = (w: GuardWorld, tx: SafeTransaction, from: LabAccount = w.stranger): Promise<Outcome> =>
   send(w.lab, from, w.safe, execCalldata(tx))
 
-export const schedule = (w: GuardWorld, tx: SafeTransaction, from: LabAccount = w.stranger): Promise<Outcome> =>
-  send(w.lab, from, w.guard, guardCalldata.schedule(w.safe, fieldsOf(tx), tx.encodedSignatures() as Hex))
+export const schedule = (
+  w: GuardWorld,
+  tx: SafeTransaction,
+  from: LabAccount = w.stranger,
+  signatures: Hex = tx.encodedSignatures() as Hex,
+): Promise<Outcome> => send(w.lab, from, w.guard, guardCalldata.schedule(w.safe, fieldsOf(tx), signatures))
+
+/** ECDSA signatures (v 27/28) of `hash` by `signers`, sorted by signer as the Safe requires. */
+export async function rawSignatures(hash: Hash, signers: LabAccount[]): Promise<Hex> {
+  const sorted = [...signers].sort((x, y) => (x.address.toLowerCase() < y.address.toLowerCase() ? -1 : 1))
+  const parts = await Promise.all(sorted.map((s) => sign({ hash, privateKey: s.privateKey, to: 'hex' })))
+  return concat(parts)
+}
 
 export const guardianDoes = (
   w: GuardWorld,
