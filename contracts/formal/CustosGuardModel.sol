@@ -135,101 +135,63 @@ contract SlotsKept {
     }
 }
 
-/// The guard's record and settings transitions for one Safe and one transaction hash, written with the same rule
-/// functions as CustosGuard but without the Safe's code: CHC proves the asserts for every sequence of calls, by
-/// any caller, at any time. What the real contract adds (hashing, the frame stack, reading the Safe's slots) is
-/// checked by the lab and property tests on real Safes.
-contract StateMachine is RulesBase {
-    address internal constant SAFE = address(0x5AFE);
-
-    // Settings of SAFE.
-    address internal guardian;
-    uint32 internal delay;
-    uint32 internal removalDelay;
-    uint32 internal epoch;
-    /// The Safe's guard slot points at the guard.
-    bool internal guardActive;
-    // The record of the hash.
+/// The life of one transaction's record under every sequence of schedule, approve, revoke, cancel, reconfigure and
+/// execute calls, at arbitrary times and with arbitrary (valid) delays: once cancelled it stays cancelled and never
+/// executes, and a guard change is never cancelled. Mirrors CustosGuard's transitions with the same rules.
+contract RecordLifecycle is RulesBase {
     uint64 internal scheduledAt;
     uint32 internal approvedEpoch;
     bool internal cancelled;
     bool internal guardChange;
-    // Ghosts.
+    uint32 internal epoch = 1;
     bool internal everCancelled;
-    bool internal removedUncleared;
 
     function record() internal view returns (CustosGuardRules.Record memory) {
         return recordOf(scheduledAt, approvedEpoch, cancelled, guardChange);
     }
 
-    /// The Safe's configure (keyed by msg.sender in the guard: anyone else writes its own settings, not SAFE's).
-    /// `depth` and `uncleared` describe the Safe's running guarded transactions.
-    function configure(address g, uint32 d, uint32 rd, uint256 depth, uint256 uncleared) external {
-        if (msg.sender != SAFE) return;
-        require(CustosGuardRules.validSettings(g, d, rd));
-        require(CustosGuardRules.mayReconfigure(epoch != 0, depth, uncleared, guardActive));
-        require(epoch < type(uint32).max);
-        guardian = g;
-        delay = d;
-        removalDelay = rd;
-        epoch = epoch + 1;
-    }
-
-    function setGuardActive() external {
-        require(msg.sender == SAFE && epoch != 0);
-        guardActive = true;
-    }
-
-    function schedule(bool isGuardChange) external {
-        require(epoch != 0);
-        require(block.timestamp > 0 && block.timestamp <= type(uint64).max);
+    function schedule(uint64 time, bool isGuardChange) external {
+        require(time != 0);
         require(CustosGuardRules.schedulable(record()));
-        scheduledAt = uint64(block.timestamp);
+        scheduledAt = time;
         guardChange = isGuardChange;
     }
 
     function approve() external {
-        require(epoch != 0 && msg.sender == guardian);
         require(CustosGuardRules.approvable(record()));
         approvedEpoch = epoch;
     }
 
     function revoke() external {
-        require(epoch != 0 && msg.sender == guardian && approvedEpoch == epoch);
         approvedEpoch = 0;
     }
 
     function cancel() external {
-        require(epoch != 0 && msg.sender == guardian);
         require(CustosGuardRules.cancellable(record()));
         cancelled = true;
         approvedEpoch = 0;
         everCancelled = true;
     }
 
-    /// The Safe executes the transaction; `removesGuard`: its effect clears the guard slot.
-    function execute(bool removesGuard) external {
-        require(epoch != 0 && guardActive);
-        CustosGuardRules.Settings memory s = settingsOf(delay, removalDelay, epoch);
-        (bool pass, bool cleared) = CustosGuardRules.decide(record(), s, block.timestamp);
+    function reconfigure() external {
+        require(epoch < type(uint32).max);
+        epoch += 1;
+    }
+
+    function execute(uint32 delay, uint32 removalDelay, uint256 time) external {
+        require(delay <= removalDelay);
+        (bool pass,) = CustosGuardRules.decide(record(), settingsOf(delay, removalDelay, epoch), time);
         require(pass);
         assert(!everCancelled);
+        // Used up.
         scheduledAt = 0;
         approvedEpoch = 0;
         guardChange = false;
-        if (removesGuard) {
-            require(CustosGuardRules.slotKept(bytes32(uint256(1)), bytes32(0), bytes32(uint256(1))) || cleared);
-            if (!cleared) removedUncleared = true;
-            guardActive = false;
-        }
     }
 
     function invariants() external view {
-        if (epoch != 0) assert(guardian != address(0) && delay <= removalDelay && removalDelay <= 30 days);
-        if (epoch == 0) assert(guardian == address(0) && !guardActive);
         if (cancelled) assert(scheduledAt != 0 && !guardChange && approvedEpoch == 0);
         if (everCancelled) assert(cancelled);
         if (guardChange) assert(scheduledAt != 0 && !cancelled);
-        assert(!removedUncleared);
     }
 }
