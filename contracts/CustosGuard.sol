@@ -214,7 +214,7 @@ contract CustosGuard {
         if (_isRejectionTx(safe, t)) revert RejectionNeedsNoSchedule();
         safeTxHash = _scheduledHash(safe, t);
         CustosGuardRules.Record memory r = _records[safe][safeTxHash];
-        if (!CustosGuardRules.schedulable(r)) {
+        if (!CustosGuardRules.schedulable(r.scheduledAt, r.cancelled)) {
             if (r.cancelled) revert CancelledTx(safeTxHash);
             revert AlreadyScheduled(safeTxHash);
         }
@@ -231,7 +231,7 @@ contract CustosGuard {
     ///         It lets nothing run that the owners did not sign: the Safe still checks their signatures.
     function approve(address safe, bytes32 hash) external onlyCall onlyGuardian(safe) {
         CustosGuardRules.Record memory r = _records[safe][hash];
-        if (!CustosGuardRules.approvable(r)) revert CancelledTx(hash);
+        if (!CustosGuardRules.approvable(r.cancelled)) revert CancelledTx(hash);
         uint32 epoch = _settings[safe].epoch;
         _records[safe][hash].approvedEpoch = epoch;
         emit Approved(safe, hash, epoch);
@@ -247,7 +247,7 @@ contract CustosGuard {
     /// @notice Stops a scheduled transaction for good. A guard change cannot be cancelled.
     function cancel(address safe, bytes32 safeTxHash) external onlyCall onlyGuardian(safe) {
         CustosGuardRules.Record memory r = _records[safe][safeTxHash];
-        if (!CustosGuardRules.cancellable(r)) {
+        if (!CustosGuardRules.cancellable(r.scheduledAt, r.cancelled, r.guardChange)) {
             if (r.scheduledAt == 0) revert NotScheduled(safeTxHash);
             if (r.cancelled) revert CancelledTx(safeTxHash);
             revert Uncancellable(safeTxHash);
@@ -306,18 +306,28 @@ contract CustosGuard {
         h = _localHash(safe, data, nonce);
         CustosGuardRules.Record memory r = _records[safe][h];
         bool pass;
-        (pass, cleared) = CustosGuardRules.decide(r, s, block.timestamp);
+        (pass, cleared) = _decide(r, s);
         if (pass) return (h, cleared);
         bytes32 safeHash = _safeHash(safe, data, nonce);
         if (safeHash != h) {
             h = safeHash;
             r = _records[safe][h];
-            (pass, cleared) = CustosGuardRules.decide(r, s, block.timestamp);
+            (pass, cleared) = _decide(r, s);
         }
         if (!pass) {
             if (r.cancelled) revert CancelledTx(h);
             revert NotAllowed(h);
         }
+    }
+
+    function _decide(CustosGuardRules.Record memory r, CustosGuardRules.Settings memory s)
+        internal
+        view
+        returns (bool pass, bool cleared)
+    {
+        return CustosGuardRules.decide(
+            r.scheduledAt, r.approvedEpoch, r.cancelled, r.guardChange, s.delay, s.removalDelay, s.epoch, block.timestamp
+        );
     }
 
     function checkAfterExecution(bytes32 hash, bool) external onlyCall {

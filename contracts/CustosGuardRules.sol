@@ -26,32 +26,43 @@ library CustosGuardRules {
         return guardian != address(0) && delay <= removalDelay && removalDelay <= MAX_DELAY;
     }
 
+    // The rules take plain values rather than the structs: the SMTChecker proves far more about them that way.
+
     /// @return pass the transaction may execute now
     /// @return cleared it may also change the guard or its settings (scheduled at least removalDelay ago)
-    function decide(Record memory r, Settings memory s, uint256 time) internal pure returns (bool pass, bool cleared) {
-        if (r.cancelled) return (false, false);
-        bool scheduled = r.scheduledAt != 0;
-        cleared = scheduled && time >= uint256(r.scheduledAt) + s.removalDelay;
+    function decide(
+        uint64 scheduledAt,
+        uint32 approvedEpoch,
+        bool cancelled,
+        bool guardChange,
+        uint32 delay,
+        uint32 removalDelay,
+        uint32 epoch,
+        uint256 time
+    ) internal pure returns (bool pass, bool cleared) {
+        if (cancelled) return (false, false);
+        bool scheduled = scheduledAt != 0;
+        cleared = scheduled && time >= uint256(scheduledAt) + removalDelay;
         // A guard change always waits removalDelay, approved or not.
-        bool ready = scheduled && time >= uint256(r.scheduledAt) + (r.guardChange ? s.removalDelay : s.delay);
-        bool approved = !r.guardChange && s.epoch != 0 && r.approvedEpoch == s.epoch;
+        bool ready = scheduled && time >= uint256(scheduledAt) + (guardChange ? removalDelay : delay);
+        bool approved = !guardChange && epoch != 0 && approvedEpoch == epoch;
         pass = ready || approved;
     }
 
     /// @dev Only a record that was scheduled by owners' signatures, is not a guard change and is still live can
     ///      be cancelled: the guardian can never block the owners' way out.
-    function cancellable(Record memory r) internal pure returns (bool) {
-        return r.scheduledAt != 0 && !r.guardChange && !r.cancelled;
+    function cancellable(uint64 scheduledAt, bool cancelled, bool guardChange) internal pure returns (bool) {
+        return scheduledAt != 0 && !guardChange && !cancelled;
     }
 
-    function approvable(Record memory r) internal pure returns (bool) {
-        return !r.cancelled;
+    function approvable(bool cancelled) internal pure returns (bool) {
+        return !cancelled;
     }
 
     /// @dev Only a transaction never seen and never cancelled can be scheduled: a cancelled hash stays cancelled
     ///      and nobody can restart the clock of a pending one.
-    function schedulable(Record memory r) internal pure returns (bool) {
-        return r.scheduledAt == 0 && !r.cancelled;
+    function schedulable(uint64 scheduledAt, bool cancelled) internal pure returns (bool) {
+        return scheduledAt == 0 && !cancelled;
     }
 
     /// @dev The canonical rejection that burns a nonce. `noGas` says every gas field (safeTxGas, baseGas, gasPrice,

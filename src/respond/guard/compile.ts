@@ -12,20 +12,28 @@ const require = createRequire(import.meta.url)
 /** The guard's sources, by the names solc sees (CustosGuard.sol imports ./CustosGuardRules.sol). */
 export const GUARD_SOURCES = ['CustosGuard.sol', 'CustosGuardRules.sol'] as const
 export type GuardSources = Record<(typeof GUARD_SOURCES)[number], string>
-export const HARNESS_SOURCE = 'formal/CustosGuardModel.sol'
-/** The harness contracts the SMTChecker proves, one property each (CHC is much faster on small contracts). */
-export const HARNESS_CONTRACTS = [
-  'CancelledNeverPasses',
-  'NothingEarlyUnlessApproved',
-  'GuardChangeWaitsRemovalDelay',
-  'ClearedMeansScheduledLongEnough',
-  'OwnersCanAlwaysLeave',
-  'SilentGuardianOnlyDelays',
-  'Lifecycle',
-  'RejectionIsCanonical',
-  'SettingsBounds',
-  'ReconfigureNeedsClearance',
-  'SlotsKept',
+/**
+ * The SMTChecker harnesses and the contracts in each: one property per contract, and the state machine in a file
+ * of its own (CHC decides far more, far faster, on small contracts in small source units).
+ */
+export const HARNESSES = [
+  {
+    file: 'formal/CustosGuardRulesCheck.sol',
+    contracts: [
+      'CancelledNeverPasses',
+      'NothingEarlyUnlessApproved',
+      'GuardChangeWaitsRemovalDelay',
+      'ClearedMeansScheduledLongEnough',
+      'OwnersCanAlwaysLeave',
+      'SilentGuardianOnlyDelays',
+      'Lifecycle',
+      'RejectionIsCanonical',
+      'SettingsBounds',
+      'ReconfigureNeedsClearance',
+      'SlotsKept',
+    ],
+  },
+  { file: 'formal/RecordLifecycle.sol', contracts: ['RecordLifecycle'] },
 ] as const
 
 /**
@@ -116,55 +124,53 @@ export async function compileGuard(sources: GuardSources = readGuardSources()): 
 }
 
 export type ModelCheckerResult = {
-  /** Per harness contract: the asserts CHC proved safe and those it refuted or could not decide. */
+  /** Per harness contract: how many asserts CHC proved safe, and the messages for those it did not. */
   contracts: Record<string, { proved: number; unproved: string[] }>
   seconds: number
 }
 
 /**
- * Runs solc's SMTChecker (CHC engine, assertions only) on the harness contracts, which call the guard's own rule
- * library. `modelChecker.timeout` is left unset: setting it makes the emscripten build fail with a thread error.
+ * Runs solc's SMTChecker (CHC engine, assertions only) on the harnesses, which call the guard's own rule library.
+ * `modelChecker.timeout` is left unset: setting it makes the emscripten build fail with a thread error.
  */
 export async function checkGuardRules(
   rules: string = readGuardSources()['CustosGuardRules.sol'],
-  harness: string = readFileSync(join(contractsDir(), HARNESS_SOURCE), 'utf8'),
-  contracts: readonly string[] = HARNESS_CONTRACTS,
 ): Promise<ModelCheckerResult> {
   const solc = await loadSolc()
   const started = performance.now()
-  const input = {
-    language: 'Solidity',
-    sources: asSolcSources({ 'CustosGuardRules.sol': rules, [HARNESS_SOURCE]: harness }),
-    settings: {
-      modelChecker: {
-        engine: 'chc',
-        targets: ['assert'],
-        contracts: { [HARNESS_SOURCE]: [...contracts] },
-        showProvedSafe: true,
-        showUnproved: true,
+  const result: ModelCheckerResult['contracts'] = {}
+  for (const harness of HARNESSES) {
+    const source = readFileSync(join(contractsDir(), harness.file), 'utf8')
+    const input = {
+      language: 'Solidity',
+      sources: asSolcSources({ 'CustosGuardRules.sol': rules, [harness.file]: source }),
+      settings: {
+        modelChecker: {
+          engine: 'chc',
+          targets: ['assert'],
+          contracts: { [harness.file]: [...harness.contracts] },
+          showProvedSafe: true,
+          showUnproved: true,
+        },
+        outputSelection: {},
       },
-      outputSelection: {},
-    },
-  }
-  const output = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput
-  const messages = (output.errors ?? []) as (SolcMessage & { sourceLocation?: { start: number } })[]
-  const errors = messages.filter((e) => e.severity === 'error')
-  if (errors.length > 0) throw new Error(`guard: solc failed:\n${errors.map((e) => e.formattedMessage).join('\n')}`)
-  // Attribute each message to the harness contract whose source range holds it.
-  const starts = contracts.map((name) => ({ name, at: harness.indexOf(`contract ${name} `) }))
-  const owner = (offset: number | undefined) =>
-    offset === undefined
-      ? undefined
-      : starts.filter((c) => c.at >= 0 && c.at <= offset).sort((a, b) => b.at - a.at)[0]?.name
-  const result: ModelCheckerResult['contracts'] = Object.fromEntries(
-    contracts.map((name) => [name, { proved: 0, unproved: [] as string[] }]),
-  )
-  for (const m of messages) {
-    const name = owner(m.sourceLocation?.start)
-    const entry = name ? result[name] : undefined
-    if (!entry) continue
-    if (m.errorCode === '9576') entry.proved += 1
-    else if (/^CHC: /.test(m.message)) entry.unproved.push(m.message.split('\n')[0] ?? m.message)
+    }
+    const output = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput
+    const messages = (output.errors ?? []) as (SolcMessage & { sourceLocation?: { file: string; start: number } })[]
+    const errors = messages.filter((e) => e.severity === 'error')
+    if (errors.length > 0) throw new Error(`guard: solc failed:\n${errors.map((e) => e.formattedMessage).join('\n')}`)
+    // Each message belongs to the harness contract whose source holds it.
+    const starts = harness.contracts.map((name) => ({ name, at: source.indexOf(`contract ${name} `) }))
+    for (const name of harness.contracts) result[name] = { proved: 0, unproved: [] }
+    for (const m of messages) {
+      const at = m.sourceLocation?.file === harness.file ? m.sourceLocation.start : undefined
+      if (at === undefined) continue
+      const name = starts.filter((c) => c.at >= 0 && c.at <= at).sort((x, y) => y.at - x.at)[0]?.name
+      const entry = name ? result[name] : undefined
+      if (!entry) continue
+      if (m.errorCode === '9576') entry.proved += 1
+      else if (/^CHC: /.test(m.message)) entry.unproved.push(m.message.split('\n')[0] ?? m.message)
+    }
   }
   return { contracts: result, seconds: (performance.now() - started) / 1000 }
 }
