@@ -21,7 +21,10 @@ export async function deployGuard(lab: Lab): Promise<Address> {
 }
 
 /** Deploys one of the lab's attacks on the guard (contracts/lab/GuardAttacks.sol). */
-export async function deployGuardAttack(lab: Lab, name: keyof typeof guardAttacks.contracts): Promise<Address> {
+export async function deployGuardAttack(
+  lab: Lab,
+  name: keyof typeof guardAttacks.contracts,
+): Promise<Address> {
   const { abi, bytecode } = guardAttacks.contracts[name]
   const hash = await lab.wallet.deployContract({
     account: lab.accounts[0]?.address as Address,

@@ -25,22 +25,32 @@ const require = createRequire(import.meta.url)
 
 export type LabSafeVersion = '1.3.0' | '1.4.1' | '1.5.0'
 
-const ARTIFACTS: Record<Exclude<LabSafeVersion, '1.4.1'>, { singleton: string; factory: string; handler: string }> = {
+const ARTIFACTS: Record<
+  Exclude<LabSafeVersion, '1.4.1'>,
+  { singleton: string; factory: string; handler: string }
+> = {
   '1.3.0': {
     singleton: '@gnosis.pm/safe-contracts/build/artifacts/contracts/GnosisSafe.sol/GnosisSafe.json',
-    factory: '@gnosis.pm/safe-contracts/build/artifacts/contracts/proxies/GnosisSafeProxyFactory.sol/GnosisSafeProxyFactory.json',
+    factory:
+      '@gnosis.pm/safe-contracts/build/artifacts/contracts/proxies/GnosisSafeProxyFactory.sol/GnosisSafeProxyFactory.json',
     handler:
       '@gnosis.pm/safe-contracts/build/artifacts/contracts/handler/CompatibilityFallbackHandler.sol/CompatibilityFallbackHandler.json',
   },
   '1.5.0': {
     singleton: '@safe-global/safe-smart-account/build/artifacts/contracts/Safe.sol/Safe.json',
-    factory: '@safe-global/safe-smart-account/build/artifacts/contracts/proxies/SafeProxyFactory.sol/SafeProxyFactory.json',
+    factory:
+      '@safe-global/safe-smart-account/build/artifacts/contracts/proxies/SafeProxyFactory.sol/SafeProxyFactory.json',
     handler:
       '@safe-global/safe-smart-account/build/artifacts/contracts/handler/CompatibilityFallbackHandler.sol/CompatibilityFallbackHandler.json',
   },
 }
 
-export type SafeDeployment = { version: LabSafeVersion; singleton: Address; factory: Address; fallbackHandler: Address }
+export type SafeDeployment = {
+  version: LabSafeVersion
+  singleton: Address
+  factory: Address
+  fallbackHandler: Address
+}
 
 const setupAbi = parseAbi([
   'function setup(address[] _owners, uint256 _threshold, address to, bytes data, address fallbackHandler, address paymentToken, uint256 payment, address paymentReceiver)',
@@ -54,7 +64,12 @@ const PROXY_CREATION = keccak256(toHex('ProxyCreation(address,address)'))
 const ZERO_SALT = pad('0x00', { size: 32 })
 
 async function place(lab: Lab, bytecode: Hex): Promise<Address> {
-  const address = getContractAddress({ opcode: 'CREATE2', from: SAFE_SINGLETON_FACTORY, salt: ZERO_SALT, bytecode })
+  const address = getContractAddress({
+    opcode: 'CREATE2',
+    from: SAFE_SINGLETON_FACTORY,
+    salt: ZERO_SALT,
+    bytecode,
+  })
   const existing = await lab.public.getCode({ address })
   if (existing && existing !== '0x') return address
   const hash = await lab.wallet.sendTransaction({
@@ -66,7 +81,8 @@ async function place(lab: Lab, bytecode: Hex): Promise<Address> {
   })
   const receipt = await lab.public.waitForTransactionReceipt({ hash, pollingInterval: 10 })
   const code = await lab.public.getCode({ address })
-  if (receipt.status !== 'success' || !code || code === '0x') throw new Error(`lab: placing code at ${address} failed`)
+  if (receipt.status !== 'success' || !code || code === '0x')
+    throw new Error(`lab: placing code at ${address} failed`)
   return address
 }
 

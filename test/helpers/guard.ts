@@ -3,8 +3,8 @@ import {
   type Abi,
   type Address,
   BaseError,
-  concat,
   ContractFunctionRevertedError,
+  concat,
   decodeErrorResult,
   encodeFunctionData,
   type Hash,
@@ -18,6 +18,7 @@ import { deployGuard } from '../../src/lab/guard.js'
 import type { Lab, LabAccount } from '../../src/lab/index.js'
 import type { ProtocolKit } from '../../src/lab/protocol-kit.js'
 import { createSafeOf, deploySafeVersion, type LabSafeVersion } from '../../src/lab/safe-versions.js'
+import type { Operation } from '../../src/model/safe.js'
 import {
   CUSTOS_GUARD_ADDRESS,
   custosGuardAbi,
@@ -26,7 +27,6 @@ import {
   type GuardSettings,
   guardCalldata,
 } from '../../src/respond/guard/contract.js'
-import type { Operation } from '../../src/model/safe.js'
 
 export const HOUR = 3600
 export const DAY = 24 * HOUR
@@ -215,8 +215,11 @@ export const execCalldata = (tx: SafeTransaction): Hex =>
     ],
   })
 
-export const execute = (w: GuardWorld, tx: SafeTransaction, from: LabAccount = w.stranger): Promise<Outcome> =>
-  send(w.lab, from, w.safe, execCalldata(tx))
+export const execute = (
+  w: GuardWorld,
+  tx: SafeTransaction,
+  from: LabAccount = w.stranger,
+): Promise<Outcome> => send(w.lab, from, w.safe, execCalldata(tx))
 
 export const schedule = (
   w: GuardWorld,
@@ -245,7 +248,12 @@ export async function advance(lab: Lab, seconds: number): Promise<void> {
 }
 
 export const readStatus = (w: GuardWorld, hash: Hash) =>
-  w.lab.public.readContract({ address: w.guard, abi: custosGuardAbi, functionName: 'status', args: [w.safe, hash] })
+  w.lab.public.readContract({
+    address: w.guard,
+    abi: custosGuardAbi,
+    functionName: 'status',
+    args: [w.safe, hash],
+  })
 
 export const readSlot = async (w: GuardWorld, slot: Hash): Promise<Hex> =>
   w.lab.public.readContract({

@@ -67,7 +67,9 @@ function packageRoot(): string {
 
 export const contractsDir = (): string => join(packageRoot(), 'contracts')
 export const readGuardSources = (): GuardSources =>
-  Object.fromEntries(GUARD_SOURCES.map((name) => [name, readFileSync(join(contractsDir(), name), 'utf8')])) as GuardSources
+  Object.fromEntries(
+    GUARD_SOURCES.map((name) => [name, readFileSync(join(contractsDir(), name), 'utf8')]),
+  ) as GuardSources
 export const solcVersion = (): string => (require('solc/package.json') as { version: string }).version
 
 export function guardCacheKey(sources: GuardSources = readGuardSources()): string {
@@ -111,7 +113,8 @@ export async function compileGuard(sources: GuardSources = readGuardSources()): 
   }
   const output = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput
   const errors = (output.errors ?? []).filter((e) => e.severity === 'error')
-  if (errors.length > 0) throw new Error(`guard: solc failed:\n${errors.map((e) => e.formattedMessage).join('\n')}`)
+  if (errors.length > 0)
+    throw new Error(`guard: solc failed:\n${errors.map((e) => e.formattedMessage).join('\n')}`)
   const out = output.contracts?.['CustosGuard.sol']?.CustosGuard
   if (!out) throw new Error('guard: solc produced no CustosGuard')
   return {
@@ -156,9 +159,12 @@ export async function checkGuardRules(
       },
     }
     const output = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput
-    const messages = (output.errors ?? []) as (SolcMessage & { sourceLocation?: { file: string; start: number } })[]
+    const messages = (output.errors ?? []) as (SolcMessage & {
+      sourceLocation?: { file: string; start: number }
+    })[]
     const errors = messages.filter((e) => e.severity === 'error')
-    if (errors.length > 0) throw new Error(`guard: solc failed:\n${errors.map((e) => e.formattedMessage).join('\n')}`)
+    if (errors.length > 0)
+      throw new Error(`guard: solc failed:\n${errors.map((e) => e.formattedMessage).join('\n')}`)
     // Each message belongs to the harness contract whose source holds it.
     const starts = harness.contracts.map((name) => ({ name, at: source.indexOf(`contract ${name} `) }))
     for (const name of harness.contracts) result[name] = { proved: 0, unproved: [] }
@@ -198,11 +204,15 @@ export async function compileGuardAttacks(source: string = readAttacksSource()):
   const input = {
     language: 'Solidity',
     sources: asSolcSources({ [ATTACKS_SOURCE]: source }),
-    settings: { ...GUARD_SETTINGS, outputSelection: { [ATTACKS_SOURCE]: { '*': ['abi', 'evm.bytecode.object'] } } },
+    settings: {
+      ...GUARD_SETTINGS,
+      outputSelection: { [ATTACKS_SOURCE]: { '*': ['abi', 'evm.bytecode.object'] } },
+    },
   }
   const output = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput
   const errors = (output.errors ?? []).filter((e) => e.severity === 'error')
-  if (errors.length > 0) throw new Error(`guard: solc failed:\n${errors.map((e) => e.formattedMessage).join('\n')}`)
+  if (errors.length > 0)
+    throw new Error(`guard: solc failed:\n${errors.map((e) => e.formattedMessage).join('\n')}`)
   const contracts = Object.fromEntries(
     ATTACK_CONTRACTS.map((name) => {
       const out = output.contracts?.[ATTACKS_SOURCE]?.[name]

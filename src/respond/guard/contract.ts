@@ -78,7 +78,11 @@ export const guardCalldata = {
       args: [s.guardian, s.delay, s.removalDelay, s.moduleAllowlist],
     }),
   schedule: (safe: Address, tx: GuardSafeTx, signatures: Hex): Hex =>
-    encodeFunctionData({ abi: custosGuardAbi, functionName: 'schedule', args: [safe, asTuple(tx), signatures] }),
+    encodeFunctionData({
+      abi: custosGuardAbi,
+      functionName: 'schedule',
+      args: [safe, asTuple(tx), signatures],
+    }),
   approve: (safe: Address, hash: Hash): Hex =>
     encodeFunctionData({ abi: custosGuardAbi, functionName: 'approve', args: [safe, hash] }),
   revoke: (safe: Address, hash: Hash): Hex =>
@@ -94,7 +98,8 @@ export const safeGuardAbi = parseAbi([
   'function getStorageAt(uint256 offset, uint256 length) view returns (bytes)',
 ])
 export const GUARD_STORAGE_SLOT: Hash = '0x4a204f620c8c5ccdca3fd54d003badd85ba500436a431f0cbda4f558c93c34c8'
-export const MODULE_GUARD_STORAGE_SLOT: Hash = '0xb104e0b93118902c651344349b610029d694cfdec91c589c91ebafbcd0289947'
+export const MODULE_GUARD_STORAGE_SLOT: Hash =
+  '0xb104e0b93118902c651344349b610029d694cfdec91c589c91ebafbcd0289947'
 
 export const setGuardCalldata = (guard: Address): Hex =>
   encodeFunctionData({ abi: safeGuardAbi, functionName: 'setGuard', args: [guard] })
@@ -126,9 +131,13 @@ export function enableGuardTx(opts: {
   const calls = [
     { to: guard, data: guardCalldata.configure(opts.settings) },
     { to: opts.safe, data: setGuardCalldata(guard) },
-    ...(guardSupport(opts.version).moduleGuard ? [{ to: opts.safe, data: setModuleGuardCalldata(guard) }] : []),
+    ...(guardSupport(opts.version).moduleGuard
+      ? [{ to: opts.safe, data: setModuleGuardCalldata(guard) }]
+      : []),
   ]
-  const packed = packMultiSend(calls.map((c) => ({ operation: 0 as Operation, to: c.to, value: 0n, data: c.data })))
+  const packed = packMultiSend(
+    calls.map((c) => ({ operation: 0 as Operation, to: c.to, value: 0n, data: c.data })),
+  )
   return {
     safe: opts.safe,
     to: opts.multiSendCallOnly,

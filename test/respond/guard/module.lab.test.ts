@@ -43,12 +43,23 @@ async function withModules(): Promise<GuardWorld> {
   return w
 }
 
-const fromModule = (w: GuardWorld, module: LabAccount, to: Address, value: bigint, data: Hex = '0x', op = 0) =>
+const fromModule = (
+  w: GuardWorld,
+  module: LabAccount,
+  to: Address,
+  value: bigint,
+  data: Hex = '0x',
+  op = 0,
+) =>
   send(
     lab,
     module,
     w.safe,
-    encodeFunctionData({ abi: safeExecAbi, functionName: 'execTransactionFromModule', args: [to, value, data, op] }),
+    encodeFunctionData({
+      abi: safeExecAbi,
+      functionName: 'execTransactionFromModule',
+      args: [to, value, data, op],
+    }),
   )
 
 const callHash = (w: GuardWorld, module: Address, to: Address, value: bigint, data: Hex = '0x', op = 0) =>

@@ -15,7 +15,12 @@ export type Kind =
 
 export type Item = { kind: Kind; nonce: bigint; hash: `0x${string}` }
 
-export type RecordState = { scheduledAt?: bigint; approvedEpoch: number; cancelled: boolean; guardChange: boolean }
+export type RecordState = {
+  scheduledAt?: bigint
+  approvedEpoch: number
+  cancelled: boolean
+  guardChange: boolean
+}
 
 export type ModelState = {
   time: bigint
@@ -64,7 +69,8 @@ export function apply(m: ModelState, items: readonly Item[], step: Step): boolea
   const r = recordOf(m, item)
   switch (step.action) {
     case 'schedule': {
-      if (item.kind === 'rejection' || item.nonce < m.nonce || r.scheduledAt !== undefined || r.cancelled) return false
+      if (item.kind === 'rejection' || item.nonce < m.nonce || r.scheduledAt !== undefined || r.cancelled)
+        return false
       m.records.set(item.hash, { ...r, scheduledAt: m.time, guardChange: isCanonicalGuardChange(item.kind) })
       return true
     }

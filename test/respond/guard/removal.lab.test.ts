@@ -44,7 +44,15 @@ const settingsOf = (w: GuardWorld) =>
   lab.public.readContract({ address: w.guard, abi: custosGuardAbi, functionName: 'settings', args: [w.safe] })
 const multiSend = (calls: { to: Address; data: Hex }[]): Hex =>
   encodeFunctionData({
-    abi: [{ type: 'function', name: 'multiSend', inputs: [{ type: 'bytes' }], outputs: [], stateMutability: 'payable' }],
+    abi: [
+      {
+        type: 'function',
+        name: 'multiSend',
+        inputs: [{ type: 'bytes' }],
+        outputs: [],
+        stateMutability: 'payable',
+      },
+    ],
     functionName: 'multiSend',
     args: [packMultiSend(calls.map((c) => ({ operation: 0, to: c.to, value: 0n, data: c.data })))],
   })
@@ -88,7 +96,11 @@ describe.each(['1.3.0', '1.4.1', '1.5.0'] as const)('Safe %s: changing or removi
     expect(await guardSlot(w)).toBe(zeroAddress)
     // The same batch cancelled in time never runs.
     const w2 = await guardedSafe(lab, version)
-    const batch2 = await signTx(w2, { to: batch.data.to as Address, data: batch.data.data as Hex, operation: 1 })
+    const batch2 = await signTx(w2, {
+      to: batch.data.to as Address,
+      data: batch.data.data as Hex,
+      operation: 1,
+    })
     await schedule(w2, batch2)
     expect((await guardianDoes(w2, 'cancel', await hashOf(w2, batch2))).ok).toBe(true)
     await advance(lab, REMOVAL)
@@ -102,12 +114,20 @@ describe.each(['1.3.0', '1.4.1', '1.5.0'] as const)('Safe %s: changing or removi
     const newGuardian = w.owners[2]?.address as Address
     const change = await signTx(w, {
       to: w.guard,
-      data: guardCalldata.configure({ guardian: newGuardian, delay: 2 * HOUR, removalDelay: 3 * DAY, moduleAllowlist: [] }),
+      data: guardCalldata.configure({
+        guardian: newGuardian,
+        delay: 2 * HOUR,
+        removalDelay: 3 * DAY,
+        moduleAllowlist: [],
+      }),
     })
     const hash = await hashOf(w, change)
     // Approved only, it runs but the guard refuses the change inside it.
     await guardianDoes(w, 'approve', hash)
-    expect(await execute(w, change)).toEqual({ ok: false, error: innerFailure(version, 'ReconfigureNotCleared') })
+    expect(await execute(w, change)).toEqual({
+      ok: false,
+      error: innerFailure(version, 'ReconfigureNotCleared'),
+    })
     await schedule(w, change)
     expect(await guardianDoes(w, 'cancel', hash)).toEqual({ ok: false, error: 'Uncancellable' })
     await advance(lab, REMOVAL)
@@ -127,7 +147,11 @@ describe.each(['1.3.0', '1.4.1', '1.5.0'] as const)('Safe %s: changing or removi
     const w = await guardedSafe(lab, version, { enable: false })
     const configure = (delay: number, removalDelay: number, guardian: Address = w.guardian.address) =>
       guardCalldata.configure({ guardian, delay, removalDelay, moduleAllowlist: [] })
-    for (const data of [configure(2 * DAY, DAY), configure(HOUR, 31 * DAY), configure(HOUR, DAY, zeroAddress)]) {
+    for (const data of [
+      configure(2 * DAY, DAY),
+      configure(HOUR, 31 * DAY),
+      configure(HOUR, DAY, zeroAddress),
+    ]) {
       const tx = await signTx(w, { to: w.guard, data })
       expect(await execute(w, tx)).toEqual({ ok: false, error: innerFailure(version, 'InvalidSettings') })
     }
@@ -197,7 +221,14 @@ describe.each(['1.4.1', '1.5.0'] as const)('Safe %s: the incidents the guard exi
     const implant = '0x96221423681a6d52e184d440a8efcebb105c7243' as Address
     await lab.test.setCode({ address: implant, bytecode: SLOT0_WRITER })
     const data = encodeFunctionData({
-      abi: [{ type: 'function', name: 'transfer', inputs: [{ type: 'address' }, { type: 'uint256' }], outputs: [] }],
+      abi: [
+        {
+          type: 'function',
+          name: 'transfer',
+          inputs: [{ type: 'address' }, { type: 'uint256' }],
+          outputs: [],
+        },
+      ],
       functionName: 'transfer',
       args: [w.stranger.address, 0n],
     })
@@ -228,7 +259,12 @@ describe('the contract itself', () => {
   it('declares the guard interfaces of every Safe version and accepts hooks it does not know', async () => {
     const w = await guardedSafe(lab, '1.4.1', { enable: false })
     const supports = (id: Hex) =>
-      lab.public.readContract({ address: w.guard, abi: custosGuardAbi, functionName: 'supportsInterface', args: [id] })
+      lab.public.readContract({
+        address: w.guard,
+        abi: custosGuardAbi,
+        functionName: 'supportsInterface',
+        args: [id],
+      })
     expect(await supports('0xe6d7a83a')).toBe(true)
     expect(await supports('0x58401ed8')).toBe(true)
     expect(await supports('0x01ffc9a7')).toBe(true)

@@ -109,7 +109,11 @@ describe.each(['1.3.0', '1.4.1', '1.5.0'] as const)('Safe %s with the custos Gua
     const hash = await hashOf(w, tx)
     const scheduled = await schedule(w, tx, w.stranger)
     if (!scheduled.ok) throw new Error(scheduled.error)
-    const [event] = parseEventLogs({ abi: custosGuardAbi, logs: scheduled.receipt.logs, eventName: 'Scheduled' })
+    const [event] = parseEventLogs({
+      abi: custosGuardAbi,
+      logs: scheduled.receipt.logs,
+      eventName: 'Scheduled',
+    })
     const block = await lab.public.getBlock({ blockNumber: scheduled.receipt.blockNumber })
     expect(event?.args).toEqual({
       safe: w.safe,
@@ -165,7 +169,9 @@ describe.each(['1.3.0', '1.4.1', '1.5.0'] as const)('Safe %s with the custos Gua
     expect(await guardianDoes(w, 'cancel', hash, w.owners[0])).toEqual({ ok: false, error: 'NotGuardian' })
     const cancelled = await guardianDoes(w, 'cancel', hash)
     if (!cancelled.ok) throw new Error(cancelled.error)
-    expect(parseEventLogs({ abi: custosGuardAbi, logs: cancelled.receipt.logs, eventName: 'Cancelled' })).toHaveLength(1)
+    expect(
+      parseEventLogs({ abi: custosGuardAbi, logs: cancelled.receipt.logs, eventName: 'Cancelled' }),
+    ).toHaveLength(1)
     expect(await guardianDoes(w, 'cancel', hash)).toEqual({ ok: false, error: 'CancelledTx' })
     expect(await guardianDoes(w, 'approve', hash)).toEqual({ ok: false, error: 'CancelledTx' })
     await advance(lab, 30 * 24 * HOUR)
@@ -211,7 +217,10 @@ describe.each(['1.3.0', '1.4.1', '1.5.0'] as const)('Safe %s with the custos Gua
       })
       tx = await (await w.kit(a)).signTransaction(tx)
       tx = await (await w.kit(b)).signTransaction(tx)
-      expect({ field, outcome: await execute(w, tx) }).toEqual({ field, outcome: { ok: false, error: 'NotAllowed' } })
+      expect({ field, outcome: await execute(w, tx) }).toEqual({
+        field,
+        outcome: { ok: false, error: 'NotAllowed' },
+      })
     }
     const rejected = await execute(w, base)
     expect(rejected.ok).toBe(true)
@@ -240,7 +249,10 @@ describe.each(['1.3.0', '1.4.1', '1.5.0'] as const)('Safe %s with the custos Gua
     const ran = await execute(w, tx)
     if (!ran.ok) throw new Error(ran.error)
     expect(parseEventLogs({ abi: custosGuardAbi, logs: ran.receipt.logs })).toEqual([])
-    expect(await guardianDoes(w, 'approve', await hashOf(w, tx))).toEqual({ ok: false, error: 'NotConfigured' })
+    expect(await guardianDoes(w, 'approve', await hashOf(w, tx))).toEqual({
+      ok: false,
+      error: 'NotConfigured',
+    })
   })
 
   it("writes a caller's own settings only: a stranger's configure never touches the Safe's", async () => {
