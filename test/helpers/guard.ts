@@ -70,11 +70,11 @@ export const DEFAULT_SETTINGS = (guardian: Address): GuardSettings => ({
 export async function guardedSafe(
   lab: Lab,
   version: LabSafeVersion,
-  opts: { settings?: (guardian: Address) => GuardSettings; enable?: boolean } = {},
+  opts: { settings?: (guardian: Address) => GuardSettings; enable?: boolean; guard?: Address } = {},
 ): Promise<GuardWorld> {
   const [, a, b, c, guardian, stranger] = lab.accounts as LabAccount[]
   if (!a || !b || !c || !guardian || !stranger) throw new Error('lab accounts missing')
-  const guard = await deployGuard(lab)
+  const guard = opts.guard ?? (await deployGuard(lab))
   const deployment = await deploySafeVersion(lab, version)
   const safe = await createSafeOf(lab, deployment, {
     owners: [a.address, b.address, c.address],
@@ -100,6 +100,7 @@ export async function guardedSafe(
       nonce: await safeNonce(world),
       settings,
       multiSendCallOnly: lab.contracts.multiSendCallOnly,
+      guard,
     })
     const tx = await signTx(world, { to: enable.to, data: enable.data, operation: 1 })
     const kit = await world.kit(a)

@@ -52,7 +52,10 @@ export type GuardBuild = {
   solc: string
   abi: Abi
   bytecode: Hex
+  /** Runtime code with zeros where the immutables go (SELF, the guard's own address). */
   deployedBytecode: Hex
+  /** Byte ranges of the immutables in the runtime code, as solc reports them. */
+  immutableReferences: Record<string, { start: number; length: number }[]>
 }
 
 function packageRoot(): string {
@@ -83,7 +86,19 @@ type SolcOutput = {
   errors?: SolcMessage[]
   contracts?: Record<
     string,
-    Record<string, { abi: Abi; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }>
+    Record<
+      string,
+      {
+        abi: Abi
+        evm: {
+          bytecode: { object: string }
+          deployedBytecode: {
+            object: string
+            immutableReferences?: Record<string, { start: number; length: number }[]>
+          }
+        }
+      }
+    >
   >
 }
 
@@ -107,7 +122,14 @@ export async function compileGuard(sources: GuardSources = readGuardSources()): 
     settings: {
       ...GUARD_SETTINGS,
       outputSelection: {
-        'CustosGuard.sol': { CustosGuard: ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] },
+        'CustosGuard.sol': {
+          CustosGuard: [
+            'abi',
+            'evm.bytecode.object',
+            'evm.deployedBytecode.object',
+            'evm.deployedBytecode.immutableReferences',
+          ],
+        },
       },
     },
   }
@@ -123,6 +145,7 @@ export async function compileGuard(sources: GuardSources = readGuardSources()): 
     abi: out.abi,
     bytecode: `0x${out.evm.bytecode.object}`,
     deployedBytecode: `0x${out.evm.deployedBytecode.object}`,
+    immutableReferences: out.evm.deployedBytecode.immutableReferences ?? {},
   }
 }
 
@@ -138,11 +161,15 @@ export type ModelCheckerResult = {
  */
 export async function checkGuardRules(
   rules: string = readGuardSources()['CustosGuardRules.sol'],
+  only?: readonly string[],
 ): Promise<ModelCheckerResult> {
   const solc = await loadSolc()
   const started = performance.now()
   const result: ModelCheckerResult['contracts'] = {}
-  for (const harness of HARNESSES) {
+  for (const all of HARNESSES) {
+    const contracts = all.contracts.filter((c) => !only || only.includes(c))
+    if (contracts.length === 0) continue
+    const harness = { file: all.file, contracts }
     const source = readFileSync(join(contractsDir(), harness.file), 'utf8')
     const input = {
       language: 'Solidity',
@@ -244,6 +271,7 @@ export function renderArtifact(build: GuardBuild): string {
         abi: build.abi,
         bytecode: build.bytecode,
         deployedBytecode: build.deployedBytecode,
+        immutableReferences: build.immutableReferences,
       },
       null,
       2,

@@ -33,8 +33,21 @@ export const CUSTOS_GUARD_ADDRESS: Address = getContractAddress({
   bytecode: custosGuardBytecode,
 })
 
+/**
+ * The runtime code of the guard deployed at `address`: the committed runtime code with the address written where
+ * its one immutable (SELF, which refuses DELEGATECALL) goes.
+ */
+export function guardRuntimeCode(address: Address = CUSTOS_GUARD_ADDRESS): Hex {
+  let code = custosGuardDeployedBytecode.slice(2)
+  const word = address.slice(2).toLowerCase().padStart(64, '0')
+  for (const refs of Object.values(guardArtifact.immutableReferences))
+    for (const { start, length } of refs)
+      code = code.slice(0, start * 2) + word.slice(64 - length * 2) + code.slice((start + length) * 2)
+  return `0x${code}`
+}
+
 /** The code hash an integration pins: anything else at the address is not this guard. */
-export const CUSTOS_GUARD_CODE_HASH: Hash = keccak256(custosGuardDeployedBytecode)
+export const CUSTOS_GUARD_CODE_HASH: Hash = keccak256(guardRuntimeCode())
 
 /** The transaction that deploys the guard: anyone may send it, the result is the same. */
 export const guardDeployment = (): { to: Address; data: Hex } => ({
