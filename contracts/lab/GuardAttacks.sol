@@ -57,12 +57,14 @@ abstract contract SafeBody {
     }
 }
 
-/// Pops its own guard frame early by calling checkAfterExecution itself, then clears the Safe's guard slot.
-/// `self` is this contract's address (the transaction's `to`), which DELEGATECALL hides.
+/// Pops its own guard frame early by calling checkAfterExecution itself, clears the Safe's guard slot, and pushes
+/// a harmless frame in its place (the rejection at the running nonce always passes), hoping the real after-hook
+/// pops that one instead. `self` is this contract's address (the transaction's `to`), which DELEGATECALL hides.
 contract PopOwnFrameThenUnguard is SafeBody {
     function run(address guard, address self) external {
         IGuardHooks(guard).checkAfterExecution(hashAtRunningNonce(self, msg.data, 1), true);
         clearGuardSlot();
+        IGuardHooks(guard).checkTransaction(address(this), 0, "", 0, 0, 0, 0, address(0), address(0), "", address(0));
     }
 }
 

@@ -5,7 +5,8 @@ import { guardAttacks } from '../../../src/lab/guard-attacks.js'
 import { type Lab, type LabAccount, startLab } from '../../../src/lab/index.js'
 import type { LabSafeVersion } from '../../../src/lab/safe-versions.js'
 import { compileGuard, type GuardSources, readGuardSources } from '../../../src/respond/guard/compile.js'
-import { guardCalldata, setGuardCalldata } from '../../../src/respond/guard/contract.js'
+import { custosGuardAbi, guardCalldata, setGuardCalldata } from '../../../src/respond/guard/contract.js'
+import { packMultiSend } from '../../../src/verify/multisend.js'
 import {
   advance,
   DAY,
@@ -22,7 +23,7 @@ import {
   signTx,
 } from '../../helpers/guard.js'
 
-// The mutation check: the guard broken in twelve meaningful ways, each compiled and deployed on the lab, and a
+// The mutation check: the guard broken in fourteen meaningful ways, each compiled and deployed on the lab, and a
 // fast set of probes (the rules of the lab tests, condensed) run against it; every mutant must fail a probe, and
 // the real guard must pass them all. Compiling takes minutes of solc time: it runs in CI (.ci/run sets CI=1) or
 // with CUSTOS_CHECKS=1.
@@ -38,18 +39,6 @@ const MUTANTS: Mutant[] = [
     to: '',
   },
   {
-    name: 'a scheduled guard change waits only delay',
-    file: 'CustosGuardRules.sol',
-    from: '(guardChange ? removalDelay : delay)',
-    to: 'delay',
-  },
-  {
-    name: "the guardian's approval lets a guard change through",
-    file: 'CustosGuardRules.sol',
-    from: 'bool approved = !guardChange && epoch != 0',
-    to: 'bool approved = epoch != 0',
-  },
-  {
     name: 'approvals outlive a new configuration',
     file: 'CustosGuardRules.sol',
     from: 'approvedEpoch == epoch;',
@@ -62,10 +51,10 @@ const MUTANTS: Mutant[] = [
     to: 'return scheduledAt != 0 && !cancelled;',
   },
   {
-    name: 'a cancelled hash can be scheduled again',
+    name: 'a transaction is cleared to touch the guard after delay instead of removalDelay',
     file: 'CustosGuardRules.sol',
-    from: 'return scheduledAt == 0 && !cancelled;',
-    to: 'return scheduledAt == 0;',
+    from: 'cleared = scheduled && time >= uint256(scheduledAt) + removalDelay;',
+    to: 'cleared = scheduled && time >= uint256(scheduledAt) + delay;',
   },
   {
     name: 'a rejection may carry a gas refund',
@@ -74,10 +63,22 @@ const MUTANTS: Mutant[] = [
     to: 'operation == 0;',
   },
   {
+    name: 'a rejection may go to any address',
+    file: 'CustosGuardRules.sol',
+    from: 'return to == safe && value == 0',
+    to: 'return value == 0',
+  },
+  {
     name: 'the hash is taken at the incremented nonce',
     file: 'CustosGuard.sol',
     from: 'ISafeView(msg.sender).nonce() - 1;',
     to: 'ISafeView(msg.sender).nonce();',
+  },
+  {
+    name: 'a call to the Safe itself is not watched for guard changes',
+    file: 'CustosGuard.sol',
+    from: 'else if (operation == uint256(Operation.DelegateCall) || to == msg.sender)',
+    to: 'else if (operation == uint256(Operation.DelegateCall))',
   },
   {
     name: 'guard slots are not read back after the transaction',
@@ -92,6 +93,12 @@ const MUTANTS: Mutant[] = [
     to: '',
   },
   {
+    name: 'configure needs no clearance',
+    file: 'CustosGuard.sol',
+    from: ')) revert ReconfigureNotCleared(msg.sender);',
+    to: ')) {}',
+  },
+  {
     name: 'anyone may act as the guardian',
     file: 'CustosGuard.sol',
     from: 'if (msg.sender != _settings[safe].guardian) revert NotGuardian(msg.sender);',
@@ -103,19 +110,27 @@ const MUTANTS: Mutant[] = [
     from: 'ISafeView(safe).checkSignatures(safeTxHash, _preimage(safe, t), signatures);',
     to: '',
   },
+  {
+    name: 'a module call the guardian approved may run again',
+    file: 'CustosGuard.sol',
+    from: 'delete _records[msg.sender][moduleTxHash];',
+    to: '',
+  },
 ]
 
 function mutate(sources: GuardSources, m: Mutant): GuardSources {
   const source = sources[m.file]
   const at = source.indexOf(m.from)
-  if (at < 0 || source.indexOf(m.from, at + 1) >= 0) throw new Error(`mutant "${m.name}": pattern not found once`)
+  if (at < 0 || source.indexOf(m.from, at + 1) >= 0)
+    throw new Error(`mutant "${m.name}": pattern not found once`)
   return { ...sources, [m.file]: source.replace(m.from, m.to) }
 }
 
 type Probe = { name: string; version: LabSafeVersion; run(w: GuardWorld): Promise<void> }
 
 const refused = async (outcome: Promise<{ ok: boolean }>) => expect((await outcome).ok).toBe(false)
-const allowed = async (outcome: Promise<{ ok: boolean; error?: string }>) => expect(await outcome).toMatchObject({ ok: true })
+const allowed = async (outcome: Promise<{ ok: boolean; error?: string }>) =>
+  expect(await outcome).toMatchObject({ ok: true })
 
 const PROBES: Probe[] = [
   {
@@ -127,7 +142,14 @@ const PROBES: Probe[] = [
       await allowed(guardianDoes(w, 'approve', await hashOf(w, tx)))
       await allowed(execute(w, tx))
       const later = await signTx(w, { to: w.stranger.address, value: 2n })
-      await refused(schedule(w, later, w.stranger, (await signTx(w, { to: w.stranger.address, value: 3n })).encodedSignatures() as Hex))
+      await refused(
+        schedule(
+          w,
+          later,
+          w.stranger,
+          (await signTx(w, { to: w.stranger.address, value: 3n })).encodedSignatures() as Hex,
+        ),
+      )
       await allowed(schedule(w, later))
       await refused(execute(w, later))
       await advance(w.lab, HOUR)
@@ -160,6 +182,7 @@ const PROBES: Probe[] = [
       })
       paid = await (await w.kit(b)).signTransaction(await (await w.kit(a)).signTransaction(paid))
       await refused(execute(w, paid))
+      await refused(execute(w, await signTx(w, { to: w.stranger.address })))
       await allowed(execute(w, await signTx(w, { to: w.safe })))
     },
   },
@@ -177,6 +200,26 @@ const PROBES: Probe[] = [
       await refused(execute(w, removal))
       await advance(w.lab, 7 * DAY)
       await allowed(execute(w, removal))
+    },
+  },
+  {
+    name: 'a removal batched through MultiSend waits removalDelay too',
+    version: '1.4.1',
+    async run(w) {
+      const batch = await signTx(w, {
+        to: w.lab.contracts.multiSendCallOnly,
+        operation: 1,
+        data: encodeFunctionData({
+          abi: [{ type: 'function', name: 'multiSend', inputs: [{ type: 'bytes' }], outputs: [] }],
+          functionName: 'multiSend',
+          args: [
+            packMultiSend([{ operation: 0, to: w.safe, value: 0n, data: setGuardCalldata(zeroAddress) }]),
+          ],
+        }),
+      })
+      await allowed(schedule(w, batch))
+      await advance(w.lab, HOUR)
+      await refused(execute(w, batch))
     },
   },
   {
@@ -201,6 +244,8 @@ const PROBES: Probe[] = [
       const pending = await signTx(w, { to: w.stranger.address, value: 1n, nonce: 2n })
       await allowed(guardianDoes(w, 'approve', await hashOf(w, pending)))
       const change = await signTx(w, { to: w.guard, data: guardCalldata.configure(w.settings) })
+      await allowed(guardianDoes(w, 'approve', await hashOf(w, change)))
+      await refused(execute(w, change))
       await allowed(schedule(w, change))
       await advance(w.lab, 7 * DAY)
       await allowed(execute(w, change))
@@ -223,6 +268,15 @@ const PROBES: Probe[] = [
         functionName: 'execTransactionFromModule',
         args: [w.stranger.address, 1n, '0x', 0],
       })
+      await refused(send(w.lab, module, w.safe, call))
+      const hash = await w.lab.public.readContract({
+        address: w.guard,
+        abi: custosGuardAbi,
+        functionName: 'moduleCallHash',
+        args: [w.safe, module.address, w.stranger.address, 1n, '0x', 0],
+      })
+      await allowed(guardianDoes(w, 'approve', hash))
+      await allowed(send(w.lab, module, w.safe, call))
       await refused(send(w.lab, module, w.safe, call))
     },
   },
