@@ -7,9 +7,9 @@ import { deployGuard } from '../src/lab/guard.js'
 import { type Lab, type LabAccount, startLab } from '../src/lab/index.js'
 import { createSafeOf, deploySafeVersion, type LabSafeVersion } from '../src/lab/safe-versions.js'
 import type { SafeTx } from '../src/model/safe.js'
+import { safeTxHashes } from '../src/model/safe-hash.js'
 import { enableGuardTx, guardCalldata, plainSafeTx } from '../src/respond/guard/contract.js'
 import { packMultiSend } from '../src/verify/multisend.js'
-import { safeTxHashes } from '../src/verify/safe-hash.js'
 
 export type GuardGasRow = {
   safeVersion: string
@@ -150,7 +150,8 @@ export async function guardBench(): Promise<GuardGasRow[]> {
     const guard = await deployGuard(lab)
     const [, , , , guardian, , stranger] = lab.accounts as LabAccount[]
     if (!guardian || !stranger) throw new Error('bench: lab accounts missing')
-    // Token balances that are already non-zero everywhere, so that no figure pays for a first write.
+    // Token balances that are already non-zero everywhere, so that no figure pays for a first write (the
+    // lab token mints 10^15 units to the deployer).
     const erc20 = parseAbi(['function transfer(address to, uint256 amount) returns (bool)'])
     const deployer = lab.accounts[0] as LabAccount
     const fund = (to: Address) =>
@@ -158,7 +159,7 @@ export async function guardBench(): Promise<GuardGasRow[]> {
         lab,
         deployer,
         lab.token,
-        encodeFunctionData({ abi: erc20, functionName: 'transfer', args: [to, 10n ** 18n] }),
+        encodeFunctionData({ abi: erc20, functionName: 'transfer', args: [to, 10n ** 12n] }),
       )
     await fund((lab.accounts[9] as LabAccount).address)
     const rows: GuardGasRow[] = []

@@ -1,18 +1,19 @@
 // npm run bench: every figure in one run, on this machine. Writes bench/results/latest.md and
 // latest.json. BENCH_ONLY runs some parts only (comma-separated): simulation, e2e (Safes end to
-// end), governance (governor end to end), scale (1,000 Safes and 100 governors), soak; `watch` is
-// e2e, governance and scale. The parts not run keep their previous figures and dates.
+// end), governance (governor end to end), scale (1,000 Safes and 100 governors), soak, guard (the
+// custos Guard's gas); `watch` is e2e, governance and scale. The parts not run keep their previous figures and dates.
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { anvilBinary } from '../src/simulate/anvil.js'
+import { type GuardGasRow, guardBench } from './guard.js'
 import { type Row, simulationBench } from './simulate.js'
 import { type SoakRow, soakBench } from './soak.js'
 import { round } from './stats.js'
 import { type GovernanceRow, type LatencyRow, type ScaleRow, watchBench } from './watch.js'
 
-const PARTS = ['simulation', 'e2e', 'governance', 'scale', 'soak'] as const
+const PARTS = ['simulation', 'e2e', 'governance', 'scale', 'soak', 'guard'] as const
 type Part = (typeof PARTS)[number]
 type Results = {
   machine: Record<string, string | number>
@@ -25,6 +26,7 @@ type Results = {
     scale: (Partial<ScaleRow> & { measured?: string | undefined })[]
   }
   soak: SoakRow[]
+  guard: GuardGasRow[]
 }
 
 const requested = (process.env.BENCH_ONLY ?? '')
@@ -71,6 +73,7 @@ const watch: Results['watch'] = {
       : (previous.watch?.scale ?? []),
 }
 const soak: SoakRow[] = run.has('soak') ? await soakBench() : (previous.soak ?? [])
+const guard: GuardGasRow[] = run.has('guard') ? await guardBench() : (previous.guard ?? [])
 for (const p of run) measured[p] = date
 
 const machine = {
@@ -81,7 +84,7 @@ const machine = {
   anvil: execFileSync(anvilBinary(), ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? '',
   date,
 }
-const results: Results = { machine, measured, simulation, watch, soak }
+const results: Results = { machine, measured, simulation, watch, soak, guard }
 writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`)
 
 const when = (p: Part) =>
@@ -155,6 +158,19 @@ const lines = [
   ...soak.map(
     (r) =>
       `| ${r.simulations} | ${r.seconds} | ${r.perSecond} | ${r.p50} | ${r.p95} | ${r.maxLifetimeSeconds} s or ${r.maxRssMb} MB | ${r.anvilRssMbFirst ?? '–'} | ${r.anvilRssMbMax} | ${r.anvilRssMbEnd} | ${r.recycles} | ${r.starts} | ${r.failures} |`,
+  ),
+  '',
+  '## Gas of the custos Guard',
+  '',
+  `Figures ${when('guard')}.`,
+  '',
+  "Receipt gasUsed on the lab (two-of-three Safe, the guard's settings written, balances already non-zero). The overhead is a guarded `execTransaction` minus the same transaction on an unguarded Safe of the same version; approve, cancel and schedule are the guard's own calls (schedule checks the owners' signatures through the Safe).",
+  '',
+  '| Safe | transaction | unguarded | approved path | overhead | scheduled path | overhead | approve | cancel | schedule |',
+  '|---|---|---|---|---|---|---|---|---|---|',
+  ...guard.map(
+    (r) =>
+      `| ${r.safeVersion} | ${r.transaction} | ${r.unguarded} | ${r.approved} | ${r.approvedOverhead} | ${r.scheduled} | ${r.scheduledOverhead} | ${r.approve} | ${r.cancel} | ${r.schedule} |`,
   ),
   '',
 ]

@@ -10,8 +10,10 @@ import {
   type PublicClient,
 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { InputError, RemoteError } from '../model/errors.js'
+import { InputError, remoteError } from '../model/errors.js'
 import { redactUrls } from '../model/redact.js'
+import { safeTxHashes } from '../model/safe-hash.js'
+import { parseSafeVersion } from '../model/safe-version.js'
 import {
   CUSTOS_GUARD_ADDRESS,
   CUSTOS_GUARD_CODE_HASH,
@@ -29,8 +31,6 @@ import {
 } from '../respond/guard/read.js'
 import { createRpcClient } from '../sources/rpc.js'
 import { readSafeState } from '../verify/chain.js'
-import { safeTxHashes } from '../verify/safe-hash.js'
-import { parseSafeVersion } from '../verify/safe-version.js'
 import type { Io } from './io.js'
 
 // custos guard deploy | enable | status: put the custos Guard on a chain, print the Safe transaction that turns it
@@ -62,13 +62,10 @@ function rpcClient(rpc: string | undefined, what: string): PublicClient {
 }
 
 const remote = (what: string, cause: unknown) =>
-  new RemoteError(
-    `${what}: ${redactUrls(((cause as Error).message ?? String(cause)).split('\n')[0] ?? '')}`,
-    {
-      cause,
-      retryable: true,
-    },
-  )
+  remoteError(`${what}: ${redactUrls(((cause as Error).message ?? String(cause)).split('\n')[0] ?? '')}`, {
+    cause,
+    retryable: true,
+  })
 
 const json = (value: unknown) =>
   JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2)
@@ -130,7 +127,7 @@ export async function guardDeployCommand(opts: DeployOptions, io: Io): Promise<n
   const receipt = await client.waitForTransactionReceipt({ hash })
   const after = await readGuardDeployment(client)
   if (receipt.status !== 'success' || !after.codeMatches)
-    throw new RemoteError(
+    throw remoteError(
       `the deployment transaction ${hash} did not leave the guard at ${CUSTOS_GUARD_ADDRESS}`,
       {
         retryable: false,

@@ -3,9 +3,9 @@ import { type Address, type Hex, zeroAddress } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Lab, type LabAccount, startLab } from '../../src/lab/index.js'
 import { createSafeOf, deploySafeVersion } from '../../src/lab/safe-versions.js'
+import { safeTxHashes } from '../../src/model/safe-hash.js'
 import { CUSTOS_GUARD_ADDRESS } from '../../src/respond/guard/contract.js'
 import { readGuardSettings, readSafeGuards } from '../../src/respond/guard/read.js'
-import { safeTxHashes } from '../../src/verify/safe-hash.js'
 import { cli } from './run.js'
 
 // custos guard deploy | enable | status on the lab: deploy from a key in the environment (or print the

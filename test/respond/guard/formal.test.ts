@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { checkGuardRules, contractsDir, HARNESSES, readGuardSources } from '../../../src/respond/guard/compile.js'
+import {
+  checkGuardRules,
+  contractsDir,
+  HARNESSES,
+  readGuardSources,
+} from '../../../src/respond/guard/compile.js'
 
 // solc's SMTChecker (CHC engine, assertion targets) on the guard's rule library through the harnesses in
 // contracts/formal/. Minutes of solver time on two cores: it runs in CI (.ci/run sets CI=1) or with
@@ -30,7 +35,9 @@ describe.skipIf(!checks)('formal checks of the guard rules (SMTChecker, CHC)', (
       expect(asserts, name).toBeGreaterThan(0)
       expect({ name, ...result.contracts[name] }).toEqual({ name, proved: asserts, unproved: [] })
     }
-    console.log(`SMTChecker: ${Object.values(counts).reduce((a, b) => a + b, 0)} asserts proved in ${Math.round(result.seconds)} s`)
+    console.log(
+      `SMTChecker: ${Object.values(counts).reduce((a, b) => a + b, 0)} asserts proved in ${Math.round(result.seconds)} s`,
+    )
   }, 1_800_000)
 
   it('finds the counterexample when a rule is broken (a cancelled transaction allowed to pass)', async () => {
@@ -39,6 +46,8 @@ describe.skipIf(!checks)('formal checks of the guard rules (SMTChecker, CHC)', (
     expect(broken).not.toBe(rules)
     const result = await checkGuardRules(broken, ['CancelledNeverPasses'])
     expect(result.contracts.CancelledNeverPasses?.proved).toBe(0)
-    expect(result.contracts.CancelledNeverPasses?.unproved[0]).toMatch(/CHC: Assertion violation happens here/)
+    expect(result.contracts.CancelledNeverPasses?.unproved[0]).toMatch(
+      /CHC: Assertion violation happens here/,
+    )
   }, 600_000)
 })

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { type Lab, type LabAccount, startLab } from '../../../src/lab/index.js'
 import type { LabSafeVersion } from '../../../src/lab/safe-versions.js'
 import type { SafeTx } from '../../../src/model/safe.js'
+import { safeTxHashes } from '../../../src/model/safe-hash.js'
 import {
   custosGuardAbi,
   GUARD_STORAGE_SLOT,
@@ -12,7 +13,6 @@ import {
   setGuardCalldata,
 } from '../../../src/respond/guard/contract.js'
 import { packMultiSend } from '../../../src/verify/multisend.js'
-import { safeTxHashes } from '../../../src/verify/safe-hash.js'
 import { type GuardWorld, guardedSafe, readSlot, safeExecAbi } from '../../helpers/guard.js'
 import {
   admits,
