@@ -1,20 +1,21 @@
 // npm run bench: every figure in one run, on this machine. Writes bench/results/latest.md and
 // latest.json. BENCH_ONLY runs some parts only (comma-separated): simulation, e2e (Safes end to
 // end), governance (governor end to end), scale (1,000 Safes and 100 governors), soak, inputs
-// (hostile inputs to inspect); `watch` is
-// e2e, governance and scale. The parts not run keep their previous figures and dates.
+// (hostile inputs to inspect), guard (the custos Guard's gas); `watch` is e2e, governance and
+// scale. The parts not run keep their previous figures and dates.
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { anvilBinary } from '../src/simulate/anvil.js'
+import { type GuardGasRow, guardBench } from './guard.js'
 import { type InputRow, inputsBench } from './inputs.js'
 import { type Row, simulationBench } from './simulate.js'
 import { type SoakRow, soakBench } from './soak.js'
 import { round } from './stats.js'
 import { type GovernanceRow, type LatencyRow, type ScaleRow, watchBench } from './watch.js'
 
-const PARTS = ['simulation', 'e2e', 'governance', 'scale', 'soak', 'inputs'] as const
+const PARTS = ['simulation', 'e2e', 'governance', 'scale', 'soak', 'inputs', 'guard'] as const
 type Part = (typeof PARTS)[number]
 type Results = {
   machine: Record<string, string | number>
@@ -28,6 +29,7 @@ type Results = {
   }
   soak: SoakRow[]
   inputs: InputRow[]
+  guard: GuardGasRow[]
 }
 
 const requested = (process.env.BENCH_ONLY ?? '')
@@ -75,6 +77,7 @@ const watch: Results['watch'] = {
 }
 const soak: SoakRow[] = run.has('soak') ? await soakBench() : (previous.soak ?? [])
 const inputs: InputRow[] = run.has('inputs') ? await inputsBench() : (previous.inputs ?? [])
+const guard: GuardGasRow[] = run.has('guard') ? await guardBench() : (previous.guard ?? [])
 for (const p of run) measured[p] = date
 
 const machine = {
@@ -85,7 +88,7 @@ const machine = {
   anvil: execFileSync(anvilBinary(), ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? '',
   date,
 }
-const results: Results = { machine, measured, simulation, watch, soak, inputs }
+const results: Results = { machine, measured, simulation, watch, soak, inputs, guard }
 writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`)
 
 const when = (p: Part) =>
@@ -170,6 +173,19 @@ const lines = [
   '| input | MB | CPU ms | exit code |',
   '|---|---|---|---|',
   ...inputs.map((r) => `| ${r.input} | ${r.megabytes} | ${r.cpuMs} | ${r.exitCode} |`),
+  '',
+  '## Gas of the custos Guard',
+  '',
+  `Figures ${when('guard')}.`,
+  '',
+  "Receipt gasUsed on the lab (two-of-three Safe, the guard's settings written, balances already non-zero). The overhead is a guarded `execTransaction` minus the same transaction on an unguarded Safe of the same version; approve, cancel and schedule are the guard's own calls (schedule checks the owners' signatures through the Safe).",
+  '',
+  '| Safe | transaction | unguarded | approved path | overhead | scheduled path | overhead | approve | cancel | schedule |',
+  '|---|---|---|---|---|---|---|---|---|---|',
+  ...guard.map(
+    (r) =>
+      `| ${r.safeVersion} | ${r.transaction} | ${r.unguarded} | ${r.approved} | ${r.approvedOverhead} | ${r.scheduled} | ${r.scheduledOverhead} | ${r.approve} | ${r.cancel} | ${r.schedule} |`,
+  ),
   '',
 ]
 writeFileSync(join(dir, 'latest.md'), lines.join('\n'))
