@@ -37,9 +37,6 @@ export async function simulateGovernanceCalls(ep: Endpoint, input: GovernanceSim
   const block = await ep.request<{ number: Hex; gasLimit: Hex }>('eth_getBlockByNumber', ['latest', false])
   if (ep.mode === 'fork' && input.minBlock !== undefined && hexToBigInt(block.number) < input.minBlock)
     throw new StaleForkError(`the fork is at block ${hexToBigInt(block.number)}, before the proposal`)
-  const code = await ep.request<Hex>('eth_getCode', [input.executor, block.number])
-  if (code === '0x')
-    throw new RemoteError(`the executor ${input.executor} has no code on this chain`, { retryable: false })
   const data = encodeAbiParameters(
     [
       {
@@ -60,6 +57,21 @@ export async function simulateGovernanceCalls(ep: Endpoint, input: GovernanceSim
     data,
     gas: numberToHex(gasLimit < MAX_GAS ? gasLimit : MAX_GAS),
   }
+  // The calls are known before the executor's code is: a fork learns what they read while it
+  // reads that code (the real code only matters to calls back into the executor).
+  const withdraw = ep.expect?.('debug_traceCall', [
+    call,
+    block.number,
+    { stateOverrides: { [input.executor]: { code: BATCHER_CODE }, [EXECUTOR_SHADOW]: {} } },
+  ])
+  let code: Hex
+  try {
+    code = await ep.request<Hex>('eth_getCode', [input.executor, block.number])
+  } finally {
+    withdraw?.()
+  }
+  if (code === '0x')
+    throw new RemoteError(`the executor ${input.executor} has no code on this chain`, { retryable: false })
   const overrides = { [input.executor]: { code: BATCHER_CODE }, [EXECUTOR_SHADOW]: { code } }
   const { trace, logs, diff } = await traceCallWithDiff(ep, call, block.number, overrides, input.registry)
   // The overridden code is the simulation's scaffolding, not an effect of the proposal.

@@ -61,10 +61,17 @@ export class StaleForkError extends Error {
 export async function simulateSafeTx(ep: Endpoint, input: SafeSimInput): Promise<Simulation> {
   const started = performance.now()
   const block = await ep.request<{ number: Hex; gasLimit: Hex }>('eth_getBlockByNumber', ['latest', false])
+  // The Safe as the node says it is now gives the very call the simulation will make: a fork
+  // learns what it reads while it reads the Safe, so one prefetch covers both.
+  const expected = input.expected && execCall(input, input.expected, block, false)
+  const withdraw =
+    expected &&
+    ep.expect?.('debug_traceCall', [expected.call, block.number, { stateOverrides: expected.overrides }])
   let before: SafeBefore
   try {
     before = await readSafe(ep, input.tx.safe, block.number)
   } catch (cause) {
+    withdraw?.()
     if (ep.mode === 'fork') throw new StaleForkError('the fork does not know this Safe', { cause })
     throw cause
   }
@@ -76,29 +83,36 @@ export async function simulateSafeTx(ep: Endpoint, input: SafeSimInput): Promise
       want.threshold !== before.threshold ||
       want.owners.join() !== before.owners.join())
   ) {
+    withdraw?.()
     throw new StaleForkError('the fork is behind the chain for this Safe')
   }
-  const sim = await run(ep, input, before, block, false)
-  if (sim.guard?.blocked) sim.withoutGuard = await run(ep, input, before, block, true)
-  sim.durationMs = Math.round(performance.now() - started)
-  return sim
+  try {
+    const sim = await run(ep, input, before, block, false)
+    if (sim.guard?.blocked) sim.withoutGuard = await run(ep, input, before, block, true)
+    sim.durationMs = Math.round(performance.now() - started)
+    return sim
+  } finally {
+    withdraw?.()
+  }
 }
 
-async function run(
-  ep: Endpoint,
+/**
+ * execTransaction as the simulation sends it, for a Safe with these owners, threshold and
+ * nonce: the approvals and the nonce in state overrides, `v = 1` signatures.
+ */
+function execCall(
   input: SafeSimInput,
-  before: SafeBefore,
-  block: { number: Hex; gasLimit: Hex },
+  safe: { owners: readonly Address[]; threshold: bigint; nonce: bigint },
+  block: { gasLimit: Hex },
   clearGuard: boolean,
-): Promise<Simulation> {
-  const started = performance.now()
+) {
   const { tx, safeTxHash } = input
-  const signers = [...before.owners]
+  const signers = [...safe.owners]
     .sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))
-    .slice(0, Number(before.threshold))
+    .slice(0, Number(safe.threshold))
   const stateDiff: Record<Hex, Hex> = {}
   for (const owner of signers) stateDiff[approvedHashSlot(owner, safeTxHash)] = pad('0x01')
-  const nonceOverridden = tx.nonce !== before.nonce
+  const nonceOverridden = tx.nonce !== safe.nonce
   if (nonceOverridden) stateDiff[SLOT.nonce] = pad(numberToHex(tx.nonce))
   if (clearGuard) stateDiff[SLOT.guard as Hex] = pad('0x00')
   // v = 1: r holds the owner, whose approval of the hash is in the overridden storage.
@@ -119,7 +133,7 @@ async function run(
       signatures,
     ],
   })
-  const from = signers[0] ?? before.owners[0] ?? zeroAddress
+  const from = signers[0] ?? safe.owners[0] ?? zeroAddress
   const gasLimit = hexToBigInt(block.gasLimit)
   // With a gas refund, run at the transaction's gasPrice so the refund is actually paid (to the
   // sender, as tx.origin) and shows in the asset changes; the sender gets the ETH to pay for gas.
@@ -134,6 +148,19 @@ async function run(
     [tx.safe]: { stateDiff },
   }
   if (tx.gasPrice > 0n && from !== tx.safe) overrides[from] = { balance: numberToHex(2n ** 200n) }
+  return { call, overrides, from, nonceOverridden }
+}
+
+async function run(
+  ep: Endpoint,
+  input: SafeSimInput,
+  before: SafeBefore,
+  block: { number: Hex; gasLimit: Hex },
+  clearGuard: boolean,
+): Promise<Simulation> {
+  const started = performance.now()
+  const { tx, safeTxHash } = input
+  const { call, overrides, from, nonceOverridden } = execCall(input, before, block, clearGuard)
   const { trace, logs, diff } = await traceCallWithDiff(ep, call, block.number, overrides, input.registry)
   // The simulated sender's own nonce bump is an artefact of simulating, not an effect.
   const storageDiff = diff
