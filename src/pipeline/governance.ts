@@ -125,6 +125,34 @@ export async function inspectGovernance(rt: Runtime, input: GovernanceInspect): 
     entry.chainId === undefined || entry.chainId === chainId
   const addressBook = rt.config.addressBook.filter(onChain)
   const tokens = rt.config.tokens.filter(onChain)
+  // What does not depend on the simulation is read while it runs: the targets' code pins, the
+  // parameters, the executor's transfer history.
+  const targets = new Set(proposal.calls.map((c) => c.to))
+  const targetProblems: string[] = []
+  const targetPins = readCodePins(
+    client,
+    [...targets].map((a) => ({ address: a, target: true })),
+    facts.createdBlock,
+    targetProblems,
+  )
+  targetPins.catch(() => undefined)
+  const paramsRead = readGovernanceParams(client, {
+    ...(facts.governor ? { governor: facts.governor } : {}),
+    ...(facts.timelock ? { timelock: facts.timelock } : {}),
+    flavor: facts.flavor,
+  })
+  const recipientsRead = (async () => {
+    const head = await client.getBlockNumber()
+    const lookback = BigInt(input.recipientsLookback ?? 200_000)
+    return readPastRecipients(
+      client,
+      proposal.executor,
+      head > lookback ? head - lookback : 0n,
+      head,
+      input.scan.maxBlockRange,
+    )
+  })()
+  recipientsRead.catch(() => undefined)
   const simulation: SimulationResult | undefined = input.simulate
     ? await input.simulate.simulator.simulateGovernance(chainId, input.simulate.upstreams, {
         chainId,
@@ -138,7 +166,6 @@ export async function inspectGovernance(rt: Runtime, input: GovernanceInspect): 
     : undefined
 
   // Every target, and every contract the simulation touched, is pinned to its code.
-  const targets = new Set(proposal.calls.map((c) => c.to))
   const touched = new Set<Address>()
   if (simulation?.ok)
     for (const f of flattenTrace(simulation.simulation.trace))
@@ -149,15 +176,17 @@ export async function inspectGovernance(rt: Runtime, input: GovernanceInspect): 
         f.to !== proposal.executor
       )
         touched.add(f.to)
-  const code = await readCodePins(
-    client,
-    [
-      ...[...targets].map((a) => ({ address: a, target: true })),
-      ...[...touched].map((a) => ({ address: a, target: false })),
-    ],
-    facts.createdBlock,
-    problems,
-  )
+  const touchedProblems: string[] = []
+  const code = [
+    ...(await targetPins),
+    ...(await readCodePins(
+      client,
+      [...touched].map((a) => ({ address: a, target: false })),
+      facts.createdBlock,
+      touchedProblems,
+    )),
+  ]
+  problems.push(...targetProblems, ...touchedProblems)
   // Balances of what leaves the executor: in the simulation, and in the calldata's transfers
   // (so that a proposal judged without a simulation still has its share of the treasury).
   for (const pin of code) {
@@ -182,22 +211,10 @@ export async function inspectGovernance(rt: Runtime, input: GovernanceInspect): 
     )
       outflowTokens.push(c.to)
   const treasury = await readTreasury(client, proposal.executor, ['native', ...outflowTokens])
-  const params = await readGovernanceParams(client, {
-    ...(facts.governor ? { governor: facts.governor } : {}),
-    ...(facts.timelock ? { timelock: facts.timelock } : {}),
-    flavor: facts.flavor,
-  })
+  const params = await paramsRead
   let pastRecipients: Address[] | undefined
   try {
-    const head = await client.getBlockNumber()
-    const lookback = BigInt(input.recipientsLookback ?? 200_000)
-    pastRecipients = await readPastRecipients(
-      client,
-      proposal.executor,
-      head > lookback ? head - lookback : 0n,
-      head,
-      input.scan.maxBlockRange,
-    )
+    pastRecipients = await recipientsRead
   } catch (error) {
     problems.push(
       `could not read the executor's transfer history: ${(error as Error).message.split('\n')[0]}`,

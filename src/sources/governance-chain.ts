@@ -19,6 +19,7 @@ import {
   type ScheduledOperation,
   TIMELOCK_EVENTS,
 } from './governance.js'
+import { readMany } from './multicall.js'
 
 // Reading a governance proposal and its surroundings from a node: where it was created, its
 // state, the parameters it may change, the code it calls. Every read that can fail on a
@@ -127,14 +128,26 @@ export async function readGovernorProposal(
     attempt(
       client.readContract({ address: governor, abi: governorAbi, functionName, args } as never) as Promise<T>,
     )
+  // What does not depend on the flavor is read meanwhile: the creation event, state, timelock, ETA.
+  const scanned = scanBack(client, governor, options, (es) =>
+    es.some((e) => e.kind === 'proposal-created' && e.proposalId === proposalId),
+  )
+  scanned.catch(() => undefined)
+  const details = readMany(
+    client,
+    (['state', 'timelock', 'proposalEta'] as const).map((functionName) => ({
+      address: governor,
+      abi: governorAbi,
+      functionName,
+      args: functionName === 'timelock' ? [] : [proposalId],
+    })),
+  )
   if ((await client.getCode({ address: governor })) === undefined)
     throw new InputError(`${governor} has no code: not a governor on this chain`)
   // OpenZeppelin governors answer proposalSnapshot; Bravo-style ones do not.
   const snapshot = await read<bigint>('proposalSnapshot', [proposalId])
   const flavor = snapshot !== undefined ? 'oz' : 'bravo'
-  const events = await scanBack(client, governor, options, (es) =>
-    es.some((e) => e.kind === 'proposal-created' && e.proposalId === proposalId),
-  )
+  const events = await scanned
   const created = events.find(
     (e): e is Extract<GovernanceEvent, { kind: 'proposal-created' }> =>
       e.kind === 'proposal-created' && e.proposalId === proposalId,
@@ -144,15 +157,13 @@ export async function readGovernorProposal(
       `no ProposalCreated for proposal ${proposalId} at ${governor} in the last ${options.lookbackBlocks} blocks`,
     )
   const mine = events.filter((e) => 'proposalId' in e && e.proposalId === proposalId)
-  const stateIndex = await read<number>('state', [proposalId])
-  const timelock = await read<Address>('timelock')
+  const [stateIndex, timelock, ozEta] = (await details) as [
+    number | undefined,
+    Address | undefined,
+    bigint | undefined,
+  ]
   const queued = mine.find((e) => e.kind === 'proposal-queued')
-  const eta =
-    flavor === 'oz'
-      ? await read<bigint>('proposalEta', [proposalId])
-      : queued?.kind === 'proposal-queued'
-        ? queued.eta
-        : undefined
+  const eta = flavor === 'oz' ? ozEta : queued?.kind === 'proposal-queued' ? queued.eta : undefined
   const hasTimelock = timelock !== undefined && timelock !== zeroAddress
   return {
     ...created,
@@ -180,6 +191,14 @@ export async function readTimelockOperation(
   options: ScanOptions,
 ): Promise<TimelockOperation> {
   const scheduled = toEventSelector(TIMELOCK_EVENTS[0])
+  const tsRead = attempt(
+    client.readContract({
+      address: timelock,
+      abi: timelockAbi,
+      functionName: 'getTimestamp',
+      args: [operationId],
+    }),
+  )
   const events = await scanBack(client, timelock, options, (es) => es.length > 0, [scheduled, operationId])
   const [op] = groupScheduled(events)
   if (!op)
@@ -197,14 +216,7 @@ export async function readTimelockOperation(
     () => false,
     [toEventSelector(TIMELOCK_EVENTS[2]), operationId],
   )
-  const ts = await attempt(
-    client.readContract({
-      address: timelock,
-      abi: timelockAbi,
-      functionName: 'getTimestamp',
-      args: [operationId],
-    }),
-  )
+  const ts = await tsRead
   const now = (await client.getBlock()).timestamp
   const state: TimelockOperation['state'] =
     cancelled.length > 0
@@ -221,42 +233,60 @@ export async function readTimelockOperation(
   return { ...op, state, ...(ts !== undefined && ts > 1n ? { eta: ts } : {}) }
 }
 
-/** The governance parameters a proposal may change, as the chain holds them now. */
+/** The governance parameters a proposal may change, as the chain holds them now (one batch). */
 export async function readGovernanceParams(
   client: PublicClient,
   where: { governor?: Address; timelock?: Address; flavor: 'oz' | 'bravo' | 'timelock' },
 ): Promise<GovernanceParams> {
   const params: GovernanceParams = {}
+  const governorReads = where.governor
+    ? (
+        [
+          'votingDelay',
+          'votingPeriod',
+          'proposalThreshold',
+          'quorumNumerator',
+          'quorumDenominator',
+          'proposalGuardian',
+          'guardian',
+          'timelock',
+        ] as const
+      ).map((functionName) => ({ address: where.governor as Address, abi: governorAbi, functionName }))
+    : []
+  const delayReads = (timelock: Address) =>
+    (['getMinDelay', 'delay'] as const).map((functionName) => ({
+      address: timelock,
+      abi: timelockAbi,
+      functionName,
+    }))
+  // The timelock's delay joins the batch when the timelock is known already.
+  const known = where.timelock && where.timelock !== zeroAddress ? where.timelock : undefined
+  const results = await readMany(client, [...governorReads, ...(known ? delayReads(known) : [])])
+  const g = results.slice(0, governorReads.length)
   if (where.governor) {
-    const read = <T>(functionName: string) =>
-      attempt(
-        client.readContract({
-          address: where.governor as Address,
-          abi: governorAbi,
-          functionName,
-        } as never) as Promise<T>,
-      )
+    const [votingDelay, votingPeriod, proposalThreshold, quorumNumerator, quorumDenominator] = g as Array<
+      bigint | undefined
+    >
     const set = <K extends keyof GovernanceParams>(key: K, value: GovernanceParams[K] | undefined) => {
       if (value !== undefined) params[key] = value
     }
-    set('votingDelay', await read<bigint>('votingDelay'))
-    set('votingPeriod', await read<bigint>('votingPeriod'))
-    set('proposalThreshold', await read<bigint>('proposalThreshold'))
-    set('quorumNumerator', await read<bigint>('quorumNumerator'))
-    set('quorumDenominator', await read<bigint>('quorumDenominator'))
-    const guardian = (await read<Address>('proposalGuardian')) ?? (await read<Address>('guardian'))
+    set('votingDelay', votingDelay)
+    set('votingPeriod', votingPeriod)
+    set('proposalThreshold', proposalThreshold)
+    set('quorumNumerator', quorumNumerator)
+    set('quorumDenominator', quorumDenominator)
+    const guardian = (g[5] as Address | undefined) ?? (g[6] as Address | undefined)
     if (guardian) params.proposalGuardian = getAddress(guardian)
-    const timelock = await read<Address>('timelock')
+    const timelock = g[7] as Address | undefined
     if (timelock) params.timelock = getAddress(timelock)
   }
   const timelock = where.timelock ?? params.timelock
   if (timelock && timelock !== zeroAddress) {
-    const delay =
-      (await attempt(
-        client.readContract({ address: timelock, abi: timelockAbi, functionName: 'getMinDelay' }),
-      )) ??
-      (await attempt(client.readContract({ address: timelock, abi: timelockAbi, functionName: 'delay' })))
-    if (delay !== undefined) params.timelockMinDelay = delay
+    const [minDelay, delay] = (
+      known ? results.slice(governorReads.length) : await readMany(client, delayReads(timelock))
+    ) as Array<bigint | undefined>
+    const value = minDelay ?? delay
+    if (value !== undefined) params.timelockMinDelay = value
   }
   return params
 }
@@ -265,7 +295,8 @@ const codeHash = (code: Hex | undefined): Hash | null => (code && code !== '0x' 
 
 /**
  * The code of each address at the proposal's creation block and now, and for targets the block
- * their current code was deployed in (a binary search over history: needs an archive node).
+ * their current code was deployed in (a search over history: needs an archive node). The
+ * addresses are read side by side.
  */
 export async function readCodePins(
   client: PublicClient,
@@ -273,68 +304,102 @@ export async function readCodePins(
   createdBlock: bigint,
   problems: string[],
 ): Promise<CodePin[]> {
-  const out: CodePin[] = []
-  for (const { address, target } of addresses) {
-    const now = await client.getCode({ address })
-    let atCreation: Hex | undefined
-    let unpinned = false
-    try {
-      atCreation = await client.getCode({ address, blockNumber: createdBlock })
-    } catch (error) {
-      problems.push(
-        `could not read the code of ${address} at block ${createdBlock} (an archive node is needed): ${(error as Error).message.split('\n')[0]}`,
-      )
-      atCreation = now
-      unpinned = true
+  const read = async ({ address, target }: { address: Address; target: boolean }) => {
+    const [now, atCreation] = await Promise.all([
+      client.getCode({ address }),
+      client.getCode({ address, blockNumber: createdBlock }).then(
+        (code) => ({ code }),
+        (error: Error) => ({ error }),
+      ),
+    ])
+    const unpinned = 'error' in atCreation
+    const pin: CodePin = {
+      address,
+      atCreation: codeHash(unpinned ? now : atCreation.code),
+      now: codeHash(now),
+      target,
     }
-    const pin: CodePin = { address, atCreation: codeHash(atCreation), now: codeHash(now), target }
     if (unpinned) pin.unpinned = true
     if (now && now !== '0x') pin.code = now
     if (target && now && now !== '0x') {
       const deployed = await attempt(deployedAt(client, address, keccak256(now)))
       if (deployed !== undefined) pin.deployedBlock = deployed
     }
-    out.push(pin)
+    const problem = unpinned
+      ? `could not read the code of ${address} at block ${createdBlock} (an archive node is needed): ${atCreation.error.message.split('\n')[0]}`
+      : undefined
+    return { pin, problem }
   }
-  return out
+  const out = await Promise.all(addresses.map(read))
+  for (const { problem } of out) if (problem) problems.push(problem)
+  return out.map((o) => o.pin)
 }
 
-/** The first block from which `address` has had its current code (binary search). */
+// Where a code was deployed does not change while it stays: found once per address and code.
+const deployedCache = new WeakMap<PublicClient, Map<string, bigint>>()
+const PROBES = 7
+
+/**
+ * The first block from which `address` has had its current code: a search that reads several
+ * blocks of each interval side by side (a few round trips, not one per halving).
+ */
 async function deployedAt(client: PublicClient, address: Address, hash: Hash): Promise<bigint> {
+  const cache = deployedCache.get(client) ?? new Map<string, bigint>()
+  deployedCache.set(client, cache)
+  const key = `${address.toLowerCase()}:${hash}`
+  const hit = cache.get(key)
+  if (hit !== undefined) return hit
   let lo = 0n
   let hi = await client.getBlockNumber()
   while (lo < hi) {
-    const mid = (lo + hi) / 2n
-    const code = await client.getCode({ address, blockNumber: mid })
-    if (codeHash(code) === hash) hi = mid
-    else lo = mid + 1n
+    const step = (hi - lo) / BigInt(PROBES + 1)
+    const points =
+      step === 0n
+        ? Array.from({ length: Number(hi - lo) }, (_, i) => lo + BigInt(i))
+        : Array.from({ length: PROBES }, (_, i) => lo + step * BigInt(i + 1))
+    const has = await Promise.all(
+      points.map(async (b) => codeHash(await client.getCode({ address, blockNumber: b })) === hash),
+    )
+    const first = has.indexOf(true)
+    if (first === -1) lo = (points.at(-1) as bigint) + 1n
+    else {
+      hi = points[first] as bigint
+      if (first > 0) lo = (points[first - 1] as bigint) + 1n
+    }
   }
+  if (cache.size >= 10_000) cache.clear()
+  cache.set(key, lo)
   return lo
 }
 
-/** What the executor holds of each asset, before the proposal runs. */
+/** What the executor holds of each asset, before the proposal runs (one batch). */
 export async function readTreasury(
   client: PublicClient,
   executor: Address,
   tokens: Array<Address | 'native'>,
 ): Promise<Array<{ token: Address | 'native'; balance: bigint }>> {
+  const unique = [...new Set(tokens)]
+  const erc20 = unique.filter((t): t is Address => t !== 'native')
+  const [native, balances] = await Promise.all([
+    unique.includes('native') ? attempt(client.getBalance({ address: executor })) : undefined,
+    readMany(
+      client,
+      erc20.map((token) => ({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [executor] })),
+    ),
+  ])
   const out: Array<{ token: Address | 'native'; balance: bigint }> = []
-  for (const token of new Set(tokens)) {
-    const balance =
-      token === 'native'
-        ? await attempt(client.getBalance({ address: executor }))
-        : await attempt(
-            client.readContract({
-              address: token,
-              abi: erc20Abi,
-              functionName: 'balanceOf',
-              args: [executor],
-            }),
-          )
+  for (const token of unique) {
+    const balance = token === 'native' ? native : (balances[erc20.indexOf(token)] as bigint | undefined)
     if (balance !== undefined) out.push({ token, balance })
   }
   return out
 }
+
+// The executor's transfer history, read once and then only from where the last read stopped;
+// the newest blocks are read again each time, in case they were reorganised.
+const REORG_BLOCKS = 64n
+type History = { from: bigint; stable: bigint; transfers: Array<{ block: bigint; to: Address }> }
+const histories = new WeakMap<PublicClient, Map<string, History>>()
 
 /** Accounts the executor sent ERC20 tokens to in `from..to` (its Transfer history). */
 export async function readPastRecipients(
@@ -344,22 +409,47 @@ export async function readPastRecipients(
   to: bigint,
   maxBlockRange: number,
 ): Promise<Address[]> {
-  const out = new Set<Address>()
+  const byExecutor = histories.get(client) ?? new Map<string, History>()
+  histories.set(client, byExecutor)
+  const key = executor.toLowerCase()
+  const known = byExecutor.get(key)
+  const reuse = known && known.from <= from && known.stable < to
+  const start = reuse ? known.stable + 1n : from
+  const transfers = reuse ? known.transfers.filter((t) => t.block <= known.stable) : []
   const topic = `0x${executor.slice(2).toLowerCase().padStart(64, '0')}` as Hex
-  for (let lo = from; lo <= to; lo += BigInt(maxBlockRange)) {
-    const hi = lo + BigInt(maxBlockRange) - 1n < to ? lo + BigInt(maxBlockRange) - 1n : to
-    const logs = (await client.request({
-      method: 'eth_getLogs',
-      params: [
-        { fromBlock: `0x${lo.toString(16)}`, toBlock: `0x${hi.toString(16)}`, topics: [TRANSFER, topic] },
-      ],
-    })) as Array<{ topics: Hex[] }>
-    for (const l of logs) {
+  const ranges: Array<[bigint, bigint]> = []
+  for (let lo = start; lo <= to; lo += BigInt(maxBlockRange))
+    ranges.push([lo, lo + BigInt(maxBlockRange) - 1n < to ? lo + BigInt(maxBlockRange) - 1n : to])
+  // A few ranges at a time: side by side, without flooding the node.
+  for (let i = 0; i < ranges.length; i += 4) {
+    const logs = await Promise.all(
+      ranges.slice(i, i + 4).map(
+        ([lo, hi]) =>
+          client.request({
+            method: 'eth_getLogs',
+            params: [
+              {
+                fromBlock: `0x${lo.toString(16)}`,
+                toBlock: `0x${hi.toString(16)}`,
+                topics: [TRANSFER, topic],
+              },
+            ],
+          }) as Promise<Array<{ topics: Hex[]; blockNumber: Hex | null }>>,
+      ),
+    )
+    for (const l of logs.flat()) {
       const recipient = l.topics[2]
-      if (recipient) out.add(getAddress(`0x${recipient.slice(26)}`))
+      if (recipient && l.blockNumber)
+        transfers.push({ block: BigInt(l.blockNumber), to: getAddress(`0x${recipient.slice(26)}`) })
     }
   }
-  return [...out]
+  const stable = to > REORG_BLOCKS ? to - REORG_BLOCKS : 0n
+  byExecutor.set(key, {
+    from,
+    stable: stable < start ? start - 1n : stable,
+    transfers: transfers.filter((t) => t.block >= from),
+  })
+  return [...new Set(transfers.filter((t) => t.block >= from && t.block <= to).map((t) => t.to))]
 }
 
 export type { Call }
