@@ -4,12 +4,14 @@ import type { AddressInfo } from 'node:net'
 // A JSON-RPC node on loopback in front of the lab that lacks some methods (answers them as geth
 // answers a method it does not have) or alters some answers: a node custos does not control.
 
-type Call = { jsonrpc?: string; id?: unknown; method: string; params?: unknown[] }
+export type Call = { jsonrpc?: string; id?: unknown; method: string; params?: unknown[] }
 
 export type RpcProxy = {
   url: string
   /** Calls seen, by method (a batch counts each call). */
   methods: Map<string, number>
+  /** Every call seen, in order. */
+  calls: Call[]
   close(): Promise<void>
 }
 
@@ -18,9 +20,11 @@ export async function startRpcProxy(
   opts: { refuse?: string[]; alter?: (call: Call, result: unknown) => unknown } = {},
 ): Promise<RpcProxy> {
   const methods = new Map<string, number>()
+  const calls: Call[] = []
   const refused = new Set(opts.refuse ?? [])
   const answer = async (call: Call) => {
     methods.set(call.method, (methods.get(call.method) ?? 0) + 1)
+    calls.push(call)
     if (refused.has(call.method))
       return {
         jsonrpc: '2.0',
@@ -49,6 +53,7 @@ export async function startRpcProxy(
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     methods,
+    calls,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   }
 }
