@@ -65,6 +65,10 @@ export function createGovernanceWatch(ctx: WatchContext, track: <T>(p: Promise<T
   const named = (chainId: number, address: string) => watchedEntry(config, chainId, address)
   const chains = [...new Set([...config.governors, ...config.timelocks].map((g) => g.chainId))]
   const lastRun = new Map<string, number>()
+  // Creation events already judged and committed, by proposal id: the reorg window re-reads them
+  // on every scan, and judging them again would only delay the new ones (judging again is what
+  // resimulate() schedules). An event from another block (a reorg) is judged as new.
+  const judged = new Map<string, string>()
 
   /** Inspects and, when the verdict is new, stores the report and queues its alerts. */
   async function judge(chainId: number, target: GovernanceTarget, atBlock?: bigint): Promise<WorkBatch> {
@@ -182,16 +186,19 @@ export function createGovernanceWatch(ctx: WatchContext, track: <T>(p: Promise<T
       config.governors.some((g) => g.chainId === chainId && g.address.toLowerCase() === a.toLowerCase())
     const isTimelock = (a: Address) =>
       config.timelocks.some((g) => g.chainId === chainId && g.address.toLowerCase() === a.toLowerCase())
+    const marks = new Map<string, string>()
+    const fresh = (id: string, where: string) => {
+      if (judged.get(id) === where) return false
+      marks.set(id, where)
+      return true
+    }
     for (const e of events) {
-      if (e.kind === 'proposal-created' && isGovernor(e.governor))
-        merge(
-          batch,
-          await judge(
-            chainId,
-            { kind: 'governor', governor: e.governor, proposalId: e.proposalId },
-            e.blockNumber,
-          ),
-        )
+      const created: GovernanceTarget | undefined =
+        e.kind === 'proposal-created' && isGovernor(e.governor)
+          ? { kind: 'governor', governor: e.governor, proposalId: e.proposalId }
+          : undefined
+      if (created && fresh(idOf(chainId, created), e.blockHash))
+        merge(batch, await judge(chainId, created, e.blockNumber))
       if (e.kind === 'proposal-queued' && isGovernor(e.governor)) {
         // The ETA is known now: judge again (the simulation, the state).
         const t: GovernanceTarget = { kind: 'governor', governor: e.governor, proposalId: e.proposalId }
@@ -225,16 +232,11 @@ export function createGovernanceWatch(ctx: WatchContext, track: <T>(p: Promise<T
         }
       }
     }
-    for (const op of groupScheduled(events))
-      if (isTimelock(op.timelock))
-        merge(
-          batch,
-          await judge(
-            chainId,
-            { kind: 'timelock', timelock: op.timelock, operationId: op.operationId },
-            op.blockNumber,
-          ),
-        )
+    for (const op of groupScheduled(events)) {
+      const t: GovernanceTarget = { kind: 'timelock', timelock: op.timelock, operationId: op.operationId }
+      if (isTimelock(op.timelock) && fresh(idOf(chainId, t), `${op.blockNumber}:${op.transactionHash}`))
+        merge(batch, await judge(chainId, t, op.blockNumber))
+    }
     // Created and ended within these blocks (a catch-up, a fast timelock): it is stored closed,
     // not left pending to be simulated forever.
     for (const e of events) {
@@ -246,6 +248,8 @@ export function createGovernanceWatch(ctx: WatchContext, track: <T>(p: Promise<T
         ]
     }
     await commitJudged(batch)
+    if (judged.size > 10_000) judged.clear()
+    for (const [id, where] of marks) judged.set(id, where)
   }
 
   /** Commits, then acts on the vetoes the policy decided for the proposals just judged. */
