@@ -144,12 +144,13 @@ export async function simulationBench(): Promise<Row[]> {
       await warm.close()
       rows.push(row('custos warm fork', latency, warmSamples))
 
-      // A fresh fork per transaction, as most scripts do: start anvil --fork-url, simulate, stop.
+      // A fresh fork per transaction, as most scripts do: start anvil --fork-url, simulate, stop
+      // (anvil reading lazily: no prefetch).
       const coldSamples: Sample[] = []
       for (let i = 0; i < coldN; i++) {
         coldSamples.push(
           await measure(proxy, async () => {
-            const cold = createConfiguredSimulator(rt)
+            const cold = createConfiguredSimulator(rt, { prefetch: false })
             try {
               await run(cold, lab.chainId, proxy.url, pick(i))
             } finally {
