@@ -1,13 +1,6 @@
 import { type RpcBatcher, type RpcCall, type RpcReply, unsupported } from './rpc-batch.js'
-import {
-  keyOf,
-  normalAddress,
-  normalSlot,
-  parseRead,
-  type StateCache,
-  type StateKey,
-  type StateRead,
-} from './state-cache.js'
+import { keyOf, normalAddress, type StateCache, type StateKey, type StateRead } from './state-cache.js'
+import { accessListKeys, CALLS, getterKey, overridden, overridesOf, prestateKeys } from './touched.js'
 
 // Prefetching for a fork. While custos has a call running on the fork (an eth_call, a traced
 // call), the state it touches is what anvil will ask the upstream for, one account or slot at a
@@ -31,8 +24,6 @@ export type PrefetchStats = {
   learnedBy: { trace: number; accessList: number; none: number }
   fetched: number
 }
-
-const CALLS = new Set(['eth_call', 'debug_traceCall', 'eth_estimateGas', 'eth_createAccessList'])
 
 export function createPrefetcher(upstream: RpcBatcher, cache: StateCache) {
   const contexts = new Map<string, Context>()
@@ -97,7 +88,12 @@ export function createPrefetcher(upstream: RpcBatcher, cache: StateCache) {
             params: [
               ctx.call,
               tag,
-              { tracer: 'prestateTracer', ...(ctx.overrides ? { stateOverrides: ctx.overrides } : {}) },
+              {
+                tracer: 'prestateTracer',
+                // Which accounts and slots only: the values come from the getters anvil uses.
+                tracerConfig: { disableCode: true },
+                ...(ctx.overrides ? { stateOverrides: ctx.overrides } : {}),
+              },
             ],
           },
         })
@@ -130,7 +126,13 @@ export function createPrefetcher(upstream: RpcBatcher, cache: StateCache) {
         if (address) keys.push({ address })
       }
     }
-    return keys.filter((k) => !overridden(k, fresh))
+    return keys.filter(
+      (k) =>
+        !overridden(
+          k,
+          fresh.map((c) => c.overrides),
+        ),
+    )
   }
 
   const note = (kind: 'trace' | 'accessList', reply: RpcReply) => {
@@ -219,75 +221,3 @@ export function createPrefetcher(upstream: RpcBatcher, cache: StateCache) {
 }
 
 export type Prefetcher = ReturnType<typeof createPrefetcher>
-
-function getterKey(method: string, params: unknown[]): StateKey | undefined {
-  const address = normalAddress(params[0])
-  if (!address) return undefined
-  if (method === 'eth_getStorageAt') {
-    const slot = normalSlot(params[1])
-    return slot ? { address, slot } : undefined
-  }
-  return parseRead(method, [address, '0x0']) ? { address } : undefined
-}
-
-function overridesOf(method: string, params: unknown[]): Record<string, unknown> | undefined {
-  const o =
-    method === 'debug_traceCall'
-      ? (params[2] as { stateOverrides?: unknown } | undefined)?.stateOverrides
-      : method === 'eth_call' || method === 'eth_estimateGas'
-        ? params[2]
-        : undefined
-  return typeof o === 'object' && o !== null ? (o as Record<string, unknown>) : undefined
-}
-
-/** Slots the overrides supply themselves: anvil never reads them from the upstream. */
-function overridden(k: StateKey, contexts: Context[]): boolean {
-  if (!k.slot) return false
-  return contexts.every((c) => {
-    const o = Object.entries(c.overrides ?? {}).find(([a]) => a.toLowerCase() === k.address)?.[1] as
-      | { state?: Record<string, unknown>; stateDiff?: Record<string, unknown> }
-      | undefined
-    if (!o) return false
-    if (o.state) return true
-    return Object.keys(o.stateDiff ?? {}).some((s) => normalSlot(s) === k.slot)
-  })
-}
-
-/** Accounts and slots in a prestateTracer result (`{ [address]: { storage } }`). */
-export function prestateKeys(result: unknown): StateKey[] {
-  if (typeof result !== 'object' || result === null) return []
-  const keys: StateKey[] = []
-  for (const [a, account] of Object.entries(
-    result as Record<string, { storage?: Record<string, unknown> }>,
-  )) {
-    const address = normalAddress(a)
-    if (!address) continue
-    keys.push({ address })
-    for (const s of Object.keys(account?.storage ?? {})) {
-      const slot = normalSlot(s)
-      if (slot) keys.push({ address, slot })
-    }
-  }
-  return keys
-}
-
-/** Accounts and slots in an access list, plus the sender and the callee (which lists leave out). */
-export function accessListKeys(result: unknown, call: Record<string, unknown>): StateKey[] {
-  const keys: StateKey[] = []
-  for (const a of [call.from, call.to]) {
-    const address = normalAddress(a)
-    if (address) keys.push({ address })
-  }
-  const list = (result as { accessList?: Array<{ address?: unknown; storageKeys?: unknown[] }> } | null)
-    ?.accessList
-  for (const entry of Array.isArray(list) ? list : []) {
-    const address = normalAddress(entry?.address)
-    if (!address) continue
-    keys.push({ address })
-    for (const s of entry.storageKeys ?? []) {
-      const slot = normalSlot(s)
-      if (slot) keys.push({ address, slot })
-    }
-  }
-  return keys
-}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { accessListKeys, prestateKeys } from '../../src/simulate/prefetch.js'
 import { createStateCache, parseRead } from '../../src/simulate/state-cache.js'
+import { accessListKeys, prestateKeys } from '../../src/simulate/touched.js'
 
 const A = '0x8a791620dd6260079bf849dc5567adc3f2fdc318'
 const SLOT1 = `0x${'0'.repeat(63)}1`
