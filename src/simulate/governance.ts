@@ -8,6 +8,7 @@ import { BATCH_SENDER, BATCHER_CODE, EXECUTOR_SHADOW } from './batcher.js'
 import type { Endpoint } from './endpoint.js'
 import { effectsOf, traceCallWithDiff } from './outcome.js'
 import { StaleForkError } from './safe.js'
+import { tokenInfoCalls } from './tokens.js'
 import { flattenTrace } from './trace.js'
 
 const MAX_GAS = 30_000_000n
@@ -58,17 +59,37 @@ export async function simulateGovernanceCalls(ep: Endpoint, input: GovernanceSim
     gas: numberToHex(gasLimit < MAX_GAS ? gasLimit : MAX_GAS),
   }
   // The calls are known before the executor's code is: a fork learns what they read while it
-  // reads that code (the real code only matters to calls back into the executor).
-  const withdraw = ep.expect?.('debug_traceCall', [
-    call,
-    block.number,
-    { stateOverrides: { [input.executor]: { code: BATCHER_CODE }, [EXECUTOR_SHADOW]: {} } },
-  ])
+  // reads that code. The executor's real code matters to calls back into it, which are announced
+  // on their own, as the executor calling itself; so is the token metadata the effects look up.
+  const expect = ep.expect
+  const hints = expect
+    ? [
+        expect('debug_traceCall', [
+          call,
+          block.number,
+          { stateOverrides: { [input.executor]: { code: BATCHER_CODE }, [EXECUTOR_SHADOW]: {} } },
+        ]),
+        ...input.calls
+          .filter((c) => c.to.toLowerCase() === input.executor.toLowerCase())
+          .map((c) =>
+            expect('debug_traceCall', [
+              { from: input.executor, to: c.to, data: c.data, value: numberToHex(c.value), gas: call.gas },
+              block.number,
+              {},
+            ]),
+          ),
+        ...tokenInfoCalls(
+          input.chainId,
+          input.calls.map((c) => c.to),
+          input.tokens,
+        ).map((c) => expect('eth_call', [c, block.number])),
+      ]
+    : []
   let code: Hex
   try {
     code = await ep.request<Hex>('eth_getCode', [input.executor, block.number])
   } finally {
-    withdraw?.()
+    for (const h of hints) h()
   }
   if (code === '0x')
     throw new RemoteError(`the executor ${input.executor} has no code on this chain`, { retryable: false })

@@ -1,6 +1,7 @@
 import {
   type Address,
   concat,
+  decodeFunctionData,
   encodeAbiParameters,
   encodeFunctionData,
   type Hash,
@@ -16,12 +17,14 @@ import type { TokenInfo } from '../model/guard.js'
 import type { SafeTx } from '../model/safe.js'
 import type { AccountDiff, SafeChange, Simulation, TraceCall } from '../model/simulation.js'
 import type { FunctionRegistry } from '../verify/function-registry.js'
+import { unpackMultiSend } from '../verify/multisend.js'
 import { domainHash } from '../verify/safe-hash.js'
 import { wordToAddress } from './diff.js'
 import { seenAddresses } from './effects.js'
 import { type Endpoint, readCall } from './endpoint.js'
 import { effectsOf, traceCallWithDiff } from './outcome.js'
 import { approvedHashSlot, type SafeBefore, SENTINEL, SLOT, safeChanges } from './safe-slots.js'
+import { tokenInfoCalls } from './tokens.js'
 import { flattenTrace } from './trace.js'
 
 const safeAbi = parseAbi([
@@ -31,6 +34,8 @@ const safeAbi = parseAbi([
   'function getModulesPaginated(address start, uint256 pageSize) view returns (address[] array, address next)',
   'function execTransaction(address to, uint256 value, bytes data, uint8 operation, uint256 safeTxGas, uint256 baseGas, uint256 gasPrice, address gasToken, address refundReceiver, bytes signatures) payable returns (bool)',
 ])
+const multiSendAbi = parseAbi(['function multiSend(bytes transactions)'])
+const MULTISEND_SELECTOR = '0x8d80ff0a'
 const SAFE_MSG_TYPEHASH = '0x60b3cbf8b4a223d68d641b3b6ddf9a298e7f33710cf3d3a9d1146b5a6150fbca'
 const MAX_GAS = 30_000_000n
 
@@ -63,15 +68,32 @@ export async function simulateSafeTx(ep: Endpoint, input: SafeSimInput): Promise
   const block = await ep.request<{ number: Hex; gasLimit: Hex }>('eth_getBlockByNumber', ['latest', false])
   // The Safe as the node says it is now gives the very call the simulation will make: a fork
   // learns what it reads while it reads the Safe, so one prefetch covers both.
+  // The token metadata the effects will look up is announced along with it.
   const expected = input.expected && execCall(input, input.expected, block, false)
-  const withdraw =
-    expected &&
-    ep.expect?.('debug_traceCall', [expected.call, block.number, { stateOverrides: expected.overrides }])
+  const hints = ep.expect
+    ? [
+        ...(expected
+          ? [
+              ep.expect('debug_traceCall', [
+                expected.call,
+                block.number,
+                { stateOverrides: expected.overrides },
+              ]),
+            ]
+          : []),
+        ...tokenInfoCalls(input.chainId, targets(input.tx), input.tokens).map((c) =>
+          (ep.expect as NonNullable<Endpoint['expect']>)('eth_call', [c, block.number]),
+        ),
+      ]
+    : []
+  const withdraw = () => {
+    for (const h of hints) h()
+  }
   let before: SafeBefore
   try {
     before = await readSafe(ep, input.tx.safe, block.number)
   } catch (cause) {
-    withdraw?.()
+    withdraw()
     if (ep.mode === 'fork') throw new StaleForkError('the fork does not know this Safe', { cause })
     throw cause
   }
@@ -83,7 +105,7 @@ export async function simulateSafeTx(ep: Endpoint, input: SafeSimInput): Promise
       want.threshold !== before.threshold ||
       want.owners.join() !== before.owners.join())
   ) {
-    withdraw?.()
+    withdraw()
     throw new StaleForkError('the fork is behind the chain for this Safe')
   }
   try {
@@ -92,7 +114,18 @@ export async function simulateSafeTx(ep: Endpoint, input: SafeSimInput): Promise
     sim.durationMs = Math.round(performance.now() - started)
     return sim
   } finally {
-    withdraw?.()
+    withdraw()
+  }
+}
+
+/** The contracts the transaction calls: its target, and the calls of a MultiSend. */
+function targets(tx: SafeTx): Address[] {
+  if (!tx.data.startsWith(MULTISEND_SELECTOR)) return [tx.to]
+  try {
+    const [packed] = decodeFunctionData({ abi: multiSendAbi, data: tx.data }).args
+    return [tx.to, ...unpackMultiSend(packed, 1000).calls.map((c) => c.to)]
+  } catch {
+    return [tx.to]
   }
 }
 

@@ -192,11 +192,37 @@ describe('prefetching state for simulations on a fork', () => {
       expect(r.stats.learnedBy.trace).toBeGreaterThan(0)
       expect(r.stats.learnedBy.accessList).toBe(0)
     }
-    // The MultiSend to 30 fresh recipients: every read anvil made came from the prefetch.
+    // The MultiSend to 30 fresh recipients, and the proposal that also calls back into its
+    // executor: every read anvil made came from one prefetch.
     const heavy = runs[scenarios.findIndex((s) => s.name.startsWith('a MultiSend'))] as Run
-    expect(heavy.stats.prefetches).toBe(1)
-    expect(heavy.lazyReads).toBe(0)
-    expect(heavy.stats.hits).toBeGreaterThan(60)
+    const proposal = runs[scenarios.findIndex((s) => s.kind === 'governance')] as Run
+    for (const r of [heavy, proposal]) {
+      expect(r.stats.prefetches).toBe(1)
+      expect(r.lazyReads).toBe(0)
+      expect(r.stats.hits).toBeGreaterThan(20)
+    }
+  })
+
+  it("fetches a token's symbol and decimals with the simulation's own state", {
+    timeout: 60_000,
+  }, async () => {
+    // A token no simulation in this process has looked up yet.
+    const [token] = (await deployTokens(lab, 1)) as [Address]
+    await fundTokens(lab, [token], world.safe, 10n ** 14n)
+    const s = scenarios[0] as Extract<Scenario, { kind: 'safe' }>
+    const tx: SafeTx = multiSendTx(
+      lab,
+      world.safe,
+      transferCalls([token], freshAddresses('new-token', 3), 5n),
+    )
+    const input = { ...s.input, tx, safeTxHash: safeTxHashes('1.4.1', lab.chainId, tx).safeTxHash }
+    const fetched = await simulate({ ...s, input }, lab.rpcUrl, true)
+    expect(fetched.result.ok && fetched.result.simulation.assetChanges[0]).toMatchObject({
+      symbol: 'TT',
+      decimals: 18,
+    })
+    expect(fetched.stats.prefetches).toBe(1)
+    expect(fetched.lazyReads).toBe(0)
   })
 
   it('learns from access lists on a node without debug_traceCall, same results', {
