@@ -167,7 +167,7 @@ async function cases(lab: Lab): Promise<Case[]> {
 }
 
 export async function coldBench(): Promise<{ rows: ColdRow[]; scenarios: ColdScenario[] }> {
-  const n = Number(process.env.BENCH_COLD_N ?? 3)
+  const n = Number(process.env.BENCH_COLD_N ?? 5)
   const lab = await startLab()
   const rows: ColdRow[] = []
   const scenarios: ColdScenario[] = []

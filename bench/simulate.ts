@@ -134,15 +134,20 @@ export async function simulationBench(): Promise<Row[]> {
 
     for (const latency of [0, 50]) {
       const proxy = await startProxy(lab.rpcUrl, latency)
-      // Warm fork: one fork, reused; the first simulation (which warms it) is not counted.
-      const warm = createConfiguredSimulator(rt)
-      await run(warm, lab.chainId, proxy.url, pick(0))
-      for (let i = 1; i < inputs.length; i++) await run(warm, lab.chainId, proxy.url, pick(i))
-      const warmSamples: Sample[] = []
-      for (let i = 0; i < warmN; i++)
-        warmSamples.push(await measure(proxy, () => run(warm, lab.chainId, proxy.url, pick(i))))
-      await warm.close()
-      rows.push(row('custos warm fork', latency, warmSamples))
+      // Warm fork: one fork, reused; the first simulations (which warm it) are not counted. With
+      // prefetching (the default) and without, side by side: a warm fork must not be slower.
+      for (const prefetch of [true, false]) {
+        const warm = createConfiguredSimulator(rt, { prefetch })
+        await run(warm, lab.chainId, proxy.url, pick(0))
+        for (let i = 1; i < inputs.length; i++) await run(warm, lab.chainId, proxy.url, pick(i))
+        const warmSamples: Sample[] = []
+        for (let i = 0; i < warmN; i++)
+          warmSamples.push(await measure(proxy, () => run(warm, lab.chainId, proxy.url, pick(i))))
+        await warm.close()
+        rows.push(
+          row(prefetch ? 'custos warm fork' : 'custos warm fork, without prefetch', latency, warmSamples),
+        )
+      }
 
       // A fresh fork per transaction, as most scripts do: start anvil --fork-url, simulate, stop
       // (anvil reading lazily: no prefetch).
