@@ -195,8 +195,10 @@ export async function startUpstreamRelay(
       const number = (head?.result as { number?: unknown } | undefined)?.number
       const block = blockOf(number)
       if (block === undefined) return undefined
-      const needed = cache.block() !== undefined && block > (cache.block() as bigint) ? cache.usedKeys() : []
-      if (cache.block() === undefined || block > (cache.block() as bigint)) cache.switchTo(block)
+      // Another block (newer, or older when the node answering lags): what was needed is read there.
+      const moved = cache.block() !== block
+      const needed = moved ? cache.usedKeys() : []
+      if (moved) cache.switchTo(block)
       keepBlock(`${block}:false`, head?.result)
       const [full] = await prefetcher.fetchKeys(needed, block, [
         { method: 'eth_getBlockByNumber', params: [number, true] },
