@@ -135,17 +135,22 @@ export async function simulationBench(): Promise<Row[]> {
     for (const latency of [0, 50]) {
       const proxy = await startProxy(lab.rpcUrl, latency)
       // Warm fork: one fork, reused; the first simulations (which warm it) are not counted. With
-      // prefetching (the default) and without, side by side: a warm fork must not be slower.
-      for (const prefetch of [true, false]) {
-        const warm = createConfiguredSimulator(rt, { prefetch })
-        await run(warm, lab.chainId, proxy.url, pick(0))
-        for (let i = 1; i < inputs.length; i++) await run(warm, lab.chainId, proxy.url, pick(i))
-        const warmSamples: Sample[] = []
-        for (let i = 0; i < warmN; i++)
-          warmSamples.push(await measure(proxy, () => run(warm, lab.chainId, proxy.url, pick(i))))
-        await warm.close()
+      // prefetching (the default) and without, side by side, samples taken in turns so that the
+      // machine's noise falls on both alike: a warm fork must not be slower.
+      const warm = [true, false].map((prefetch) => ({
+        prefetch,
+        sim: createConfiguredSimulator(rt, { prefetch }),
+        samples: [] as Sample[],
+      }))
+      for (const w of warm)
+        for (let i = 0; i < inputs.length; i++) await run(w.sim, lab.chainId, proxy.url, pick(i))
+      for (let i = 0; i < warmN; i++)
+        for (const w of i % 2 ? warm : [...warm].reverse())
+          w.samples.push(await measure(proxy, () => run(w.sim, lab.chainId, proxy.url, pick(i))))
+      for (const w of warm) {
+        await w.sim.close()
         rows.push(
-          row(prefetch ? 'custos warm fork' : 'custos warm fork, without prefetch', latency, warmSamples),
+          row(w.prefetch ? 'custos warm fork' : 'custos warm fork, without prefetch', latency, w.samples),
         )
       }
 
