@@ -129,30 +129,32 @@ export async function inspectGovernance(rt: Runtime, input: GovernanceInspect): 
   // parameters, the executor's transfer history.
   const targets = new Set(proposal.calls.map((c) => c.to))
   const targetProblems: string[] = []
-  const targetPins = readCodePins(
-    client,
-    [...targets].map((a) => ({ address: a, target: true })),
-    facts.createdBlock,
-    targetProblems,
+  const targetPins = settled(
+    readCodePins(
+      client,
+      [...targets].map((a) => ({ address: a, target: true })),
+      facts.createdBlock,
+      targetProblems,
+    ),
   )
-  targetPins.catch(() => undefined)
   const paramsRead = readGovernanceParams(client, {
     ...(facts.governor ? { governor: facts.governor } : {}),
     ...(facts.timelock ? { timelock: facts.timelock } : {}),
     flavor: facts.flavor,
   })
-  const recipientsRead = (async () => {
-    const head = await client.getBlockNumber()
-    const lookback = BigInt(input.recipientsLookback ?? 200_000)
-    return readPastRecipients(
-      client,
-      proposal.executor,
-      head > lookback ? head - lookback : 0n,
-      head,
-      input.scan.maxBlockRange,
-    )
-  })()
-  recipientsRead.catch(() => undefined)
+  const recipientsRead = settled(
+    (async () => {
+      const head = await client.getBlockNumber()
+      const lookback = BigInt(input.recipientsLookback ?? 200_000)
+      return readPastRecipients(
+        client,
+        proposal.executor,
+        head > lookback ? head - lookback : 0n,
+        head,
+        input.scan.maxBlockRange,
+      )
+    })(),
+  )
   const simulation: SimulationResult | undefined = input.simulate
     ? await input.simulate.simulator.simulateGovernance(chainId, input.simulate.upstreams, {
         chainId,
@@ -177,8 +179,10 @@ export async function inspectGovernance(rt: Runtime, input: GovernanceInspect): 
       )
         touched.add(f.to)
   const touchedProblems: string[] = []
+  const pinned = await targetPins
+  if ('error' in pinned) throw pinned.error
   const code = [
-    ...(await targetPins),
+    ...pinned.value,
     ...(await readCodePins(
       client,
       [...touched].map((a) => ({ address: a, target: false })),
@@ -212,14 +216,12 @@ export async function inspectGovernance(rt: Runtime, input: GovernanceInspect): 
       outflowTokens.push(c.to)
   const treasury = await readTreasury(client, proposal.executor, ['native', ...outflowTokens])
   const params = await paramsRead
-  let pastRecipients: Address[] | undefined
-  try {
-    pastRecipients = await recipientsRead
-  } catch (error) {
+  const recipients = await recipientsRead
+  const pastRecipients = 'value' in recipients ? recipients.value : undefined
+  if ('error' in recipients)
     problems.push(
-      `could not read the executor's transfer history: ${(error as Error).message.split('\n')[0]}`,
+      `could not read the executor's transfer history: ${(recipients.error as Error).message.split('\n')[0]}`,
     )
-  }
   const governance: GovernanceFacts = {
     ...facts,
     params,
@@ -264,6 +266,13 @@ export async function inspectGovernance(rt: Runtime, input: GovernanceInspect): 
     checkedAt: new Date().toISOString(),
   }
 }
+
+/** A promise's outcome, kept until it is awaited (a read running alongside the simulation). */
+const settled = <T>(p: Promise<T>): Promise<{ value: T } | { error: unknown }> =>
+  p.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  )
 
 /** The proposal as a call tree: a root (the governor or timelock) whose calls the executor makes. */
 function proposalTree(proposal: Proposal, root: Address, rt: Runtime): DecodedCall {

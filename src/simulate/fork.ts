@@ -95,6 +95,7 @@ export function createForkManager(options: ForkOptions) {
         if (options.prefetch)
           await createEndpoint(anvil.rpcUrl, 'fork', options.requestTimeoutMs)
             .request('eth_getBlockByNumber', ['latest', false])
+            // Reading it ahead failed: the first simulation reads it.
             .catch(() => undefined)
         if (closed) {
           await stop(fork)
@@ -121,7 +122,7 @@ export function createForkManager(options: ForkOptions) {
   // old block, so the new fork starts warm instead of reading it back one slot at a time.
   const moveForward = async (fork: Fork): Promise<boolean> => {
     try {
-      const block = await fork.relay.advance().catch(() => undefined)
+      const block = await fork.relay.advance()
       await createEndpoint(fork.anvil.rpcUrl, 'fork', options.requestTimeoutMs).request('anvil_reset', [
         {
           forking: {

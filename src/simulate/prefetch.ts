@@ -21,6 +21,8 @@ type Support = 'unknown' | 'yes' | 'no'
 
 export type PrefetchStats = {
   prefetches: number
+  /** Prefetches that failed (anvil then read lazily). */
+  failures: number
   learnedBy: { trace: number; accessList: number; none: number }
   fetched: number
 }
@@ -33,7 +35,12 @@ export function createPrefetcher(upstream: RpcBatcher, cache: StateCache) {
     accessList: 'unknown' as Support,
     accountInfo: 'unknown' as Support,
   }
-  const stats: PrefetchStats = { prefetches: 0, learnedBy: { trace: 0, accessList: 0, none: 0 }, fetched: 0 }
+  const stats: PrefetchStats = {
+    prefetches: 0,
+    failures: 0,
+    learnedBy: { trace: 0, accessList: 0, none: 0 },
+    fetched: 0,
+  }
   let running: Promise<void> | undefined
   // Misses that arrive while the upstream is being asked what a call touches: fetched with it.
   let late: StateKey[] | undefined
@@ -140,17 +147,20 @@ export function createPrefetcher(upstream: RpcBatcher, cache: StateCache) {
     else if (unsupported(reply)) support[kind] = 'no'
   }
 
+  // Never rejects: a prefetch that fails leaves anvil to read what it needs itself (counted).
   const prefetch = async (fresh: Context[], block: bigint, missed: StateKey[]) => {
     stats.prefetches++
     late = [...missed, ...[...explicit.values()].map((e) => e.key)]
-    let keys: StateKey[] = []
     try {
-      keys = await learn(fresh, block)
+      const keys = await learn(fresh, block)
+      keys.push(...late)
+      late = undefined
+      await fetchKeys(keys, block)
+    } catch {
+      stats.failures++
     } finally {
-      keys.push(...(late ?? []))
       late = undefined
     }
-    await fetchKeys(keys, block)
   }
 
   return {

@@ -178,10 +178,22 @@ export async function startUpstreamRelay(
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
-      void serve(Buffer.concat(chunks)).then(({ status, type, text }) => {
-        res.writeHead(status, { 'content-type': type })
-        res.end(text)
-      })
+      void serve(Buffer.concat(chunks)).then(
+        ({ status, type, text }) => {
+          res.writeHead(status, { 'content-type': type })
+          res.end(text)
+        },
+        (error: Error) => {
+          res.writeHead(500, { 'content-type': 'application/json' })
+          res.end(
+            JSON.stringify({
+              jsonrpc: '2.0',
+              id: null,
+              error: { code: -32603, message: `the relay failed: ${error.message}` },
+            }),
+          )
+        },
+      )
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

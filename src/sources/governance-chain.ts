@@ -129,7 +129,6 @@ export async function readGovernorProposal(
   const scanned = scanBack(client, governor, options, (es) =>
     es.some((e) => e.kind === 'proposal-created' && e.proposalId === proposalId),
   )
-  scanned.catch(() => undefined)
   const details = readMany(
     client,
     (['state', 'timelock', 'proposalEta'] as const).map((functionName) => ({
@@ -139,12 +138,11 @@ export async function readGovernorProposal(
       args: functionName === 'timelock' ? [] : [proposalId],
     })),
   )
-  if ((await client.getCode({ address: governor })) === undefined)
-    throw new InputError(`${governor} has no code: not a governor on this chain`)
+  const [code, events] = await Promise.all([client.getCode({ address: governor }), scanned])
+  if (code === undefined) throw new InputError(`${governor} has no code: not a governor on this chain`)
   // OpenZeppelin governors answer proposalSnapshot; Bravo-style ones do not.
   const snapshot = await read<bigint>('proposalSnapshot', [proposalId])
   const flavor = snapshot !== undefined ? 'oz' : 'bravo'
-  const events = await scanned
   const created = events.find(
     (e): e is Extract<GovernanceEvent, { kind: 'proposal-created' }> =>
       e.kind === 'proposal-created' && e.proposalId === proposalId,

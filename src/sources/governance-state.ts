@@ -49,6 +49,7 @@ export async function readCodePins(
     if (unpinned) pin.unpinned = true
     if (now && now !== '0x') pin.code = now
     if (target && now && now !== '0x') {
+      // Without an archive node the search fails: the pin then has no deployment block.
       const deployed = await deployedAt(client, address, keccak256(now)).catch(() => undefined)
       if (deployed !== undefined) pin.deployedBlock = deployed
     }
@@ -108,6 +109,7 @@ export async function readTreasury(
   const unique = [...new Set(tokens)]
   const erc20 = unique.filter((t): t is Address => t !== 'native')
   const [native, balances] = await Promise.all([
+    // A balance that cannot be read is left out of the treasury.
     unique.includes('native') ? client.getBalance({ address: executor }).catch(() => undefined) : undefined,
     readMany(
       client,

@@ -27,11 +27,11 @@ export async function readMany(client: PublicClient, reads: ViewRead[]): Promise
   if (reads.length === 0) return []
   const alone = () =>
     Promise.all(
-      reads.map((r) =>
-        (client.readContract({ ...r, args: r.args ?? [] } as never) as Promise<unknown>).catch(
-          () => undefined,
-        ),
-      ),
+      reads.map((r) => {
+        const read = client.readContract({ ...r, args: r.args ?? [] } as never) as Promise<unknown>
+        // A call that reverts (the contract lacks that function) or fails is undefined: absent.
+        return read.catch(() => undefined)
+      }),
     )
   if (reads.length === 1 || !(await hasMulticall(client))) return alone()
   try {

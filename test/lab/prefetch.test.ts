@@ -140,6 +140,7 @@ const total = (sim: Simulator): RelayStats =>
       reads: a.reads + s.reads,
       hits: a.hits + s.hits,
       prefetches: a.prefetches + s.prefetches,
+      failures: a.failures + s.failures,
       fetched: a.fetched + s.fetched,
       learnedBy: {
         trace: a.learnedBy.trace + s.learnedBy.trace,
@@ -147,7 +148,14 @@ const total = (sim: Simulator): RelayStats =>
         none: a.learnedBy.none + s.learnedBy.none,
       },
     }),
-    { reads: 0, hits: 0, prefetches: 0, fetched: 0, learnedBy: { trace: 0, accessList: 0, none: 0 } },
+    {
+      reads: 0,
+      hits: 0,
+      prefetches: 0,
+      failures: 0,
+      fetched: 0,
+      learnedBy: { trace: 0, accessList: 0, none: 0 },
+    },
   )
 
 type Run = { result: SimulationResult; stats: RelayStats; lazyReads: number }
