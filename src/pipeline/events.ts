@@ -1,8 +1,10 @@
-import { type Address, getAddress, type Hash } from 'viem'
+import { type Address, getAddress, type Hash, parseAbi } from 'viem'
+import { errorText } from '../model/redact.js'
 import type { Level } from '../model/severity.js'
 import { eventAlert } from '../respond/events.js'
 import { SAFE_CONFIG_EVENTS, type SafeEvent } from '../sources/safe-events.js'
 import type { WorkBatch } from '../store/types.js'
+import { readSafeState } from '../verify/chain.js'
 import { fanOut } from './alerts.js'
 import { closeProposal } from './chat.js'
 import { safeKey, type WatchContext } from './context.js'
@@ -84,20 +86,23 @@ export async function handleEvents(
           batch.escalations = [...(batch.escalations ?? []), ...(closed.escalations ?? [])]
         }
         const executor = await sender(ctx, chainId, ev.transactionHash)
-        const state = ctx.states.get(key)
-        const known = new Set(
-          [...(state?.owners ?? []), ...(ctx.safe(chainId, ev.safe)?.relayers ?? [])].map((a) =>
-            a.toLowerCase(),
-          ),
-        )
-        if (executor && state && !known.has(executor.toLowerCase())) {
-          alert(
-            'high',
-            ev.safe,
-            'unqueued execution',
-            `${hash} was executed by ${executor}, who is neither an owner nor a known relayer`,
-            `${chainId}:executor:${hash}`,
+        if (executor) {
+          const owners = await ownersBefore(ctx, chainId, ev.safe, ev.blockNumber)
+          const known = new Set(
+            [...(owners.ok ? owners.owners : []), ...(ctx.safe(chainId, ev.safe)?.relayers ?? [])].map((a) =>
+              a.toLowerCase(),
+            ),
           )
+          if (!known.has(executor.toLowerCase()))
+            alert(
+              'high',
+              ev.safe,
+              'unqueued execution',
+              owners.ok
+                ? `${hash} was executed by ${executor}, who is neither an owner nor a known relayer`
+                : `${hash} was executed by ${executor}, who is not a known relayer; custos could not read the owners to check them (${owners.error})`,
+              `${chainId}:executor:${hash}`,
+            )
         }
         ctx.epoch.set(key, (ctx.epoch.get(key) ?? 0) + 1) // the nonce moved: the next competitor changes
         break
@@ -142,6 +147,45 @@ export async function handleEvents(
   if (ctx.seenEvents.size > 100_000) ctx.seenEvents.clear()
   for (const id of acted) ctx.seenEvents.add(id)
   ctx.metrics.lastBlock.set({ chain: String(chainId) }, Number(to))
+}
+
+const getOwners = parseAbi(['function getOwners() view returns (address[])'])
+
+/**
+ * The owners before an execution: at the block before it, since the transaction may itself change
+ * them (its AddedOwner comes before its ExecutionSuccess) and a cached state may already be newer.
+ * A node that no longer holds that block's state gives the owners cached or read now.
+ */
+async function ownersBefore(
+  ctx: WatchContext,
+  chainId: number,
+  safe: Address,
+  block: bigint,
+): Promise<{ ok: true; owners: readonly Address[] } | { ok: false; error: string }> {
+  const client = ctx.client(chainId)
+  try {
+    return {
+      ok: true,
+      owners: await client.readContract({
+        address: safe,
+        abi: getOwners,
+        functionName: 'getOwners',
+        blockNumber: block > 0n ? block - 1n : 0n,
+      }),
+    }
+  } catch (error) {
+    // Most often a node that keeps recent state only, on a scan catching up on old blocks.
+    ctx.logger.warn(
+      { chainId, safe, block: block.toString(), error: errorText(error) },
+      'owners before an execution unreadable: judging its executor by the cached or current owners',
+    )
+    try {
+      const cached = ctx.states.get(safeKey(chainId, safe))
+      return { ok: true, owners: cached?.owners ?? (await readSafeState(client, safe)).owners }
+    } catch (error) {
+      return { ok: false, error: errorText(error) }
+    }
+  }
 }
 
 async function sender(ctx: WatchContext, chainId: number, tx: Hash): Promise<Address | undefined> {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { Address } from 'viem'
+import { type Address, type PublicClient, parseAbi } from 'viem'
 import { proposalRef } from '../model/ref.js'
 import { plain, reportToJson } from '../model/report-json.js'
 import { inspectSafeTransaction } from '../pipeline.js'
@@ -160,10 +160,14 @@ export async function handlePending(
   }
 
   // What the service no longer lists: deleted (still at a future nonce) or replaced (nonce used).
-  const stored = await ctx.store.proposalsBySafe(chainId, safe, 'pending')
+  const gone = (await ctx.store.proposalsBySafe(chainId, safe, 'pending')).filter((p) => !seen.has(p.id))
+  // An execution that landed between the nonce read and the list read left the list too: read
+  // the nonce again, and what it has passed since is left to the chain events (executed) or the
+  // next poll (replaced), never called removed.
+  const now = gone.some((p) => p.nonce >= nonce) ? await readNonce(ctx.client(chainId), safe) : nonce
   const batch: WorkBatch = { statuses: [], outbox: [], audit: [] }
-  for (const p of stored) {
-    if (seen.has(p.id)) continue
+  for (const p of gone) {
+    if (p.nonce >= nonce && p.nonce < now) continue
     const status = p.nonce >= nonce ? 'deleted' : 'replaced'
     batch.statuses?.push({ id: p.id, status })
     batch.audit?.push({ actor: 'tx-service', action: `proposal-${status}`, subject: p.id })
@@ -196,6 +200,10 @@ export async function handlePending(
   }
   if (batch.statuses?.length) await ctx.commit(batch)
 }
+
+const nonceAbi = parseAbi(['function nonce() view returns (uint256)'])
+const readNonce = (client: PublicClient, safe: Address) =>
+  client.readContract({ address: safe, abi: nonceAbi, functionName: 'nonce' })
 
 /** What the service got wrong (malformed entries, another Safe's transactions, too many): high. */
 async function reportServiceProblems(

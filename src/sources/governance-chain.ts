@@ -1,5 +1,8 @@
 import {
   type Address,
+  BaseError,
+  ContractFunctionRevertedError,
+  ContractFunctionZeroDataError,
   getAddress,
   type Hash,
   type Hex,
@@ -8,9 +11,10 @@ import {
   toEventSelector,
   zeroAddress,
 } from 'viem'
-import { InputError } from '../model/errors.js'
+import { InputError, RemoteError } from '../model/errors.js'
 import type { GovernanceParams } from '../model/governance.js'
 import type { Call } from '../model/proposal.js'
+import { redactUrls } from '../model/redact.js'
 import {
   type GovernanceEvent,
   groupScheduled,
@@ -44,6 +48,50 @@ const timelockAbi = parseAbi([
   'function getTimestamp(bytes32 id) view returns (uint256)',
 ])
 const STATES = ['Pending', 'Active', 'Canceled', 'Defeated', 'Succeeded', 'Queued', 'Expired', 'Executed']
+
+/** The node ran the call and the contract reverted (or returned nothing): the function is not there. */
+const reverted = (error: unknown) =>
+  error instanceof BaseError &&
+  error.walk(
+    (e) => e instanceof ContractFunctionRevertedError || e instanceof ContractFunctionZeroDataError,
+  ) !== null
+
+/** Tries a transport failing again this many times, this far apart (ms), before giving up. */
+const FLAVOR_TRIES = 3
+const FLAVOR_BACKOFF_MS = 300
+
+/**
+ * OpenZeppelin governors answer `proposalSnapshot`; Bravo-style ones revert. Only a revert means
+ * Bravo: a node that timed out or failed would otherwise turn an OpenZeppelin governor into one
+ * (no lifecycle simulation, the wrong cancel), so a transport error is retried and then thrown.
+ */
+async function flavorOf(
+  client: PublicClient,
+  governor: Address,
+  proposalId: bigint,
+): Promise<'oz' | 'bravo'> {
+  for (let tries = 1; ; tries++) {
+    try {
+      await client.readContract({
+        address: governor,
+        abi: governorAbi,
+        functionName: 'proposalSnapshot',
+        args: [proposalId],
+      })
+      return 'oz'
+    } catch (error) {
+      if (reverted(error)) return 'bravo'
+      if (tries >= FLAVOR_TRIES) {
+        const reason = (error as { shortMessage?: string }).shortMessage ?? (error as Error).message
+        throw new RemoteError(
+          `cannot tell whether ${governor} is an OpenZeppelin or a Bravo governor: proposalSnapshot failed ${tries} times (${redactUrls(String(reason).split('\n')[0] ?? '')})`,
+          { cause: error, retryable: true },
+        )
+      }
+      await new Promise((r) => setTimeout(r, FLAVOR_BACKOFF_MS * tries))
+    }
+  }
+}
 
 const attempt = async <T>(p: Promise<T>): Promise<T | undefined> => {
   try {
@@ -121,11 +169,7 @@ export async function readGovernorProposal(
   proposalId: bigint,
   options: ScanOptions,
 ): Promise<GovernorProposal> {
-  const read = <T>(functionName: string, args: unknown[] = []) =>
-    attempt(
-      client.readContract({ address: governor, abi: governorAbi, functionName, args } as never) as Promise<T>,
-    )
-  // What does not depend on the flavor is read meanwhile: the creation event, state, timelock, ETA.
+  // What the flavor does not change is read meanwhile: the creation event, state, timelock, ETA.
   const scanned = scanBack(client, governor, options, (es) =>
     es.some((e) => e.kind === 'proposal-created' && e.proposalId === proposalId),
   )
@@ -140,9 +184,7 @@ export async function readGovernorProposal(
   )
   const [code, events] = await Promise.all([client.getCode({ address: governor }), scanned])
   if (code === undefined) throw new InputError(`${governor} has no code: not a governor on this chain`)
-  // OpenZeppelin governors answer proposalSnapshot; Bravo-style ones do not.
-  const snapshot = await read<bigint>('proposalSnapshot', [proposalId])
-  const flavor = snapshot !== undefined ? 'oz' : 'bravo'
+  const flavor = await flavorOf(client, governor, proposalId)
   const created = events.find(
     (e): e is Extract<GovernanceEvent, { kind: 'proposal-created' }> =>
       e.kind === 'proposal-created' && e.proposalId === proposalId,

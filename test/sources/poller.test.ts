@@ -27,7 +27,7 @@ describe('createServicePoller', () => {
       schedule: () => () => {},
     })
     poller.start()
-    await new Promise((r) => setTimeout(r, 500))
+    await eventually(() => at.length === 4, 'four polls')
     poller.stop()
     expect(at).toHaveLength(4)
     // Timers never fire early: the i-th Safe is polled no sooner than i quarters of the interval.
@@ -37,43 +37,47 @@ describe('createServicePoller', () => {
   it('skips a Safe whose previous poll is still running and reports failures', async () => {
     const results: Array<[boolean, string | undefined]> = []
     let calls = 0
+    let rounds = 0
+    let release: () => void = () => {}
+    const held = new Promise<void>((r) => {
+      release = r
+    })
     const poller = createServicePoller({
       targets: targets.slice(0, 1),
       intervalMs: 10,
       gate: () => gate,
       currentNonce: async () => {
         calls++
-        await new Promise((r) => setTimeout(r, 150))
+        await held
         throw new Error('node down')
       },
       pending: async () => ({ txs: [], problems: [] }),
       onTransactions: async () => {},
       onResult: (_t, ok, error) => results.push([ok, error]),
       schedule: (round) => {
-        const t = setInterval(round, 10)
+        const t = setInterval(() => {
+          rounds++
+          round()
+        }, 10)
         return () => clearInterval(t)
       },
     })
     poller.start()
-    await new Promise((r) => setTimeout(r, 100))
+    // Several rounds come while the first poll is still running: none starts it again.
+    await eventually(() => calls === 1 && rounds >= 5, 'rounds during the poll')
     poller.stop()
-    expect(calls).toBe(1) // rounds every 10 ms, but the poll in flight is not started again
-    await new Promise((r) => setTimeout(r, 100))
+    expect(calls).toBe(1)
+    release()
+    await eventually(() => results.length > 0, 'the failure')
     expect(results).toEqual([[false, 'node down']])
   })
 })
 
-describe('createRateGate', () => {
-  it('waits out a 429 Retry-After and an exhausted X-RateLimit window', () => {
-    let now = Date.now()
-    const gate = createRateGate(() => now)
-    gate.note(429, (h) => ({ 'retry-after': '2' })[h])
-    expect(gate.blockedUntil()).toBe(now + 2000)
-    now += 5000
-    gate.note(
-      200,
-      (h) => ({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(now / 1000) + 3) })[h],
-    )
-    expect(gate.blockedUntil()).toBe((Math.floor(now / 1000) + 3) * 1000)
-  })
-})
+/** Polls `check` until it holds (or fails after 5 s). */
+async function eventually(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
