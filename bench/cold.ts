@@ -14,12 +14,12 @@ import {
   multiSendTx,
   transferCalls,
 } from '../src/lab/state-heavy.js'
+import { safeTxHashes } from '../src/model/safe-hash.js'
 import type { SimulationResult } from '../src/model/simulation.js'
 import { createConfiguredSimulator, runtimeFrom } from '../src/pipeline.js'
 import type { GovernanceSimInput } from '../src/simulate/governance.js'
 import type { Simulator } from '../src/simulate/index.js'
 import type { SafeSimInput } from '../src/simulate/safe.js'
-import { safeTxHashes } from '../src/verify/safe-hash.js'
 import { type CountingProxy, serialRoundTrips, startProxy } from './proxy.js'
 import { mean, percentile, round } from './stats.js'
 

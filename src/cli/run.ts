@@ -23,7 +23,7 @@ export async function runCommand(opts: { config?: string }, io: Io, stop?: Abort
   const missing = environmentIssues(rt, io.env)
   if (missing.length) throw new ConfigError(opts.config ?? 'config', missing)
   const config = rt.config
-  if (config.safes.length + config.governors.length + config.timelocks.length === 0)
+  if (rt.targets.all.length === 0)
     throw new InputError(
       'nothing to watch: add Safes under `safes`, or `governors` / `timelocks`, in the config (see config/custos.example.yaml)',
     )

@@ -1,6 +1,6 @@
 import { z } from 'zod'
+import { ACTIONS } from '../model/action.js'
 import { LEVELS } from '../model/severity.js'
-import { ACTIONS } from '../policy/decide.js'
 
 // What custos does on its own: the policy's rules, and the veto key that can do nothing else.
 

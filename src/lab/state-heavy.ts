@@ -1,6 +1,6 @@
 import { type Address, encodeFunctionData, getAddress, type Hex, keccak256, parseAbi, toHex } from 'viem'
+import { packMultiSend } from '../model/multisend.js'
 import type { SafeTx } from '../model/safe.js'
-import { packMultiSend } from '../verify/multisend.js'
 import { deployTestToken } from './deploy.js'
 import type { Lab, LabAccount } from './index.js'
 

@@ -10,13 +10,13 @@ import {
   parseAbiItem,
 } from 'viem'
 import type { SafeState, SafeTx } from '../model/safe.js'
+import { safeTxHashes } from '../model/safe-hash.js'
 import { createRpcClient } from '../sources/rpc.js'
 import { parseServiceTx } from '../sources/tx-json.js'
 import { BUILTIN_ABIS } from '../verify/abis.js'
 import { checkSignaturesOnChain, readSafeState } from '../verify/chain.js'
 import { DEFAULT_LIMITS, decodeCallTree } from '../verify/decode.js'
 import { createFunctionRegistry } from '../verify/function-registry.js'
-import { safeTxHashes } from '../verify/safe-hash.js'
 import { recoverConfirmations } from '../verify/signatures.js'
 import { serviceDataDecoded } from './service-decoded.js'
 

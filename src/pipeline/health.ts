@@ -1,23 +1,37 @@
-import type { Address } from 'viem'
+import type { Target } from '../model/target.js'
 import { eventAlert } from '../respond/events.js'
 import { compareConfig, readSafeConfig } from '../sources/drift.js'
-import { fanOut } from './alerts.js'
-import type { WatchContext, WatchedSafe } from './context.js'
+import { noWork, type WatchContext, type Work } from './context.js'
+import type { Source, SourceHealth } from './jobs.js'
+import { fanOut } from './updates.js'
+
+/** The drift watchdog: every Safe with an `expected` configuration, checked against the chain. */
+export function driftSource(ctx: WatchContext): Source {
+  return {
+    kind: 'drift',
+    name: 'drift',
+    everySeconds: ctx.config.sources.drift.intervalSeconds,
+    async *poll() {
+      for (const safe of ctx.targets.ofKind('safe')) if (safe.expected) yield await driftWork(ctx, safe)
+    },
+  }
+}
 
 /** Asserts a Safe's expected configuration against the chain; drift is an alert (once per state). */
-export async function checkDrift(ctx: WatchContext, safe: WatchedSafe): Promise<number> {
-  if (!safe.expected) return 0
-  const actual = await readSafeConfig(ctx.client(safe.chainId), safe.address as Address)
+export async function driftWork(ctx: WatchContext, safe: Target): Promise<Work> {
+  if (!safe.expected) return noWork()
+  const actual = await readSafeConfig(ctx.client(safe.chainId), safe.address)
   const drift = compareConfig(safe.expected, actual)
   // Each drift episode (from the first check that sees it to the next clean one) is alerted
   // once per drifted state; the episode start is stored, so a restart does not repeat it, and a
   // drift that comes back after a clean check is alerted again.
   const episodeKey = `drift-episode:${safe.address.toLowerCase()}`
   const since = await ctx.store.getCursor(episodeKey, safe.chainId)
-  if (drift.length === 0) {
-    if (since) await ctx.commit({ cursors: [{ source: episodeKey, chainId: safe.chainId, value: '' }] })
-    return 0
-  }
+  if (drift.length === 0)
+    return {
+      batch: since ? { cursors: [{ source: episodeKey, chainId: safe.chainId, value: '' }] } : {},
+      veto: [],
+    }
   const episode = since || String(ctx.clock())
   const critical = drift.some((d) => d.field === 'singleton' || d.field === 'modules')
   const summary = drift.map((d) => `${d.field}: expected ${d.expected}, found ${d.actual}`).join('; ')
@@ -37,15 +51,15 @@ export async function checkDrift(ctx: WatchContext, safe: WatchedSafe): Promise<
     })),
     now: ctx.clock(),
   })
-  await ctx.commit({
-    outbox: fanOut(ctx, alert),
-    cursors: [{ source: episodeKey, chainId: safe.chainId, value: episode }],
-    audit: [{ actor: 'custos', action: 'config-drift', subject: safe.address, details: drift }],
-  })
-  return drift.length
+  return {
+    batch: {
+      outbox: fanOut(ctx, alert),
+      cursors: [{ source: episodeKey, chainId: safe.chainId, value: episode }],
+      audit: [{ actor: 'custos', action: 'config-drift', subject: safe.address, details: drift }],
+    },
+    veto: [],
+  }
 }
-
-export type SourceHealth = { lastSuccess: number; intervalMs: number; lastError?: string; failures: number }
 
 /**
  * Silence is not health: a source that has not succeeded for `silentAfter` intervals raises
@@ -55,17 +69,19 @@ export async function checkSilence(
   ctx: WatchContext,
   sources: Map<string, SourceHealth>,
   silentAfter: number,
+  startedAt: number,
 ): Promise<string[]> {
   const silent: string[] = []
   const now = ctx.clock()
   for (const [name, h] of sources) {
-    if (now - h.lastSuccess <= silentAfter * h.intervalMs) continue
+    const since = h.lastSuccess ?? startedAt
+    if (now - since <= silentAfter * h.intervalMs) continue
     silent.push(name)
     const alert = eventAlert({
       level: 'high',
       title: `source silent: ${name}`,
-      summary: `no successful poll of ${name} for ${Math.round((now - h.lastSuccess) / 1000)} s (${h.failures} failures${h.lastError ? `, last: ${h.lastError}` : ''}): custos cannot see new transactions there`,
-      dedupKey: `silent:${name}:${h.lastSuccess}`,
+      summary: `no successful poll of ${name} for ${Math.round((now - since) / 1000)} s (${h.failures} failures${h.lastError ? `, last: ${h.lastError}` : ''}): custos cannot see new transactions there`,
+      dedupKey: `silent:${name}:${since}`,
       now,
     })
     await ctx.commit({ outbox: fanOut(ctx, alert) })

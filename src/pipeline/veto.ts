@@ -1,22 +1,87 @@
+import type { Address } from 'viem'
+import type { Config } from '../config/schema.js'
+import type { Logger } from '../model/logger.js'
 import { errorText } from '../model/redact.js'
+import type { StoredProposal, WorkBatch } from '../model/store.js'
+import type { VetoOutcome } from '../model/veto.js'
 import { escalateNow } from '../respond/escalation.js'
-import type { StoredProposal, WorkBatch } from '../store/types.js'
-import { proposalUpdate } from './chat.js'
+import { cancelGovernorProposal } from '../respond/veto/governor.js'
+import { type Proposer, rejectSafeTransaction } from '../respond/veto/safe.js'
+import { cancelTimelockOperation } from '../respond/veto/timelock.js'
+import { createVetoSigner, loadVetoKey, type VetoSigner } from '../respond/veto-signer.js'
+import { readSafeState } from '../verify/chain.js'
 import type { WatchContext } from './context.js'
-import { ladderFor } from './escalation.js'
-import { createVetoExecutors, type VetoDeps, type VetoOutcome } from './veto-executors.js'
-
-export type { VetoDeps, VetoOutcome } from './veto-executors.js'
+import { ladderFor } from './policy.js'
+import { proposalUpdate } from './updates.js'
 
 // Acting on a veto: one attempt per proposal at a time, within the rate limits, by the executor
-// for the proposal's kind (or only reported: dry run). Every attempt and its outcome is audited
-// and recorded; the channels that were told about the proposal hear of it.
+// for the proposal's kind (respond/veto/), or only reported (dry run). Every attempt and its
+// outcome is audited and recorded; the channels that were told about the proposal hear of it.
 
 const HOUR = 3_600_000
 
+export type { VetoOutcome }
+
+export type VetoDeps = {
+  signer: VetoSigner | undefined
+  proposer(chainId: number): Promise<Proposer>
+}
+
+/**
+ * The guardian's key, loaded once at start (a key that cannot be loaded stops custos at once),
+ * and taken out of the environment either way: the anvil processes custos starts would inherit it.
+ */
+export function loadGuardian(config: Config, env: NodeJS.ProcessEnv, logger: Logger): VetoSigner | undefined {
+  const v = config.veto
+  const signer =
+    v.enabled && (v.keyEnv || v.keystore)
+      ? createVetoSigner(
+          loadVetoKey({
+            env,
+            ...(v.keyEnv ? { keyEnv: v.keyEnv } : {}),
+            ...(v.keystore ? { keystoreFile: v.keystore.file, passphraseEnv: v.keystore.passphraseEnv } : {}),
+          }),
+        )
+      : undefined
+  if (v.keyEnv) delete env[v.keyEnv]
+  if (v.keystore) delete env[v.keystore.passphraseEnv]
+  if (signer) logger.info({ guardian: signer.address, dryRun: v.dryRun }, 'veto key loaded')
+  return signer
+}
+
 export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
   const { config, store } = ctx
-  const { stopSafe, stopGovernance } = createVetoExecutors(ctx, deps)
+
+  /** The executor for the proposal's kind: its checks first, then (unless a dry run) the veto. */
+  function stop(p: StoredProposal): Promise<VetoOutcome> {
+    const base = {
+      chainId: p.chainId,
+      client: ctx.client(p.chainId),
+      signer: deps.signer,
+      dryRun: config.veto.dryRun,
+    }
+    switch (p.origin.kind) {
+      case 'safe':
+        return rejectSafeTransaction(
+          {
+            ...base,
+            readSafe: (safe: Address) => readSafeState(base.client, safe),
+            proposer: () => deps.proposer(p.chainId),
+            maxNonceAhead: config.veto.maxNonceAhead,
+          },
+          p.origin,
+        )
+      case 'governor':
+        return cancelGovernorProposal(base, p.origin, p.calls)
+      case 'timelock':
+        return cancelTimelockOperation(base, p.origin)
+      default:
+        return Promise.resolve({
+          status: 'refused',
+          message: `custos cannot veto a ${p.origin.kind} proposal`,
+        })
+    }
+  }
 
   let queue: Promise<void> = Promise.resolve()
   return {
@@ -50,7 +115,7 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
     const claim = await store.claimVeto({
       proposalId: p.id,
       chainId: p.chainId,
-      target: p.safe,
+      target: p.target.address,
       kind: by.kind,
       dryRun: v.dryRun,
       ...(by.kind === 'auto'
@@ -73,9 +138,7 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
     }
     let outcome: VetoOutcome
     try {
-      outcome = p.id.includes(':safe:')
-        ? await stopSafe(p, deps.signer, v.dryRun)
-        : await stopGovernance(p, deps.signer, v.dryRun)
+      outcome = await stop(p)
     } catch (error) {
       outcome = { status: 'failed', message: errorText(error) }
     }
@@ -121,7 +184,7 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
 
   /** A veto custos cannot make goes to the signers: a ladder now, unless one is running. */
   async function escalationFor(p: StoredProposal, now: number) {
-    const policy = ladderFor(config, p.chainId, p.safe)
+    const policy = ladderFor(config, ctx.targets.get(p.chainId, p.target.address))
     const existing = await store.getEscalation(p.id)
     if (!policy.enabled || existing?.status === 'open') return undefined
     return escalateNow(existing, p.id, p.level ?? 'critical', policy, now)

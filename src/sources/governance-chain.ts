@@ -7,12 +7,12 @@ import {
   type Hash,
   type Hex,
   type PublicClient,
-  parseAbi,
   toEventSelector,
   zeroAddress,
 } from 'viem'
-import { InputError, RemoteError } from '../model/errors.js'
+import { InputError, RetryableError } from '../model/errors.js'
 import type { GovernanceParams } from '../model/governance.js'
+import { GOVERNOR_STATES, GOVERNOR_VIEWS, TIMELOCK_VIEWS } from '../model/governance-abi.js'
 import type { Call } from '../model/proposal.js'
 import { redactUrls } from '../model/redact.js'
 import {
@@ -28,26 +28,9 @@ import { readMany } from './multicall.js'
 // state, the parameters it may change, the code it calls. Every read that can fail on a
 // governor that lacks the function is optional; what could not be read is said, not guessed.
 
-const governorAbi = parseAbi([
-  'function state(uint256 proposalId) view returns (uint8)',
-  'function proposalSnapshot(uint256 proposalId) view returns (uint256)',
-  'function proposalEta(uint256 proposalId) view returns (uint256)',
-  'function votingDelay() view returns (uint256)',
-  'function votingPeriod() view returns (uint256)',
-  'function proposalThreshold() view returns (uint256)',
-  'function quorumNumerator() view returns (uint256)',
-  'function quorumDenominator() view returns (uint256)',
-  'function proposalGuardian() view returns (address)',
-  'function guardian() view returns (address)',
-  'function timelock() view returns (address)',
-  'function proposalCount() view returns (uint256)',
-])
-const timelockAbi = parseAbi([
-  'function getMinDelay() view returns (uint256)',
-  'function delay() view returns (uint256)',
-  'function getTimestamp(bytes32 id) view returns (uint256)',
-])
-const STATES = ['Pending', 'Active', 'Canceled', 'Defeated', 'Succeeded', 'Queued', 'Expired', 'Executed']
+const governorAbi = GOVERNOR_VIEWS
+const timelockAbi = TIMELOCK_VIEWS
+const STATES: readonly string[] = GOVERNOR_STATES
 
 /** The node ran the call and the contract reverted (or returned nothing): the function is not there. */
 const reverted = (error: unknown) =>
@@ -83,9 +66,9 @@ async function flavorOf(
       if (reverted(error)) return 'bravo'
       if (tries >= FLAVOR_TRIES) {
         const reason = (error as { shortMessage?: string }).shortMessage ?? (error as Error).message
-        throw new RemoteError(
+        throw new RetryableError(
           `cannot tell whether ${governor} is an OpenZeppelin or a Bravo governor: proposalSnapshot failed ${tries} times (${redactUrls(String(reason).split('\n')[0] ?? '')})`,
-          { cause: error, retryable: true },
+          { cause: error },
         )
       }
       await new Promise((r) => setTimeout(r, FLAVOR_BACKOFF_MS * tries))
@@ -151,18 +134,70 @@ async function scanBack(
   return all
 }
 
-export type GovernorProposal = Extract<GovernanceEvent, { kind: 'proposal-created' }> & {
+export type GovernorProposal = Extract<GovernanceEvent, { kind: 'proposal-created' }> &
+  GovernorStatus & {
+    queued: boolean
+    executed: boolean
+    canceled: boolean
+  }
+
+/** What a governor says of a proposal now: its flavor, state, ETA and executor. */
+export type GovernorStatus = {
   flavor: 'oz' | 'bravo'
   executor: Address
   timelock?: Address
   state?: string
   eta?: bigint
-  queued: boolean
-  executed: boolean
-  canceled: boolean
 }
 
-/** A governor's proposal by id: its creation event, its flavor, state, ETA and executor. */
+/** The views behind a proposal's status, in one batch: its state, the timelock, its ETA. */
+function statusViews(client: PublicClient, governor: Address, proposalId: bigint) {
+  return readMany(
+    client,
+    (['state', 'timelock', 'proposalEta'] as const).map((functionName) => ({
+      address: governor,
+      abi: governorAbi,
+      functionName,
+      args: functionName === 'timelock' ? [] : [proposalId],
+    })),
+  ) as Promise<[number | undefined, Address | undefined, bigint | undefined]>
+}
+
+function statusOf(
+  governor: Address,
+  flavor: 'oz' | 'bravo',
+  [stateIndex, timelock, ozEta]: Awaited<ReturnType<typeof statusViews>>,
+  queuedEta: bigint | undefined,
+): GovernorStatus {
+  const eta = flavor === 'oz' ? ozEta : queuedEta
+  const hasTimelock = timelock !== undefined && timelock !== zeroAddress
+  return {
+    flavor,
+    executor: hasTimelock ? getAddress(timelock) : governor,
+    ...(hasTimelock ? { timelock: getAddress(timelock) } : {}),
+    ...(stateIndex !== undefined ? { state: STATES[Number(stateIndex)] ?? `state ${stateIndex}` } : {}),
+    ...(eta !== undefined && eta > 0n ? { eta } : {}),
+  }
+}
+
+/**
+ * A governor's proposal status, read from the governor's views (the flavor, and the rest in one
+ * batch meanwhile). `queuedEta` is the ETA a ProposalQueued event gave, which is all a
+ * Bravo-style governor says of it.
+ */
+export async function readGovernorStatus(
+  client: PublicClient,
+  governor: Address,
+  proposalId: bigint,
+  queuedEta?: bigint,
+): Promise<GovernorStatus> {
+  // statusViews never rejects (each read is undefined when it fails), so it can wait its turn.
+  const views = statusViews(client, governor, proposalId)
+  const flavor = await flavorOf(client, governor, proposalId)
+  return statusOf(governor, flavor, await views, queuedEta)
+}
+
+/** A governor's proposal by id: its creation event (searched back from the head) and its status. */
 export async function readGovernorProposal(
   client: PublicClient,
   governor: Address,
@@ -173,15 +208,7 @@ export async function readGovernorProposal(
   const scanned = scanBack(client, governor, options, (es) =>
     es.some((e) => e.kind === 'proposal-created' && e.proposalId === proposalId),
   )
-  const details = readMany(
-    client,
-    (['state', 'timelock', 'proposalEta'] as const).map((functionName) => ({
-      address: governor,
-      abi: governorAbi,
-      functionName,
-      args: functionName === 'timelock' ? [] : [proposalId],
-    })),
-  )
+  const views = statusViews(client, governor, proposalId)
   const [code, events] = await Promise.all([client.getCode({ address: governor }), scanned])
   if (code === undefined) throw new InputError(`${governor} has no code: not a governor on this chain`)
   const flavor = await flavorOf(client, governor, proposalId)
@@ -194,21 +221,16 @@ export async function readGovernorProposal(
       `no ProposalCreated for proposal ${proposalId} at ${governor} in the last ${options.lookbackBlocks} blocks`,
     )
   const mine = events.filter((e) => 'proposalId' in e && e.proposalId === proposalId)
-  const [stateIndex, timelock, ozEta] = (await details) as [
-    number | undefined,
-    Address | undefined,
-    bigint | undefined,
-  ]
   const queued = mine.find((e) => e.kind === 'proposal-queued')
-  const eta = flavor === 'oz' ? ozEta : queued?.kind === 'proposal-queued' ? queued.eta : undefined
-  const hasTimelock = timelock !== undefined && timelock !== zeroAddress
+  const status = statusOf(
+    governor,
+    flavor,
+    await views,
+    queued?.kind === 'proposal-queued' ? queued.eta : undefined,
+  )
   return {
     ...created,
-    flavor,
-    executor: hasTimelock ? getAddress(timelock) : governor,
-    ...(hasTimelock ? { timelock: getAddress(timelock) } : {}),
-    ...(stateIndex !== undefined ? { state: STATES[Number(stateIndex)] ?? `state ${stateIndex}` } : {}),
-    ...(eta !== undefined && eta > 0n ? { eta } : {}),
+    ...status,
     queued: queued !== undefined,
     executed: mine.some((e) => e.kind === 'proposal-executed'),
     canceled: mine.some((e) => e.kind === 'proposal-canceled'),
@@ -228,15 +250,11 @@ export async function readTimelockOperation(
   options: ScanOptions,
 ): Promise<TimelockOperation> {
   const scheduled = toEventSelector(TIMELOCK_EVENTS[0])
-  const tsRead = attempt(
-    client.readContract({
-      address: timelock,
-      abi: timelockAbi,
-      functionName: 'getTimestamp',
-      args: [operationId],
-    }),
-  )
-  const events = await scanBack(client, timelock, options, (es) => es.length > 0, [scheduled, operationId])
+  // The state does not depend on the events: read meanwhile.
+  const [events, status] = await Promise.all([
+    scanBack(client, timelock, options, (es) => es.length > 0, [scheduled, operationId]),
+    readTimelockStatus(client, timelock, operationId),
+  ])
   const [op] = groupScheduled(events)
   if (!op)
     throw new InputError(
@@ -253,21 +271,42 @@ export async function readTimelockOperation(
     () => false,
     [toEventSelector(TIMELOCK_EVENTS[2]), operationId],
   )
-  const ts = await tsRead
-  const now = (await client.getBlock()).timestamp
+  return { ...op, ...status, ...(cancelled.length > 0 ? { state: 'cancelled' as const } : {}) }
+}
+
+/**
+ * A scheduled TimelockController operation's state, from `getTimestamp`: 0 once cancelled (the
+ * operation is known to have been scheduled), 1 once done, else its ETA. The head's timestamp
+ * is read alongside.
+ */
+export async function readTimelockStatus(
+  client: PublicClient,
+  timelock: Address,
+  operationId: Hash,
+): Promise<{ state: TimelockOperation['state']; eta?: bigint }> {
+  const [ts, head] = await Promise.all([
+    attempt(
+      client.readContract({
+        address: timelock,
+        abi: timelockAbi,
+        functionName: 'getTimestamp',
+        args: [operationId],
+      }),
+    ),
+    client.getBlock(),
+  ])
+  const now = head.timestamp
   const state: TimelockOperation['state'] =
-    cancelled.length > 0
-      ? 'cancelled'
-      : ts === undefined
-        ? 'unknown'
-        : ts === 1n
-          ? 'done'
-          : ts === 0n
-            ? 'cancelled'
-            : ts <= now
-              ? 'ready'
-              : 'pending'
-  return { ...op, state, ...(ts !== undefined && ts > 1n ? { eta: ts } : {}) }
+    ts === undefined
+      ? 'unknown'
+      : ts === 1n
+        ? 'done'
+        : ts === 0n
+          ? 'cancelled'
+          : ts <= now
+            ? 'ready'
+            : 'pending'
+  return { state, ...(ts !== undefined && ts > 1n ? { eta: ts } : {}) }
 }
 
 /** The governance parameters a proposal may change, as the chain holds them now (one batch). */

@@ -1,6 +1,10 @@
+import type Database from 'better-sqlite3'
+import { migrateToTargets } from './migrate-targets.js'
+
 // Versioned schema migrations, applied in order; PRAGMA user_version records how far a database
-// has come. Never edit a released migration: add the next one.
-export const MIGRATIONS: readonly string[] = [
+// has come. Never edit a released migration: add the next one. A step is SQL, or a function for
+// what SQL alone cannot rebuild.
+export const MIGRATIONS: ReadonlyArray<string | ((db: Database.Database) => void)> = [
   `
   CREATE TABLE cursors (
     source TEXT NOT NULL,
@@ -159,4 +163,6 @@ export const MIGRATIONS: readonly string[] = [
       AND w.kind IN ('auto', 'chat') AND w.status IN ('sent', 'proposed', 'dry-run')
       ORDER BY w.status = 'dry-run', w.id DESC LIMIT 1);
   `,
+  // 4: one proposals table for every kind (typed target, key, origin and calls).
+  migrateToTargets,
 ]

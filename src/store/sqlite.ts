@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
+import type { Address } from 'viem'
 import { StoreError } from '../model/errors.js'
 import { proposalRef } from '../model/ref.js'
 import type { Level } from '../model/severity.js'
-import { MIGRATIONS } from './migrations.js'
 import type {
   AuditEntry,
   Escalation,
@@ -20,8 +20,10 @@ import type {
   VetoClaimRequest,
   VetoStatus,
   WorkBatch,
-} from './types.js'
-import { VETO_LEASE_MS } from './types.js'
+} from '../model/store.js'
+import { VETO_LEASE_MS } from '../model/store.js'
+import { decodeJson, encodeJson } from './codec.js'
+import { MIGRATIONS } from './migrations.js'
 
 const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))
 
@@ -45,9 +47,10 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
 
   const q = {
     upsertProposal: db.prepare(`
-      INSERT INTO proposals (id, ref, chain_id, safe, nonce, safe_tx_hash, fingerprint, status, level, first_seen, last_seen)
-      VALUES (@id, @ref, @chainId, @safe, @nonce, @safeTxHash, @fingerprint, @status, @level, @now, @now)
+      INSERT INTO proposals (id, ref, chain_id, target_kind, target, key, origin, calls, fingerprint, status, level, first_seen, last_seen)
+      VALUES (@id, @ref, @chainId, @targetKind, @target, @key, @origin, @calls, @fingerprint, @status, @level, @now, @now)
       ON CONFLICT (id) DO UPDATE SET fingerprint = @fingerprint, level = @level, last_seen = @now,
+        origin = @origin, calls = @calls,
         status = CASE WHEN proposals.status IN ('executed', 'failed') THEN proposals.status ELSE @status END`),
     setStatus: db.prepare('UPDATE proposals SET status = ?, last_seen = ? WHERE id = ?'),
     insertReport: db.prepare(
@@ -67,11 +70,16 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     getCursor: db.prepare('SELECT value FROM cursors WHERE source = ? AND chain_id = ?'),
     insertAudit: db.prepare('INSERT INTO audit (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)'),
     getProposal: db.prepare('SELECT * FROM proposals WHERE id = ?'),
-    bySafe: db.prepare('SELECT * FROM proposals WHERE chain_id = ? AND safe = ? ORDER BY nonce + 0, id'),
-    bySafeStatus: db.prepare(
-      'SELECT * FROM proposals WHERE chain_id = ? AND safe = ? AND status = ? ORDER BY nonce + 0, id',
+    // Keys are decimal numbers without leading zeros (or hashes of one length): ordered by length
+    // first, they sort as numbers, exactly, however large.
+    byTarget: db.prepare(
+      'SELECT * FROM proposals WHERE chain_id = ? AND lower(target) = lower(?) ORDER BY length(key), key, id',
     ),
-    byHash: db.prepare('SELECT * FROM proposals WHERE chain_id = ? AND lower(safe_tx_hash) = lower(?)'),
+    byTargetStatus: db.prepare(
+      'SELECT * FROM proposals WHERE chain_id = ? AND lower(target) = lower(?) AND status = ? ORDER BY length(key), key, id',
+    ),
+    lookup: db.prepare(`SELECT * FROM proposals WHERE id = @q OR id LIKE '%:' || lower(@q)
+      OR (target_kind = 'governor' AND key = @q) ORDER BY last_seen DESC LIMIT 20`),
     getReport: db.prepare('SELECT * FROM reports WHERE id = ?'),
     latestReport: db.prepare('SELECT * FROM reports WHERE proposal_id = ? ORDER BY id DESC LIMIT 1'),
     firstReport: db.prepare('SELECT * FROM reports WHERE proposal_id = ? ORDER BY id ASC LIMIT 1'),
@@ -148,7 +156,20 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
   const commit = db.transaction((batch: WorkBatch) => {
     const now = clock()
     for (const p of batch.proposals ?? [])
-      q.upsertProposal.run({ ...p, ref: proposalRef(p.id), nonce: p.nonce.toString(), now })
+      q.upsertProposal.run({
+        id: p.id,
+        ref: proposalRef(p.id),
+        chainId: p.chainId,
+        targetKind: p.target.kind,
+        target: p.target.address,
+        key: p.key,
+        origin: encodeJson(p.origin),
+        calls: encodeJson(p.calls),
+        fingerprint: p.fingerprint,
+        status: p.status,
+        level: p.level,
+        now,
+      })
     for (const s of batch.statuses ?? []) q.setStatus.run(s.status, now, s.id)
     const reportIds: number[] = []
     for (const r of batch.reports ?? []) {
@@ -250,11 +271,14 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     getCursor: async (source, chainId) =>
       (q.getCursor.get(source, chainId) as { value: string } | undefined)?.value,
     getProposal: async (id) => toProposal(q.getProposal.get(id)),
-    proposalsBySafe: async (chainId, safe, status) =>
-      ((status ? q.bySafeStatus.all(chainId, safe, status) : q.bySafe.all(chainId, safe)) as unknown[]).map(
-        (r) => toProposal(r) as StoredProposal,
-      ),
-    findProposalByHash: async (chainId, hash) => toProposal(q.byHash.get(chainId, hash)),
+    proposalsOf: async (chainId, target, status) =>
+      (
+        (status
+          ? q.byTargetStatus.all(chainId, target, status)
+          : q.byTarget.all(chainId, target)) as unknown[]
+      ).map((r) => toProposal(r) as StoredProposal),
+    lookupProposals: async (text) =>
+      (q.lookup.all({ q: text.trim() }) as unknown[]).map((r) => toProposal(r) as StoredProposal),
     getReport: async (id) => toReport(q.getReport.get(id)),
     latestReport: async (proposalId) => toReport(q.latestReport.get(proposalId)),
     firstReport: async (proposalId) => toReport(q.firstReport.get(proposalId)),
@@ -378,8 +402,10 @@ function migrate(db: Database.Database) {
     )
   }
   for (let v = current; v < MIGRATIONS.length; v++) {
+    const step = MIGRATIONS[v]
     db.transaction(() => {
-      db.exec(MIGRATIONS[v] as string)
+      if (typeof step === 'string') db.exec(step)
+      else step?.(db)
       db.pragma(`user_version = ${v + 1}`)
     })()
   }
@@ -392,9 +418,10 @@ function toProposal(row: unknown): StoredProposal | undefined {
     id: r.id as string,
     ref: (r.ref as string | null) ?? proposalRef(r.id as string),
     chainId: r.chain_id as number,
-    safe: r.safe as string,
-    nonce: BigInt(r.nonce as string),
-    safeTxHash: r.safe_tx_hash as string,
+    target: { kind: r.target_kind as StoredProposal['target']['kind'], address: r.target as Address },
+    key: r.key as string,
+    origin: decodeJson(r.origin as string),
+    calls: decodeJson(r.calls as string),
     fingerprint: r.fingerprint as string,
     status: r.status as ProposalStatus,
     level: (r.level as Level | null) ?? null,

@@ -9,13 +9,13 @@ import {
   type PublicClient,
   parseAbi,
 } from 'viem'
-import { InputError, RemoteError } from '../model/errors.js'
+import { InputError, remoteError } from '../model/errors.js'
 import { redactUrls } from '../model/redact.js'
 import type { SafeHashes, SafeState } from '../model/safe.js'
+import { safeTxPreimage } from '../model/safe-hash.js'
+import { compareVersions, parseSafeVersion } from '../model/safe-version.js'
 import type { OfficialContract, SignatureCheck } from '../model/verification.js'
 import { canonicalCandidates } from './official.js'
-import { safeTxPreimage } from './safe-hash.js'
-import { compareVersions, parseSafeVersion } from './safe-version.js'
 
 const safeAbi = parseAbi([
   'function VERSION() view returns (string)',
@@ -36,7 +36,7 @@ const remote = (what: string, cause: unknown) => {
     cause instanceof Error
       ? ((cause as { shortMessage?: string }).shortMessage ?? cause.message)
       : String(cause)
-  return new RemoteError(`${what}: ${redactUrls(reason.split('\n')[0] ?? reason)}`, {
+  return remoteError(`${what}: ${redactUrls(reason.split('\n')[0] ?? reason)}`, {
     cause,
     retryable: true,
   })

@@ -11,13 +11,13 @@ import {
   transferCalls,
 } from '../../src/lab/state-heavy.js'
 import type { SafeTx } from '../../src/model/safe.js'
+import { safeTxHashes } from '../../src/model/safe-hash.js'
 import type { SimulationResult } from '../../src/model/simulation.js'
 import { createConfiguredSimulator } from '../../src/pipeline.js'
 import type { GovernanceSimInput } from '../../src/simulate/governance.js'
 import type { Simulator } from '../../src/simulate/index.js'
 import type { SafeSimInput } from '../../src/simulate/safe.js'
 import type { RelayStats } from '../../src/simulate/upstream.js'
-import { safeTxHashes } from '../../src/verify/safe-hash.js'
 import { runtime } from '../helpers/build.js'
 import { startRpcProxy } from '../helpers/rpc-proxy.js'
 

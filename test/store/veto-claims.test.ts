@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
+import { VETO_LEASE_MS, type VetoClaimRequest } from '../../src/model/store.js'
 import { MIGRATIONS } from '../../src/store/migrations.js'
 import { openSqliteStore } from '../../src/store/sqlite.js'
-import { VETO_LEASE_MS, type VetoClaimRequest } from '../../src/store/types.js'
 
 // A veto is single-flight per proposal, whoever asks (two judgements, a chat press, a second
 // process on the same file), and the rate limits are counted in the transaction that claims.
@@ -117,7 +117,7 @@ describe('veto claims', () => {
   it('carries vetoes recorded before the claims existed into claims', async () => {
     const path = fresh()
     const old = new Database(path)
-    for (const m of MIGRATIONS.slice(0, 2)) old.exec(m)
+    for (const m of MIGRATIONS.slice(0, 2)) old.exec(m as string)
     old.pragma('user_version = 2')
     old.exec(`INSERT INTO proposals (id, chain_id, safe, nonce, safe_tx_hash, fingerprint, status, first_seen, last_seen)
       VALUES ('p1', 1, '${SAFE}', '1', '0x', 'f', 'pending', 0, 0), ('p2', 1, '${SAFE}', '2', '0x', 'f', 'pending', 0, 0)`)

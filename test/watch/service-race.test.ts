@@ -1,6 +1,6 @@
 import { getAddress, type Hex } from 'viem'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { Store } from '../../src/store/types.js'
+import type { Store } from '../../src/model/store.js'
 import { eventually, startBot, startWorld, type World } from '../helpers/watch-world.js'
 
 // The poller reads the Safe's nonce from the chain, then the service's pending list from that

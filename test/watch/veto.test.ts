@@ -5,6 +5,7 @@ import { encodeFunctionData, getAddress, type Hex, parseAbi, parseEther } from '
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SLOT0_WRITER } from '../../src/lab/contracts.js'
 import type { LabAccount } from '../../src/lab/index.js'
+import type { SafeOrigin } from '../../src/model/proposal.js'
 import { createVetoer } from '../../src/pipeline/veto.js'
 import { createVetoSigner, loadVetoKey, type VetoSigner } from '../../src/respond/veto-signer.js'
 import { createServiceClient } from '../../src/sources/tx-service.js'
@@ -372,7 +373,7 @@ describe('automatic vetoes on the lab', () => {
         },
       }
       const service = () => createServiceClient({ chainId: world.lab.chainId, url: world.service.url })
-      const vetoer = createVetoer(bot.watcher.ctx, { signer, service })
+      const vetoer = createVetoer(bot.watcher.ctx, { signer, proposer: service })
       const outcome = await vetoer.veto(stored, { kind: 'chat', actor: 'alice via discord:1' })
       expect(outcome.status).toBe('refused')
       expect(outcome.message).toMatch(/^the guardian 0x[0-9a-fA-F]{40} is not an owner of 0x[0-9a-fA-F]{40}/)
@@ -384,7 +385,13 @@ describe('automatic vetoes on the lab', () => {
       })
       const far = await proposeBybit(owned, 11)
       const farOutcome = await vetoer.veto(
-        { ...stored, id: far.id, safe: owned, nonce: 11n, safeTxHash: far.safeTxHash },
+        {
+          ...stored,
+          id: far.id,
+          target: { kind: 'safe', address: owned },
+          key: '11',
+          origin: { ...(stored.origin as SafeOrigin), safe: owned, nonce: 11n, safeTxHash: far.safeTxHash },
+        },
         { kind: 'chat', actor: 'alice via discord:1' },
       )
       expect(farOutcome.status).toBe('refused')

@@ -1,15 +1,25 @@
-import type { Level } from '../model/severity.js'
+import type { Address } from 'viem'
+import type { Call, Origin } from './proposal.js'
+import type { Level } from './severity.js'
+import type { TargetKind } from './target.js'
+import type { VetoStatus } from './veto.js'
 
 export type ProposalStatus = 'pending' | 'executed' | 'failed' | 'replaced' | 'deleted'
 
+/** What custos stored about a proposal of any kind (a Safe transaction, a governor proposal…). */
 export type StoredProposal = {
   id: string
   /** Short reference for chat buttons (`proposalRef(id)`). */
   ref: string
   chainId: number
-  safe: string
-  nonce: bigint
-  safeTxHash: string
+  /** The watched Safe, governor or timelock it belongs to. */
+  target: { kind: TargetKind; address: Address }
+  /** A Safe's nonce, a governor's proposal id (both decimal), a timelock's operation id (hex). */
+  key: string
+  /** Where it came from, typed (the Safe transaction's fields, the proposal's description…). */
+  origin: Origin
+  /** The calls it makes, as the chain will run them. */
+  calls: Call[]
   /** Hash of everything that can change a verdict; an unchanged fingerprint is not re-run. */
   fingerprint: string
   status: ProposalStatus
@@ -97,7 +107,7 @@ export type SignerAction = {
   at: number
 }
 
-export type VetoStatus = 'dry-run' | 'sent' | 'proposed' | 'failed' | 'refused' | 'rate-limited'
+export type { VetoStatus }
 
 /** Asks for the one right to act on a proposal's veto (see `Store.claimVeto`). */
 export type VetoClaimRequest = {
@@ -172,7 +182,7 @@ export type Store = {
    * outcome, committed with the claim's token (`WorkBatch.vetoes[].claim`), settles it.
    */
   claimVeto(request: VetoClaimRequest): Promise<VetoClaim>
-  /** Claims (acting or acted, dry runs too) since `since` (ms): all, or for one Safe or governor. */
+  /** Claims (acting or acted, dry runs too) since `since` (ms): all, or for one target on one chain. */
   vetoesSince(since: number, target?: { chainId: number; address: string }): Promise<number>
   /** The outcomes of the veto attempts on one proposal, oldest first. */
   vetoOutcomes(proposalId: string): Promise<VetoStatus[]>
@@ -180,8 +190,13 @@ export type Store = {
   messagesFor(proposalId: string, channel: string): Promise<PostedMessage[]>
   getCursor(source: string, chainId: number): Promise<string | undefined>
   getProposal(id: string): Promise<StoredProposal | undefined>
-  proposalsBySafe(chainId: number, safe: string, status?: ProposalStatus): Promise<StoredProposal[]>
-  findProposalByHash(chainId: number, safeTxHash: string): Promise<StoredProposal | undefined>
+  /** A target's proposals, in key order (a Safe's by nonce). */
+  proposalsOf(chainId: number, target: string, status?: ProposalStatus): Promise<StoredProposal[]>
+  /**
+   * Proposals a person names: by id, by the hash its id ends in (a safeTxHash, a timelock
+   * operation id), or by a governor's proposal id; newest first.
+   */
+  lookupProposals(text: string): Promise<StoredProposal[]>
   getReport(id: number): Promise<StoredReport | undefined>
   latestReport(proposalId: string): Promise<StoredReport | undefined>
   firstReport(proposalId: string): Promise<StoredReport | undefined>

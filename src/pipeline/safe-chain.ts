@@ -1,39 +1,89 @@
 import { type Address, getAddress, type Hash, parseAbi } from 'viem'
+import { safeProposalId } from '../model/proposal.js'
 import { errorText } from '../model/redact.js'
 import type { Level } from '../model/severity.js'
+import type { WorkBatch } from '../model/store.js'
+import { type Target, targetKey } from '../model/target.js'
 import { eventAlert } from '../respond/events.js'
-import { SAFE_CONFIG_EVENTS, type SafeEvent } from '../sources/safe-events.js'
-import type { WorkBatch } from '../store/types.js'
+import { readSafeEvents, SAFE_CONFIG_EVENTS, type SafeEvent } from '../sources/safe-events.js'
+import { scanLogs } from '../sources/scan.js'
 import { readSafeState } from '../verify/chain.js'
-import { fanOut } from './alerts.js'
-import { closeProposal } from './chat.js'
-import { safeKey, type WatchContext } from './context.js'
+import type { WatchContext, Work } from './context.js'
+import type { Source } from './jobs.js'
+import { closeProposal, fanOut } from './updates.js'
 
 /**
- * Handles the Safe events of blocks `from..to` and commits the cursor `to` with what they
- * cause, in one batch. Re-reading the reorg window replays events; every effect here is
- * idempotent (status updates, alerts deduplicated by key), so a replay changes nothing.
+ * The Safe events of one chain: executions close their proposals (and an execution custos never
+ * saw queued, or by a stranger, is an alert), on-chain approvals and configuration changes move
+ * the Safe's epoch so its pending proposals are judged again. `changed` hears of each Safe
+ * whose configuration changed (the watch loop checks its drift and polls it at once).
  */
-export async function handleEvents(
+export function safeEventsSource(
+  ctx: WatchContext,
+  chainId: number,
+  changed: (target: Target) => void,
+): Source {
+  const ev = ctx.config.sources.chainEvents
+  const safes = ctx.targets.ofKind('safe').filter((t) => t.chainId === chainId)
+  // The reorg window is read again on every scan: act on each event once (alerts are also
+  // deduplicated by key, so a restart that forgets this set sends nothing twice).
+  const seen = new Set<string>()
+  return {
+    kind: 'chain-events',
+    name: `chain-events:${chainId}`,
+    chainId,
+    everySeconds: ev.intervalSeconds,
+    async *poll() {
+      const cursor = await ctx.store.getCursor('safe-events', chainId)
+      const client = ctx.client(chainId)
+      for await (const range of scanLogs({
+        client,
+        cursor: cursor === undefined ? undefined : BigInt(cursor),
+        reorgWindow: ev.reorgWindow,
+        maxBlockRange: ev.maxBlockRange,
+        read: (from, to) =>
+          readSafeEvents(
+            client,
+            safes.map((s) => s.address),
+            from,
+            to,
+          ),
+      })) {
+        const { work, acted, changes } = await eventsWork(ctx, chainId, range.events, range.to, seen)
+        yield work
+        // Remembered only once committed: an event whose batch failed is handled again next scan.
+        if (seen.size > 100_000) seen.clear()
+        for (const id of acted) seen.add(id)
+        ctx.metrics.lastBlock.set({ chain: String(chainId) }, Number(range.to))
+        for (const t of changes) changed(t)
+      }
+    },
+  }
+}
+
+/** The work the Safe events of blocks up to `to` cause, with the cursor `to`, as one batch. */
+async function eventsWork(
   ctx: WatchContext,
   chainId: number,
   events: SafeEvent[],
   to: bigint,
-  onConfigChange: (safe: Address) => void,
-): Promise<void> {
+  seen: Set<string>,
+): Promise<{ work: Work; acted: string[]; changes: Target[] }> {
   const batch: WorkBatch = {
     statuses: [],
     outbox: [],
     audit: [],
+    escalations: [],
     cursors: [{ source: 'safe-events', chainId, value: to.toString() }],
   }
+  const changes: Target[] = []
   const alert = (level: Level, safe: Address, title: string, summary: string, dedupKey: string) =>
     batch.outbox?.push(
       ...fanOut(
         ctx,
         eventAlert({
           level,
-          title: `${ctx.safe(chainId, safe)?.name ?? safe} · ${title}`,
+          title: `${ctx.targets.get(chainId, safe)?.name ?? safe} · ${title}`,
           summary,
           dedupKey,
           chainId,
@@ -45,17 +95,16 @@ export async function handleEvents(
 
   const acted: string[] = []
   for (const ev of events) {
-    const key = safeKey(chainId, ev.safe)
-    // The reorg window is read again on every scan: act on each event once (alerts are also
-    // deduplicated by key, so a restart that forgets this set sends nothing twice).
+    const target = ctx.targets.get(chainId, ev.safe)
+    const key = target?.key ?? targetKey(chainId, ev.safe)
     const id = `${ev.blockHash}:${ev.logIndex}`
-    if (ctx.seenEvents.has(id)) continue
+    if (seen.has(id)) continue
     acted.push(id)
     switch (ev.name) {
       case 'ExecutionSuccess':
       case 'ExecutionFailure': {
         const hash = ev.args.txHash as Hash
-        const proposal = await ctx.store.findProposalByHash(chainId, hash)
+        const proposal = await ctx.store.getProposal(safeProposalId(chainId, hash))
         if (!proposal) {
           alert(
             'high',
@@ -83,15 +132,13 @@ export async function handleEvents(
             `${ok ? 'executed' : 'executed and failed'} in ${ev.transactionHash}`,
           )
           batch.outbox?.push(...closed.outbox)
-          batch.escalations = [...(batch.escalations ?? []), ...(closed.escalations ?? [])]
+          batch.escalations?.push(...(closed.escalations ?? []))
         }
         const executor = await sender(ctx, chainId, ev.transactionHash)
         if (executor) {
           const owners = await ownersBefore(ctx, chainId, ev.safe, ev.blockNumber)
           const known = new Set(
-            [...(owners.ok ? owners.owners : []), ...(ctx.safe(chainId, ev.safe)?.relayers ?? [])].map((a) =>
-              a.toLowerCase(),
-            ),
+            [...(owners.ok ? owners.owners : []), ...(target?.relayers ?? [])].map((a) => a.toLowerCase()),
           )
           if (!known.has(executor.toLowerCase()))
             alert(
@@ -104,11 +151,11 @@ export async function handleEvents(
               `${chainId}:executor:${hash}`,
             )
         }
-        ctx.epoch.set(key, (ctx.epoch.get(key) ?? 0) + 1) // the nonce moved: the next competitor changes
+        ctx.safes.bump(key) // the nonce moved: the next competitor changes
         break
       }
       case 'ApproveHash':
-        ctx.epoch.set(key, (ctx.epoch.get(key) ?? 0) + 1) // an owner approved on chain: a new confirmation
+        ctx.safes.bump(key) // an owner approved on chain: a new confirmation
         break
       case 'ExecutionFromModuleSuccess':
       case 'ExecutionFromModuleFailure':
@@ -122,8 +169,7 @@ export async function handleEvents(
         break
       default:
         if (!SAFE_CONFIG_EVENTS.has(ev.name)) break
-        ctx.epoch.set(key, (ctx.epoch.get(key) ?? 0) + 1)
-        ctx.states.delete(key)
+        ctx.safes.invalidate(key)
         batch.audit?.push({
           actor: 'chain',
           action: 'safe-config-changed',
@@ -139,14 +185,10 @@ export async function handleEvents(
           // Not the log index: a reorg can re-include the same change at another position.
           `${chainId}:config:${ev.transactionHash}:${ev.name}:${Object.values(ev.args).map(String).join(',').toLowerCase()}`,
         )
-        onConfigChange(ev.safe)
+        if (target && !changes.includes(target)) changes.push(target)
     }
   }
-  await ctx.commit(batch)
-  // Remembered only once committed: an event whose batch failed is handled again next scan.
-  if (ctx.seenEvents.size > 100_000) ctx.seenEvents.clear()
-  for (const id of acted) ctx.seenEvents.add(id)
-  ctx.metrics.lastBlock.set({ chain: String(chainId) }, Number(to))
+  return { work: { batch, veto: [] }, acted, changes }
 }
 
 const getOwners = parseAbi(['function getOwners() view returns (address[])'])
@@ -180,7 +222,7 @@ async function ownersBefore(
       'owners before an execution unreadable: judging its executor by the cached or current owners',
     )
     try {
-      const cached = ctx.states.get(safeKey(chainId, safe))
+      const cached = ctx.safes.get(targetKey(chainId, safe))
       return { ok: true, owners: cached?.owners ?? (await readSafeState(client, safe)).owners }
     } catch (error) {
       return { ok: false, error: errorText(error) }
