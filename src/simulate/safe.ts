@@ -230,6 +230,7 @@ async function run(
       tokens: input.tokens,
       chainId: input.chainId,
       block: block.number,
+      holder: tx.safe,
     })),
     storageDiff,
     ...(guard ? { guard } : {}),
