@@ -3,7 +3,8 @@
 // simulations of state-heavy transactions, with and without prefetch), e2e (Safes end to end),
 // governance (governor end to end), scale (1,000 Safes and 100 governors), soak, inputs (hostile
 // inputs to inspect); `watch` is e2e, governance and scale. The parts not run keep their
-// previous figures and dates.
+// previous figures and dates. BENCH_BEFORE: a built checkout whose custos the governance part also
+// measures, side by side (BENCH_BEFORE_LABEL names it).
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
@@ -152,13 +153,13 @@ const lines = [
   '',
   `Figures ${when('governance')}.`,
   '',
-  '`custos run` as a process polling one OZ governor (`sources.governance.intervalSeconds`) on the lab; each proposal (a treasury drain, so it is alerted) is mined at a random moment of the interval; the time runs from the block holding it to the alert reaching the webhook receiver.',
+  '`custos run` as a process polling one OZ governor (`sources.governance.intervalSeconds`) on the lab; each proposal (a treasury drain, so it is alerted) is mined at a random moment of the interval; the time runs from the block holding it to the alert reaching the webhook receiver. Side by side, in turns (each bot started anew per turn, its first alert not counted): the custos `BENCH_BEFORE` points at, if any, and one Safe polled at the same interval, from the transaction reaching the service emulator to its alert.',
   '',
-  '| governors | poll interval | n | alert p50 ms | alert p95 ms | alert max ms |',
-  '|---|---|---|---|---|---|',
+  '| watched | custos | poll interval | n | alert p50 ms | alert p95 ms | alert max ms |',
+  '|---|---|---|---|---|---|---|',
   ...watch.governance.map(
     (r) =>
-      `| ${r.governors} | ${r.intervalSeconds} s | ${r.n} | ${r.alertP50} | ${r.alertP95} | ${r.alertMax} |`,
+      `| ${dash(r.watched)} | ${dash(r.build)} | ${r.intervalSeconds} s | ${r.n} | ${r.alertP50} | ${r.alertP95} | ${r.alertMax} |`,
   ),
   '',
   '## Scale: watching 1,000 Safes and 100 governors',
