@@ -1,13 +1,16 @@
 // npm run bench: every figure in one run, on this machine. Writes bench/results/latest.md and
-// latest.json. BENCH_ONLY runs some parts only (comma-separated): simulation, e2e (Safes end to
-// end), governance (governor end to end), scale (1,000 Safes and 100 governors), soak, inputs
-// (hostile inputs to inspect), guard (the custos Guard's gas); `watch` is e2e, governance and
-// scale. The parts not run keep their previous figures and dates.
+// latest.json. BENCH_ONLY runs some parts only (comma-separated): simulation, cold (cold
+// simulations of state-heavy transactions, with and without prefetch), e2e (Safes end to end),
+// governance (governor end to end), scale (1,000 Safes and 100 governors), soak, inputs (hostile
+// inputs to inspect), guard (the custos Guard's gas); `watch` is e2e, governance and scale. The
+// parts not run keep their previous figures and dates. BENCH_BEFORE: a built checkout whose
+// custos the governance part also measures, side by side (BENCH_BEFORE_LABEL names it).
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { anvilBinary } from '../src/simulate/anvil.js'
+import { type ColdRow, type ColdScenario, coldBench } from './cold.js'
 import { type GuardGasRow, guardBench } from './guard.js'
 import { type InputRow, inputsBench } from './inputs.js'
 import { type Row, simulationBench } from './simulate.js'
@@ -15,13 +18,14 @@ import { type SoakRow, soakBench } from './soak.js'
 import { round } from './stats.js'
 import { type GovernanceRow, type LatencyRow, type ScaleRow, watchBench } from './watch.js'
 
-const PARTS = ['simulation', 'e2e', 'governance', 'scale', 'soak', 'inputs', 'guard'] as const
+const PARTS = ['simulation', 'cold', 'e2e', 'governance', 'scale', 'soak', 'inputs', 'guard'] as const
 type Part = (typeof PARTS)[number]
 type Results = {
   machine: Record<string, string | number>
   /** When each part was last measured (ISO date). */
   measured: Partial<Record<Part, string>>
   simulation: Row[]
+  cold: { rows: ColdRow[]; scenarios: ColdScenario[] }
   watch: {
     latency: LatencyRow[]
     governance: GovernanceRow[]
@@ -56,6 +60,9 @@ for (const p of PARTS) {
 
 const date = new Date().toISOString()
 const simulation: Row[] = run.has('simulation') ? await simulationBench() : (previous.simulation ?? [])
+const cold: Results['cold'] = run.has('cold')
+  ? await coldBench()
+  : (previous.cold ?? { rows: [], scenarios: [] })
 const fresh =
   run.has('e2e') || run.has('governance') || run.has('scale')
     ? await watchBench({ e2e: run.has('e2e'), governance: run.has('governance'), scale: run.has('scale') })
@@ -88,7 +95,7 @@ const machine = {
   anvil: execFileSync(anvilBinary(), ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? '',
   date,
 }
-const results: Results = { machine, measured, simulation, watch, soak, inputs, guard }
+const results: Results = { machine, measured, simulation, cold, watch, soak, inputs, guard }
 writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`)
 
 const when = (p: Part) =>
@@ -105,13 +112,31 @@ const lines = [
   '',
   `Figures ${when('simulation')}.`,
   '',
-  'Five kinds of transaction in turn (ETH transfer, ERC20 transfer, MultiSend of three transfers, owner change, Bybit-style DELEGATECALL).',
+  'Five kinds of transaction in turn (ETH transfer, ERC20 transfer, MultiSend of three transfers, owner change, Bybit-style DELEGATECALL). The warm fork prefetches (the default); a fresh fork per transaction stands for a script that starts anvil for each one, reading lazily.',
   '',
   '| approach | added latency per request | n | p50 ms | p95 ms | mean ms | upstream requests per simulation |',
   '|---|---|---|---|---|---|---|',
   ...simulation.map(
     (r) =>
       `| ${r.approach} | ${r.latencyMs} ms | ${r.n} | ${r.p50} | ${r.p95} | ${r.mean} | ${r.requestsPerSim} |`,
+  ),
+  '',
+  '## Cold simulations: state the fork has not seen (lab chain behind a latency proxy)',
+  '',
+  `Figures ${when('cold')}.`,
+  '',
+  "Each cold sample runs on a fork started for it (the start not timed) a transaction whose recipients no fork has seen; `warm` runs the same transaction again on that fork; `after a move` mines a block, moves the fork to it and runs it again (the move timed too). A fresh fork per transaction times anvil's start as well. Token symbols and decimals are known from an untimed first run (custos keeps them for the process). Round trips one after another: the longest chain of upstream HTTP exchanges where each starts after the previous ended.",
+  '',
+  ...cold.scenarios.map(
+    (s) =>
+      `- ${s.name}: ${s.slotsWritten} storage slots written; ${s.stateReads} upstream requests when anvil reads it lazily`,
+  ),
+  '',
+  '| scenario | approach | added latency per request | n | p50 ms | p95 ms | mean ms | upstream requests per simulation | HTTP exchanges | round trips one after another |',
+  '|---|---|---|---|---|---|---|---|---|---|',
+  ...cold.rows.map(
+    (r) =>
+      `| ${r.scenario.split(':')[0]} | ${r.approach} | ${r.latencyMs} ms | ${r.n} | ${r.p50} | ${r.p95} | ${r.mean} | ${r.requestsPerSim} | ${r.exchangesPerSim} | ${r.roundTripsPerSim} |`,
   ),
   '',
   '## End to end: a transaction reaching the service emulator → its stored report → its alert',
@@ -131,13 +156,13 @@ const lines = [
   '',
   `Figures ${when('governance')}.`,
   '',
-  '`custos run` as a process polling one OZ governor (`sources.governance.intervalSeconds`) on the lab; each proposal (a treasury drain, so it is alerted) is mined at a random moment of the interval; the time runs from the block holding it to the alert reaching the webhook receiver.',
+  '`custos run` as a process polling one OZ governor (`sources.governance.intervalSeconds`) on the lab; each proposal (a treasury drain, so it is alerted) is mined at a random moment of the interval; the time runs from the block holding it to the alert reaching the webhook receiver. Side by side, in turns (each bot started anew per turn, its first alert not counted): the custos `BENCH_BEFORE` points at, if any, and one Safe polled at the same interval, from the transaction reaching the service emulator to its alert.',
   '',
-  '| governors | poll interval | n | alert p50 ms | alert p95 ms | alert max ms |',
-  '|---|---|---|---|---|---|',
+  '| watched | custos | poll interval | n | alert p50 ms | alert p95 ms | alert max ms |',
+  '|---|---|---|---|---|---|---|',
   ...watch.governance.map(
     (r) =>
-      `| ${r.governors} | ${r.intervalSeconds} s | ${r.n} | ${r.alertP50} | ${r.alertP95} | ${r.alertMax} |`,
+      `| ${dash(r.watched)} | ${dash(r.build)} | ${r.intervalSeconds} s | ${r.n} | ${r.alertP50} | ${r.alertP95} | ${r.alertMax} |`,
   ),
   '',
   '## Scale: watching 1,000 Safes and 100 governors',
