@@ -36,6 +36,20 @@ export const veto = z
     maxPerTargetPerHour: z.number().int().min(0).default(1),
     /** Automatic vetoes in all per hour. */
     maxPerHour: z.number().int().min(0).default(5),
+    /**
+     * The circuit breaker: the pause calls listed under `protocols[].pauses`, sent with this key
+     * when a check with `action: pause` breaks or a signer presses Pause. Needs `enabled` too;
+     * counted in the same rate limits. Unpausing is never automatic.
+     */
+    pauses: z
+      .object({
+        /** Off until enabled: a pause the policy asks for is then escalated instead (and says so). */
+        enabled: z.boolean().default(false),
+        /** Decide, report and audit the pause, but send nothing. */
+        dryRun: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .prefault({})

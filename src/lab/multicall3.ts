@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import type { Address, Hex, PublicClient, TestClient } from 'viem'
+import type { Hex, PublicClient, TestClient } from 'viem'
+import { MULTICALL3 } from '../model/check.js'
 
 // Multicall3 at its canonical address, as every public chain has it: custos batches its protocol
 // checks through it. The code is Multicall3's own: the creation code viem ships for its deployless
 // multicall, run once to get the runtime code. Idempotent: a chain that has it keeps its own.
 
-export const MULTICALL3: Address = '0xcA11bde05977b3631167028862bE2a173976CA11'
+export { MULTICALL3 }
 
 const require = createRequire(import.meta.url)
 

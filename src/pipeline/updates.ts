@@ -74,7 +74,10 @@ export async function proposalUpdate(
 export async function closeProposal(
   ctx: WatchContext,
   proposal: StoredProposal,
-  event: Extract<UpdateEvent, 'executed' | 'failed' | 'replaced' | 'deleted' | 'vetoed' | 'cleared'>,
+  event: Extract<
+    UpdateEvent,
+    'executed' | 'failed' | 'replaced' | 'deleted' | 'vetoed' | 'cleared' | 'resolved'
+  >,
   text: string,
 ): Promise<{ escalations?: Escalation[]; outbox: Outbox }> {
   const esc = await ctx.store.getEscalation(proposal.id)
