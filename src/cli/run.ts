@@ -22,7 +22,7 @@ export async function runCommand(opts: { config?: string }, io: Io, stop?: Abort
   const config = rt.config
   if (rt.targets.all.length === 0)
     throw new InputError(
-      'nothing to watch: add Safes under `safes`, or `governors` / `timelocks`, in the config (see config/custos.example.yaml)',
+      'nothing to watch: add Safes under `safes`, or `governors` / `timelocks` / `protocols`, in the config (see config/custos.example.yaml)',
     )
   const logger = createLogger(config.logging.level)
   const store = openSqliteStore(config.store.path ?? join(config.dataDir, 'custos.db'))

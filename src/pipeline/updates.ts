@@ -97,7 +97,13 @@ export function chatStore(ctx: Pick<WatchContext, 'store'>): ChatStore {
         ctx.store.vetoRequestsFor(proposalId),
         ctx.store.vetoOutcomes(proposalId),
       ])
-      return { status: p?.status, acks, vetoRequests, vetoes }
+      return {
+        status: p?.status,
+        acks,
+        vetoRequests,
+        vetoes,
+        ...(p?.origin.kind === 'check' ? { check: true } : {}),
+      }
     },
     messages: (proposalId, channel) => ctx.store.messagesFor(proposalId, channel),
   }

@@ -10,6 +10,7 @@ import { createVetoSigner, loadVetoKey, type VetoSigner } from '../respond/veto-
 import type { StoredProposal, WorkBatch } from '../store/types.js'
 import { readSafeState } from '../verify/chain.js'
 import type { WatchContext } from './context.js'
+import { listedPauses, pauseEpisode, pauseNotice, vetoSwitch } from './pause.js'
 import { proposalUpdate } from './updates.js'
 
 // Acting on a veto: the executor for the proposal's kind (respond/veto/), after checking that
@@ -40,6 +41,7 @@ export function loadGuardian(config: Config, env: NodeJS.ProcessEnv, logger: Log
             ...(v.keyEnv ? { keyEnv: v.keyEnv } : {}),
             ...(v.keystore ? { keystoreFile: v.keystore.file, passphraseEnv: v.keystore.passphraseEnv } : {}),
           }),
+          { pauses: listedPauses(config) },
         )
       : undefined
   if (v.keyEnv) delete env[v.keyEnv]
@@ -68,6 +70,8 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
         return cancelGovernorProposal(base, p.origin, p.calls)
       case 'timelock':
         return cancelTimelockOperation(base, p.origin)
+      case 'check':
+        return pauseEpisode(ctx, p, signer)
       default:
         return { status: 'refused', message: `custos cannot veto a ${p.origin.kind} proposal` }
     }
@@ -95,15 +99,16 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
     by: { kind: 'auto' | 'chat'; actor: string },
   ): Promise<VetoOutcome> {
     const v = config.veto
+    const sw = vetoSwitch(config, p)
     let outcome: VetoOutcome
     const now = ctx.clock()
     // The policy decides again whenever a proposal is judged again: it acts once (a dry run
     // counts only while custos is still in dry run). A signer may press again; the executor
     // then checks there is still something to stop.
     const before = await store.vetoOutcomes(p.id)
-    const acted = before.find((s) => s === 'sent' || s === 'proposed' || (s === 'dry-run' && v.dryRun))
+    const acted = before.find((s) => s === 'sent' || s === 'proposed' || (s === 'dry-run' && sw.dryRun))
     if (by.kind === 'auto' && acted) return { status: acted, message: 'already vetoed' }
-    if (!v.enabled) outcome = { status: 'refused', message: 'vetoes are switched off (veto.enabled)' }
+    if (!sw.enabled) outcome = { status: 'refused', message: sw.off }
     else if (
       by.kind === 'auto' &&
       ((await store.vetoesSince(now - HOUR, { chainId: p.chainId, address: p.target.address })) >=
@@ -114,8 +119,11 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
         status: 'rate-limited',
         message: `the automatic veto limit was reached (${v.maxPerTargetPerHour} per target, ${v.maxPerHour} in all, per hour)`,
       }
-    else if (v.dryRun)
-      outcome = { status: 'dry-run', message: 'dry run: custos would veto now, and sent nothing' }
+    else if (sw.dryRun)
+      outcome = {
+        status: 'dry-run',
+        message: sw.dryRunText ?? 'dry run: custos would veto now, and sent nothing',
+      }
     else if (!deps.signer)
       outcome = { status: 'refused', message: 'no veto key is configured (veto.keyEnv or veto.keystore)' }
     else {
@@ -137,13 +145,23 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
         },
       ],
       audit: [{ actor: by.actor, action: `veto-${outcome.status}`, subject: p.id, details: outcome }],
-      outbox: await proposalUpdate(
-        ctx,
-        p,
-        done ? 'vetoed' : 'veto-requested',
-        `${by.kind === 'auto' ? 'custos' : by.actor.split(' via ')[0]}: veto ${outcome.status}: ${outcome.message}`,
-        `veto:${by.kind}:${now}`,
-      ),
+      outbox: [
+        ...(await proposalUpdate(
+          ctx,
+          p,
+          done ? (p.origin.kind === 'check' ? 'paused' : 'vetoed') : 'veto-requested',
+          `${by.kind === 'auto' ? 'custos' : by.actor.split(' via ')[0]}: ${p.origin.kind === 'check' ? 'pause' : 'veto'} ${outcome.status}: ${outcome.message}`,
+          `veto:${by.kind}:${now}`,
+        )),
+        ...(p.origin.kind === 'check'
+          ? pauseNotice(
+              ctx,
+              p,
+              outcome,
+              by.kind === 'auto' ? 'custos' : (by.actor.split(' via ')[0] ?? by.actor),
+            )
+          : []),
+      ],
     }
     await ctx.commit(batch)
     const log = done || outcome.status === 'dry-run' ? ctx.logger.info : ctx.logger.warn

@@ -17,7 +17,9 @@ export function planChecks(
   checks: readonly CheckConfig[],
 ): PlannedCheck[] {
   return checks.map((check) => {
-    const p = check.action === 'pause' || check.kind === 'pause-ready' ? pauseOf(protocol, check) : undefined
+    // The pause a check names, or the protocol's only one: sent on `action: pause`, tried by
+    // `pause-ready`, and offered to signers as a button on the check's alerts.
+    const p = pauseOf(protocol, check)
     if (!p) return { check }
     const { fn, data } = encodeConstantCall(p.function, p.args)
     return { check, pause: { name: p.name, target: p.target, data, signature: signatureOf(fn) } }
