@@ -178,11 +178,12 @@ function sequencerProblems(
       },
     ]
   const [, status, startedAt] = round
+  // Down, then back within its grace period: one problem (one episode) until the grace is over.
   if (status === 1n)
     return [
       {
         code: 'sequencer-down',
-        key: 'sequencer-down',
+        key: 'sequencer',
         message: 'the L2 sequencer is down: prices cannot be trusted',
       },
     ]
@@ -191,7 +192,7 @@ function sequencerProblems(
     return [
       {
         code: 'sequencer-grace',
-        key: 'sequencer-grace',
+        key: 'sequencer',
         message: `the L2 sequencer came back ${up} s ago, within its grace period of ${c.sequencer.gracePeriod} s`,
       },
     ]
