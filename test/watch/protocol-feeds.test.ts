@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LAB_BOUNDS, LAB_PRICE } from '../../src/lab/protocol/index.js'
 import { freshProtocol, watchProtocol } from '../helpers/protocol-world.js'
-import { eventually, startWorld, type World } from '../helpers/watch-world.js'
+import { startWorld, type World } from '../helpers/watch-world.js'
 
 // The chainlink-feed check on the lab, each way it breaks and recovers: a feed left stale past its
 // heartbeat plus grace, an answer pinned at the aggregator's bounds, an answer off from a second

@@ -1,6 +1,7 @@
 import { encodeFunctionData, parseEther } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LAB_TARGET_RESERVES, PAUSE_GUARDIAN_ROLE } from '../../src/lab/protocol/index.js'
+import { createChatCommands } from '../../src/pipeline/chat-commands.js'
 import { freshProtocol, poolAbi, send, watchProtocol } from '../helpers/protocol-world.js'
 import { eventually, startWorld, type World } from '../helpers/watch-world.js'
 
@@ -123,6 +124,55 @@ describe('the circuit breaker on the lab', () => {
       )
       await w.resolvedOf('reserves')
       expect(await paused(p.pool)).toBe(true)
+    } finally {
+      await w.bot.stop()
+    }
+  })
+
+  it('lets a listed signer press Pause on a check alert (sent within the switches), and refuses anyone else', async () => {
+    const p = await freshProtocol(world)
+    const { action: _, ...noAuto } = withPool(p.pool)
+    const w = await watchProtocol(
+      world,
+      p,
+      [noAuto],
+      {
+        veto: { enabled: true, keyEnv: 'CUSTOS_VETO_KEY', pauses: { enabled: true, dryRun: false } },
+        signers: [{ name: 'alice', address: world.owners.A.address, telegram: 42 }],
+      },
+      { CUSTOS_VETO_KEY: p.guardian.privateKey },
+    )
+    try {
+      await drain(p)
+      const alert = await w.alertOf('reserves')
+      expect(alert.pause).toBe(`pool: pause() on ${p.pool}`)
+      const episode = await w.episode('reserves')
+      if (!episode) throw new Error('no episode')
+      // Without `action: pause`, nothing was sent on its own.
+      expect(await paused(p.pool)).toBe(false)
+      const chat = createChatCommands(w.bot.watcher.ctx, {
+        status: () => ({ ready: [], expected: [], sources: {} }),
+        wakeLadder: () => {},
+      })
+      const press = (id: string, interactionId: string) =>
+        chat.press({
+          channel: 'telegram',
+          interactionId,
+          user: { id, name: id },
+          action: 'pause',
+          ref: episode.ref,
+        })
+      expect((await press('99', 'i-1')).outcome).toBe('refused')
+      expect(await paused(p.pool)).toBe(false)
+      const done = await press('42', 'i-2')
+      expect(done.outcome).toBe('done')
+      expect(done.message).toContain('Pause sent')
+      expect(await paused(p.pool)).toBe(true)
+      const audit = await w.bot.store.auditLog(100)
+      expect(audit.find((a) => a.action === 'pause-requested')?.actor).toBe('alice via telegram:42')
+      expect(audit.find((a) => a.action === 'veto-sent' && a.subject === episode.id)?.actor).toBe(
+        'alice via telegram:42',
+      )
     } finally {
       await w.bot.stop()
     }
