@@ -40,7 +40,7 @@ export async function runRound(
   let requests = first.requests
   const more = followUpReads(planned, results)
   if (more.length) {
-    const second = await deps.reader.read(more, block)
+    const second = await deps.reader.read(more, block, { timestamp: false })
     for (const [k, v] of second.results) results.set(k, v)
     requests += second.requests
   }

@@ -18,10 +18,13 @@ import { errorText } from '../model/redact.js'
 // sequencer uptime feeds do) is made alone from then on. What does not change (decimals, an
 // aggregator's bounds) is read once.
 
-/** Calls per eth_call: about 15M gas of typical views, under every node's eth_call gas cap. */
-const CHUNK = 400
-/** A call that failed both in the batch and alone is tried alone again after this long. */
-const RETRY_ALONE_MS = 60_000
+/** Calls per eth_call: typical views use 3k–30k gas, so 500 stay under the usual eth_call gas caps (50M). */
+const CHUNK = 500
+/**
+ * A call that failed both in the batch and alone (a function the contract does not have) is
+ * tried alone again only after this long: a round must not cost a request per such call.
+ */
+const RETRY_ALONE_MS = 3_600_000
 
 const REVERTS = parseAbi(['error Error(string)', 'error Panic(uint256)'])
 
@@ -34,7 +37,8 @@ export type BatchRead = {
 }
 
 export type BatchReader = {
-  read(calls: readonly ReadCall[], block: bigint): Promise<BatchRead>
+  /** With `timestamp: false` (a follow-up read), no request is made when every call is remembered. */
+  read(calls: readonly ReadCall[], block: bigint, opts?: { timestamp?: boolean }): Promise<BatchRead>
 }
 
 export function createBatchReader(
@@ -59,7 +63,7 @@ export function createBatchReader(
   }
 
   return {
-    async read(calls, block) {
+    async read(calls, block, { timestamp: withTimestamp = true } = {}) {
       const results = new Map<string, ReadResult>()
       const encoded = calls.map((c) => ({ call: c, data: encode(c), id: '' }))
       for (const e of encoded) e.id = `${e.call.to.toLowerCase()}:${e.data}`
@@ -72,12 +76,13 @@ export function createBatchReader(
       const solo = todo.filter((e) => alone.has(e.id))
       let requests = 0
       const chunks: (typeof batched)[] = []
-      for (let i = 0; i < batched.length || i === 0; i += CHUNK) chunks.push(batched.slice(i, i + CHUNK))
+      for (let i = 0; i < batched.length || (i === 0 && withTimestamp); i += CHUNK)
+        chunks.push(batched.slice(i, i + CHUNK))
       const [answers, soloAnswers] = await Promise.all([
         Promise.all(
           chunks.map((chunk, i) => {
             requests++
-            return aggregate(client, multicall, chunk, block, i === 0)
+            return aggregate(client, multicall, chunk, block, i === 0 && withTimestamp)
           }),
         ),
         Promise.all(
@@ -90,7 +95,7 @@ export function createBatchReader(
       let timestamp = 0n
       const retry: typeof batched = []
       answers.forEach((a, i) => {
-        if (i === 0) timestamp = a.timestamp
+        if (i === 0 && withTimestamp) timestamp = a.timestamp
         ;(chunks[i] ?? []).forEach((e, j) => {
           const r = a.results[j] ?? { ok: false, error: 'no answer' }
           if (!r.ok && clock() - (failedAlone.get(e.id) ?? -Infinity) > RETRY_ALONE_MS) retry.push(e)

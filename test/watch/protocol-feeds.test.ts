@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LAB_BOUNDS, LAB_PRICE } from '../../src/lab/protocol/index.js'
 import { freshProtocol, watchProtocol } from '../helpers/protocol-world.js'
@@ -130,6 +133,28 @@ describe('chainlink-feed on the lab', () => {
       await w.resolvedOf('eth-usd')
     } finally {
       await w.bot.stop()
+    }
+  })
+
+  it('remembers an open episode across a restart: not alerted again, and resolved by the next process', async () => {
+    const p = await freshProtocol(world)
+    const dataDir = mkdtempSync(join(tmpdir(), 'custos-protocol-restart-'))
+    const first = await watchProtocol(world, p, [feedCheck(p)], { dataDir })
+    try {
+      await p.warp(3662)
+      await first.alertOf('eth-usd')
+    } finally {
+      await first.bot.stop()
+    }
+    const second = await watchProtocol(world, p, [feedCheck(p)], { dataDir })
+    try {
+      for (let i = 0; i < 3; i++) await p.warp(5)
+      await new Promise((r) => setTimeout(r, 1500))
+      expect(second.alerts()).toHaveLength(0)
+      await p.setPrice(LAB_PRICE)
+      await second.resolvedOf('eth-usd')
+    } finally {
+      await second.bot.stop()
     }
   })
 })

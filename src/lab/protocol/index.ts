@@ -20,8 +20,8 @@ export {
 export const LAB_PRICE = 2000n * 10n ** 8n
 /** The aggregator's bounds: a live aggregator never reports outside them. */
 export const LAB_BOUNDS = { min: 1n * 10n ** 8n, max: 1_000_000n * 10n ** 8n }
-/** The pool's target reserves, in the lab token's units (its whole supply is 10^15). */
-export const LAB_TARGET_RESERVES = 10n ** 14n
+/** The pool's target reserves, in the lab token's units (its whole supply is 10^15: room for many pools). */
+export const LAB_TARGET_RESERVES = 10n ** 12n
 export const PAUSE_GUARDIAN_ROLE: Hash = keccak256(toHex('PAUSE_GUARDIAN_ROLE'))
 
 export type LabProtocol = {
