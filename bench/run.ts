@@ -1,7 +1,8 @@
 // npm run bench: every figure in one run, on this machine. Writes bench/results/latest.md and
 // latest.json. BENCH_ONLY runs some parts only (comma-separated): simulation, e2e (Safes end to
-// end), governance (governor end to end), scale (1,000 Safes and 100 governors), soak; `watch` is
-// e2e, governance and scale. The parts not run keep their previous figures and dates.
+// end), governance (governor end to end), scale (1,000 Safes and 100 governors), soak, watchdogs
+// (500 feed checks per block, stale feed to alert); `watch` is e2e, governance and scale. The
+// parts not run keep their previous figures and dates.
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
@@ -11,8 +12,9 @@ import { type Row, simulationBench } from './simulate.js'
 import { type SoakRow, soakBench } from './soak.js'
 import { round } from './stats.js'
 import { type GovernanceRow, type LatencyRow, type ScaleRow, watchBench } from './watch.js'
+import { type RoundRow, type StaleRow, watchdogBench } from './watchdogs.js'
 
-const PARTS = ['simulation', 'e2e', 'governance', 'scale', 'soak'] as const
+const PARTS = ['simulation', 'e2e', 'governance', 'scale', 'soak', 'watchdogs'] as const
 type Part = (typeof PARTS)[number]
 type Results = {
   machine: Record<string, string | number>
@@ -25,6 +27,7 @@ type Results = {
     scale: (Partial<ScaleRow> & { measured?: string | undefined })[]
   }
   soak: SoakRow[]
+  watchdogs: { rounds: RoundRow[]; stale: StaleRow[] }
 }
 
 const requested = (process.env.BENCH_ONLY ?? '')
@@ -71,6 +74,9 @@ const watch: Results['watch'] = {
       : (previous.watch?.scale ?? []),
 }
 const soak: SoakRow[] = run.has('soak') ? await soakBench() : (previous.soak ?? [])
+const watchdogs: Results['watchdogs'] = run.has('watchdogs')
+  ? await watchdogBench()
+  : (previous.watchdogs ?? { rounds: [], stale: [] })
 for (const p of run) measured[p] = date
 
 const machine = {
@@ -81,7 +87,7 @@ const machine = {
   anvil: execFileSync(anvilBinary(), ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? '',
   date,
 }
-const results: Results = { machine, measured, simulation, watch, soak }
+const results: Results = { machine, measured, simulation, watch, soak, watchdogs }
 writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`)
 
 const when = (p: Part) =>
@@ -155,6 +161,28 @@ const lines = [
   ...soak.map(
     (r) =>
       `| ${r.simulations} | ${r.seconds} | ${r.perSecond} | ${r.p50} | ${r.p95} | ${r.maxLifetimeSeconds} s or ${r.maxRssMb} MB | ${r.anvilRssMbFirst ?? '–'} | ${r.anvilRssMbMax} | ${r.anvilRssMbEnd} | ${r.recycles} | ${r.starts} | ${r.failures} |`,
+  ),
+  '',
+  '## Protocol watchdogs: 500 Chainlink feed checks per block',
+  '',
+  `Figures ${when('watchdogs')}.`,
+  '',
+  "One round of `chainlink-feed` checks as the watch loop runs it (`runRound`: the block number, every feed's latestRoundData, decimals and aggregator through Multicall3, the aggregators' bounds; decimals and bounds are read in the first round and remembered), one round per mined block, through a counting RPC relay that adds the given latency to each request.",
+  '',
+  '| feed checks | added latency per request | rounds | RPC requests, first round | RPC requests per round after | round p50 ms | round p95 ms |',
+  '|---|---|---|---|---|---|---|',
+  ...watchdogs.rounds.map(
+    (r) =>
+      `| ${r.feeds} | ${r.latencyMs} ms | ${r.rounds} | ${r.firstRoundRequests} | ${r.requestsPerRound} | ${r.roundP50Ms} | ${r.roundP95Ms} |`,
+  ),
+  '',
+  '`custos run` as a process watching those feeds, one of them with a 10 s heartbeat and 2 s of grace, the lab mining a block every second: the time from the block that shows that feed stale being mined to the alert reaching a webhook receiver.',
+  '',
+  '| feed checks | `sources.protocols.intervalSeconds` | block time | n | alert p50 ms | alert p95 ms | alert max ms |',
+  '|---|---|---|---|---|---|---|',
+  ...watchdogs.stale.map(
+    (r) =>
+      `| ${r.feeds} | ${r.intervalSeconds} s | ${r.blockSeconds} s | ${r.n} | ${r.alertP50Ms} | ${r.alertP95Ms} | ${r.alertMaxMs} |`,
   ),
   '',
 ]
