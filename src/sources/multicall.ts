@@ -7,6 +7,7 @@ import {
   multicall3Abi,
   type PublicClient,
   parseAbi,
+  toFunctionSelector,
 } from 'viem'
 import { MULTICALL3, type ReadCall, type ReadResult } from '../model/check.js'
 import { FatalError, RetryableError } from '../model/errors.js'
@@ -27,6 +28,10 @@ const CHUNK = 500
 const RETRY_ALONE_MS = 3_600_000
 
 const REVERTS = parseAbi(['error Error(string)', 'error Panic(uint256)'])
+/** Calldata remembered at most (a configuration's calls are far fewer). */
+const MAX_REMEMBERED = 100_000
+
+const stringify = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x))
 
 export type BatchRead = {
   results: Map<string, ReadResult>
@@ -62,10 +67,35 @@ export function createBatchReader(
     }
   }
 
+  // The same calls come every round: their calldata is encoded once (ABI encoding 1,000 calls
+  // costs more than the eth_call that runs them).
+  const calldata = new Map<string, Hex>()
+  /** The aggregate3 calldata of each chunk, by the calls in it (the same from round to round). */
+  const batches = new Map<string, Hex>()
+  const selectors = new WeakMap<object, string>()
+  const encodeOnce = (c: ReadCall): Hex => {
+    const items = c.abi.filter((x) => x.type === 'function' && x.name === c.functionName)
+    const [item] = items
+    // An overloaded name is told apart by its arguments: encoded every time.
+    if (items.length !== 1 || !item || item.type !== 'function') return encode(c)
+    let selector = selectors.get(item)
+    if (selector === undefined) {
+      selector = toFunctionSelector(item)
+      selectors.set(item, selector)
+    }
+    const key = `${c.to}:${selector}:${c.args?.length ? stringify(c.args) : ''}`
+    let data = calldata.get(key)
+    if (data === undefined) {
+      data = encode(c)
+      if (calldata.size < MAX_REMEMBERED) calldata.set(key, data)
+    }
+    return data
+  }
+
   return {
     async read(calls, block, { timestamp: withTimestamp = true } = {}) {
       const results = new Map<string, ReadResult>()
-      const encoded = calls.map((c) => ({ call: c, data: encode(c), id: '' }))
+      const encoded = calls.map((c) => ({ call: c, data: encodeOnce(c), id: '' }))
       for (const e of encoded) e.id = `${e.call.to.toLowerCase()}:${e.data}`
       const todo = encoded.filter((e) => {
         const known = e.call.stable ? stable.get(e.id) : undefined
@@ -82,7 +112,7 @@ export function createBatchReader(
         Promise.all(
           chunks.map((chunk, i) => {
             requests++
-            return aggregate(client, multicall, chunk, block, i === 0 && withTimestamp)
+            return aggregate(client, multicall, chunk, block, i === 0 && withTimestamp, batches)
           }),
         ),
         Promise.all(
@@ -167,13 +197,20 @@ async function aggregate(
   chunk: ReadonlyArray<{ call: ReadCall; data: Hex }>,
   block: bigint,
   withTimestamp: boolean,
+  memo: Map<string, Hex>,
 ): Promise<{ results: ReadResult[]; timestamp: bigint }> {
   const tsData = encodeFunctionData({ abi: multicall3Abi, functionName: 'getCurrentBlockTimestamp' })
   const inner = [
     ...(withTimestamp ? [{ target: multicall, allowFailure: false, callData: tsData }] : []),
     ...chunk.map((e) => ({ target: e.call.to, allowFailure: true, callData: e.data })),
   ]
-  const data = encodeFunctionData({ abi: multicall3Abi, functionName: 'aggregate3', args: [inner] })
+  const key = `${withTimestamp}:${chunk.map((e) => `${e.call.to}${e.data}`).join(',')}`
+  let data = memo.get(key)
+  if (data === undefined) {
+    data = encodeFunctionData({ abi: multicall3Abi, functionName: 'aggregate3', args: [inner] })
+    if (memo.size >= 64) memo.clear()
+    memo.set(key, data)
+  }
   let out: Hex
   try {
     out = (await client.call({ to: multicall, data, blockNumber: block })).data ?? '0x'
