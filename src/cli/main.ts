@@ -120,7 +120,8 @@ Examples:
       'after',
       `
 It serves /healthz, /readyz, /metrics and /reports/:id on server.host:server.port (127.0.0.1:8080 by default),
-keeps its state in dataDir (a SQLite file), and logs JSON to stderr.`,
+keeps its state in dataDir (a SQLite file; one custos per data directory: a second exits 2),
+and logs JSON to stderr.`,
     )
     .action(async (opts) => {
       const { runCommand } = await import('./run.js')

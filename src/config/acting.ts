@@ -1,6 +1,6 @@
 import { z } from 'zod'
+import { ACTIONS } from '../model/action.js'
 import { LEVELS } from '../model/severity.js'
-import { ACTIONS } from '../policy/decide.js'
 
 // What custos does on its own: the policy's rules, and the veto key that can do nothing else.
 
@@ -32,10 +32,16 @@ export const veto = z
       .object({ file: z.string().min(1), passphraseEnv: envName })
       .strict()
       .optional(),
-    /** Automatic vetoes per Safe or governor per hour. */
+    /** Automatic vetoes (and pauses) per Safe, governor or protocol (per chain: one address on two chains has two budgets) per hour. */
     maxPerTargetPerHour: z.number().int().min(0).default(1),
     /** Automatic vetoes in all per hour. */
     maxPerHour: z.number().int().min(0).default(5),
+    /**
+     * How far past the Safe's current nonce a rejection may be signed. A rejection signed for a
+     * far-future nonce waits there, ready to burn a legitimate transaction; beyond this the veto
+     * is refused (audited) and the proposal escalated to the signers instead.
+     */
+    maxNonceAhead: z.number().int().min(0).default(10),
     /**
      * The circuit breaker: the pause calls listed under `protocols[].pauses`, sent with this key
      * when a check with `action: pause` breaks or a signer presses Pause. Needs `enabled` too;

@@ -1,5 +1,6 @@
 import { isAlert, type OutboxPayload } from '../model/alert.js'
 import type { Level } from '../model/severity.js'
+import type { Escalation, StoredProposal, WorkBatch } from '../model/store.js'
 import type { Target } from '../model/target.js'
 import {
   actorName,
@@ -10,7 +11,6 @@ import {
   type PressResult,
 } from '../respond/chat.js'
 import { escalateNow } from '../respond/escalation.js'
-import type { Escalation, StoredProposal, WorkBatch } from '../store/types.js'
 import type { WatchContext } from './context.js'
 import { ladderFor } from './policy.js'
 import { parseDuration, silenceChanged } from './silences.js'

@@ -2,13 +2,13 @@ import type { PublicClient } from 'viem'
 import type { Config } from '../config/schema.js'
 import type { Logger } from '../model/logger.js'
 import type { SafeState } from '../model/safe.js'
+import type { Store, WorkBatch } from '../model/store.js'
 import type { Targets } from '../model/target.js'
 import type { Runtime } from '../pipeline.js'
 import type { Notifier } from '../respond/notifier.js'
 import type { OutboxWorker } from '../respond/outbox.js'
 import type { Metrics } from '../server/metrics.js'
 import type { Simulator } from '../simulate/index.js'
-import type { Store, WorkBatch } from '../store/types.js'
 import type { Vetoer } from './veto.js'
 
 /** What the watch loop's handlers share: a bag of services, passed down, no singletons. */
@@ -89,3 +89,13 @@ export function createSafeStates(): SafeStates {
     bump: (key) => void epochs.set(key, (epochs.get(key) ?? 0) + 1),
   }
 }
+
+/** What inspect needs from the watch loop for a chain: its node, its fork, its log ranges. */
+export const inspectEnv = (ctx: WatchContext, chainId: number) => ({
+  client: ctx.client(chainId),
+  simulate: { simulator: ctx.simulator, upstreams: ctx.upstreams(chainId) },
+  scan: {
+    maxBlockRange: ctx.config.sources.chainEvents.maxBlockRange,
+    lookbackBlocks: ctx.config.sources.governance.lookbackBlocks,
+  },
+})

@@ -1,6 +1,6 @@
 import { type EscalationNotice, isAlert, type OutboxPayload } from '../model/alert.js'
+import type { WorkBatch } from '../model/store.js'
 import { climb, rungKey } from '../respond/escalation.js'
-import type { WorkBatch } from '../store/types.js'
 import type { WatchContext } from './context.js'
 import { ladderFor } from './policy.js'
 import { silencedUntil } from './silences.js'

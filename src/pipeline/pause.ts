@@ -1,9 +1,10 @@
 import type { Config } from '../config/schema.js'
+import type { StoredProposal, WorkBatch } from '../model/store.js'
 import type { VetoOutcome } from '../model/veto.js'
 import { eventAlert } from '../respond/events.js'
+import type { ExecutorDeps } from '../respond/veto/common.js'
 import { sendPause } from '../respond/veto/pause.js'
-import type { ListedPause, VetoSigner } from '../respond/veto-signer.js'
-import type { StoredProposal, WorkBatch } from '../store/types.js'
+import type { ListedPause } from '../respond/veto-signer.js'
 import type { WatchContext } from './context.js'
 import { fanOut, proposalName } from './updates.js'
 
@@ -37,7 +38,6 @@ export function vetoSwitch(config: Config, p: Pick<StoredProposal, 'origin'>) {
     enabled: v.enabled && v.pauses.enabled,
     dryRun: v.pauses.dryRun,
     off: `pauses are switched off (${v.enabled ? 'veto.pauses.enabled' : 'veto.enabled'})`,
-    dryRunText: 'dry run: custos would pause now, and sent nothing',
   }
 }
 
@@ -45,7 +45,7 @@ export function vetoSwitch(config: Config, p: Pick<StoredProposal, 'origin'>) {
 export async function pauseEpisode(
   ctx: WatchContext,
   p: StoredProposal,
-  signer: VetoSigner,
+  deps: ExecutorDeps,
 ): Promise<VetoOutcome> {
   if (p.origin.kind !== 'check') return { status: 'refused', message: 'not a protocol check' }
   const name = p.origin.pause
@@ -53,10 +53,11 @@ export async function pauseEpisode(
   const pause = target?.protocol?.pauses.find((x) => x.name === name)
   if (!pause)
     return { status: 'refused', message: `the protocol lists no pause${name ? ` named ${name}` : ''}` }
-  return sendPause(
-    { client: ctx.client(p.chainId), signer },
-    { id: pauseId(p.chainId, p.target.address, pause.name), signature: pause.function, target: pause.target },
-  )
+  return sendPause(deps, {
+    id: pauseId(p.chainId, p.target.address, pause.name),
+    signature: pause.function,
+    target: pause.target,
+  })
 }
 
 /** Every channel hears of a pause attempt (the proposal's own update goes where it was told). */

@@ -1,9 +1,10 @@
 import type { EscalationPolicy } from '../config/chat.js'
 import type { Config } from '../config/schema.js'
+import type { Action } from '../model/action.js'
 import type { Finding } from '../model/finding.js'
 import type { Level } from '../model/severity.js'
 import type { Target } from '../model/target.js'
-import { type Action, type Decision, decide, type PolicyRules } from '../policy/decide.js'
+import { type Decision, decide, type PolicyRules } from '../policy/decide.js'
 import type { WatchContext } from './context.js'
 
 /** The rules for a target: its own over the top-level ones (finding rules merged). */

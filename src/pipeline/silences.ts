@@ -1,5 +1,5 @@
+import type { Escalation } from '../model/store.js'
 import type { Target } from '../model/target.js'
-import type { Escalation } from '../store/types.js'
 import type { WatchContext } from './context.js'
 
 // A chat silence mutes a target's alerts below critical (and holds their ladders) until it

@@ -1,8 +1,8 @@
 import type { Alert, EscalationNotice, ProposalUpdate, UpdateEvent } from '../model/alert.js'
 import { levelRank } from '../model/severity.js'
+import type { Escalation, StoredProposal, WorkBatch } from '../model/store.js'
 import { describeKey } from '../model/target.js'
 import type { ChatStore } from '../respond/chat.js'
-import type { Escalation, StoredProposal, WorkBatch } from '../store/types.js'
 import type { WatchContext } from './context.js'
 
 // What goes to which channel: alerts to every channel whose minimum level they reach, ladder

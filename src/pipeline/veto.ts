@@ -2,21 +2,22 @@ import type { Address } from 'viem'
 import type { Config } from '../config/schema.js'
 import type { Logger } from '../model/logger.js'
 import { errorText } from '../model/redact.js'
+import type { StoredProposal, WorkBatch } from '../model/store.js'
 import type { VetoOutcome } from '../model/veto.js'
+import { escalateNow } from '../respond/escalation.js'
 import { cancelGovernorProposal } from '../respond/veto/governor.js'
 import { type Proposer, rejectSafeTransaction } from '../respond/veto/safe.js'
 import { cancelTimelockOperation } from '../respond/veto/timelock.js'
 import { createVetoSigner, loadVetoKey, type VetoSigner } from '../respond/veto-signer.js'
-import type { StoredProposal, WorkBatch } from '../store/types.js'
 import { readSafeState } from '../verify/chain.js'
 import type { WatchContext } from './context.js'
 import { listedPauses, pauseEpisode, pauseNotice, vetoSwitch } from './pause.js'
+import { ladderFor } from './policy.js'
 import { proposalUpdate } from './updates.js'
 
-// Acting on a veto: the executor for the proposal's kind (respond/veto/), after checking that
-// there is still something to stop, within the rate limits, or only reported (dry run). Every
-// attempt and its outcome is audited and recorded; the channels that were told about the
-// proposal hear of it.
+// Acting on a veto: one attempt per proposal at a time, within the rate limits, by the executor
+// for the proposal's kind (respond/veto/), or only reported (dry run). Every attempt and its
+// outcome is audited and recorded; the channels that were told about the proposal hear of it.
 
 const HOUR = 3_600_000
 
@@ -53,9 +54,14 @@ export function loadGuardian(config: Config, env: NodeJS.ProcessEnv, logger: Log
 export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
   const { config, store } = ctx
 
-  /** The executor for the proposal's kind. */
-  async function stop(p: StoredProposal, signer: VetoSigner): Promise<VetoOutcome> {
-    const base = { chainId: p.chainId, client: ctx.client(p.chainId), signer }
+  /** The executor for the proposal's kind: its checks first, then (unless a dry run) the veto. */
+  function stop(p: StoredProposal): Promise<VetoOutcome> {
+    const base = {
+      chainId: p.chainId,
+      client: ctx.client(p.chainId),
+      signer: deps.signer,
+      dryRun: vetoSwitch(config, p).dryRun,
+    }
     switch (p.origin.kind) {
       case 'safe':
         return rejectSafeTransaction(
@@ -63,6 +69,7 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
             ...base,
             readSafe: (safe: Address) => readSafeState(base.client, safe),
             proposer: () => deps.proposer(p.chainId),
+            maxNonceAhead: config.veto.maxNonceAhead,
           },
           p.origin,
         )
@@ -71,18 +78,21 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
       case 'timelock':
         return cancelTimelockOperation(base, p.origin)
       case 'check':
-        return pauseEpisode(ctx, p, signer)
+        return pauseEpisode(ctx, p, base)
       default:
-        return { status: 'refused', message: `custos cannot veto a ${p.origin.kind} proposal` }
+        return Promise.resolve({
+          status: 'refused',
+          message: `custos cannot veto a ${p.origin.kind} proposal`,
+        })
     }
   }
 
   let queue: Promise<void> = Promise.resolve()
   return {
     /**
-     * Vetoes a proposal: the policy's decision (`auto`) or a signer's press (`chat`). Vetoes run
-     * one at a time: two judgements of one proposal, or two presses, cannot both send, and the
-     * rate limits are counted with every earlier veto recorded.
+     * Vetoes a proposal: the policy's decision (`auto`) or a signer's press (`chat`). The store's
+     * claim makes it single-flight per proposal; vetoes also run one at a time here, because
+     * they all spend the guardian account's nonce.
      */
     veto(p: StoredProposal, by: { kind: 'auto' | 'chat'; actor: string }): Promise<VetoOutcome> {
       const run = queue.then(() => vetoOnce(p, by))
@@ -100,40 +110,57 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
   ): Promise<VetoOutcome> {
     const v = config.veto
     const sw = vetoSwitch(config, p)
-    let outcome: VetoOutcome
     const now = ctx.clock()
-    // The policy decides again whenever a proposal is judged again: it acts once (a dry run
-    // counts only while custos is still in dry run). A signer may press again; the executor
-    // then checks there is still something to stop.
-    const before = await store.vetoOutcomes(p.id)
-    const acted = before.find((s) => s === 'sent' || s === 'proposed' || (s === 'dry-run' && sw.dryRun))
-    if (by.kind === 'auto' && acted) return { status: acted, message: 'already vetoed' }
-    if (!sw.enabled) outcome = { status: 'refused', message: sw.off }
-    else if (
-      by.kind === 'auto' &&
-      ((await store.vetoesSince(now - HOUR, { chainId: p.chainId, address: p.target.address })) >=
-        v.maxPerTargetPerHour ||
-        (await store.vetoesSince(now - HOUR)) >= v.maxPerHour)
-    )
-      outcome = {
-        status: 'rate-limited',
-        message: `the automatic veto limit was reached (${v.maxPerTargetPerHour} per target, ${v.maxPerHour} in all, per hour)`,
-      }
-    else if (sw.dryRun)
-      outcome = {
-        status: 'dry-run',
-        message: sw.dryRunText ?? 'dry run: custos would veto now, and sent nothing',
-      }
-    else if (!deps.signer)
-      outcome = { status: 'refused', message: 'no veto key is configured (veto.keyEnv or veto.keystore)' }
-    else {
-      try {
-        outcome = await stop(p, deps.signer)
-      } catch (error) {
-        outcome = { status: 'failed', message: errorText(error) }
-      }
+    if (!sw.enabled) return record(p, by, { status: 'refused', message: sw.off }, now)
+    // The store grants one attempt at a time per proposal, and none once custos acted (a dry run
+    // counts only while custos is still in dry run), with the rate limits counted in the same
+    // transaction: no second judgement, press or process can act again. The executor still
+    // checks there is something left to stop.
+    const claim = await store.claimVeto({
+      proposalId: p.id,
+      chainId: p.chainId,
+      target: p.target.address,
+      kind: by.kind,
+      dryRun: sw.dryRun,
+      ...(by.kind === 'auto'
+        ? { limits: { perTarget: v.maxPerTargetPerHour, total: v.maxPerHour, since: now - HOUR } }
+        : {}),
+    })
+    if (!claim.granted) {
+      if (claim.reason === 'done') return { status: claim.status, message: 'already vetoed' }
+      if (claim.reason === 'acting')
+        return { status: 'refused', message: 'another veto of this proposal is under way' }
+      return record(
+        p,
+        by,
+        {
+          status: 'rate-limited',
+          message: `the automatic veto limit was reached (${v.maxPerTargetPerHour} per target, ${v.maxPerHour} in all, per hour)`,
+        },
+        now,
+      )
     }
+    let outcome: VetoOutcome
+    try {
+      outcome = await stop(p)
+    } catch (error) {
+      outcome = { status: 'failed', message: errorText(error) }
+    }
+    return record(p, by, outcome, now, claim.token)
+  }
+
+  /** Audits and records an attempt (settling its claim), and tells the channels. */
+  async function record(
+    p: StoredProposal,
+    by: { kind: 'auto' | 'chat'; actor: string },
+    outcome: VetoOutcome,
+    now: number,
+    claim?: string,
+  ): Promise<VetoOutcome> {
     const done = outcome.status === 'sent' || outcome.status === 'proposed'
+    const pause = p.origin.kind === 'check'
+    const who = by.kind === 'auto' ? 'custos' : (by.actor.split(' via ')[0] ?? by.actor)
+    const escalation = outcome.escalate ? await escalationFor(p, now) : undefined
     const batch: WorkBatch = {
       vetoes: [
         {
@@ -142,31 +169,34 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
           status: outcome.status,
           ...(outcome.txHash ? { txHash: outcome.txHash } : {}),
           details: { actor: by.actor, message: outcome.message },
+          ...(claim ? { claim } : {}),
         },
       ],
       audit: [{ actor: by.actor, action: `veto-${outcome.status}`, subject: p.id, details: outcome }],
+      ...(escalation ? { escalations: [escalation] } : {}),
       outbox: [
         ...(await proposalUpdate(
           ctx,
           p,
-          done ? (p.origin.kind === 'check' ? 'paused' : 'vetoed') : 'veto-requested',
-          `${by.kind === 'auto' ? 'custos' : by.actor.split(' via ')[0]}: ${p.origin.kind === 'check' ? 'pause' : 'veto'} ${outcome.status}: ${outcome.message}`,
+          done ? (pause ? 'paused' : 'vetoed') : outcome.escalate ? 'escalated' : 'veto-requested',
+          `${who}: ${pause ? 'pause' : 'veto'} ${outcome.status}: ${outcome.message}`,
           `veto:${by.kind}:${now}`,
         )),
-        ...(p.origin.kind === 'check'
-          ? pauseNotice(
-              ctx,
-              p,
-              outcome,
-              by.kind === 'auto' ? 'custos' : (by.actor.split(' via ')[0] ?? by.actor),
-            )
-          : []),
+        ...(pause ? pauseNotice(ctx, p, outcome, who) : []),
       ],
     }
     await ctx.commit(batch)
     const log = done || outcome.status === 'dry-run' ? ctx.logger.info : ctx.logger.warn
     log.call(ctx.logger, { proposal: p.id, veto: outcome.status, by: by.actor }, outcome.message)
     return outcome
+  }
+
+  /** A veto custos cannot make goes to the signers: a ladder now, unless one is running. */
+  async function escalationFor(p: StoredProposal, now: number) {
+    const policy = ladderFor(config, ctx.targets.get(p.chainId, p.target.address))
+    const existing = await store.getEscalation(p.id)
+    if (!policy.enabled || existing?.status === 'open') return undefined
+    return escalateNow(existing, p.id, p.level ?? 'critical', policy, now)
   }
 }
 

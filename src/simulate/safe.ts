@@ -12,11 +12,11 @@ import {
   parseAbi,
   zeroAddress,
 } from 'viem'
+import type { FunctionRegistry } from '../model/decoded.js'
 import type { TokenInfo } from '../model/guard.js'
 import type { SafeTx } from '../model/safe.js'
+import { domainHash } from '../model/safe-hash.js'
 import type { AccountDiff, SafeChange, Simulation, TraceCall } from '../model/simulation.js'
-import type { FunctionRegistry } from '../verify/function-registry.js'
-import { domainHash } from '../verify/safe-hash.js'
 import { wordToAddress } from './diff.js'
 import { seenAddresses } from './effects.js'
 import { type Endpoint, readCall } from './endpoint.js'
@@ -200,6 +200,7 @@ async function nestedSafeChanges(
       // before the eight reads that tell a Safe's state.
       const code = await ep.request<Hex>('eth_getCode', [d.address, block]).catch(() => '0x')
       if (!code.toLowerCase().includes('a619486e')) return undefined
+      // Answers masterCopy() but not the Safe getters: not a Safe whose configuration can change.
       const before = await readSafe(ep, d.address, block).catch(() => undefined)
       if (!before) return undefined
       const changes = safeChanges(d, before, candidates, hashes)

@@ -1,11 +1,11 @@
+import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import type { Address } from 'viem'
+import { StoreError } from '../model/errors.js'
 import { proposalRef } from '../model/ref.js'
 import type { Level } from '../model/severity.js'
-import { decodeJson, encodeJson } from './codec.js'
-import { MIGRATIONS } from './migrations.js'
 import type {
   AuditEntry,
   Escalation,
@@ -16,16 +16,24 @@ import type {
   Store,
   StoredProposal,
   StoredReport,
+  VetoClaim,
+  VetoClaimRequest,
   VetoStatus,
   WorkBatch,
-} from './types.js'
+} from '../model/store.js'
+import { VETO_LEASE_MS } from '../model/store.js'
+import { decodeJson, encodeJson } from './codec.js'
+import { MIGRATIONS } from './migrations.js'
 
 const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))
 
-/** Opens (creating and migrating) the SQLite store at `path`, in WAL mode. */
+/**
+ * Opens (creating and migrating) the SQLite store at `path`, in WAL mode. A damaged file is
+ * refused with a StoreError naming it: custos would otherwise run blind on it.
+ */
 export function openSqliteStore(path: string, clock: () => number = Date.now): Store {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
-  const db = new Database(path)
+  const db = openChecked(path)
   db.pragma('journal_mode = WAL')
   // FULL: a committed batch survives a crash of the process and of the machine.
   db.pragma('synchronous = FULL')
@@ -98,9 +106,21 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     insertVeto: db.prepare(
       'INSERT INTO vetoes (proposal_id, kind, status, tx_hash, details, created_at) VALUES (?, ?, ?, ?, ?, ?)',
     ),
-    vetoesSince: db.prepare(`SELECT count(*) AS n FROM vetoes v JOIN proposals p ON p.id = v.proposal_id
-      WHERE v.kind IN ('auto', 'chat') AND v.status IN ('sent', 'proposed', 'dry-run') AND v.created_at >= @since
-      AND (@chainId IS NULL OR (p.chain_id = @chainId AND lower(p.target) = lower(@target)))`),
+    getClaim: db.prepare('SELECT status, updated_at FROM veto_claims WHERE proposal_id = ?'),
+    // Every claim still standing counts: the ones acting now and the ones that acted.
+    countClaims: db.prepare(`SELECT count(*) AS n FROM veto_claims WHERE claimed_at >= ? AND proposal_id <> ?
+      AND (? IS NULL OR (chain_id = ? AND target = ?))`),
+    putClaim: db.prepare(`INSERT INTO veto_claims
+      (proposal_id, chain_id, target, kind, status, token, claimed_at, updated_at)
+      VALUES (@proposalId, @chainId, @target, @kind, 'acting', @token, @now, @now)
+      ON CONFLICT (proposal_id) DO UPDATE SET chain_id = @chainId, target = @target, kind = @kind,
+        status = 'acting', token = @token, claimed_at = @now, updated_at = @now`),
+    settleClaim: db.prepare(
+      "UPDATE veto_claims SET status = ?, updated_at = ? WHERE proposal_id = ? AND token = ? AND status = 'acting'",
+    ),
+    releaseClaim: db.prepare(
+      "DELETE FROM veto_claims WHERE proposal_id = ? AND token = ? AND status = 'acting'",
+    ),
     upsertEscalation: db.prepare(`INSERT INTO escalations
       (proposal_id, level, stage, round, next_at, status, started_at, updated_at)
       VALUES (@proposalId, @level, @stage, @round, @nextAt, @status, @startedAt, @now)
@@ -188,7 +208,7 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
         json({ actor: v.actor, signer: v.signer, channel: v.channel }),
         now,
       )
-    for (const v of batch.vetoes ?? [])
+    for (const v of batch.vetoes ?? []) {
       q.insertVeto.run(
         v.proposalId,
         v.kind,
@@ -197,6 +217,11 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
         v.details === undefined ? null : json(v.details),
         now,
       )
+      if (v.claim === undefined) continue
+      if (v.status === 'sent' || v.status === 'proposed' || v.status === 'dry-run')
+        q.settleClaim.run(v.status, now, v.proposalId, v.claim)
+      else q.releaseClaim.run(v.proposalId, v.claim)
+    }
     for (const x of batch.silences ?? []) {
       if (x.until === null) q.clearSilence.run(x.target)
       else q.setSilence.run(x.target, x.until, x.actor, now)
@@ -206,8 +231,43 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     return { reportIds, enqueued }
   })
 
+  const countClaims = (since: number, except: string, target?: { chainId: number; address: string }) =>
+    (
+      q.countClaims.get(
+        since,
+        except,
+        target ? 1 : null,
+        target?.chainId ?? null,
+        target?.address.toLowerCase() ?? null,
+      ) as { n: number }
+    ).n
+  const claimVeto = db.transaction((r: VetoClaimRequest, now: number, token: string): VetoClaim => {
+    const held = q.getClaim.get(r.proposalId) as { status: string; updated_at: number } | undefined
+    if (held?.status === 'acting' && held.updated_at > now - VETO_LEASE_MS)
+      return { granted: false, reason: 'acting' }
+    if (held?.status === 'sent' || held?.status === 'proposed' || (held?.status === 'dry-run' && r.dryRun))
+      return { granted: false, reason: 'done', status: held.status }
+    if (r.limits) {
+      const perTarget = countClaims(r.limits.since, r.proposalId, { chainId: r.chainId, address: r.target })
+      const total = countClaims(r.limits.since, r.proposalId)
+      if (perTarget >= r.limits.perTarget || total >= r.limits.total)
+        return { granted: false, reason: 'rate-limited', perTarget, total }
+    }
+    q.putClaim.run({
+      proposalId: r.proposalId,
+      chainId: r.chainId,
+      target: r.target.toLowerCase(),
+      kind: r.kind,
+      token,
+      now,
+    })
+    return { granted: true, token }
+  })
+
   return {
     commit: async (batch) => commit(batch),
+    // IMMEDIATE: the write lock is taken before the checks, so another process's claim waits.
+    claimVeto: async (request) => claimVeto.immediate(request, clock(), randomUUID()),
     getCursor: async (source, chainId) =>
       (q.getCursor.get(source, chainId) as { value: string } | undefined)?.value,
     getProposal: async (id) => toProposal(q.getProposal.get(id)),
@@ -267,12 +327,7 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
       (q.dueEscalations.all(now, limit) as unknown[]).map((r) => toEscalation(r) as Escalation),
     vetoOutcomes: async (proposalId) =>
       (q.vetoOutcomes.all(proposalId) as Array<{ status: VetoStatus }>).map((r) => r.status),
-    vetoesSince: async (since, target) =>
-      (
-        q.vetoesSince.get({ since, chainId: target?.chainId ?? null, target: target?.address ?? null }) as {
-          n: number
-        }
-      ).n,
+    vetoesSince: async (since, target) => countClaims(since, '', target),
     activeSilences: async (now) =>
       (q.silences.all(now) as Record<string, unknown>[]).map((r) => ({
         target: r.target as string,
@@ -312,6 +367,32 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     close: async () => void db.close(),
   }
 }
+
+/** The database at `path`, after `PRAGMA quick_check` found it whole. */
+function openChecked(path: string): Database.Database {
+  let db: Database.Database | undefined
+  let problems: string[]
+  try {
+    db = new Database(path)
+    problems = (db.pragma('quick_check') as Array<{ quick_check: string }>)
+      .map((r) => r.quick_check)
+      .filter((r) => r !== 'ok')
+  } catch (cause) {
+    // A file that is not a database, or whose schema pages are unreadable, fails the check itself.
+    db?.close()
+    const reason = oneLine(cause instanceof Error ? cause.message : String(cause))
+    throw new StoreError(`the store ${path} cannot be read: ${reason}`, { cause })
+  }
+  if (problems.length > 0) {
+    db.close()
+    throw new StoreError(
+      `the store ${path} is damaged (quick_check: ${oneLine(problems.slice(0, 3).join('; '))}${problems.length > 3 ? ` and ${problems.length - 3} more` : ''}); restore it from a backup, or move it aside to start with an empty store`,
+    )
+  }
+  return db
+}
+
+const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim().slice(0, 300)
 
 function migrate(db: Database.Database) {
   const current = db.pragma('user_version', { simple: true }) as number

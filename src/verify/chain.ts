@@ -12,10 +12,10 @@ import {
 import { InputError, remoteError } from '../model/errors.js'
 import { redactUrls } from '../model/redact.js'
 import type { SafeHashes, SafeState } from '../model/safe.js'
+import { safeTxPreimage } from '../model/safe-hash.js'
+import { compareVersions, parseSafeVersion } from '../model/safe-version.js'
 import type { OfficialContract, SignatureCheck } from '../model/verification.js'
 import { canonicalCandidates } from './official.js'
-import { safeTxPreimage } from './safe-hash.js'
-import { compareVersions, parseSafeVersion } from './safe-version.js'
 
 const safeAbi = parseAbi([
   'function VERSION() view returns (string)',

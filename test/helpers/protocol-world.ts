@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { type Address, parseAbi } from 'viem'
 import type { LabAccount } from '../../src/lab/index.js'
 import { deployProtocol, type LabProtocol } from '../../src/lab/protocol/index.js'
-import type { StoredProposal } from '../../src/store/types.js'
+import type { StoredProposal } from '../../src/model/store.js'
 import { eventually, startBot, type World } from './watch-world.js'
 
 // The protocol watchdogs on the lab: a fresh protocol per test (its own feeds and pool, so one

@@ -5,9 +5,9 @@ import Database from 'better-sqlite3'
 import { getAddress, zeroAddress } from 'viem'
 import { describe, expect, it } from 'vitest'
 import { proposalRef } from '../../src/model/ref.js'
+import type { StoredProposal, WorkBatch } from '../../src/model/store.js'
 import { MIGRATIONS } from '../../src/store/migrations.js'
 import { openSqliteStore } from '../../src/store/sqlite.js'
-import type { StoredProposal, WorkBatch } from '../../src/store/types.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'custos-store-'))
 let n = 0

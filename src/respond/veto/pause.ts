@@ -1,6 +1,5 @@
-import type { PublicClient } from 'viem'
 import type { VetoOutcome } from '../../model/veto.js'
-import type { VetoSigner } from '../veto-signer.js'
+import { type ExecutorDeps, noKey } from './common.js'
 import { prepared, send } from './send.js'
 
 // The circuit breaker: a protocol's pause, exactly as the configuration lists it, sent from the
@@ -8,10 +7,12 @@ import { prepared, send } from './send.js'
 // found when its gas is estimated, and reported as failed with the reason.
 
 export async function sendPause(
-  deps: { client: PublicClient; signer: VetoSigner },
+  deps: ExecutorDeps,
   pause: { id: string; signature: string; target: string },
 ): Promise<VetoOutcome> {
   const { client, signer } = deps
+  if (deps.dryRun) return { status: 'dry-run', message: 'dry run: custos would pause now, and sent nothing' }
+  if (!signer) return noKey
   const unsigned = await prepared(client, signer.address, (params) =>
     signer.pauseProtocol({ id: pause.id }, params),
   )
