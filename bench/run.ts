@@ -1,20 +1,21 @@
 // npm run bench: every figure in one run, on this machine. Writes bench/results/latest.md and
 // latest.json. BENCH_ONLY runs some parts only (comma-separated): simulation, e2e (Safes end to
-// end), governance (governor end to end), scale (1,000 Safes and 100 governors), soak, watchdogs
-// (500 feed checks per block, stale feed to alert); `watch` is e2e, governance and scale. The
-// parts not run keep their previous figures and dates.
+// end), governance (governor end to end), scale (1,000 Safes and 100 governors), soak, inputs
+// (hostile inputs to inspect), watchdogs (500 feed checks per block, stale feed to alert);
+// `watch` is e2e, governance and scale. The parts not run keep their previous figures and dates.
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { anvilBinary } from '../src/simulate/anvil.js'
+import { type InputRow, inputsBench } from './inputs.js'
 import { type Row, simulationBench } from './simulate.js'
 import { type SoakRow, soakBench } from './soak.js'
 import { round } from './stats.js'
 import { type GovernanceRow, type LatencyRow, type ScaleRow, watchBench } from './watch.js'
 import { type RoundRow, type StaleRow, watchdogBench } from './watchdogs.js'
 
-const PARTS = ['simulation', 'e2e', 'governance', 'scale', 'soak', 'watchdogs'] as const
+const PARTS = ['simulation', 'e2e', 'governance', 'scale', 'soak', 'inputs', 'watchdogs'] as const
 type Part = (typeof PARTS)[number]
 type Results = {
   machine: Record<string, string | number>
@@ -27,6 +28,7 @@ type Results = {
     scale: (Partial<ScaleRow> & { measured?: string | undefined })[]
   }
   soak: SoakRow[]
+  inputs: InputRow[]
   watchdogs: { rounds: RoundRow[]; stale: StaleRow[] }
 }
 
@@ -74,6 +76,7 @@ const watch: Results['watch'] = {
       : (previous.watch?.scale ?? []),
 }
 const soak: SoakRow[] = run.has('soak') ? await soakBench() : (previous.soak ?? [])
+const inputs: InputRow[] = run.has('inputs') ? await inputsBench() : (previous.inputs ?? [])
 const watchdogs: Results['watchdogs'] = run.has('watchdogs')
   ? await watchdogBench()
   : (previous.watchdogs ?? { rounds: [], stale: [] })
@@ -87,7 +90,7 @@ const machine = {
   anvil: execFileSync(anvilBinary(), ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? '',
   date,
 }
-const results: Results = { machine, measured, simulation, watch, soak, watchdogs }
+const results: Results = { machine, measured, simulation, watch, soak, inputs, watchdogs }
 writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`)
 
 const when = (p: Part) =>
@@ -162,6 +165,16 @@ const lines = [
     (r) =>
       `| ${r.simulations} | ${r.seconds} | ${r.perSecond} | ${r.p50} | ${r.p95} | ${r.maxLifetimeSeconds} s or ${r.maxRssMb} MB | ${r.anvilRssMbFirst ?? '–'} | ${r.anvilRssMbMax} | ${r.anvilRssMbEnd} | ${r.recycles} | ${r.starts} | ${r.failures} |`,
   ),
+  '',
+  '## Hostile inputs: CPU of one `custos inspect`',
+  '',
+  `Figures ${when('inputs')}.`,
+  '',
+  'Offline, JSON output, in one process one after the other; each input is within the size limit. The goal is under 2,000 ms of CPU for any input.',
+  '',
+  '| input | MB | CPU ms | exit code |',
+  '|---|---|---|---|',
+  ...inputs.map((r) => `| ${r.input} | ${r.megabytes} | ${r.cpuMs} | ${r.exitCode} |`),
   '',
   '## Protocol watchdogs: 500 Chainlink feed checks per block',
   '',
