@@ -110,11 +110,11 @@ Examples:
   program
     .command('run')
     .description(
-      'Run the guard: watch the configured Safes (transaction service and chain), governors and timelocks, check every new or changed proposal, store reports, send alerts, escalate, and veto where the policy says so. Stops cleanly on SIGTERM.',
+      "Run the guard: watch the configured Safes (transaction service and chain), governors and timelocks, check every new or changed proposal, evaluate the protocols' checks every block, store reports, send alerts, escalate, and veto (or pause) where the policy says so. Stops cleanly on SIGTERM.",
     )
     .requiredOption(
       '--config <file>',
-      'YAML configuration with `chains`, `safes` / `governors` / `timelocks`, where to alert, and the policy',
+      'YAML configuration with `chains`, `safes` / `governors` / `timelocks` / `protocols`, where to alert, and the policy',
     )
     .addHelpText(
       'after',
@@ -126,6 +126,27 @@ and logs JSON to stderr.`,
     .action(async (opts) => {
       const { runCommand } = await import('./run.js')
       code = await runCommand(opts, io)
+    })
+
+  program
+    .command('check')
+    .description(
+      'Run every check of the configured protocols once (price feeds, pause states, roles, the pause path, invariants) and print the results, to try a configuration before `custos run` watches it. Nothing is stored, alerted or sent.',
+    )
+    .requiredOption('--config <file>', 'YAML configuration with `chains` and `protocols`')
+    .option('--protocol <name>', 'only this protocol (its name or address)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 every check passes · 1 a check is broken · 2 bad input or runtime error.
+
+Example:
+  custos check --config custos.yaml --protocol "Lending market"`,
+    )
+    .action(async (opts) => {
+      const { checkCommand } = await import('./check.js')
+      code = await checkCommand(opts, io)
     })
 
   program

@@ -122,6 +122,15 @@ export const sources = z
       })
       .strict()
       .prefault({}),
+    protocols: z
+      .object({
+        /** Evaluate the watched protocols' checks (`protocols`). */
+        enabled: z.boolean().default(true),
+        /** How often custos looks for a new block to evaluate (s); a check's `every` counts from these looks. */
+        intervalSeconds: interval.default(2),
+      })
+      .strict()
+      .prefault({}),
     /** A source with no successful poll for this many intervals raises its own alert. */
     silentAfterIntervals: z.number().int().min(1).default(3),
   })

@@ -11,6 +11,7 @@ import { cancelTimelockOperation } from '../respond/veto/timelock.js'
 import { createVetoSigner, loadVetoKey, type VetoSigner } from '../respond/veto-signer.js'
 import { readSafeState } from '../verify/chain.js'
 import type { WatchContext } from './context.js'
+import { listedPauses, pauseEpisode, pauseNotice, vetoSwitch } from './pause.js'
 import { ladderFor } from './policy.js'
 import { proposalUpdate } from './updates.js'
 
@@ -41,6 +42,7 @@ export function loadGuardian(config: Config, env: NodeJS.ProcessEnv, logger: Log
             ...(v.keyEnv ? { keyEnv: v.keyEnv } : {}),
             ...(v.keystore ? { keystoreFile: v.keystore.file, passphraseEnv: v.keystore.passphraseEnv } : {}),
           }),
+          { pauses: listedPauses(config) },
         )
       : undefined
   if (v.keyEnv) delete env[v.keyEnv]
@@ -58,7 +60,7 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
       chainId: p.chainId,
       client: ctx.client(p.chainId),
       signer: deps.signer,
-      dryRun: config.veto.dryRun,
+      dryRun: vetoSwitch(config, p).dryRun,
     }
     switch (p.origin.kind) {
       case 'safe':
@@ -75,6 +77,8 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
         return cancelGovernorProposal(base, p.origin, p.calls)
       case 'timelock':
         return cancelTimelockOperation(base, p.origin)
+      case 'check':
+        return pauseEpisode(ctx, p, base)
       default:
         return Promise.resolve({
           status: 'refused',
@@ -105,9 +109,9 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
     by: { kind: 'auto' | 'chat'; actor: string },
   ): Promise<VetoOutcome> {
     const v = config.veto
+    const sw = vetoSwitch(config, p)
     const now = ctx.clock()
-    if (!v.enabled)
-      return record(p, by, { status: 'refused', message: 'vetoes are switched off (veto.enabled)' }, now)
+    if (!sw.enabled) return record(p, by, { status: 'refused', message: sw.off }, now)
     // The store grants one attempt at a time per proposal, and none once custos acted (a dry run
     // counts only while custos is still in dry run), with the rate limits counted in the same
     // transaction: no second judgement, press or process can act again. The executor still
@@ -117,7 +121,7 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
       chainId: p.chainId,
       target: p.target.address,
       kind: by.kind,
-      dryRun: v.dryRun,
+      dryRun: sw.dryRun,
       ...(by.kind === 'auto'
         ? { limits: { perTarget: v.maxPerTargetPerHour, total: v.maxPerHour, since: now - HOUR } }
         : {}),
@@ -154,6 +158,8 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
     claim?: string,
   ): Promise<VetoOutcome> {
     const done = outcome.status === 'sent' || outcome.status === 'proposed'
+    const pause = p.origin.kind === 'check'
+    const who = by.kind === 'auto' ? 'custos' : (by.actor.split(' via ')[0] ?? by.actor)
     const escalation = outcome.escalate ? await escalationFor(p, now) : undefined
     const batch: WorkBatch = {
       vetoes: [
@@ -168,13 +174,16 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
       ],
       audit: [{ actor: by.actor, action: `veto-${outcome.status}`, subject: p.id, details: outcome }],
       ...(escalation ? { escalations: [escalation] } : {}),
-      outbox: await proposalUpdate(
-        ctx,
-        p,
-        done ? 'vetoed' : outcome.escalate ? 'escalated' : 'veto-requested',
-        `${by.kind === 'auto' ? 'custos' : by.actor.split(' via ')[0]}: veto ${outcome.status}: ${outcome.message}`,
-        `veto:${by.kind}:${now}`,
-      ),
+      outbox: [
+        ...(await proposalUpdate(
+          ctx,
+          p,
+          done ? (pause ? 'paused' : 'vetoed') : outcome.escalate ? 'escalated' : 'veto-requested',
+          `${who}: ${pause ? 'pause' : 'veto'} ${outcome.status}: ${outcome.message}`,
+          `veto:${by.kind}:${now}`,
+        )),
+        ...(pause ? pauseNotice(ctx, p, outcome, who) : []),
+      ],
     }
     await ctx.commit(batch)
     const log = done || outcome.status === 'dry-run' ? ctx.logger.info : ctx.logger.warn

@@ -13,6 +13,7 @@ import {
   zeroAddress,
 } from 'viem'
 import { privateKeyToAddress, sign, signTransaction } from 'viem/accounts'
+import { encodeConstantCall, signatureOf } from '../model/constant-call.js'
 import { CustosError, InputError } from '../model/errors.js'
 import type { SafeTx } from '../model/safe.js'
 import { safeTxHashes } from '../model/safe-hash.js'
@@ -20,10 +21,12 @@ import { parseSafeVersion } from '../model/safe-version.js'
 import { decryptKeystoreFile, VetoKeyError } from './keystore.js'
 
 // The veto key is the most dangerous thing custos holds, so the only things it can do are the four
-// vetoes: a canonical Safe rejection (signed off-chain, or executed), and the three governance cancels.
+// vetoes: a canonical Safe rejection (signed off-chain, or executed), and the three governance cancels;
+// and the circuit breaker's one action: a pause call listed in the loaded configuration, to its listed
+// target, with its listed arguments (the list is given once, when the signer is created).
 // Each builder assembles the transaction from validated fields; nothing here signs a hash, a message,
 // typed data or a transaction that a caller put together, so a bug or a compromise upstream can at
-// worst veto something (and spend gas within VETO_LIMITS), never move funds. Whether `governor` or
+// worst veto something or send a listed pause (and spend gas within VETO_LIMITS), never move funds. Whether `governor` or
 // `timelock` really is one, and whether the proposal is still pending, is for the caller to check on
 // chain: this module has no RPC, so it cannot.
 
@@ -165,6 +168,10 @@ export const VETO_LIMITS = Object.freeze({
   maxGas: 30_000_000n,
   /** 10,000 gwei: above any gas market, so that a caller's bug cannot spend the key's balance on fees. */
   maxFeePerGas: parseGwei('10000'),
+  /** Pause calls listed, and the length of their ids, signatures and argument lists. */
+  maxPauses: 256,
+  maxPauseText: 200,
+  maxPauseArgs: 32,
 })
 
 const MAX_UINT256 = 2n ** 256n - 1n
@@ -181,6 +188,11 @@ export type GovernorCancelInput = {
 }
 export type BravoCancelInput = { chainId: number; governor: Address; proposalId: bigint }
 export type TimelockCancelInput = { chainId: number; timelock: Address; operationId: Hash }
+/** A pause call from the configuration (`protocols[].pauses`): the only pauses the signer will build. */
+export type ListedPause = { id: string; chainId: number; target: Address; function: string; args: unknown[] }
+/** Which listed pause to send: nothing else about it is the caller's to choose. */
+export type PauseInput = { id: string }
+export type VetoSignerOptions = { pauses: ListedPause[] }
 /** The sending account's nonce, gas and EIP-1559 fees, which the caller reads from the chain. */
 export type VetoTxParams = {
   nonce: number | bigint
@@ -331,6 +343,7 @@ export type VetoAction =
   | { kind: 'governor-cancel'; governor: Address; proposalId: bigint; descriptionHash: Hash }
   | { kind: 'bravo-cancel'; governor: Address; proposalId: bigint }
   | { kind: 'timelock-cancel'; timelock: Address; operationId: Hash }
+  | { kind: 'pause'; id: string; target: Address; signature: string }
 
 type Internal = {
   action: Readonly<VetoAction>
@@ -368,6 +381,8 @@ export type VetoSigner = {
   cancelTimelockOperation(input: TimelockCancelInput, params: VetoTxParams): UnsignedTx
   /** Safe `execTransaction` of the canonical rejection with the owners' packed signatures. */
   executeSafeRejection(input: SafeRejectionExecInput, params: VetoTxParams): UnsignedTx
+  /** The circuit breaker: the listed pause `id`, to its listed target with its listed arguments. */
+  pauseProtocol(input: PauseInput, params: VetoTxParams): UnsignedTx
   /** Signs an UnsignedTx from this signer as a raw EIP-1559 transaction for eth_sendRawTransaction. */
   signTransaction(tx: UnsignedTx): Promise<Hex>
 }
@@ -414,10 +429,54 @@ const INTERNAL_FIELDS = [
   'maxPriorityFeePerGas',
 ] as const
 
-/** The signer for a loaded key: the four veto builders, the Safe rejection signature, and nothing else. */
-export function createVetoSigner(key: VetoKey): VetoSigner {
+type Pause = { chainId: number; target: Address; data: Hex; signature: string }
+
+/** The listed pauses, validated and encoded once: the signer builds from these copies only. */
+function pausesOf(options: unknown): ReadonlyMap<string, Pause> {
+  const out = new Map<string, Pause>()
+  if (options === undefined) return out
+  const o = strict(options, 'signer options', ['pauses'])
+  const listed = list(o.pauses, 'pauses', 0, VETO_LIMITS.maxPauses)
+  for (const [i, entry] of listed.entries()) {
+    const what = `pauses[${i}]`
+    const f = strict(entry, what, ['id', 'chainId', 'target', 'function', 'args'])
+    const text = (v: unknown, name: string) => {
+      if (typeof v !== 'string' || v === '' || v.length > VETO_LIMITS.maxPauseText)
+        refuse(`${what}.${name} must be a string of 1 to ${VETO_LIMITS.maxPauseText} characters`)
+      return v
+    }
+    const id = text(f.id, 'id')
+    if (out.has(id)) refuse(`${what}.id is listed twice`)
+    const signature = text(f.function, 'function')
+    const args = list(f.args, `${what}.args`, 0, VETO_LIMITS.maxPauseArgs)
+    let call: ReturnType<typeof encodeConstantCall>
+    try {
+      call = encodeConstantCall(signature, args)
+    } catch (error) {
+      if (error instanceof InputError) return refuse(`${what}.function and args do not make a call`)
+      throw error
+    }
+    out.set(
+      id,
+      Object.freeze({
+        chainId: chainIdOf(f.chainId, `${what}.chainId`),
+        target: addressOf(f.target, `${what}.target`, { nonZero: true }),
+        data: call.data,
+        signature: signatureOf(call.fn),
+      }),
+    )
+  }
+  return out
+}
+
+/**
+ * The signer for a loaded key: the four veto builders, the Safe rejection signature, the listed
+ * pauses (from `options.pauses`, fixed here), and nothing else.
+ */
+export function createVetoSigner(key: VetoKey, options?: VetoSignerOptions): VetoSigner {
   const secret = typeof key === 'object' && key !== null ? secrets.get(key) : undefined
   if (!secret) throw new VetoRefused('createVetoSigner: not a key from loadVetoKey')
+  const pauses = guarded('createVetoSigner', () => pausesOf(options))
   const address = key.address
   // Transactions this signer built, mapped to the copy it signs from: a look-alike object, a copy, or
   // one from another signer is not in here.
@@ -553,6 +612,20 @@ export function createVetoSigner(key: VetoKey): VetoSigner {
       return issue({ kind: 'safe-rejection', safe, nonce, safeTxHash }, chainId, safe, data, params)
     })
 
+  const pauseProtocol = (input: PauseInput, params: VetoTxParams): UnsignedTx =>
+    guarded('pauseProtocol', () => {
+      const f = strict(input, 'pause', ['id'])
+      const pause = typeof f.id === 'string' ? pauses.get(f.id) : undefined
+      if (!pause) return refuse('id is not a pause listed in the configuration')
+      return issue(
+        { kind: 'pause', id: f.id as string, target: pause.target, signature: pause.signature },
+        pause.chainId,
+        pause.target,
+        pause.data,
+        params,
+      )
+    })
+
   const signSafeRejection = async (input: SafeRejectionInput): Promise<SignedSafeRejection> => {
     const { tx, safeTxHash } = guarded('signSafeRejection', () => {
       const { chainId, safe, version, nonce } = safeRejectionOf(input, 'Safe rejection')
@@ -584,6 +657,7 @@ export function createVetoSigner(key: VetoKey): VetoSigner {
     cancelBravoProposal,
     cancelTimelockOperation,
     executeSafeRejection,
+    pauseProtocol,
     signTransaction: signTx,
   })
 }

@@ -4,6 +4,7 @@ import {
   type Address,
   bytesToHex,
   decodeFunctionData,
+  encodeFunctionData,
   getAddress,
   type Hash,
   type Hex,
@@ -29,7 +30,28 @@ import {
 
 const PK: Hex = keccak256(toHex('custos veto signer property key'))
 const key = loadVetoKey({ env: { K: PK }, keyEnv: 'K' })
-const signer = createVetoSigner(key)
+// The pauses the loaded configuration lists: the only pauses the signer may build.
+const POOL: Address = getAddress('0x9001900190019001900190019001900190019001')
+const COMET: Address = getAddress('0xc3d688b66703497daa19211eedff47f25384cdc3')
+const LISTED = [
+  { id: '1:0xpool:pool', chainId: 1, target: POOL, function: 'pause()', args: [] },
+  {
+    id: '10:0xcomet:all',
+    chainId: 10,
+    target: COMET,
+    function: 'pause(bool,bool,bool,bool,bool)',
+    args: [true, true, true, true, true],
+  },
+]
+const LISTED_DATA: Record<string, Hex> = {
+  '1:0xpool:pool': '0x8456cb59',
+  '10:0xcomet:all': encodeFunctionData({
+    abi: parseAbi(['function pause(bool,bool,bool,bool,bool)']),
+    functionName: 'pause',
+    args: [true, true, true, true, true],
+  }),
+}
+const signer = createVetoSigner(key, { pauses: LISTED })
 
 // --- what an answer is -----------------------------------------------------------------------------
 
@@ -80,6 +102,7 @@ const valid = {
   },
   cancelBravoProposal: { chainId: 1, governor: SAFE, proposalId: 7n },
   cancelTimelockOperation: { chainId: 1, timelock: SAFE, operationId: HASH },
+  pauseProtocol: { id: '10:0xcomet:all' },
 }
 type Builder = keyof typeof valid
 
@@ -91,6 +114,7 @@ const entryPoints: Record<string, (input: unknown, params: unknown) => unknown> 
   cancelGovernorProposal: (x, p) => signer.cancelGovernorProposal(x as never, p as never),
   cancelBravoProposal: (x, p) => signer.cancelBravoProposal(x as never, p as never),
   cancelTimelockOperation: (x, p) => signer.cancelTimelockOperation(x as never, p as never),
+  pauseProtocol: (x, p) => signer.pauseProtocol(x as never, p as never),
   signTransaction: (x) => signer.signTransaction(x as never),
   createVetoSigner: (x) => createVetoSigner(x as never),
 }
@@ -163,6 +187,7 @@ const wellFormed = {
   ),
   cancelBravoProposal: fc.record({ chainId, governor: vetoTarget, proposalId: uint256 }),
   cancelTimelockOperation: fc.record({ chainId, timelock: vetoTarget, operationId: hash }),
+  pauseProtocol: fc.constantFrom(...LISTED.map((l) => ({ id: l.id }))),
 }
 
 // Things a compromised caller would like signed: hashes, messages, typed data, whole transactions.
@@ -234,6 +259,11 @@ function expectedCall(builder: Exclude<Builder, 'signSafeRejection'>, input: Rec
         to: input.safe,
         args: [input.safe, 0n, '0x', 0, 0n, 0n, 0n, zeroAddress, zeroAddress, input.signatures],
       }
+    case 'pauseProtocol': {
+      const listed = LISTED.find((l) => l.id === input.id)
+      if (!listed) throw new Error(`signed a pause that is not listed: ${String(input.id)}`)
+      return { to: listed.target, chainId: listed.chainId, data: LISTED_DATA[listed.id] }
+    }
   }
 }
 
@@ -248,7 +278,7 @@ async function expectCanonical(
   const raw = await signer.signTransaction(tx)
   const parsed = parseTransaction(raw)
   expect(parsed.type).toBe('eip1559')
-  expect(parsed.chainId).toBe(input.chainId)
+  expect(parsed.chainId).toBe('chainId' in want ? want.chainId : input.chainId)
   expect(lower(parsed.to)).toBe(lower(want.to))
   expect(parsed.value ?? 0n).toBe(0n)
   expect(BigInt(parsed.nonce ?? 0)).toBe(BigInt(p.nonce as number | bigint))
@@ -256,8 +286,11 @@ async function expectCanonical(
   expect(parsed.maxFeePerGas ?? 0n).toBe(p.maxFeePerGas)
   expect(parsed.maxPriorityFeePerGas ?? 0n).toBe(p.maxPriorityFeePerGas)
   expect(parsed.accessList ?? []).toEqual([])
-  const decoded = decodeFunctionData({ abi: vetoAbi, data: parsed.data ?? '0x' })
-  expect(lower(decoded.args)).toEqual(lower(want.args))
+  if ('data' in want) expect(parsed.data).toBe(want.data)
+  else {
+    const decoded = decodeFunctionData({ abi: vetoAbi, data: parsed.data ?? '0x' })
+    expect(lower(decoded.args)).toEqual(lower(want.args))
+  }
   expect(await recoverTransactionAddress({ serializedTransaction: raw as never })).toBe(key.address)
 }
 
@@ -293,6 +326,7 @@ describe('the veto signer refuses everything but canonical vetoes', () => {
         'cancelGovernorProposal',
         'cancelTimelockOperation',
         'executeSafeRejection',
+        'pauseProtocol',
         'signSafeRejection',
         'signTransaction',
       ].sort(),
@@ -416,6 +450,17 @@ describe('the veto signer refuses everything but canonical vetoes', () => {
       ['executeSafeRejection', 'signatures', hashOf(64)],
       ['executeSafeRejection', 'signatures', `${hashOf(65)}0`],
       ['executeSafeRejection', 'signatures', hashOf(VETO_LIMITS.maxSignaturesBytes + 1)],
+      ...[
+        '',
+        'unknown',
+        ' 1:0xpool:pool',
+        '1:0xpool:pool ',
+        '1:0XPOOL:POOL',
+        '1:0xpool',
+        1,
+        null,
+        ['1:0xpool:pool'],
+      ].map((v) => ['pauseProtocol', 'id', v] as [Builder, string, unknown]),
     ]
     for (const [builder, field, value] of bad) {
       const outcome = await attempt(() =>
@@ -544,5 +589,88 @@ describe('the veto signer refuses everything but canonical vetoes', () => {
       }),
       RUNS,
     )
+  })
+
+  it('builds only the pauses the loaded configuration lists, exactly as listed; any other id is refused', async () => {
+    const listed = new Set(LISTED.map((l) => l.id))
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string(),
+          anything,
+          fc
+            .constantFrom(...LISTED.map((l) => l.id))
+            .chain((id) =>
+              fc.constantFrom(id, id.toUpperCase(), `${id}\u0000`, id.slice(1), `${id}:x`, [id], { id }),
+            ),
+        ),
+        params,
+        async (id, p) => {
+          const outcome = await attempt(() => signer.pauseProtocol({ id } as never, p as never))
+          if (typeof id === 'string' && listed.has(id)) {
+            if (!outcome.ok) throw outcome.error
+            return expectCanonical('pauseProtocol', { id }, p, outcome.value as UnsignedTx)
+          }
+          expectRefused(outcome)
+        },
+      ),
+      RUNS,
+    )
+    // A signer whose configuration lists no pauses builds none, not even another signer's.
+    const bare = createVetoSigner(loadVetoKey({ env: { K: PK }, keyEnv: 'K' }))
+    for (const l of LISTED) expectRefused(await attempt(() => bare.pauseProtocol({ id: l.id }, PARAMS)))
+  })
+
+  it('takes the list once: changing it afterwards changes nothing that is signed', async () => {
+    const list = [{ id: 'p', chainId: 1, target: POOL, function: 'pause(bool)', args: [true] }]
+    const own = createVetoSigner(key, { pauses: list })
+    ;(list[0] as { target: Address }).target = COMET
+    ;(list[0] as { args: unknown[] }).args[0] = false
+    list.push({ id: 'q', chainId: 1, target: COMET, function: 'pause(bool)', args: [true] })
+    const tx = own.pauseProtocol({ id: 'p' }, PARAMS)
+    const parsed = parseTransaction(await own.signTransaction(tx))
+    expect(parsed.to?.toLowerCase()).toBe(POOL.toLowerCase())
+    expect(parsed.data).toBe(
+      encodeFunctionData({ abi: parseAbi(['function pause(bool)']), functionName: 'pause', args: [true] }),
+    )
+    expectRefused(await attempt(() => own.pauseProtocol({ id: 'q' }, PARAMS)))
+  })
+
+  it('refuses a pause list that is not exactly well-formed', async () => {
+    await fc.assert(
+      fc.asyncProperty(anything, async (x) => {
+        fc.pre(x !== undefined)
+        expectRefused(await attempt(() => createVetoSigner(key, x as never)))
+      }),
+      RUNS,
+    )
+    const one = LISTED[0] as (typeof LISTED)[number]
+    class Entry {}
+    const accessor = { ...one }
+    Object.defineProperty(accessor, 'target', { get: () => POOL, enumerable: true })
+    const bad: unknown[] = [
+      { pauses: [{ ...one, extra: 1 }] },
+      { pauses: [{ ...one, target: zeroAddress }] },
+      { pauses: [{ ...one, target: POOL.replace('9', 'x') }] },
+      { pauses: [{ ...one, chainId: 0 }] },
+      { pauses: [{ ...one, id: '' }] },
+      { pauses: [{ ...one, id: 'x'.repeat(VETO_LIMITS.maxPauseText + 1) }] },
+      { pauses: [{ ...one, function: 'pause(' }] },
+      { pauses: [{ ...one, function: 'pause(bool)', args: [] }] },
+      { pauses: [{ ...one, function: 'pause(bool)', args: ['yes'] }] },
+      { pauses: [{ ...one, function: 'pause(uint8)', args: [256] }] },
+      { pauses: [{ ...one, args: 'none' }] },
+      { pauses: [one, one] },
+      { pauses: [Object.assign(new Entry(), one)] },
+      { pauses: [accessor] },
+      { pauses: one },
+      { pauses: [one], more: [] },
+      {
+        pauses: Array(VETO_LIMITS.maxPauses + 1)
+          .fill(one)
+          .map((l, i) => ({ ...l, id: String(i) })),
+      },
+    ]
+    for (const options of bad) expectRefused(await attempt(() => createVetoSigner(key, options as never)))
   })
 })
