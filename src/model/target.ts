@@ -24,6 +24,8 @@ export type Target = {
   expected?: SafeEntry['expected']
   /** Accounts besides the owners that execute a Safe's transactions (Safes only). */
   relayers: Address[]
+  /** The Safe runs the custos Guard with custos as guardian (Safes only). */
+  guard?: SafeEntry['guard']
 }
 
 export interface Targets {
@@ -53,6 +55,7 @@ export function createTargets(config: Pick<Config, 'safes' | 'governors' | 'time
       ...(e.policy ? { policy: e.policy } : {}),
       ...(e.escalation ? { escalation: e.escalation } : {}),
       ...('expected' in e && e.expected ? { expected: e.expected } : {}),
+      ...('guard' in e && e.guard ? { guard: e.guard } : {}),
       relayers: 'relayers' in e ? e.relayers.map((r) => getAddress(r)) : [],
     })
   }
