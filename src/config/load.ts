@@ -42,8 +42,25 @@ export function parseConfigText(text: string, source: string): LoadedConfig {
   }
   const parsed = configSchema.safeParse(raw)
   if (!parsed.success) throw new ConfigError(source, formatIssues(parsed.error))
-  const config = parsed.data
-  return { config, path: source, abis: loadAbis(config, dirname(resolve(source)), source) }
+  const baseDir = dirname(resolve(source))
+  const config = withPathsFrom(parsed.data, baseDir)
+  return { config, path: source, abis: loadAbis(config, baseDir, source) }
+}
+
+/**
+ * Relative paths in a file are relative to the file, wherever custos is started from (as a
+ * service manager or a container would start it): `dataDir`, `store.path`, `veto.keystore.file`
+ * and `abis[].file`.
+ */
+function withPathsFrom(config: Config, baseDir: string): Config {
+  const out: Config = { ...config, dataDir: resolve(baseDir, config.dataDir) }
+  if (config.store.path) out.store = { ...config.store, path: resolve(baseDir, config.store.path) }
+  if (config.veto.keystore)
+    out.veto = {
+      ...config.veto,
+      keystore: { ...config.veto.keystore, file: resolve(baseDir, config.veto.keystore.file) },
+    }
+  return out
 }
 
 /** Loads the config's extra ABIs (files relative to `baseDir`), reporting each bad one by path. */
