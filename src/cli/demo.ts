@@ -170,7 +170,11 @@ export async function demoCommand(opts: { keep?: boolean }, io: Io, stop?: Abort
       say(`  ${(r?.level ?? '?').toUpperCase().padEnd(9)} ${server.url}/reports/${encodeURIComponent(id)}`)
     }
     if (opts.keep) {
-      say(style.dim('\n--keep: custos keeps watching; propose more transactions, or stop with Ctrl-C.'))
+      say(style.bold('\n--keep: the lab, the emulator and custos keep running (stop with Ctrl-C).'))
+      say('For custos init and your own custos run, in another terminal:')
+      say(`  export CUSTOS_LAB_RPC=${lab.rpcUrl}`)
+      say(`  export CUSTOS_LAB_TX_SERVICE=${service.url}`)
+      say(`  export CUSTOS_LAB_SAFE=${world.safe}`)
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve())
         process.once('SIGTERM', () => resolve())

@@ -98,6 +98,49 @@ Examples:
       code = await inspectCommand(opts, io)
     })
 
+  const collect = (value: string, previous: string[]) => [...previous, value]
+  program
+    .command('init')
+    .description(
+      'Write a configuration for your Safes, governors and timelocks, read from the chain: owners, threshold, modules, guard and fallback handler pinned as `expected`, the RPC as an environment variable.',
+    )
+    .option('--safe <address>', 'a Safe to watch (repeat for several)', collect, [])
+    .option('--governor <address>', 'a governor (OpenZeppelin or Bravo) to watch (repeatable)', collect, [])
+    .option('--timelock <address>', 'a TimelockController to watch (repeatable)', collect, [])
+    .option('--chain-id <n>', 'the chain they are on (checked against the RPC)')
+    .option('--rpc <url>', 'an RPC URL to read them from; it is not written to the file')
+    .option(
+      '--rpc-env <name>',
+      'the environment variable the config reads the RPC URL from (default RPC_URL_<chain id>)',
+    )
+    .option(
+      '--tx-service <url>',
+      "transaction service base URL ending in /api (default: Safe's hosted service)",
+    )
+    .option(
+      '--api-key-env <name>',
+      'environment variable with the transaction service API key (default SAFE_API_KEY for the hosted service)',
+    )
+    .option(
+      '--name <name>',
+      'names for the Safes, then the governors, then the timelocks, in order (repeatable; default "Safe 0x1234…abcd")',
+      collect,
+      [],
+    )
+    .option('--out <file>', 'where to write the configuration', 'custos.yaml')
+    .option('--force', 'overwrite --out if it exists')
+    .addHelpText(
+      'after',
+      `
+Example:
+  custos init --safe 0xYourSafe --chain-id 1 --rpc "$RPC_URL" --api-key-env SAFE_API_KEY
+It prints the environment variables to set and the next commands (config check, run).`,
+    )
+    .action(async (opts) => {
+      const { initCommand } = await import('./init.js')
+      code = await initCommand(opts, io)
+    })
+
   const config = program.command('config').description('Work with the configuration file.')
   config
     .command('check')

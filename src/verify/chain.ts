@@ -10,7 +10,7 @@ import {
   parseAbi,
 } from 'viem'
 import { InputError, RemoteError } from '../model/errors.js'
-import { redactUrls } from '../model/redact.js'
+import { errorText } from '../model/redact.js'
 import type { SafeHashes, SafeState } from '../model/safe.js'
 import type { OfficialContract, SignatureCheck } from '../model/verification.js'
 import { canonicalCandidates } from './official.js'
@@ -31,16 +31,8 @@ const eip1271 = parseAbi([
 const MAGIC_BYTES32 = '0x1626ba7e'
 const MAGIC_LEGACY = '0x20c13b0b'
 
-const remote = (what: string, cause: unknown) => {
-  const reason =
-    cause instanceof Error
-      ? ((cause as { shortMessage?: string }).shortMessage ?? cause.message)
-      : String(cause)
-  return new RemoteError(`${what}: ${redactUrls(reason.split('\n')[0] ?? reason)}`, {
-    cause,
-    retryable: true,
-  })
-}
+const remote = (what: string, cause: unknown) =>
+  new RemoteError(`${what}: ${errorText(cause)}`, { cause, retryable: true })
 
 /** Reads the Safe's version, owners, threshold and nonce: the facts the signatures are judged against. */
 export async function readSafeState(client: PublicClient, safe: Address): Promise<SafeState> {
