@@ -144,8 +144,14 @@ It prints the environment variables to set and the next commands (config check, 
   const config = program.command('config').description('Work with the configuration file.')
   config
     .command('check')
-    .description('Validate a configuration file (and that the environment variables it names are set).')
+    .description(
+      "Validate a configuration file: everything custos run checks before it starts (the file, the guards' options, a chain for every watched address, duplicates, keys written in RPC URLs, the environment variables it names, the data directory).",
+    )
     .option('--config <file>', 'the YAML file to check (default: built-in defaults)')
+    .option(
+      '--offline',
+      'skip what depends on the machine custos runs on: environment variables and the data directory',
+    )
     .action((opts) => {
       code = configCheckCommand(opts, io)
     })

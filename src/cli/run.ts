@@ -1,10 +1,11 @@
 import { join } from 'node:path'
 import type { Address } from 'viem'
+import { runIssues } from '../config/check.js'
 import { ConfigError, resolveSecret } from '../config/load.js'
 import { InputError } from '../model/errors.js'
 import { buildNotifiers } from '../pipeline/notifiers.js'
 import { createWatcher } from '../pipeline/watch.js'
-import { createRuntime, environmentIssues } from '../pipeline.js'
+import { createRuntime } from '../pipeline.js'
 import { startHttpServer } from '../server/http.js'
 import { createMetrics } from '../server/metrics.js'
 import { openSqliteStore } from '../store/sqlite.js'
@@ -17,8 +18,10 @@ import { createLogger } from './logger.js'
  */
 export async function runCommand(opts: { config?: string }, io: Io, stop?: AbortSignal): Promise<number> {
   const rt = createRuntime(opts.config)
-  const missing = environmentIssues(rt, io.env)
-  if (missing.length) throw new ConfigError(opts.config ?? 'config', missing)
+  // The same checks as `config check`, the data directory's included: a configuration or
+  // environment problem is one line naming the setting, never an "internal error" later.
+  const issues = runIssues(rt.config, io.env)
+  if (issues.length) throw new ConfigError(opts.config ?? 'config', issues)
   const config = rt.config
   if (config.safes.length + config.governors.length + config.timelocks.length === 0)
     throw new InputError(

@@ -7,12 +7,15 @@ import { formatIssues } from '../model/zod.js'
 import type { AbiSource } from '../verify/function-registry.js'
 import { type Config, configSchema, type SecretRef } from './schema.js'
 
-/** A configuration problem; `issues` are path-qualified lines such as `chains.1.rpc[0]: …`. */
+/**
+ * A configuration problem, in the file or in the environment it names; `issues` are
+ * path-qualified lines such as `chains.1.rpc[0]: …`.
+ */
 export class ConfigError extends InputError {
   override name = 'ConfigError'
   readonly issues: string[]
   constructor(source: string, issues: string[], options?: { cause?: unknown }) {
-    super(`${source} is not a valid configuration: ${issues.join('; ')}`, options)
+    super(`${source}: ${issues.join('; ')}`, options)
     this.issues = issues
   }
 }
@@ -41,7 +44,7 @@ export function parseConfigText(text: string, source: string): LoadedConfig {
     throw new ConfigError(source, [`(yaml): ${(cause as Error).message.split('\n')[0]}`], { cause })
   }
   const parsed = configSchema.safeParse(raw)
-  if (!parsed.success) throw new ConfigError(source, formatIssues(parsed.error))
+  if (!parsed.success) throw new ConfigError(source, formatIssues(parsed.error, '', configSchema))
   const baseDir = dirname(resolve(source))
   const config = withPathsFrom(parsed.data, baseDir)
   return { config, path: source, abis: loadAbis(config, baseDir, source) }

@@ -4,6 +4,7 @@ import cron from 'node-cron'
 import { type Address, type PublicClient, parseAbi } from 'viem'
 import { resolveSecret } from '../config/load.js'
 import { cronFor } from '../config/watch.js'
+import { InputError } from '../model/errors.js'
 import type { Logger } from '../model/logger.js'
 import { errorText, redactUrl, redactUrls } from '../model/redact.js'
 import type { SafeState } from '../model/safe.js'
@@ -80,7 +81,7 @@ export function createWatcher(deps: WatchDeps) {
       resolveSecret(r, deps.env, `chains.${chainId}.rpc[${i}]`),
     )
     if (urls.length === 0)
-      throw new Error(`chains.${chainId}.rpc: no RPC endpoint for a watched Safe's chain`)
+      throw new InputError(`chains.${chainId}.rpc: no RPC endpoint for a watched Safe's chain`)
     rpcUrls.set(chainId, urls)
     clients.set(
       chainId,

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { InputError } from '../model/errors.js'
 import type { StoredReport } from '../store/types.js'
 import type { Metrics } from './metrics.js'
 import { renderReportPage } from './report-page.js'
@@ -69,7 +70,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<{ url: string; cl
     send(res, 404, 'text/plain', 'not found')
   }
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
+    server.once('error', (error) => reject(listenError(error, deps.host, deps.port)))
     server.listen(deps.port, deps.host, () => resolve())
   })
   const address = server.address() as AddressInfo
@@ -112,4 +113,17 @@ async function readBody(req: IncomingMessage, max: number): Promise<string> {
     if (body.length > max) throw new Error('too large')
   }
   return body
+}
+
+/** Why the server could not listen, naming the setting to change. */
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  const why: Record<string, string> = {
+    EADDRINUSE: `server.port ${port} is already in use on ${host}`,
+    EACCES: `server.port ${port} on ${host} needs privileges this user does not have (ports below 1024)`,
+    EADDRNOTAVAIL: `server.host ${host} is not an address of this machine`,
+    ENOTFOUND: `server.host ${host} does not resolve to an address`,
+    EAI_AGAIN: `server.host ${host} does not resolve to an address`,
+  }
+  const message = error.code ? why[error.code] : undefined
+  return message ? new InputError(message, { cause: error }) : error
 }

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
+import { InputError } from '../model/errors.js'
 import { proposalRef } from '../model/ref.js'
 import type { Level } from '../model/severity.js'
 import { MIGRATIONS } from './migrations.js'
@@ -288,8 +289,8 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
 function migrate(db: Database.Database) {
   const current = db.pragma('user_version', { simple: true }) as number
   if (current > MIGRATIONS.length) {
-    throw new Error(
-      `the store was written by a newer custos (schema ${current}, this one knows ${MIGRATIONS.length})`,
+    throw new InputError(
+      `the store ${db.name} was written by a newer custos (schema ${current}, this one knows ${MIGRATIONS.length}): upgrade custos, or give it another dataDir`,
     )
   }
   for (let v = current; v < MIGRATIONS.length; v++) {
