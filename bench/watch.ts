@@ -321,7 +321,7 @@ export async function watchBench(parts: WatchParts): Promise<{
       if (s % 10 === 0) {
         const metrics = await (await fetch(`${bot.url}/metrics`)).text()
         const gauge = (name: string) =>
-          Number(new RegExp(`custos_process_nodejs_${name} (\\d+)`).exec(metrics)?.[1] ?? 0) / 2 ** 20
+          Number(new RegExp(`custos_nodejs_${name} (\\d+)`).exec(metrics)?.[1] ?? 0) / 2 ** 20
         heap.push(gauge('heap_size_used_bytes'))
         heapTotal.push(gauge('heap_size_total_bytes'))
       }

@@ -54,6 +54,10 @@ export async function runCommand(opts: { config?: string }, io: Io, stop?: Abort
           }
         },
         report: async (id) => (/^\d+$/.test(id) ? store.getReport(Number(id)) : store.latestReport(id)),
+        targetName: (chainId, address) =>
+          [...config.safes, ...config.governors, ...config.timelocks].find(
+            (t) => t.chainId === chainId && t.address.toLowerCase() === address.toLowerCase(),
+          )?.name,
         ...(hookToken
           ? {
               hook: {

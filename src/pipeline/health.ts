@@ -45,7 +45,17 @@ export async function checkDrift(ctx: WatchContext, safe: WatchedSafe): Promise<
   return drift.length
 }
 
-export type SourceHealth = { lastSuccess: number; intervalMs: number; lastError?: string; failures: number }
+export type SourceHealth = {
+  /** What is watched, named as the configuration names it. */
+  source: string
+  /** When it last succeeded; null when it never has. */
+  lastSuccess: number | null
+  /** When custos started watching it. */
+  since: number
+  intervalMs: number
+  lastError?: string
+  failures: number
+}
 
 /**
  * Silence is not health: a source that has not succeeded for `silentAfter` intervals raises
@@ -59,13 +69,15 @@ export async function checkSilence(
   const silent: string[] = []
   const now = ctx.clock()
   for (const [name, h] of sources) {
-    if (now - h.lastSuccess <= silentAfter * h.intervalMs) continue
+    const last = h.lastSuccess ?? h.since
+    if (now - last <= silentAfter * h.intervalMs) continue
     silent.push(name)
+    const seconds = Math.round((now - last) / 1000)
     const alert = eventAlert({
       level: 'high',
-      title: `source silent: ${name}`,
-      summary: `no successful poll of ${name} for ${Math.round((now - h.lastSuccess) / 1000)} s (${h.failures} failures${h.lastError ? `, last: ${h.lastError}` : ''}): custos cannot see new transactions there`,
-      dedupKey: `silent:${name}:${h.lastSuccess}`,
+      title: `source silent: ${h.source}`,
+      summary: `${h.lastSuccess === null ? `no successful poll of the ${h.source} since custos started ${seconds} s ago` : `no successful poll of the ${h.source} for ${seconds} s`} (${h.failures} failures${h.lastError ? `, last: ${h.lastError}` : ''}): custos cannot see new transactions there`,
+      dedupKey: `silent:${name}:${last}`,
       now,
     })
     await ctx.commit({ outbox: fanOut(ctx, alert) })

@@ -160,12 +160,18 @@ export function createWatcher(deps: WatchDeps) {
 
   const health = new Map<string, SourceHealth>()
   const started = clock()
-  const mark = (name: string, intervalMs: number, ok: boolean, error?: string) => {
-    const h = health.get(name) ?? { lastSuccess: started, intervalMs, failures: 0 }
-    if (ok) health.set(name, { lastSuccess: clock(), intervalMs, failures: 0 })
+  // `source` names what is watched the way the configuration does: alerts and /readyz show it.
+  const mark = (name: string, source: string, intervalMs: number, ok: boolean, error?: string) => {
+    const h = health.get(name) ?? { source, lastSuccess: null, since: started, intervalMs, failures: 0 }
+    if (ok) health.set(name, { source, lastSuccess: clock(), since: started, intervalMs, failures: 0 })
     else
       health.set(name, { ...h, failures: h.failures + 1, ...(error ? { lastError: redactUrls(error) } : {}) })
   }
+  const names = (chainId: number, list: Array<{ chainId: number; name: string }>) =>
+    list
+      .filter((x) => x.chainId === chainId)
+      .map((x) => x.name)
+      .join(', ')
   const ready = new Set<string>()
 
   // Transaction service, per chain; one rate gate per service host (Safe's hosted one by default).
@@ -227,7 +233,9 @@ export function createWatcher(deps: WatchDeps) {
     onTransactions: (t, txs, nonce, problems) => track(handlePending(ctx, t, txs, nonce, problems)),
     onResult: (t, ok, error) => {
       // Health per Safe: one Safe failing every poll must not hide behind others that succeed.
-      mark(`tx-service:${t.chainId}:${t.safe}`, svc.intervalSeconds * 1000, ok, error)
+      const watched = ctx.safe(t.chainId, t.safe)
+      const source = `transaction service for ${watched?.name ?? t.safe} (chain ${t.chainId})`
+      mark(`tx-service:${t.chainId}:${t.safe}`, source, svc.intervalSeconds * 1000, ok, error)
       if (ok) {
         ready.add(`tx-service:${t.chainId}`)
         metrics.lastPoll.set({ chain: String(t.chainId), safe: t.safe }, Math.floor(clock() / 1000))
@@ -246,6 +254,7 @@ export function createWatcher(deps: WatchDeps) {
     if (scanning.has(chainId)) return
     scanning.add(chainId)
     const name = `chain-events:${chainId}`
+    const source = `chain events on chain ${chainId} (${names(chainId, config.safes)})`
     try {
       await track(
         scanSafeEvents({
@@ -266,11 +275,11 @@ export function createWatcher(deps: WatchDeps) {
             }),
         }),
       )
-      mark(name, ev.intervalSeconds * 1000, true)
+      mark(name, source, ev.intervalSeconds * 1000, true)
       ready.add(name)
     } catch (error) {
       const message = errorText(error)
-      mark(name, ev.intervalSeconds * 1000, false, message)
+      mark(name, source, ev.intervalSeconds * 1000, false, message)
       metrics.sourceErrors.inc({ source: 'chain-events', chain: String(chainId) })
       logger.warn({ chainId, error: message }, 'chain event scan failed')
     } finally {
@@ -301,13 +310,14 @@ export function createWatcher(deps: WatchDeps) {
   const gov = createGovernanceWatch(ctx, track)
   const governance = async (chainId: number) => {
     const name = `governance:${chainId}`
+    const source = `governance events on chain ${chainId} (${names(chainId, [...config.governors, ...config.timelocks])})`
     const every = config.sources.governance.intervalSeconds * 1000
     try {
       await gov.scan(chainId)
-      mark(name, every, true)
+      mark(name, source, every, true)
       ready.add(name)
     } catch (error) {
-      mark(name, every, false, errorText(error))
+      mark(name, source, every, false, errorText(error))
       metrics.sourceErrors.inc({ source: 'governance', chain: String(chainId) })
       logger.warn({ chainId, error: errorText(error) }, 'governance scan failed')
     }
@@ -329,10 +339,10 @@ export function createWatcher(deps: WatchDeps) {
     const name = 'drift'
     try {
       for (const s of config.safes) await track(checkDrift(ctx, s))
-      mark(name, config.sources.drift.intervalSeconds * 1000, true)
+      mark(name, 'the drift check', config.sources.drift.intervalSeconds * 1000, true)
       ready.add(name)
     } catch (error) {
-      mark(name, config.sources.drift.intervalSeconds * 1000, false, errorText(error))
+      mark(name, 'the drift check', config.sources.drift.intervalSeconds * 1000, false, errorText(error))
       logger.warn({ error: errorText(error) }, 'drift check failed')
     }
   }
@@ -381,6 +391,9 @@ export function createWatcher(deps: WatchDeps) {
         'custos watching',
       )
       outbox.start()
+      // Every Safe's last-poll series exists from the start (0: never polled), so a Safe that
+      // never succeeds shows on a dashboard instead of being absent from it.
+      for (const t of targets) metrics.lastPoll.set({ chain: String(t.chainId), safe: t.safe }, 0)
       if (svc.enabled && targets.length) poller.start()
       if (ev.enabled) {
         for (const chainId of safeChains) void scan(chainId)

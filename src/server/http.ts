@@ -14,6 +14,8 @@ export type HttpDeps = {
   ready(): { ok: boolean; body: unknown }
   /** A report by its number, or the latest for a proposal id. */
   report(id: string): Promise<StoredReport | undefined>
+  /** How the configuration names a watched address, for the report page's title. */
+  targetName?(chainId: number, address: string): string | undefined
   /** POST /hooks/safe, when enabled: a bearer token, and a handler that says if the hint was taken. */
   hook?: { token: string; handle(body: unknown): boolean }
 }
@@ -50,6 +52,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<{ url: string; cl
         renderReportPage(report.json as Record<string, unknown>, {
           reportId: report.id,
           createdAt: report.createdAt,
+          targetName: targetOf(report.json, deps.targetName),
         }),
         {
           'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
@@ -126,4 +129,13 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
   }
   const message = error.code ? why[error.code] : undefined
   return message ? new InputError(message, { cause: error }) : error
+}
+
+/** The configured name of the Safe, governor or timelock a report is about. */
+function targetOf(json: unknown, lookup: HttpDeps['targetName']): string | undefined {
+  if (!lookup) return undefined
+  const j = json as { chainId?: number; safe?: { address?: string }; governance?: Record<string, unknown> }
+  const g = j.governance
+  const address = g ? (g.flavor === 'timelock' ? g.timelock : g.governor) : j.safe?.address
+  return typeof j.chainId === 'number' && typeof address === 'string' ? lookup(j.chainId, address) : undefined
 }

@@ -16,7 +16,14 @@ const LEVEL_COLOURS: Record<string, string> = {
   critical: '#7f0000',
 }
 
-export function renderReportPage(report: Json, meta: { reportId: number; createdAt: number }): string {
+export type ReportPageMeta = {
+  reportId: number
+  createdAt: number
+  /** How the configuration names the Safe, governor or timelock (the page is titled with it). */
+  targetName?: string | undefined
+}
+
+export function renderReportPage(report: Json, meta: ReportPageMeta): string {
   const risk = (report.risk ?? {}) as { level?: string; score?: number }
   const safe = (report.safe ?? {}) as Json
   const hashes = (report.hashes ?? {}) as Json
@@ -29,9 +36,21 @@ export function renderReportPage(report: Json, meta: { reportId: number; created
   const findings = (report.findings ?? []) as Json[]
   const gov = report.governance as Json | undefined
   // A Safe transaction shows its Safe and hashes; a governance proposal its governor or timelock.
+  const named = meta.targetName ? `${esc(meta.targetName)} · ` : ''
   const subject = gov
-    ? `${gov.flavor === 'timelock' ? 'Timelock' : 'Governor'} <span class="mono">${name(gov.flavor === 'timelock' ? gov.timelock : gov.governor)}</span>`
-    : `Safe <span class="mono">${name(safe.address)}</span>`
+    ? `${named}${gov.flavor === 'timelock' ? 'Timelock' : 'Governor'} <span class="mono">${name(gov.flavor === 'timelock' ? gov.timelock : gov.governor)}</span>`
+    : `${named}Safe <span class="mono">${name(safe.address)}</span>`
+  // As the alert that links here is titled: level, the target's name, the nonce or proposal.
+  const item = String(report.id ?? '').split(':')[3] ?? ''
+  const title = [
+    level.toUpperCase(),
+    meta.targetName ?? (gov ? (gov.flavor === 'timelock' ? gov.timelock : gov.governor) : safe.address),
+    gov
+      ? gov.flavor === 'timelock'
+        ? `operation ${item.slice(0, 10)}…`
+        : `proposal ${item}`
+      : `nonce ${tx.nonce}`,
+  ]
   const subtitle = gov
     ? `chain ${esc(report.chainId)} · ${esc(gov.flavor)} · executor ${name(gov.executor)} · created in block ${esc(gov.createdBlock)}${gov.state ? ` · ${esc(gov.state)}` : ''}`
     : `chain ${esc(report.chainId)} · Safe ${esc(safe.version)} · nonce ${esc(tx.nonce)}`
@@ -47,7 +66,7 @@ ${hashes.claimedSafeTxHash ? `<tr><th>Claimed</th><td class="mono">${esc(hashes.
 </table>`
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(level.toUpperCase())} · ${esc(gov ? (gov.governor ?? gov.timelock) : safe.address)}${gov ? '' : ` · nonce ${esc(tx.nonce)}`}</title>
+<title>${esc(title.join(' · '))}</title>
 <style>
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#1b1b1b}
 code,.mono{font-family:ui-monospace,Menlo,monospace;font-size:13px;word-break:break-all}

@@ -98,7 +98,10 @@ describe('watch loop resilience', () => {
     expect(silent()).toHaveLength(1)
     expect(
       world.receiver.accepted().find((r) => r.json.alert.dedupKey === silent()[0])?.json.alert,
-    ).toMatchObject({ level: 'high', title: `HIGH · source silent: tx-service:31337:${world.safe}` })
+    ).toMatchObject({
+      level: 'high',
+      title: 'HIGH · source silent: transaction service for Treasury (chain 31337)',
+    })
   })
 
   it('does not let one malformed entry from the service hide the others, and says so', async () => {
