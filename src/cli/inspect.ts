@@ -14,7 +14,7 @@ import {
   type Runtime,
 } from '../pipeline.js'
 import { createRpcClient } from '../sources/rpc.js'
-import { parseJsonText, parseServiceTx, type ServiceTx } from '../sources/tx-json.js'
+import { parseJsonText, parseServiceTx, type ServiceTx, unwrapTxFile } from '../sources/tx-json.js'
 import { fetchTransactionsAtNonce } from '../sources/tx-service.js'
 import { type Io, readInput } from './io.js'
 import { renderText } from './render-text.js'
@@ -48,8 +48,28 @@ export async function inspectCommand(opts: InspectOptions, io: Io): Promise<numb
   if (opts.format !== 'text' && opts.format !== 'json')
     throw new InputError(`--format must be text or json, not "${opts.format}"`)
   const failOn = parseFailOn(opts.failOn ?? rt.config.failOn)
-  const chainId = opts.chainId === undefined ? undefined : parseChainId(opts.chainId)
-  const urls = rpcUrls(opts, rt.config, chainId, io)
+  let chainId = opts.chainId === undefined ? undefined : parseChainId(opts.chainId)
+  let safeVersion = opts.safeVersion
+  // What the reader must know about how this was checked (shown after the report, and as `notes`).
+  const notes: string[] = []
+  // The file is read first: it may carry its chain id and Safe version, as `{ "tx": … }` files do.
+  let fileTx: unknown
+  if (opts.file !== undefined && opts.governor === undefined && opts.timelock === undefined) {
+    const wrapped = unwrapTxFile(await readTxFile(opts.file, rt, io))
+    fileTx = wrapped.tx
+    if (chainId === undefined && wrapped.chainId !== undefined) {
+      chainId = wrapped.chainId
+      notes.push(`chain id ${chainId} from the file (give --chain-id to override it)`)
+    }
+    if (safeVersion === undefined && wrapped.safeVersion !== undefined) {
+      safeVersion = wrapped.safeVersion
+      notes.push(`Safe version ${safeVersion} from the file (give --safe-version to override it)`)
+    }
+  }
+  // With --chain-id and --safe-version the config's RPC is optional: its variables may be unset
+  // on a signer's laptop, and the address book and guard options still apply.
+  const offlineOk = chainId !== undefined && safeVersion !== undefined && !opts.simulate && !opts.safe
+  const urls = rpcUrls(opts, rt.config, chainId, io, offlineOk ? notes : undefined)
   const client = urls.length ? createRpcClient(urls) : undefined
   if (opts.simulate && !client)
     throw new InputError('--simulate needs an RPC: give --rpc URL (or an RPC for --chain-id in the config)')
@@ -58,7 +78,7 @@ export async function inspectCommand(opts: InspectOptions, io: Io): Promise<numb
   if (opts.governor !== undefined || opts.timelock !== undefined) {
     if (!client) throw new InputError('--governor and --timelock read the chain: give --rpc URL')
     const report = await inspectGovernanceTarget(rt, opts, client, urls, simOverrides)
-    write([report], opts, io, false)
+    write([report], opts, io, false, notes)
     return levelRank(report.risk.level) >= levelRank(failOn) ? 1 : 0
   }
 
@@ -66,14 +86,7 @@ export async function inspectCommand(opts: InspectOptions, io: Io): Promise<numb
   if (opts.file !== undefined) {
     if (opts.safe !== undefined || opts.nonce !== undefined)
       throw new InputError('give either --file or --safe with --nonce, not both')
-    const limit = Math.max(16 * 1024 * 1024, 4 * rt.limits.maxCalldataBytes + 1024 * 1024)
-    const text = await readInput(opts.file, io, limit).catch((cause) => {
-      throw new InputError(
-        `cannot read ${opts.file}: ${cause.code === 'ETOOBIG' ? cause.message : (cause.code ?? cause.message)}`,
-        { cause },
-      )
-    })
-    sources = [parseServiceTx(parseJsonText(text, opts.file === '-' ? 'stdin' : opts.file), 'transaction')]
+    sources = [parseServiceTx(fileTx, 'transaction')]
   } else if (opts.safe !== undefined) {
     if (opts.nonce === undefined) throw new InputError('--safe needs --nonce')
     if (chainId === undefined)
@@ -97,7 +110,7 @@ export async function inspectCommand(opts: InspectOptions, io: Io): Promise<numb
         await inspectSafeTransaction(rt, {
           source,
           ...(chainId !== undefined ? { chainId } : {}),
-          ...(opts.safeVersion ? { safeVersion: opts.safeVersion } : {}),
+          ...(safeVersion ? { safeVersion } : {}),
           ...(client ? { client } : {}),
           ...(sources.length > 1 ? { sameNonce: sources } : {}),
           ...(simulator ? { simulate: { simulator, upstreams: urls } } : {}),
@@ -107,7 +120,16 @@ export async function inspectCommand(opts: InspectOptions, io: Io): Promise<numb
   } finally {
     await simulator?.close()
   }
-  write(reports, opts, io, opts.safe !== undefined)
+  if (!client) {
+    notes.push(
+      "offline: the confirmations were not checked against the Safe's current owners, nor the nonce against the Safe's (give --rpc to check them)",
+    )
+    if (reports.some((r) => r.hashes && r.hashes.claimedSafeTxHash && !r.hashes.match))
+      notes.push(
+        'the claimed safeTxHash does not match: if you typed --chain-id or --safe-version, check them first (a wrong chain id or version gives another hash)',
+      )
+  }
+  write(reports, opts, io, opts.safe !== undefined, notes)
   const worst = reports.reduce<Level>(
     (w, r) => (levelRank(r.risk.level) > levelRank(w) ? r.risk.level : w),
     'none',
@@ -115,21 +137,35 @@ export async function inspectCommand(opts: InspectOptions, io: Io): Promise<numb
   return levelRank(worst) >= levelRank(failOn) ? 1 : 0
 }
 
-function write(reports: Report[], opts: InspectOptions, io: Io, fromService: boolean): void {
+function write(reports: Report[], opts: InspectOptions, io: Io, fromService: boolean, notes: string[]): void {
   if (opts.format === 'json') {
-    const body = fromService
-      ? {
-          nonce: reports[0]?.proposal.origin.kind === 'safe' ? reports[0].proposal.origin.nonce : null,
-          reports: reports.map(reportToJson),
-        }
-      : reportToJson(reports[0] as Report)
-    io.stdout.write(`${JSON.stringify(plain(body), null, 2)}\n`)
+    const body = (
+      fromService
+        ? {
+            nonce: reports[0]?.proposal.origin.kind === 'safe' ? reports[0].proposal.origin.nonce : null,
+            reports: reports.map(reportToJson),
+          }
+        : reportToJson(reports[0] as Report)
+    ) as Record<string, unknown>
+    io.stdout.write(`${JSON.stringify(plain(notes.length ? { ...body, notes } : body), null, 2)}\n`)
     return
   }
   const style = createStyle(Boolean(io.stdout.isTTY) && !io.env.NO_COLOR)
   if (reports.length > 1)
     io.stdout.write(style.bold(`${reports.length} transactions compete for this nonce\n\n`))
   io.stdout.write(`${reports.map((r) => renderText(r, style)).join(`\n\n${'─'.repeat(72)}\n\n`)}\n`)
+  if (notes.length) io.stdout.write(`\n${notes.map((n) => style.dim(`note: ${n}`)).join('\n')}\n`)
+}
+
+async function readTxFile(file: string, rt: Runtime, io: Io): Promise<unknown> {
+  const limit = Math.max(16 * 1024 * 1024, 4 * rt.limits.maxCalldataBytes + 1024 * 1024)
+  const text = await readInput(file, io, limit).catch((cause) => {
+    throw new InputError(
+      `cannot read ${file}: ${cause.code === 'ETOOBIG' ? cause.message : (cause.code ?? cause.message)}`,
+      { cause },
+    )
+  })
+  return parseJsonText(text, file === '-' ? 'stdin' : file)
 }
 
 /** A governor proposal or timelock operation, read from the chain (the same report shape as a Safe's). */
@@ -197,14 +233,30 @@ function parseField(schema: typeof addressSchema | typeof uint256, value: string
   return parsed.data
 }
 
-/** --rpc wins; otherwise the config's RPCs for --chain-id, if any. */
-function rpcUrls(opts: InspectOptions, config: Config, chainId: number | undefined, io: Io): string[] {
+/**
+ * --rpc wins; otherwise the config's RPCs for --chain-id, if any. With `offline` (a list for
+ * notes), an RPC whose variable is unset is left out and said so, instead of stopping.
+ */
+function rpcUrls(
+  opts: InspectOptions,
+  config: Config,
+  chainId: number | undefined,
+  io: Io,
+  offline?: string[],
+): string[] {
   if (opts.rpc) {
     if (!/^(https?|wss?):\/\//.test(opts.rpc)) throw new InputError('--rpc must be an http(s) or ws(s) URL')
     return [opts.rpc]
   }
   const chain = chainId === undefined ? undefined : config.chains[String(chainId)]
-  return (chain?.rpc ?? []).map((r, i) => resolveSecret(r, io.env, `chains.${chainId}.rpc[${i}]`))
+  const refs = chain?.rpc ?? []
+  const unset = refs.filter((r) => typeof r !== 'string' && !io.env[r.env])
+  if (offline && unset.length) {
+    const names = unset.map((r) => (typeof r === 'string' ? r : r.env)).join(', ')
+    offline.push(`chains.${chainId}.rpc: ${names} not set, so the config's RPC was not used`)
+    return refs.filter((r) => !unset.includes(r)).map((r) => r as string)
+  }
+  return refs.map((r, i) => resolveSecret(r, io.env, `chains.${chainId}.rpc[${i}]`))
 }
 
 function simulationOptions(opts: InspectOptions): { mode?: 'fork' | 'direct'; forkBlock?: bigint } {
