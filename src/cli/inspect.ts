@@ -124,7 +124,7 @@ export async function inspectCommand(opts: InspectOptions, io: Io): Promise<numb
     notes.push(
       "offline: the confirmations were not checked against the Safe's current owners, nor the nonce against the Safe's (give --rpc to check them)",
     )
-    if (reports.some((r) => r.hashes && r.hashes.claimedSafeTxHash && !r.hashes.match))
+    if (reports.some((r) => r.hashes?.claimedSafeTxHash && !r.hashes.match))
       notes.push(
         'the claimed safeTxHash does not match: if you typed --chain-id or --safe-version, check them first (a wrong chain id or version gives another hash)',
       )
