@@ -181,7 +181,20 @@ keeps its state in dataDir (a SQLite file), and logs JSON to stderr.`,
     .description(
       'Start a local chain with a Safe (the lab), the transaction service emulator and custos watching them, then propose four transactions, benign and malicious, as owners would; custos reports each on the console with a report page. Needs nothing but npm ci.',
     )
-    .option('--keep', 'keep the lab and custos running after the scenario (stop with Ctrl-C)')
+    .option(
+      '--keep',
+      "keep the lab, the emulator and custos running after the scenario (stop with Ctrl-C); prints the report links, the lab's export lines for custos init, and how to propose more transactions",
+    )
+    .addHelpText(
+      'after',
+      `
+Environment (optional): with DISCORD_TOKEN and DISCORD_CHANNEL_ID the alerts go to Discord instead of the console.
+  DISCORD_TOKEN        the bot token custos logs in with
+  DISCORD_CHANNEL_ID   the channel the alerts are posted to
+  DISCORD_SIGNER_IDS   comma-separated Discord user ids, made the demo Safe's owners A, B, C, so their button presses count
+  DISCORD_GUILD_ID     registers the /custos commands in this guild, where they appear at once
+  DISCORD_API_URL      a REST API base other than Discord's own (a proxy, or a fake in tests)`,
+    )
     .action(async (opts) => {
       // Loaded on demand: the lab pulls in protocol-kit, which `inspect` does not need.
       const { demoCommand } = await import('./demo.js')

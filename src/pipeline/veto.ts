@@ -105,7 +105,7 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
         ? {
             status: 'sent',
             txHash: sent.hash,
-            message: `executed the rejection at nonce ${p.nonce} (${sent.hash})`,
+            message: `vetoed it: executed the rejection at nonce ${p.nonce} (${sent.hash}); this transaction can no longer execute`,
           }
         : {
             status: 'failed',
@@ -123,7 +123,8 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
     })
     return {
       status: 'proposed',
-      message: `proposed a rejection at nonce ${p.nonce} (${rejection.safeTxHash}), signed by the guardian: ${Number(state.threshold) - 1} more signature(s) needed`,
+      // Not a veto yet: the transaction can still execute until the rejection does.
+      message: `proposed a rejection at nonce ${p.nonce} (${rejection.safeTxHash}), signed by the guardian: ${plural(Number(state.threshold) - 1, 'more signature')} needed before this transaction can no longer execute`,
     }
   }
 
@@ -190,7 +191,7 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
     }
     const sent = await send(client, await signer.signTransaction(unsigned))
     return sent.ok
-      ? { status: 'sent', txHash: sent.hash, message: `cancelled (${sent.hash})` }
+      ? { status: 'sent', txHash: sent.hash, message: `vetoed it: cancelled (${sent.hash})` }
       : { status: 'failed', txHash: sent.hash, message: `the cancel reverted (${sent.hash})` }
   }
 
@@ -263,7 +264,10 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
         ctx,
         p,
         done ? 'vetoed' : 'veto-requested',
-        `${by.kind === 'auto' ? 'custos' : by.actor.split(' via ')[0]}: veto ${outcome.status}: ${outcome.message}`,
+        // What was done, in the actor's name: "custos proposed a rejection…", "custos vetoed it…".
+        done
+          ? `${by.kind === 'auto' ? 'custos' : by.actor.split(' via ')[0]} ${outcome.message}`
+          : `${by.kind === 'auto' ? 'custos' : by.actor.split(' via ')[0]}: veto ${outcome.status}: ${outcome.message}`,
         `veto:${by.kind}:${now}`,
       ),
     }
@@ -275,3 +279,5 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
 }
 
 export type Vetoer = ReturnType<typeof createVetoer>
+
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`
