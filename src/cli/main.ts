@@ -156,6 +156,21 @@ It prints the environment variables to set and the next commands (config check, 
       code = configCheckCommand(opts, io)
     })
 
+  config
+    .command('docs')
+    .description(
+      'Print the configuration reference generated from the schema (docs/configuration.md), or a JSON Schema.',
+    )
+    .addOption(
+      new Option('--format <format>', 'output format')
+        .choices(['markdown', 'json-schema'])
+        .default('markdown'),
+    )
+    .action(async (opts) => {
+      const { configDocsCommand } = await import('./config-docs.js')
+      code = configDocsCommand(opts, io)
+    })
+
   program
     .command('run')
     .description(

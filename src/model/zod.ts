@@ -15,6 +15,7 @@ export const address = z
   })
   .refine((s) => isAddress(s, { strict: true }), { message: 'address has an invalid EIP-55 checksum' })
   .transform((s): Address => getAddress(s))
+  .meta({ format: 'address' })
 
 /** Hex bytes (`0x` + an even number of hex digits). */
 export const hexBytes = z
