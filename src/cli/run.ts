@@ -17,6 +17,23 @@ import { createLogger } from './logger.js'
  * the work in flight is drained; what was not delivered stays in the outbox for the next start.
  */
 export async function runCommand(opts: { config?: string }, io: Io, stop?: AbortSignal): Promise<number> {
+  // Listened for from the first moment: a SIGTERM while starting stops cleanly once started.
+  let done = () => {}
+  const stopping = new Promise<void>((resolve) => {
+    done = () => resolve()
+  })
+  process.once('SIGTERM', done)
+  process.once('SIGINT', done)
+  stop?.addEventListener('abort', done, { once: true })
+  try {
+    return await watch(opts, io, stopping)
+  } finally {
+    process.off('SIGTERM', done)
+    process.off('SIGINT', done)
+  }
+}
+
+async function watch(opts: { config?: string }, io: Io, stopping: Promise<void>): Promise<number> {
   const rt = createRuntime(opts.config)
   // The same checks as `config check`, the data directory's included: a configuration or
   // environment problem is one line naming the setting, never an "internal error" later.
@@ -90,12 +107,7 @@ export async function runCommand(opts: { config?: string }, io: Io, stop?: Abort
   if (server)
     logger.info({ url: server.url }, 'HTTP server listening (/healthz /readyz /metrics /reports/:id)')
 
-  await new Promise<void>((resolve) => {
-    const done = () => resolve()
-    process.once('SIGTERM', done)
-    process.once('SIGINT', done)
-    stop?.addEventListener('abort', done, { once: true })
-  })
+  await stopping
   logger.info({}, 'stopping: draining work in flight')
   await watcher.stop()
   await server?.close()
