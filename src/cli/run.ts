@@ -3,7 +3,9 @@ import type { Address } from 'viem'
 import { runIssues } from '../config/check.js'
 import { ConfigError, resolveSecret } from '../config/load.js'
 import { InputError } from '../model/errors.js'
-import { buildNotifiers } from '../pipeline/notifiers.js'
+import { errorText } from '../model/redact.js'
+import { buildNotifiers, type Channels } from '../pipeline/notifiers.js'
+import { monitorStore } from '../pipeline/store-health.js'
 import { createWatcher } from '../pipeline/watch.js'
 import { createRuntime } from '../pipeline.js'
 import { startHttpServer } from '../server/http.js'
@@ -45,9 +47,22 @@ async function watch(opts: { config?: string }, io: Io, stopping: Promise<void>)
       'nothing to watch: add Safes under `safes`, or `governors` / `timelocks`, in the config (see config/custos.example.yaml)',
     )
   const logger = createLogger(config.logging.level)
-  const store = openSqliteStore(config.store.path ?? join(config.dataDir, 'custos.db'))
+  const storePath = config.store.path ?? join(config.dataDir, 'custos.db')
   const metrics = createMetrics()
-  const channels = await buildNotifiers(config, io.env, io.stdout, { store, logger })
+  let channels: Channels | undefined
+  // A damaged store stops the start (exit 2); one that fails later fails /healthz and is announced.
+  const monitored = monitorStore(openSqliteStore(storePath), {
+    path: storePath,
+    metrics,
+    logger,
+    notifiers: () => channels?.notifiers ?? [],
+  })
+  const store = monitored.store
+  channels = await buildNotifiers(config, io.env, io.stdout, { store, logger })
+  // Node's own warnings (a deprecation, a listener leak) are log lines too: stderr stays JSON.
+  const nodeWarnings = process.listeners('warning')
+  const onWarning = (w: Error) => logger.warn({ warning: w.name }, w.message)
+  process.removeAllListeners('warning').on('warning', onWarning)
 
   let watcher: ReturnType<typeof createWatcher> | undefined
   const hookToken = config.sources.webhook.enabled
@@ -60,7 +75,9 @@ async function watch(opts: { config?: string }, io: Io, stopping: Promise<void>)
         metrics,
         health: () => {
           const age = watcher?.status().heartbeatAgeMs ?? 0
-          return { ok: age < 60_000, body: { status: age < 60_000 ? 'ok' : 'stalled', heartbeatAgeMs: age } }
+          const s = monitored.status()
+          const status = !s.ok ? 'store failing' : age >= 60_000 ? 'stalled' : 'ok'
+          return { ok: status === 'ok', body: { status, heartbeatAgeMs: age, store: s } }
         },
         ready: () => {
           const s = watcher?.status()
@@ -75,6 +92,10 @@ async function watch(opts: { config?: string }, io: Io, stopping: Promise<void>)
           [...config.safes, ...config.governors, ...config.timelocks].find(
             (t) => t.chainId === chainId && t.address.toLowerCase() === address.toLowerCase(),
           )?.name,
+        onError: (error) => {
+          metrics.httpErrors.inc()
+          logger.error({ error: errorText(error) }, 'HTTP request failed')
+        },
         ...(hookToken
           ? {
               hook: {
@@ -112,6 +133,8 @@ async function watch(opts: { config?: string }, io: Io, stopping: Promise<void>)
   await watcher.stop()
   await server?.close()
   await store.close()
+  process.off('warning', onWarning)
+  for (const l of nodeWarnings) process.on('warning', l)
   logger.info({}, 'stopped')
   return 0
 }

@@ -18,3 +18,11 @@ export class RemoteError extends CustosError {
     this.retryable = options.retryable
   }
 }
+
+/**
+ * The store cannot be opened or used: a damaged file, a failing disk, a full one. Retrying does
+ * not help until the file or the disk is repaired.
+ */
+export class StoreError extends CustosError {
+  override name = 'StoreError'
+}

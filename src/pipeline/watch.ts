@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import cron from 'node-cron'
 import { type Address, type PublicClient, parseAbi } from 'viem'
 import { resolveSecret } from '../config/load.js'
 import { cronFor } from '../config/watch.js'
@@ -26,10 +25,12 @@ import { createChatCommands } from './chat-commands.js'
 import { safeKey, type WatchContext } from './context.js'
 import { climbLadders } from './escalation.js'
 import { handleEvents } from './events.js'
+import { createFaultReporter } from './faults.js'
 import { createGovernanceWatch } from './governance-watch.js'
 import { checkDrift, checkSilence, type SourceHealth } from './health.js'
 import type { Channels } from './notifiers.js'
 import { handlePending } from './proposals.js'
+import { createSchedule, type Schedule } from './schedule.js'
 import { createVetoer } from './veto.js'
 
 const HOSTED_SERVICE = 'https://api.safe.global/tx-service'
@@ -49,13 +50,8 @@ export type WatchDeps = {
   channels: Channels
   publicUrl: string
   clock?: () => number
-  /** Runs `fn` on a cron schedule; returns a stop function. node-cron by default. */
-  schedule?: (expression: string, fn: () => void) => () => void
-}
-
-const defaultSchedule = (expression: string, fn: () => void) => {
-  const task = cron.schedule(expression, fn, { noOverlap: true })
-  return () => void task.stop()
+  /** Runs `fn` on a cron-style schedule (see `cronFor`); returns a stop function. */
+  schedule?: Schedule
 }
 
 /**
@@ -67,7 +63,8 @@ export function createWatcher(deps: WatchDeps) {
   const { rt, logger, store, metrics } = deps
   const config = rt.config
   const clock = deps.clock ?? Date.now
-  const schedule = deps.schedule ?? defaultSchedule
+  const schedule = deps.schedule ?? createSchedule(logger)
+  const fault = createFaultReporter(logger, metrics)
   const chains = [
     ...new Set([...config.safes, ...config.governors, ...config.timelocks].map((s) => s.chainId)),
   ]
@@ -112,7 +109,8 @@ export function createWatcher(deps: WatchDeps) {
         now: clock(),
       })
       const outbox = fanOut(ctx, alert).filter((o) => o.channel !== row.channel)
-      if (outbox.length) void ctx.commit({ outbox }).catch(() => {})
+      if (outbox.length)
+        void ctx.commit({ outbox }).catch((e) => fault('announcing an undeliverable alert', e))
     },
     // A ladder's notice that waited out a retry after the ladder was acknowledged, restarted or
     // closed would call people for nothing.
@@ -123,13 +121,16 @@ export function createWatcher(deps: WatchDeps) {
       if (e?.status !== 'open') return 'the ladder is no longer open'
       return p.dedupKey?.includes(`:escalation:${e.startedAt}:`) ? undefined : 'a newer ladder replaced it'
     },
+    onError: (error) => fault('alert delivery round', error),
     onFailed: (channel, error, final) =>
       logger.warn({ channel, error, final }, final ? 'alert given up' : 'alert delivery failed; will retry'),
   })
   const inFlight = new Set<Promise<unknown>>()
   const track = <T>(p: Promise<T>): Promise<T> => {
     inFlight.add(p)
-    void p.finally(() => inFlight.delete(p)).catch(() => {})
+    // Whoever awaits `p` handles its failure; this only stops tracking it.
+    const untrack = () => void inFlight.delete(p)
+    p.then(untrack, untrack)
     return p
   }
 
@@ -270,7 +271,7 @@ export function createWatcher(deps: WatchDeps) {
             handleEvents(ctx, chainId, events, to, (safe) => {
               const watched = ctx.safe(chainId, safe)
               if (!watched) return
-              void track(checkDrift(ctx, watched)).catch(() => {})
+              void track(checkDrift(ctx, watched)).catch((e) => fault('drift re-check', e))
               void poller.pollNow({ chainId, safe: watched.address as Address })
             }),
         }),
@@ -418,8 +419,13 @@ export function createWatcher(deps: WatchDeps) {
         schedule('*/5 * * * * *', () => {
           heartbeat = clock()
           metrics.heartbeat.set(Math.floor(heartbeat / 1000))
-          void checkSilence(ctx, health, config.sources.silentAfterIntervals).catch(() => {})
-          void store.outboxDepth().then((n) => metrics.outboxDepth.set(n))
+          void checkSilence(ctx, health, config.sources.silentAfterIntervals).catch((e) =>
+            fault('silent-source check', e),
+          )
+          void store
+            .outboxDepth()
+            .then((n) => metrics.outboxDepth.set(n))
+            .catch((e) => fault('outbox depth', e))
         }),
       )
     },

@@ -16,7 +16,7 @@ export type ServicePollerDeps = {
   onResult(target: PollTarget, ok: boolean, error?: string): void
   /** The rate gate of the service this target is polled from. */
   gate(target: PollTarget): RateGate
-  /** Runs `round` on a schedule; returns a stop function (node-cron in production). */
+  /** Runs `round` on a schedule; returns a stop function (on the wall clock in production). */
   schedule(round: () => void): () => void
 }
 
