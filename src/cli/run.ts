@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import { getHeapStatistics } from 'node:v8'
 import type { Address } from 'viem'
 import { runIssues } from '../config/check.js'
 import { ConfigError, resolveSecret } from '../config/load.js'
@@ -19,13 +20,15 @@ import { createLogger } from './logger.js'
  * the work in flight is drained; what was not delivered stays in the outbox for the next start.
  */
 export async function runCommand(opts: { config?: string }, io: Io, stop?: AbortSignal): Promise<number> {
-  // Listened for from the first moment: a SIGTERM while starting stops cleanly once started.
+  // Listened for from the first moment (a SIGTERM while starting stops cleanly once started) to
+  // the last (a second SIGTERM, as a service manager may send to the whole process group while
+  // custos forwards its own, must not kill it in the middle of draining).
   let done = () => {}
   const stopping = new Promise<void>((resolve) => {
     done = () => resolve()
   })
-  process.once('SIGTERM', done)
-  process.once('SIGINT', done)
+  process.on('SIGTERM', done)
+  process.on('SIGINT', done)
   stop?.addEventListener('abort', done, { once: true })
   try {
     return await watch(opts, io, stopping)
@@ -47,6 +50,8 @@ async function watch(opts: { config?: string }, io: Io, stopping: Promise<void>)
       'nothing to watch: add Safes under `safes`, or `governors` / `timelocks`, in the config (see config/custos.example.yaml)',
     )
   const logger = createLogger(config.logging.level)
+  // bin/custos.js caps the heap unless NODE_OPTIONS does: say which limit this process has.
+  logger.info({ heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20) }, 'heap limit')
   const storePath = config.store.path ?? join(config.dataDir, 'custos.db')
   const metrics = createMetrics()
   let channels: Channels | undefined

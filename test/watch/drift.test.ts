@@ -73,7 +73,12 @@ describe('configuration drift and on-chain changes', () => {
       15_000,
       'deleted',
     )
-    expect(world.receiver.unique()).toContain(`${id}:deleted`)
+    // The update is queued with the status and delivered by the outbox right after.
+    await eventually(
+      () => world.receiver.unique().includes(`${id}:deleted`) || undefined,
+      15_000,
+      'the update',
+    )
   })
 })
 
