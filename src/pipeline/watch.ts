@@ -340,10 +340,10 @@ export function createWatcher(deps: WatchDeps) {
     const name = 'drift'
     try {
       for (const s of config.safes) await track(checkDrift(ctx, s))
-      mark(name, 'the drift check', config.sources.drift.intervalSeconds * 1000, true)
+      mark(name, 'drift check', config.sources.drift.intervalSeconds * 1000, true)
       ready.add(name)
     } catch (error) {
-      mark(name, 'the drift check', config.sources.drift.intervalSeconds * 1000, false, errorText(error))
+      mark(name, 'drift check', config.sources.drift.intervalSeconds * 1000, false, errorText(error))
       logger.warn({ error: errorText(error) }, 'drift check failed')
     }
   }
