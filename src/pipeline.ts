@@ -3,12 +3,15 @@ import { GUARDS } from '../guards/index.js'
 import { type LoadedConfig, loadConfig, missingSecrets } from './config/load.js'
 import type { Config } from './config/schema.js'
 import { argAddresses, flattenCalls } from './model/calls.js'
-import type { DecodedCall } from './model/decoded.js'
+import type { DecodedCall, FunctionRegistry } from './model/decoded.js'
 import { InputError } from './model/errors.js'
-import type { Proposal } from './model/proposal.js'
+import { type Proposal, safeProposalId } from './model/proposal.js'
 import type { SafeReport } from './model/report.js'
 import type { SafeState } from './model/safe.js'
+import { safeTxHashes } from './model/safe-hash.js'
+import { parseSafeVersion } from './model/safe-version.js'
 import type { SimulationResult } from './model/simulation.js'
+import { createTargets, type Targets } from './model/target.js'
 import type { Verification } from './model/verification.js'
 import { configureGuards } from './score/configure.js'
 import { type NameSources, nameOf } from './score/describe.js'
@@ -20,14 +23,14 @@ import type { ServiceTx } from './sources/tx-json.js'
 import { BUILTIN_ABIS } from './verify/abis.js'
 import { readSafeState } from './verify/chain.js'
 import type { DecodeLimits } from './verify/decode.js'
-import { createFunctionRegistry, type FunctionRegistry } from './verify/function-registry.js'
+import { createFunctionRegistry } from './verify/function-registry.js'
 import { verifySafeTx } from './verify/index.js'
-import { safeTxHashes } from './verify/safe-hash.js'
-import { parseSafeVersion } from './verify/safe-version.js'
 
 /** Everything built once at boot from the configuration. */
 export type Runtime = {
   config: Config
+  /** What custos watches: the config's Safes, governors and timelocks, flattened once. */
+  targets: Targets
   configPath?: string
   guards: ConfiguredGuard[]
   registry: FunctionRegistry
@@ -48,6 +51,7 @@ export function runtimeFrom(loaded: LoadedConfig): Runtime {
   ])
   return {
     config,
+    targets: createTargets(config),
     ...(loaded.path ? { configPath: loaded.path } : {}),
     guards,
     registry,
@@ -120,7 +124,7 @@ export async function inspectSafeTransaction(rt: Runtime, target: InspectTarget)
   )
   const { tx } = source
   const proposal: Proposal = {
-    id: `${chainId}:safe:${verification.hashes.safeTxHash}`,
+    id: safeProposalId(chainId, verification.hashes.safeTxHash),
     chainId,
     origin: {
       kind: 'safe',

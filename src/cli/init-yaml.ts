@@ -1,5 +1,5 @@
 import { type Address, zeroAddress } from 'viem'
-import type { DiscoveredGovernor, DiscoveredSafe, DiscoveredTimelock } from '../sources/discover.js'
+import type { DiscoveredGovernor, DiscoveredSafe, DiscoveredTimelock } from '../pipeline/discover.js'
 
 // The configuration `custos init` writes: only what differs from the defaults, each line
 // commented, so that a newcomer reads it top to bottom and `config check` accepts it as is.

@@ -2,10 +2,10 @@ import { existsSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Address, PublicClient } from 'viem'
 import { parseConfigText } from '../config/load.js'
-import { InputError, RemoteError } from '../model/errors.js'
+import { InputError, RetryableError } from '../model/errors.js'
 import { errorText, redactUrl, transportFailure } from '../model/redact.js'
 import { address as addressSchema } from '../model/zod.js'
-import { discoverGovernor, discoverSafe, discoverTimelock } from '../sources/discover.js'
+import { discoverGovernor, discoverSafe, discoverTimelock } from '../pipeline/discover.js'
 import { createRpcClient } from '../sources/rpc.js'
 import { renderInitConfig, shortAddress } from './init-yaml.js'
 import type { Io } from './io.js'
@@ -150,6 +150,6 @@ async function chainFacts(client: PublicClient, chainId: number): Promise<[numbe
     return await Promise.all([client.getChainId(), client.getBlockNumber()])
   } catch (error) {
     const why = transportFailure(error) ?? `the RPC node failed: ${errorText(error)}`
-    throw new RemoteError(`cannot read chain ${chainId}: ${why}`, { cause: error, retryable: true })
+    throw new RetryableError(`cannot read chain ${chainId}: ${why}`, { cause: error })
   }
 }

@@ -4,7 +4,7 @@ import type { Report } from '../model/report.js'
 import { plain, reportToJson } from '../model/report-json.js'
 import { type Level, levelRank } from '../model/severity.js'
 import { address as addressSchema, uint256 } from '../model/zod.js'
-import { type GovernanceTarget, inspectGovernance } from '../pipeline/governance.js'
+import { type GovernanceTarget, inspectGovernance } from '../pipeline/inspect-governance.js'
 import {
   createConfiguredSimulator,
   createRuntime,
@@ -200,7 +200,7 @@ async function inspectGovernanceTarget(
   const simulator = opts.simulate ? createConfiguredSimulator(rt, simOverrides) : undefined
   try {
     return await inspectGovernance(rt, {
-      target,
+      find: target,
       client,
       scan: { maxBlockRange: rt.config.sources.chainEvents.maxBlockRange, lookbackBlocks: lookback },
       ...(simulator ? { simulate: { simulator, upstreams: urls } } : {}),

@@ -184,7 +184,8 @@ It prints the environment variables to set and the next commands (config check, 
       'after',
       `
 It serves /healthz, /readyz, /metrics and /reports/:id on server.host:server.port (127.0.0.1:8080 by default),
-keeps its state in dataDir (a SQLite file, relative to the config file), and logs JSON to stderr.
+keeps its state in dataDir (a SQLite file, relative to the config file; one custos per data directory:
+a second exits 2), and logs JSON to stderr.
 A configuration or environment problem stops it at once, exit 2 (custos config check finds the same).
 bin/custos.js caps V8's heap (--max-old-space-size=160 --max-semi-space-size=8); NODE_OPTIONS with
 --max-old-space-size sets your own (docs/operations.md).

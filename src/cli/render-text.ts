@@ -1,7 +1,7 @@
 import { formatEther } from 'viem'
 import type { DecodedArg, DecodedCall } from '../model/decoded.js'
 import type { GovernanceReport, Report, SafeReport } from '../model/report.js'
-import { sanitize } from '../model/text.js'
+import { clip as cut, sanitize } from '../model/text.js'
 import type { SignatureCheck } from '../model/verification.js'
 import { renderSimulation } from './render-simulation.js'
 import type { Style } from './style.js'
@@ -137,8 +137,9 @@ function renderArg(a: DecodedArg): string {
   )
 }
 
+/** Cut to `max` characters, saying how long it was. */
 const clip = (text: string, max: number) =>
-  text.length > max ? `${text.slice(0, max - 1)}… (${text.length} chars)` : text
+  text.length > max ? `${cut(text, max)} (${text.length} chars)` : text
 
 function renderSignature(sig: SignatureCheck, s: Style, labels: Labels): string {
   if (sig.malformed) return `${sig.index}  ${s.bad(`malformed: ${sig.malformed}`)}`

@@ -8,9 +8,10 @@ import { errorText } from '../model/redact.js'
 import { buildNotifiers, type Channels } from '../pipeline/notifiers.js'
 import { monitorStore } from '../pipeline/store-health.js'
 import { createWatcher } from '../pipeline/watch.js'
-import { createRuntime } from '../pipeline.js'
+import { createRuntime, type Runtime } from '../pipeline.js'
 import { startHttpServer } from '../server/http.js'
 import { createMetrics } from '../server/metrics.js'
+import { lockDataDir } from '../store/lock.js'
 import { openSqliteStore } from '../store/sqlite.js'
 import type { Io } from './io.js'
 import { createLogger } from './logger.js'
@@ -31,24 +32,35 @@ export async function runCommand(opts: { config?: string }, io: Io, stop?: Abort
   process.on('SIGINT', done)
   stop?.addEventListener('abort', done, { once: true })
   try {
-    return await watch(opts, io, stopping)
+    return await start(opts, io, stopping)
   } finally {
     process.off('SIGTERM', done)
     process.off('SIGINT', done)
   }
 }
 
-async function watch(opts: { config?: string }, io: Io, stopping: Promise<void>): Promise<number> {
+async function start(opts: { config?: string }, io: Io, stopping: Promise<void>): Promise<number> {
   const rt = createRuntime(opts.config)
   // The same checks as `config check`, the data directory's included: a configuration or
   // environment problem is one line naming the setting, never an "internal error" later.
   const issues = runIssues(rt.config, io.env)
   if (issues.length) throw new ConfigError(opts.config ?? 'config', issues)
   const config = rt.config
-  if (config.safes.length + config.governors.length + config.timelocks.length === 0)
+  if (rt.targets.all.length === 0)
     throw new InputError(
       'nothing to watch: add Safes under `safes`, or `governors` / `timelocks`, in the config (see config/custos.example.yaml)',
     )
+  // Before anything touches the data directory: a second instance stops here (exit 2).
+  const lock = lockDataDir(config.dataDir)
+  try {
+    return await watch(rt, io, stopping)
+  } finally {
+    lock.release()
+  }
+}
+
+async function watch(rt: Runtime, io: Io, stopping: Promise<void>): Promise<number> {
+  const config = rt.config
   const logger = createLogger(config.logging.level)
   // bin/custos.js caps the heap unless NODE_OPTIONS does: say which limit this process has.
   logger.info({ heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20) }, 'heap limit')
@@ -93,10 +105,7 @@ async function watch(opts: { config?: string }, io: Io, stopping: Promise<void>)
           }
         },
         report: async (id) => (/^\d+$/.test(id) ? store.getReport(Number(id)) : store.latestReport(id)),
-        targetName: (chainId, address) =>
-          [...config.safes, ...config.governors, ...config.timelocks].find(
-            (t) => t.chainId === chainId && t.address.toLowerCase() === address.toLowerCase(),
-          )?.name,
+        targetName: (chainId, address) => rt.targets.get(chainId, address)?.name,
         onError: (error) => {
           metrics.httpErrors.inc()
           logger.error({ error: errorText(error) }, 'HTTP request failed')

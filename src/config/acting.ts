@@ -1,6 +1,6 @@
 import { z } from 'zod'
+import { ACTIONS } from '../model/action.js'
 import { LEVELS } from '../model/severity.js'
-import { ACTIONS } from '../policy/decide.js'
 import { envName } from './secret.js'
 
 // What custos does on its own: the policy's rules, and the veto key that can do nothing else.
@@ -51,8 +51,18 @@ export const veto = z
       .int()
       .min(0)
       .default(1)
-      .describe('Automatic vetoes per Safe or governor per hour.'),
+      .describe(
+        'Automatic vetoes per Safe or governor per hour (per chain: one address on two chains has two budgets).',
+      ),
     maxPerHour: z.number().int().min(0).default(5).describe('Automatic vetoes in all per hour.'),
+    maxNonceAhead: z
+      .number()
+      .int()
+      .min(0)
+      .default(10)
+      .describe(
+        "How far past the Safe's current nonce a rejection may be signed. A rejection signed for a far-future nonce waits there, ready to burn a legitimate transaction; beyond this the veto is refused (audited) and the proposal escalated to the signers instead.",
+      ),
   })
   .strict()
   .prefault({})

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { type Abi, parseAbi } from 'viem'
 import { parse as parseYaml } from 'yaml'
+import type { AbiSource } from '../model/decoded.js'
 import { InputError } from '../model/errors.js'
 import { formatIssues } from '../model/zod.js'
-import type { AbiSource } from '../verify/function-registry.js'
 import { type Config, configSchema, type SecretRef } from './schema.js'
 
 /**

@@ -1,4 +1,4 @@
-import type { Address, Hex } from 'viem'
+import type { Abi, Address, Hex } from 'viem'
 import type { Operation } from './safe.js'
 
 /** One decoded argument. `value` is as viem decodes it (bigint, address, nested arrays…). */
@@ -39,4 +39,17 @@ export type DecodedCall = {
   redirected?: string
   nesting?: NestingKind
   calls?: DecodedCall[]
+}
+
+/** An ABI to add to the built-in ones; `addresses` limits it to calls to those contracts. */
+export type AbiSource = { name: string; abi: Abi; addresses?: Address[] }
+
+export type DecodeResult =
+  | { ok: true; fn: DecodedFunction; raw: readonly unknown[]; warning?: string }
+  | { ok: false; error: string }
+
+/** Selector → candidate functions, merged across ABIs so `transferFrom` shows as erc20/erc721. */
+export type FunctionRegistry = {
+  decode(to: Address, data: Hex): DecodeResult
+  has(selector: Hex): boolean
 }

@@ -15,11 +15,78 @@ export type SafeOrigin = {
   confirmations: Confirmation[]
 }
 
+/** A governor's proposal, as its ProposalCreated event gave it. */
+export type GovernorOrigin = {
+  kind: 'governor'
+  governor: Address
+  proposalId: bigint
+  flavor: 'oz' | 'bravo'
+  /** OpenZeppelin identifies a proposal by its calls and this text's hash (a cancel needs it). */
+  description: string
+  proposer?: Address
+  /** The block it was created in. */
+  createdBlock: bigint
+  voteEnd: bigint
+  /** When it can execute (s), once queued (Bravo says so only in its ProposalQueued event). */
+  eta?: bigint
+  /** Why a call could not be rebuilt from the event (never silently dropped). */
+  problems?: string[]
+}
+
+/** A TimelockController operation, as its CallScheduled events gave it. */
+export type TimelockOrigin = {
+  kind: 'timelock'
+  timelock: Address
+  operationId: Hash
+  /** When it can execute (s); 0 when unknown. */
+  eta: bigint
+  /** The block it was scheduled in. */
+  createdBlock: bigint
+  /** Why the scheduled calls do not add up (a missing or doubled index). */
+  problems?: string[]
+}
+
 export type Origin =
   | SafeOrigin
-  | { kind: 'governor'; governor: Address; proposalId: bigint; flavor: 'oz' | 'bravo' }
-  | { kind: 'timelock'; timelock: Address; operationId: Hash; eta: bigint }
+  | GovernorOrigin
+  | TimelockOrigin
   | { kind: 'module'; safe: Address; module: Address }
+
+/** The stable id of a proposal: `1:safe:<safeTxHash>`, `1:governor:<address>:<id>`, `1:timelock:<address>:<op>`. */
+export function proposalId(chainId: number, origin: Origin): string {
+  switch (origin.kind) {
+    case 'safe':
+      return safeProposalId(chainId, origin.safeTxHash)
+    case 'governor':
+      return `${chainId}:governor:${origin.governor.toLowerCase()}:${origin.proposalId}`
+    case 'timelock':
+      return `${chainId}:timelock:${origin.timelock.toLowerCase()}:${origin.operationId.toLowerCase()}`
+    case 'module':
+      return `${chainId}:module:${origin.safe.toLowerCase()}:${origin.module.toLowerCase()}`
+  }
+}
+
+/** A Safe transaction's proposal id, from the safeTxHash custos computed. */
+export const safeProposalId = (chainId: number, safeTxHash: string) =>
+  `${chainId}:safe:${safeTxHash.toLowerCase()}`
+
+/** The watched target a proposal belongs to, and its key there (nonce, proposal id, operation id). */
+export function targetOf(origin: Origin): {
+  kind: 'safe' | 'governor' | 'timelock'
+  address: Address
+  key: string
+} {
+  switch (origin.kind) {
+    case 'safe':
+      return { kind: 'safe', address: origin.safe, key: origin.nonce.toString() }
+    case 'governor':
+      return { kind: 'governor', address: origin.governor, key: origin.proposalId.toString() }
+    case 'timelock':
+      return { kind: 'timelock', address: origin.timelock, key: origin.operationId.toLowerCase() }
+    case 'module':
+      return { kind: 'safe', address: origin.safe, key: origin.module.toLowerCase() }
+  }
+}
 
 /** What a source claimed about a proposal. Shown for comparison, never trusted. */
 export type Claimed = {

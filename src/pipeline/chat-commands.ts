@@ -1,5 +1,7 @@
 import { isAlert, type OutboxPayload } from '../model/alert.js'
 import type { Level } from '../model/severity.js'
+import type { Escalation, StoredProposal, WorkBatch } from '../model/store.js'
+import type { Target } from '../model/target.js'
 import {
   actorName,
   type ChatCommands,
@@ -9,10 +11,10 @@ import {
   type PressResult,
 } from '../respond/chat.js'
 import { escalateNow } from '../respond/escalation.js'
-import type { Escalation, StoredProposal, WorkBatch } from '../store/types.js'
-import { parseDuration, proposalUpdate, signerFor, silenceChanged, silenceKey } from './chat.js'
 import type { WatchContext } from './context.js'
-import { ladderFor } from './escalation.js'
+import { ladderFor } from './policy.js'
+import { parseDuration, silenceChanged } from './silences.js'
+import { proposalName, proposalUpdate } from './updates.js'
 
 /** The most a chat silence can last: a forgotten silence must not mute a Safe for good. */
 const MAX_SILENCE_MS = 7 * 24 * 3600_000
@@ -38,11 +40,11 @@ export function createChatCommands(ctx: WatchContext, hooks: ChatHooks): ChatCom
     interactionId: string,
     action: string,
     subject: string,
-    safe?: { chainId: number; address: string },
+    target?: { chainId: number; address: string },
   ) {
     if (!(await store.claimInteraction(`${user.channel}:${interactionId}`)))
       return { duplicate: true as const }
-    const who = signerFor(ctx, user, safe)
+    const who = signerFor(ctx, user, target)
     if ('refused' in who) {
       await store.audit({
         actor: `${user.channel}:${user.id}`,
@@ -63,7 +65,7 @@ export function createChatCommands(ctx: WatchContext, hooks: ChatHooks): ChatCom
       p.interactionId,
       p.action,
       proposal?.id ?? p.ref,
-      proposal ? { chainId: proposal.chainId, address: proposal.safe } : undefined,
+      proposal ? { chainId: proposal.chainId, address: proposal.target.address } : undefined,
     )
     if ('duplicate' in admitted) return { outcome: 'duplicate', message: '' }
     if ('refused' in admitted) return { outcome: 'refused', message: admitted.refused }
@@ -71,7 +73,7 @@ export function createChatCommands(ctx: WatchContext, hooks: ChatHooks): ChatCom
     if (proposal.status !== 'pending')
       return {
         outcome: 'refused',
-        message: `This transaction is already ${proposal.status}.`,
+        message: `This proposal is already ${proposal.status}.`,
         proposalId: proposal.id,
       }
 
@@ -118,7 +120,7 @@ export function createChatCommands(ctx: WatchContext, hooks: ChatHooks): ChatCom
         break
       }
       case 'escalate': {
-        const policy = ladderFor(config, proposal.chainId, proposal.safe)
+        const policy = ladderFor(config, ctx.targets.get(proposal.chainId, proposal.target.address))
         const level = (proposal.level ?? 'high') as Level
         batch = {
           escalations: [escalateNow(escalation, proposal.id, level, policy, ctx.clock())],
@@ -134,9 +136,12 @@ export function createChatCommands(ctx: WatchContext, hooks: ChatHooks): ChatCom
     // A signer's veto runs the same executors as the policy's (within the kill switch and dry run).
     if (p.action === 'veto' && ctx.vetoer) {
       const outcome = await ctx.vetoer.veto(proposal, { kind: 'chat', actor })
-      const what = proposal.id.includes(':safe:')
-        ? `sign a rejection at nonce ${proposal.nonce} with the other signers`
-        : 'cancel it through the guardian or the timelock canceller'
+      const what =
+        proposal.target.kind === 'safe'
+          ? `sign a rejection at nonce ${proposal.key} with the other signers`
+          : proposal.target.kind === 'governor'
+            ? 'cancel it through the proposal guardian'
+            : 'cancel it through the timelock canceller'
       message +=
         outcome.status === 'sent' || outcome.status === 'proposed'
           ? ` Veto ${outcome.status}: ${outcome.message}`
@@ -151,28 +156,42 @@ export function createChatCommands(ctx: WatchContext, hooks: ChatHooks): ChatCom
     if ('refused' in admitted) return { ok: false, message: admitted.refused }
     const s = hooks.status()
     const now = ctx.clock()
-    const lines = [`**custos** watching ${config.safes.length} Safe(s)`]
+    const count = (kind: Target['kind'], one: string) => {
+      const n = ctx.targets.ofKind(kind).length
+      return n ? [`${n} ${one}${n === 1 ? '' : 's'}`] : []
+    }
+    const watching = [
+      ...count('safe', 'Safe'),
+      ...count('governor', 'governor'),
+      ...count('timelock', 'timelock'),
+    ]
+    const lines = [`**custos** watching ${watching.join(', ') || 'nothing'}`]
     for (const name of s.expected) lines.push(`${s.ready.includes(name) ? '🟢' : '🟡'} ${name}`)
     for (const [name, h] of Object.entries(s.sources))
       if (h.failures)
         lines.push(
           `🔴 ${name}: ${h.failures} failures${h.lastError ? ` (${h.lastError.slice(0, 120)})` : ''}`,
         )
+    const scans: Record<string, string> = {
+      'safe-events': 'Safe events',
+      'governance-events': 'governance events',
+    }
     for (const c of await store.cursors())
-      if (c.source === 'safe-events')
-        lines.push(`⛓️ chain ${c.chainId}: block ${c.value}, ${Math.round((now - c.updatedAt) / 1000)} s ago`)
+      if (scans[c.source])
+        lines.push(
+          `⛓️ chain ${c.chainId}: block ${c.value}, ${Math.round((now - c.updatedAt) / 1000)} s ago (${scans[c.source]})`,
+        )
     const pending = await store.pendingProposals(10)
     lines.push(
       `📋 ${pending.length ? `${pending.length}${pending.length === 10 ? '+' : ''} pending:` : 'no pending proposals'}`,
     )
-    for (const p of pending) {
-      const name = ctx.safe(p.chainId, p.safe as `0x${string}`)?.name ?? p.safe
-      lines.push(`• ${name} · nonce ${p.nonce} · ${p.level ?? '?'} · \`${p.safeTxHash.slice(0, 10)}…\``)
-    }
-    for (const x of await store.activeSilences(now))
+    for (const p of pending) lines.push(`• ${proposalName(ctx, p)} · ${p.level ?? '?'} · \`${p.ref}\``)
+    for (const x of await store.activeSilences(now)) {
+      const t = ctx.targets.all.find((t) => t.key === x.target)
       lines.push(
-        `🔕 ${x.target} silenced until ${new Date(x.until).toISOString()} by ${x.actor.split(' via ')[0]}`,
+        `🔕 ${t?.name ?? x.target} silenced until ${new Date(x.until).toISOString()} by ${x.actor.split(' via ')[0]}`,
       )
+    }
     return { ok: true, message: lines.join('\n') }
   }
 
@@ -185,11 +204,9 @@ export function createChatCommands(ctx: WatchContext, hooks: ChatHooks): ChatCom
     if (/^\d+$/.test(q)) {
       const r = await store.getReport(Number(q))
       proposal = r ? await store.getProposal(r.proposalId) : undefined
-    } else if (/^0x[0-9a-fA-F]{64}$/.test(q)) {
-      for (const chainId of new Set(config.safes.map((s) => s.chainId))) {
-        proposal ??= await store.findProposalByHash(chainId, q)
-      }
-    } else proposal = await store.getProposal(q)
+    }
+    // A Safe transaction's hash, a timelock operation id, a governor's proposal id, or an id.
+    proposal ??= (await store.lookupProposals(q))[0]
     const latest = proposal ? await store.latestReport(proposal.id) : undefined
     if (!proposal || !latest) return { ok: false, message: `No report for ${q.slice(0, 80)}.` }
     const alert = latest.alert as OutboxPayload | undefined
@@ -200,24 +217,16 @@ export function createChatCommands(ctx: WatchContext, hooks: ChatHooks): ChatCom
     }
   }
 
-  /** Safes a target names: a configured name (any case) or an address, on every chain it is watched. */
-  const targets = (target: string) =>
-    config.safes.filter(
-      (s) =>
-        s.name.toLowerCase() === target.trim().toLowerCase() ||
-        s.address.toLowerCase() === target.trim().toLowerCase(),
-    )
-
-  /** Admits a signer for every Safe the target names (a signer limited to some Safes is refused the rest). */
+  /** Admits a signer for every target the text names (a signer limited to some targets is refused the rest). */
   async function admitFor(user: ChatUser, interactionId: string, action: string, target: string) {
-    const safes = targets(target)
+    const named = ctx.targets.named(target)
     const admitted = await admit(user, interactionId, action, target)
-    if (!('signer' in admitted)) return { admitted, safes }
-    for (const s of safes) {
-      const who = signerFor(ctx, user, { chainId: s.chainId, address: s.address })
-      if ('refused' in who) return { admitted: { refused: who.refused }, safes }
+    if (!('signer' in admitted)) return { admitted, named }
+    for (const t of named) {
+      const who = signerFor(ctx, user, t)
+      if ('refused' in who) return { admitted: { refused: who.refused }, named }
     }
-    return { admitted, safes }
+    return { admitted, named }
   }
 
   async function silence(
@@ -226,61 +235,81 @@ export function createChatCommands(ctx: WatchContext, hooks: ChatHooks): ChatCom
     target: string,
     duration: string,
   ): Promise<CommandResult> {
-    const { admitted, safes } = await admitFor(user, interactionId, 'silence', target)
+    const { admitted, named } = await admitFor(user, interactionId, 'silence', target)
     if ('duplicate' in admitted) return { ok: false, message: 'already handled', duplicate: true }
     if ('refused' in admitted) return { ok: false, message: admitted.refused }
     const ms = parseDuration(duration)
     if (ms === undefined)
       return { ok: false, message: `“${duration.slice(0, 20)}” is not a duration: use e.g. 30m, 2h or 1d.` }
     if (ms > MAX_SILENCE_MS) return { ok: false, message: 'A silence lasts at most 7 days.' }
-    if (!safes.length) return { ok: false, message: `No watched Safe is called ${target.slice(0, 60)}.` }
+    if (!named.length) return { ok: false, message: `custos watches nothing called ${target.slice(0, 60)}.` }
     const until = ctx.clock() + ms
     await ctx.commit({
-      silences: safes.map((s) => ({
-        target: silenceKey(s.chainId, s.address),
+      silences: named.map((t) => ({
+        target: t.key,
         until,
         actor: admitted.actor,
       })),
-      audit: safes.map((s) => ({
+      audit: named.map((t) => ({
         actor: admitted.actor,
         action: 'silenced',
-        subject: silenceKey(s.chainId, s.address),
+        subject: t.key,
         details: { until: new Date(until).toISOString(), user: user.id },
       })),
     })
-    await silenceChanged(ctx, safes)
+    await silenceChanged(ctx, named)
     hooks.wakeLadder()
     return {
       ok: true,
-      message: `🔕 ${safes.map((s) => s.name).join(', ')} silenced until ${new Date(until).toISOString()} by ${admitted.signer.name}: alerts below critical are held, and sent when the silence ends; critical ones still go out and are chased.`,
+      message: `🔕 ${named.map((t) => t.name).join(', ')} silenced until ${new Date(until).toISOString()} by ${admitted.signer.name}: alerts below critical are held, and sent when the silence ends; critical ones still go out and are chased.`,
     }
   }
 
   async function unsilence(user: ChatUser, interactionId: string, target: string): Promise<CommandResult> {
-    const { admitted, safes } = await admitFor(user, interactionId, 'unsilence', target)
+    const { admitted, named } = await admitFor(user, interactionId, 'unsilence', target)
     if ('duplicate' in admitted) return { ok: false, message: 'already handled', duplicate: true }
     if ('refused' in admitted) return { ok: false, message: admitted.refused }
-    if (!safes.length) return { ok: false, message: `No watched Safe is called ${target.slice(0, 60)}.` }
+    if (!named.length) return { ok: false, message: `custos watches nothing called ${target.slice(0, 60)}.` }
     await ctx.commit({
-      silences: safes.map((s) => ({
-        target: silenceKey(s.chainId, s.address),
+      silences: named.map((t) => ({
+        target: t.key,
         until: null,
         actor: admitted.actor,
       })),
-      audit: safes.map((s) => ({
+      audit: named.map((t) => ({
         actor: admitted.actor,
         action: 'unsilenced',
-        subject: silenceKey(s.chainId, s.address),
+        subject: t.key,
         details: { user: user.id },
       })),
     })
-    await silenceChanged(ctx, safes)
+    await silenceChanged(ctx, named)
     hooks.wakeLadder()
     return {
       ok: true,
-      message: `🔔 ${safes.map((s) => s.name).join(', ')} no longer silenced (${admitted.signer.name}).`,
+      message: `🔔 ${named.map((t) => t.name).join(', ')} no longer silenced (${admitted.signer.name}).`,
     }
   }
 
   return { press, status, report, silence, unsilence }
+}
+
+/** The signer a chat user acts for (on this target, when given), or why they may not act. */
+export function signerFor(
+  ctx: Pick<WatchContext, 'config' | 'targets'>,
+  user: ChatUser,
+  target?: { chainId: number; address: string },
+): { signer: { name: string; address: string } } | { refused: string } {
+  const s = ctx.config.signers.find((x) =>
+    user.channel === 'discord' ? x.discord === user.id : String(x.telegram ?? '') === user.id,
+  )
+  if (!s) return { refused: 'Only the signers listed in custos’s configuration can do this.' }
+  const role = user.channel === 'discord' ? ctx.config.notify.discord?.signerRole : undefined
+  if (role && !(user.roles ?? []).includes(role))
+    return { refused: 'You are a listed signer, but you lack the signer role on this server.' }
+  if (target && s.safes && !s.safes.some((a) => a.toLowerCase() === target.address.toLowerCase()))
+    return {
+      refused: `${s.name} is not a signer for ${ctx.targets.get(target.chainId, target.address)?.name ?? target.address}.`,
+    }
+  return { signer: { name: s.name, address: s.address } }
 }

@@ -1,21 +1,22 @@
-import type { Address, PublicClient } from 'viem'
+import type { PublicClient } from 'viem'
 import type { Config } from '../config/schema.js'
 import type { Logger } from '../model/logger.js'
 import type { SafeState } from '../model/safe.js'
+import type { Store, WorkBatch } from '../model/store.js'
+import type { Targets } from '../model/target.js'
 import type { Runtime } from '../pipeline.js'
 import type { Notifier } from '../respond/notifier.js'
 import type { OutboxWorker } from '../respond/outbox.js'
 import type { Metrics } from '../server/metrics.js'
 import type { Simulator } from '../simulate/index.js'
-import type { Store, WorkBatch } from '../store/types.js'
 import type { Vetoer } from './veto.js'
 
-export type WatchedSafe = Config['safes'][number]
-
-/** What the watch loop's handlers share: one bag, passed down, no singletons. */
+/** What the watch loop's handlers share: a bag of services, passed down, no singletons. */
 export type WatchContext = {
   rt: Runtime
   config: Config
+  /** Every watched Safe, governor and timelock; look one up with `targets.get(chainId, address)`. */
+  targets: Targets
   logger: Logger
   store: Store
   metrics: Metrics
@@ -26,23 +27,75 @@ export type WatchContext = {
   publicUrl: string
   client(chainId: number): PublicClient
   upstreams(chainId: number): string[]
-  safe(chainId: number, address: Address): WatchedSafe | undefined
-  /** Bumped when a Safe's on-chain configuration changes: its pending proposals run again. */
-  epoch: Map<string, number>
-  /** Cached Safe state (version, owners…), dropped when the epoch moves. */
-  states: Map<string, SafeState>
-  /** Events already acted on (block hash and log index). */
-  seenEvents: Set<string>
+  /** What custos knows of each watched Safe's on-chain state (see `createSafeStates`). */
+  safes: SafeStates
   /** Acts on vetoes (the policy's and the chat's); set once the watcher is built. */
   vetoer?: Vetoer
   /** Commits a batch and wakes the outbox when it queued alerts. */
   commit(batch: WorkBatch): Promise<void>
 }
 
-export const safeKey = (chainId: number, safe: string) => `${chainId}:${safe.toLowerCase()}`
+/**
+ * A unit of work a source produced: what to commit atomically, and the proposals the policy
+ * said to veto, which are acted on only once the batch is committed (so a veto is never sent
+ * for a verdict that was not stored).
+ */
+export type Work = { batch: WorkBatch; veto: string[] }
 
-/** The watched Safe, governor or timelock at `address` on `chainId`, with its own settings. */
-export const watchedEntry = (config: Config, chainId: number, address: string) =>
-  [...config.safes, ...config.governors, ...config.timelocks].find(
-    (s) => s.chainId === chainId && s.address.toLowerCase() === address.toLowerCase(),
-  )
+export const noWork = (): Work => ({ batch: {}, veto: [] })
+
+/** `b` appended to `into`, key by key (both stay one atomic commit). */
+export function mergeWork(into: Work, b: Work): Work {
+  const batch = into.batch as Record<string, unknown[] | undefined>
+  for (const [k, v] of Object.entries(b.batch)) if (Array.isArray(v)) batch[k] = [...(batch[k] ?? []), ...v]
+  into.veto.push(...b.veto)
+  return into
+}
+
+/** Commits the work, then runs the vetoes it decided (one at a time, each checked and audited). */
+export async function act(ctx: WatchContext, work: Work): Promise<void> {
+  await ctx.commit(work.batch)
+  for (const id of work.veto) {
+    const p = await ctx.store.getProposal(id)
+    if (p) await ctx.vetoer?.veto(p, { kind: 'auto', actor: 'custos' })
+  }
+}
+
+/**
+ * The Safes' on-chain state as custos last read it, and an epoch per Safe that moves whenever
+ * that state changes (an execution, a new owner, a silence): the epoch is part of every
+ * fingerprint, so a moved epoch makes the Safe's pending proposals run again.
+ */
+export type SafeStates = {
+  get(key: string): SafeState | undefined
+  set(key: string, state: SafeState): void
+  /** Forgets the state (it changed on chain) and moves the epoch. */
+  invalidate(key: string): void
+  epoch(key: string): number
+  bump(key: string): void
+}
+
+export function createSafeStates(): SafeStates {
+  const states = new Map<string, SafeState>()
+  const epochs = new Map<string, number>()
+  return {
+    get: (key) => states.get(key),
+    set: (key, state) => void states.set(key, state),
+    invalidate(key) {
+      states.delete(key)
+      epochs.set(key, (epochs.get(key) ?? 0) + 1)
+    },
+    epoch: (key) => epochs.get(key) ?? 0,
+    bump: (key) => void epochs.set(key, (epochs.get(key) ?? 0) + 1),
+  }
+}
+
+/** What inspect needs from the watch loop for a chain: its node, its fork, its log ranges. */
+export const inspectEnv = (ctx: WatchContext, chainId: number) => ({
+  client: ctx.client(chainId),
+  simulate: { simulator: ctx.simulator, upstreams: ctx.upstreams(chainId) },
+  scan: {
+    maxBlockRange: ctx.config.sources.chainEvents.maxBlockRange,
+    lookbackBlocks: ctx.config.sources.governance.lookbackBlocks,
+  },
+})

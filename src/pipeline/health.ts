@@ -1,23 +1,38 @@
-import type { Address } from 'viem'
+import type { Target } from '../model/target.js'
 import { eventAlert } from '../respond/events.js'
 import { compareConfig, readSafeConfig } from '../sources/drift.js'
-import { fanOut } from './alerts.js'
-import type { WatchContext, WatchedSafe } from './context.js'
+import { noWork, type WatchContext, type Work } from './context.js'
+import type { Source, SourceHealth } from './jobs.js'
+import { fanOut } from './updates.js'
+
+/** The drift watchdog: every Safe with an `expected` configuration, checked against the chain. */
+export function driftSource(ctx: WatchContext): Source {
+  return {
+    kind: 'drift',
+    name: 'drift',
+    label: 'drift check',
+    everySeconds: ctx.config.sources.drift.intervalSeconds,
+    async *poll() {
+      for (const safe of ctx.targets.ofKind('safe')) if (safe.expected) yield await driftWork(ctx, safe)
+    },
+  }
+}
 
 /** Asserts a Safe's expected configuration against the chain; drift is an alert (once per state). */
-export async function checkDrift(ctx: WatchContext, safe: WatchedSafe): Promise<number> {
-  if (!safe.expected) return 0
-  const actual = await readSafeConfig(ctx.client(safe.chainId), safe.address as Address)
+export async function driftWork(ctx: WatchContext, safe: Target): Promise<Work> {
+  if (!safe.expected) return noWork()
+  const actual = await readSafeConfig(ctx.client(safe.chainId), safe.address)
   const drift = compareConfig(safe.expected, actual)
   // Each drift episode (from the first check that sees it to the next clean one) is alerted
   // once per drifted state; the episode start is stored, so a restart does not repeat it, and a
   // drift that comes back after a clean check is alerted again.
   const episodeKey = `drift-episode:${safe.address.toLowerCase()}`
   const since = await ctx.store.getCursor(episodeKey, safe.chainId)
-  if (drift.length === 0) {
-    if (since) await ctx.commit({ cursors: [{ source: episodeKey, chainId: safe.chainId, value: '' }] })
-    return 0
-  }
+  if (drift.length === 0)
+    return {
+      batch: since ? { cursors: [{ source: episodeKey, chainId: safe.chainId, value: '' }] } : {},
+      veto: [],
+    }
   const episode = since || String(ctx.clock())
   const critical = drift.some((d) => d.field === 'singleton' || d.field === 'modules')
   const summary = drift.map((d) => `${d.field}: expected ${d.expected}, found ${d.actual}`).join('; ')
@@ -37,24 +52,14 @@ export async function checkDrift(ctx: WatchContext, safe: WatchedSafe): Promise<
     })),
     now: ctx.clock(),
   })
-  await ctx.commit({
-    outbox: fanOut(ctx, alert),
-    cursors: [{ source: episodeKey, chainId: safe.chainId, value: episode }],
-    audit: [{ actor: 'custos', action: 'config-drift', subject: safe.address, details: drift }],
-  })
-  return drift.length
-}
-
-export type SourceHealth = {
-  /** What is watched, named as the configuration names it. */
-  source: string
-  /** When it last succeeded; null when it never has. */
-  lastSuccess: number | null
-  /** When custos started watching it. */
-  since: number
-  intervalMs: number
-  lastError?: string
-  failures: number
+  return {
+    batch: {
+      outbox: fanOut(ctx, alert),
+      cursors: [{ source: episodeKey, chainId: safe.chainId, value: episode }],
+      audit: [{ actor: 'custos', action: 'config-drift', subject: safe.address, details: drift }],
+    },
+    veto: [],
+  }
 }
 
 /**
@@ -65,19 +70,21 @@ export async function checkSilence(
   ctx: WatchContext,
   sources: Map<string, SourceHealth>,
   silentAfter: number,
+  startedAt: number,
 ): Promise<string[]> {
   const silent: string[] = []
   const now = ctx.clock()
   for (const [name, h] of sources) {
-    const last = h.lastSuccess ?? h.since
-    if (now - last <= silentAfter * h.intervalMs) continue
+    const since = h.lastSuccess ?? startedAt
+    if (now - since <= silentAfter * h.intervalMs) continue
     silent.push(name)
-    const seconds = Math.round((now - last) / 1000)
+    const seconds = Math.round((now - since) / 1000)
     const alert = eventAlert({
       level: 'high',
+      // Named as the configuration names it, not by the internal key.
       title: `source silent: ${h.source}`,
       summary: `${h.lastSuccess === null ? `no successful poll of the ${h.source} since custos started ${seconds} s ago` : `no successful poll of the ${h.source} for ${seconds} s`} (${h.failures} failures${h.lastError ? `, last: ${h.lastError}` : ''}): custos cannot see new transactions there`,
-      dedupKey: `silent:${name}:${last}`,
+      dedupKey: `silent:${name}:${since}`,
       now,
     })
     await ctx.commit({ outbox: fanOut(ctx, alert) })

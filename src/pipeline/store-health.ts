@@ -2,10 +2,10 @@ import type { Alert } from '../model/alert.js'
 import type { Logger } from '../model/logger.js'
 import { errorText } from '../model/redact.js'
 import { levelRank } from '../model/severity.js'
+import type { Store } from '../model/store.js'
 import { eventAlert } from '../respond/events.js'
 import type { Notifier } from '../respond/notifier.js'
 import type { Metrics } from '../server/metrics.js'
-import type { Store } from '../store/types.js'
 
 /** A store with no fault for this long is healthy again. */
 export const STORE_RECOVERY_MS = 60_000

@@ -1,8 +1,6 @@
+import { ACTIONS, type Action } from '../model/action.js'
 import { type Level, levelRank } from '../model/severity.js'
 
-/** What custos does with a verdict, weakest first; each action includes the ones before it. */
-export const ACTIONS = ['log', 'notify', 'escalate', 'veto'] as const
-export type Action = (typeof ACTIONS)[number]
 export type Decision = { level: Level; actions: Action[]; reason?: string }
 export type AlertPolicy = { minLevel: Level }
 

@@ -62,7 +62,15 @@ export function describeSafeChange(c: SafeChange, names: Names): string {
 /** The alert for a report: level and Safe in the title, the call in one line, the top findings. */
 export function alertFromReport(
   report: Report,
-  opts: { safeName?: string; link?: string; dedupKey: string; ref?: string },
+  opts: {
+    /** The watched target's name (the Safe, the governor, the timelock). */
+    targetName?: string
+    link?: string
+    dedupKey: string
+    ref?: string
+    /** It already ran (or was cancelled) before custos could alert: said in the title. */
+    ended?: string
+  },
 ): Alert {
   const names = report.labels
   const origin = report.proposal.origin
@@ -70,16 +78,16 @@ export function alertFromReport(
   // "Treasury · nonce 12" for a Safe; "Compound governor · proposal 289" for governance.
   const where =
     origin.kind === 'safe'
-      ? `${opts.safeName ?? origin.safe} · nonce ${origin.nonce}`
+      ? `${opts.targetName ?? origin.safe} · nonce ${origin.nonce}`
       : origin.kind === 'governor'
-        ? `${opts.safeName ?? origin.governor} · proposal ${origin.proposalId}`
+        ? `${opts.targetName ?? origin.governor} · proposal ${origin.proposalId}`
         : origin.kind === 'timelock'
-          ? `${opts.safeName ?? origin.timelock} · operation ${origin.operationId.slice(0, 10)}…`
-          : `${opts.safeName ?? report.proposal.executor}`
+          ? `${opts.targetName ?? origin.timelock} · operation ${origin.operationId.slice(0, 10)}…`
+          : `${opts.targetName ?? report.proposal.executor}`
   return {
     kind: 'report',
     level: report.risk.level,
-    title: `${report.risk.level.toUpperCase()} · ${where}`,
+    title: `${report.risk.level.toUpperCase()} · ${where}${opts.ended ? ` · already ${opts.ended}` : ''}`,
     summary: describeCall(report.call, names),
     chainId: report.proposal.chainId,
     ...(origin.kind === 'safe' ? { safe: origin.safe } : {}),

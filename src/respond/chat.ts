@@ -1,5 +1,5 @@
 import type { Alert } from '../model/alert.js'
-import type { PostedMessage, ProposalStatus, SignerAction } from '../store/types.js'
+import type { PostedMessage, ProposalStatus, SignerAction } from '../model/store.js'
 
 // What the two-way chat channels (Discord, Telegram) share: the button actions, what a press
 // returns, and the state a message about a proposal shows.

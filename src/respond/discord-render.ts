@@ -8,6 +8,7 @@ import {
 } from 'discord.js'
 import type { Alert } from '../model/alert.js'
 import type { Level } from '../model/severity.js'
+import { clip } from '../model/text.js'
 import { buttonId, type ChatState, hasButtons, isClosed, stateLines } from './chat.js'
 import { defang } from './defang.js'
 
@@ -32,12 +33,6 @@ const COLOURS: Record<Level, number> = {
   critical: 0xe74c3c,
 }
 const CLOSED_COLOUR = 0x95a5a6
-
-/** Cuts `s` to `max` characters, ending with an ellipsis when it was cut. */
-export function clip(s: string, max: number): string {
-  if (s.length <= max) return s
-  return `${s.slice(0, Math.max(0, max - 1))}…`
-}
 
 /** Lines joined with newlines, as many whole lines as fit, then `… N more`. */
 function lines(items: string[], max: number): string {

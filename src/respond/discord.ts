@@ -18,8 +18,9 @@ import type { Alert, EscalationNotice, OutboxPayload, ProposalUpdate } from '../
 import type { Logger } from '../model/logger.js'
 import { errorText } from '../model/redact.js'
 import type { Level } from '../model/severity.js'
+import { clip } from '../model/text.js'
 import { type ChatCommands, type ChatStore, type ChatUser, type PressResult, parseButtonId } from './chat.js'
-import { alertMessage, clip } from './discord-render.js'
+import { alertMessage } from './discord-render.js'
 import { DeliveryError, type Notifier } from './notifier.js'
 
 /** Longest rate-limit wait discord.js may sleep through itself; longer ones go back to the outbox. */

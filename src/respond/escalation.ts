@@ -1,6 +1,6 @@
 import type { EscalationPolicy } from '../config/chat.js'
 import { type Level, levelRank } from '../model/severity.js'
-import type { Escalation } from '../store/types.js'
+import type { Escalation } from '../model/store.js'
 
 // The escalation ladder, as pure functions of the stored row and the clock: posted → (no
 // acknowledgement for mentionAfter) mention and DM every signer → (pageAfter) page → (every

@@ -112,14 +112,3 @@ export function withoutSecret(error: unknown, secret: string): DeliveryError {
     permanent: error.permanent,
   })
 }
-
-/** Cuts `s` to `max` characters with an ellipsis, on code points (a surrogate pair is never split). */
-export function cutText(s: string, max: number): string {
-  if (s.length <= max) return s
-  let out = ''
-  for (const ch of s) {
-    if (out.length + ch.length > max - 1) break
-    out += ch
-  }
-  return `${out}…`
-}

@@ -1,6 +1,6 @@
 import { type Alert, isAlert, type OutboxPayload } from '../model/alert.js'
 import { redactUrls } from '../model/redact.js'
-import type { OutboxRow, Store } from '../store/types.js'
+import type { OutboxRow, Store } from '../model/store.js'
 import { DeliveryError, type Notifier } from './notifier.js'
 
 export type OutboxOptions = {

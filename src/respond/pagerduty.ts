@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import type { Alert, EscalationNotice, OutboxPayload } from '../model/alert.js'
 import type { Level } from '../model/severity.js'
-import { cutText, type Notifier, postJson, withoutSecret } from './notifier.js'
+import { clip as cut } from '../model/text.js'
+import { type Notifier, postJson, withoutSecret } from './notifier.js'
 
 // PagerDuty Events API v2 (https://developer.pagerduty.com/docs/events-api-v2/trigger-events/).
 
@@ -125,5 +126,3 @@ const context = (p: { safe?: string; chainId?: number }) => ({
 })
 
 const links = (link: string | undefined) => (link ? { links: [{ href: link, text: 'custos report' }] } : {})
-
-const cut = cutText

@@ -1,5 +1,6 @@
 import type { Alert, EscalationNotice, ProposalUpdate, UpdateEvent } from '../model/alert.js'
 import type { Level } from '../model/severity.js'
+import { clip as clipText } from '../model/text.js'
 import { defang } from './defang.js'
 import { type Notifier, postJson, withoutSecret } from './notifier.js'
 
@@ -66,21 +67,9 @@ export function createSlackNotifier(opts: {
 export const escapeMrkdwn = (s: string) =>
   defang(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
-/**
- * Escapes and cuts `raw` to at most `max` characters, ending in `…` when cut. The cut is made
- * on the raw text, so it never splits an entity (`&amp;`) or a surrogate pair.
- */
-export function clip(raw: string, max: number, esc: (s: string) => string = escapeMrkdwn): string {
-  const whole = esc(raw)
-  if (whole.length <= max) return whole
-  let out = ''
-  for (const ch of raw) {
-    const e = esc(ch)
-    if (out.length + e.length > max - 1) break
-    out += e
-  }
-  return `${out}…`
-}
+/** Escapes and cuts `raw` to at most `max` characters (Slack's escaping by default). */
+export const clip = (raw: string, max: number, esc: (s: string) => string = escapeMrkdwn): string =>
+  clipText(raw, max, esc)
 
 const plain = (s: string) => s
 

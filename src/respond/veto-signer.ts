@@ -15,8 +15,8 @@ import {
 import { privateKeyToAddress, sign, signTransaction } from 'viem/accounts'
 import { CustosError, InputError } from '../model/errors.js'
 import type { SafeTx } from '../model/safe.js'
-import { safeTxHashes } from '../verify/safe-hash.js'
-import { parseSafeVersion } from '../verify/safe-version.js'
+import { safeTxHashes } from '../model/safe-hash.js'
+import { parseSafeVersion } from '../model/safe-version.js'
 import { decryptKeystoreFile, VetoKeyError } from './keystore.js'
 
 // The veto key is the most dangerous thing custos holds, so the only things it can do are the four

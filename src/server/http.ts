@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { InputError } from '../model/errors.js'
-import type { StoredReport } from '../store/types.js'
+import type { StoredReport } from '../model/store.js'
 import type { Metrics } from './metrics.js'
 import { renderReportPage } from './report-page.js'
 

@@ -1,5 +1,5 @@
 import { type Abi, type Address, decodeFunctionResult, encodeFunctionData, type Hex } from 'viem'
-import { RemoteError } from '../model/errors.js'
+import { remoteError } from '../model/errors.js'
 import { redactUrls } from '../model/redact.js'
 
 /** A JSON-RPC node that can trace calls with state overrides: a local fork or the upstream itself. */
@@ -30,26 +30,26 @@ export function createEndpoint(url: string, mode: Endpoint['mode'], timeoutMs: n
           (cause as Error).name === 'TimeoutError'
             ? `timed out after ${timeoutMs} ms`
             : ((cause as Error).message ?? String(cause))
-        throw new RemoteError(`${method} failed: ${redactUrls(reason)}`, { cause, retryable: true })
+        throw remoteError(`${method} failed: ${redactUrls(reason)}`, { cause, retryable: true })
       }
       const text = await res.text()
       let body: { result?: T; error?: { code?: number; message?: string } }
       try {
         body = JSON.parse(text)
       } catch (cause) {
-        throw new RemoteError(`${method}: HTTP ${res.status}, not JSON-RPC`, {
+        throw remoteError(`${method}: HTTP ${res.status}, not JSON-RPC`, {
           cause,
           retryable: res.status >= 500 || res.status === 429,
         })
       }
       if (body.error) {
-        throw new RemoteError(
+        throw remoteError(
           `${method}: ${redactUrls(body.error.message ?? 'error')} (code ${body.error.code})`,
           { retryable: false },
         )
       }
       if (!res.ok)
-        throw new RemoteError(`${method}: HTTP ${res.status}`, {
+        throw remoteError(`${method}: HTTP ${res.status}`, {
           retryable: res.status >= 500 || res.status === 429,
         })
       return body.result as T

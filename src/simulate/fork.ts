@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs'
-import { RemoteError } from '../model/errors.js'
+import { RetryableError, remoteError } from '../model/errors.js'
 import { redactUrls } from '../model/redact.js'
 import { type Anvil, startAnvil } from './anvil.js'
 import { createEndpoint, type Endpoint } from './endpoint.js'
@@ -85,7 +85,7 @@ export function createForkManager(options: ForkOptions) {
         pids.add(anvil.process.pid)
         if (closed) {
           await stop(fork)
-          throw new RemoteError('the simulator was closed', { retryable: false })
+          throw remoteError('the simulator was closed', { retryable: false })
         }
         stats.starts++
         return fork
@@ -96,7 +96,7 @@ export function createForkManager(options: ForkOptions) {
       }
     }
     const reason = last instanceof Error ? last.message : String(last)
-    throw new RemoteError(`cannot start a fork of the chain: ${redactUrls(reason)}`, {
+    throw remoteError(`cannot start a fork of the chain: ${redactUrls(reason)}`, {
       cause: last,
       retryable: true,
     })
@@ -118,7 +118,7 @@ export function createForkManager(options: ForkOptions) {
   }
 
   const ensure = async (chainId: number, upstreams: string[], refresh: boolean): Promise<Fork> => {
-    if (closed) throw new RemoteError('the simulator was closed', { retryable: false })
+    if (closed) throw remoteError('the simulator was closed', { retryable: false })
     // A fork lent out exclusively (a lifecycle run moving its chain) is not reset or replaced.
     while (forks.get(chainId)?.exclusive) await forks.get(chainId)?.exclusive
     let fork = forks.get(chainId)
@@ -249,7 +249,7 @@ export function createForkManager(options: ForkOptions) {
 export type ForkManager = ReturnType<typeof createForkManager>
 
 /** Thrown by an exclusive run that changed the fork and could not revert it. */
-export class ForkTaintedError extends RemoteError {
+export class ForkTaintedError extends RetryableError {
   override name = 'ForkTaintedError'
 }
 

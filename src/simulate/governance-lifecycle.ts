@@ -11,7 +11,8 @@ import {
   parseAbi,
   toHex,
 } from 'viem'
-import { RemoteError } from '../model/errors.js'
+import { remoteError } from '../model/errors.js'
+import { GOVERNOR_VIEWS } from '../model/governance-abi.js'
 import type { Simulation } from '../model/simulation.js'
 import { parsePrestateDiff, type RawPrestateDiff } from './diff.js'
 import type { Endpoint } from './endpoint.js'
@@ -28,19 +29,15 @@ import { flattenTrace, parseTrace, type RawFrame } from './trace.js'
 // voted for, queued, left to ripen, and executed; the execution is traced, and the fork is put
 // back as it was. The copy has the same calls; only its description differs.
 
-const governorAbi = parseAbi([
-  'function token() view returns (address)',
-  'function CLOCK_MODE() view returns (string)',
-  'function propose(address[] targets, uint256[] values, bytes[] calldatas, string description) returns (uint256)',
-  'function castVote(uint256 proposalId, uint8 support) returns (uint256)',
-  'function queue(address[] targets, uint256[] values, bytes[] calldatas, bytes32 descriptionHash) returns (uint256)',
-  'function execute(address[] targets, uint256[] values, bytes[] calldatas, bytes32 descriptionHash) payable returns (uint256)',
-  'function hashProposal(address[] targets, uint256[] values, bytes[] calldatas, bytes32 descriptionHash) view returns (uint256)',
-  'function proposalSnapshot(uint256 proposalId) view returns (uint256)',
-  'function proposalDeadline(uint256 proposalId) view returns (uint256)',
-  'function proposalNeedsQueuing(uint256 proposalId) view returns (bool)',
-  'function proposalEta(uint256 proposalId) view returns (uint256)',
-])
+const governorAbi = [
+  ...GOVERNOR_VIEWS,
+  ...parseAbi([
+    'function propose(address[] targets, uint256[] values, bytes[] calldatas, string description) returns (uint256)',
+    'function castVote(uint256 proposalId, uint8 support) returns (uint256)',
+    'function queue(address[] targets, uint256[] values, bytes[] calldatas, bytes32 descriptionHash) returns (uint256)',
+    'function execute(address[] targets, uint256[] values, bytes[] calldatas, bytes32 descriptionHash) payable returns (uint256)',
+  ]),
+] as const
 const tokenAbi = parseAbi([
   'function balanceOf(address) view returns (uint256)',
   'function totalSupply() view returns (uint256)',
@@ -111,7 +108,7 @@ export async function simulateGovernorLifecycle(
     )
     const delegated = await send(token, tokenAbi, 'delegate', [LIFECYCLE_VOTER])
     if (!delegated.ok)
-      throw new RemoteError(
+      throw remoteError(
         `the governance token refused delegate() (${delegated.reason}): cannot give the simulated voter votes`,
         { retryable: false },
       )
@@ -124,7 +121,7 @@ export async function simulateGovernorLifecycle(
     const descriptionHash = keccak256(toHex(description))
     const args = [targets, values, calldatas, descriptionHash]
     if (!(await send(input.governor, governorAbi, 'propose', [targets, values, calldatas, description])).ok)
-      throw new RemoteError('propose() of the copy reverted on the fork', { retryable: false })
+      throw remoteError('propose() of the copy reverted on the fork', { retryable: false })
     const id = await call<bigint>(input.governor, governorAbi, 'hashProposal', args)
     const advanceTo = async (point: bigint) => {
       if (timestampClock) {
@@ -140,14 +137,14 @@ export async function simulateGovernorLifecycle(
     }
     await advanceTo((await call<bigint>(input.governor, governorAbi, 'proposalSnapshot', [id])) + 1n)
     if (!(await send(input.governor, governorAbi, 'castVote', [id, 1])).ok)
-      throw new RemoteError('castVote() on the copy reverted on the fork', { retryable: false })
+      throw remoteError('castVote() on the copy reverted on the fork', { retryable: false })
     await advanceTo((await call<bigint>(input.governor, governorAbi, 'proposalDeadline', [id])) + 1n)
     const needsQueue = await call<boolean>(input.governor, governorAbi, 'proposalNeedsQueuing', [id]).catch(
       () => false,
     )
     if (needsQueue) {
       if (!(await send(input.governor, governorAbi, 'queue', args)).ok)
-        throw new RemoteError('queue() of the copy reverted on the fork', { retryable: false })
+        throw remoteError('queue() of the copy reverted on the fork', { retryable: false })
       const eta = await call<bigint>(input.governor, governorAbi, 'proposalEta', [id])
       const now = BigInt(
         (await ep.request<{ timestamp: Hex }>('eth_getBlockByNumber', ['latest', false])).timestamp,
@@ -208,9 +205,7 @@ export async function simulateGovernorLifecycle(
     const reverted = await ep.request<boolean>('evm_revert', [snapshot]).catch(() => false)
     if (reverted !== true)
       // biome-ignore lint/correctness/noUnsafeFinally: whatever the run returned, a fork that could not be put back must not serve another simulation
-      throw new ForkTaintedError('the fork could not be reverted after the lifecycle simulation', {
-        retryable: true,
-      })
+      throw new ForkTaintedError('the fork could not be reverted after the lifecycle simulation')
   }
 }
 
@@ -237,7 +232,7 @@ async function deal(
     if ((await balanceOf(holder)) === amount) return
     await ep.request('anvil_setStorageAt', [token, slot, before])
   }
-  throw new RemoteError(`cannot find where ${token} keeps balances: the lifecycle cannot give votes`, {
+  throw remoteError(`cannot find where ${token} keeps balances: the lifecycle cannot give votes`, {
     retryable: false,
   })
 }

@@ -1,9 +1,9 @@
 import { type Address, encodeAbiParameters, type Hex, hexToBigInt, numberToHex } from 'viem'
-import { RemoteError } from '../model/errors.js'
+import type { FunctionRegistry } from '../model/decoded.js'
+import { remoteError } from '../model/errors.js'
 import type { TokenInfo } from '../model/guard.js'
 import type { Call } from '../model/proposal.js'
 import type { AccountDiff, Simulation, TraceCall } from '../model/simulation.js'
-import type { FunctionRegistry } from '../verify/function-registry.js'
 import { BATCH_SENDER, BATCHER_CODE, EXECUTOR_SHADOW } from './batcher.js'
 import type { Endpoint } from './endpoint.js'
 import { effectsOf, traceCallWithDiff } from './outcome.js'
@@ -39,7 +39,7 @@ export async function simulateGovernanceCalls(ep: Endpoint, input: GovernanceSim
     throw new StaleForkError(`the fork is at block ${hexToBigInt(block.number)}, before the proposal`)
   const code = await ep.request<Hex>('eth_getCode', [input.executor, block.number])
   if (code === '0x')
-    throw new RemoteError(`the executor ${input.executor} has no code on this chain`, { retryable: false })
+    throw remoteError(`the executor ${input.executor} has no code on this chain`, { retryable: false })
   const data = encodeAbiParameters(
     [
       {

@@ -1,5 +1,5 @@
 import type { Address } from 'viem'
-import { RemoteError } from '../model/errors.js'
+import { remoteError } from '../model/errors.js'
 import { redactUrls } from '../model/redact.js'
 import type { Simulation, SimulationResult } from '../model/simulation.js'
 import { createEndpoint, type Endpoint } from './endpoint.js'
@@ -22,7 +22,7 @@ export function createSimulator(options: SimulatorOptions) {
     if (options.mode(chainId) === 'direct') {
       const url = upstreams[0] ?? ''
       if (!/^https?:/.test(url))
-        throw new RemoteError('direct simulation needs an http(s) RPC URL', { retryable: false })
+        throw remoteError('direct simulation needs an http(s) RPC URL', { retryable: false })
       return simulateSafeTx(createEndpoint(url, 'direct', options.requestTimeoutMs), input)
     }
     try {
@@ -39,8 +39,7 @@ export function createSimulator(options: SimulatorOptions) {
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () =>
-          reject(new RemoteError(`simulation timed out after ${options.timeoutMs} ms`, { retryable: true })),
+        () => reject(remoteError(`simulation timed out after ${options.timeoutMs} ms`, { retryable: true })),
         options.timeoutMs,
       )
     })
@@ -70,7 +69,7 @@ export function createSimulator(options: SimulatorOptions) {
     if (options.mode(chainId) === 'direct') {
       const url = upstreams[0] ?? ''
       if (!/^https?:/.test(url))
-        throw new RemoteError('direct simulation needs an http(s) RPC URL', { retryable: false })
+        throw remoteError('direct simulation needs an http(s) RPC URL', { retryable: false })
       return fn(createEndpoint(url, 'direct', options.requestTimeoutMs))
     }
     return forks.use(chainId, upstreams, fn)

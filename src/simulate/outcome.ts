@@ -1,7 +1,7 @@
 import type { Address, Hex } from 'viem'
+import type { FunctionRegistry } from '../model/decoded.js'
 import type { TokenInfo } from '../model/guard.js'
 import type { AccountDiff, SimLog, Simulation, TraceCall } from '../model/simulation.js'
-import type { FunctionRegistry } from '../verify/function-registry.js'
 import { parsePrestateDiff, type RawPrestateDiff } from './diff.js'
 import { approvals, assetChanges, codeChanges, permissionChanges, proxyUpgrades } from './effects.js'
 import type { Endpoint } from './endpoint.js'

@@ -12,11 +12,11 @@ import {
   parseAbi,
   zeroAddress,
 } from 'viem'
+import type { FunctionRegistry } from '../model/decoded.js'
 import type { TokenInfo } from '../model/guard.js'
 import type { SafeTx } from '../model/safe.js'
+import { domainHash } from '../model/safe-hash.js'
 import type { AccountDiff, SafeChange, Simulation, TraceCall } from '../model/simulation.js'
-import type { FunctionRegistry } from '../verify/function-registry.js'
-import { domainHash } from '../verify/safe-hash.js'
 import { wordToAddress } from './diff.js'
 import { seenAddresses } from './effects.js'
 import { type Endpoint, readCall } from './endpoint.js'

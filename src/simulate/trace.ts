@@ -1,8 +1,8 @@
 import { type Address, getAddress, type Hex, hexToBigInt } from 'viem'
+import type { FunctionRegistry } from '../model/decoded.js'
 import { decodeLog } from '../model/events.js'
 import type { FrameType, SimLog, TraceCall } from '../model/simulation.js'
 import { sanitize } from '../model/text.js'
-import type { FunctionRegistry } from '../verify/function-registry.js'
 import { decodeRevert } from './revert.js'
 
 type RawLog = { address: string; topics?: string[]; data?: string; position?: string }

@@ -1,5 +1,8 @@
 import {
   type Address,
+  BaseError,
+  ContractFunctionRevertedError,
+  ContractFunctionZeroDataError,
   getAddress,
   type Hash,
   type Hex,
@@ -9,9 +12,11 @@ import {
   toEventSelector,
   zeroAddress,
 } from 'viem'
-import { InputError } from '../model/errors.js'
+import { InputError, RetryableError } from '../model/errors.js'
 import type { CodePin, GovernanceParams } from '../model/governance.js'
+import { GOVERNOR_STATES, GOVERNOR_VIEWS, TIMELOCK_VIEWS } from '../model/governance-abi.js'
 import type { Call } from '../model/proposal.js'
+import { redactUrls } from '../model/redact.js'
 import {
   type GovernanceEvent,
   groupScheduled,
@@ -24,28 +29,55 @@ import {
 // state, the parameters it may change, the code it calls. Every read that can fail on a
 // governor that lacks the function is optional; what could not be read is said, not guessed.
 
-const governorAbi = parseAbi([
-  'function state(uint256 proposalId) view returns (uint8)',
-  'function proposalSnapshot(uint256 proposalId) view returns (uint256)',
-  'function proposalEta(uint256 proposalId) view returns (uint256)',
-  'function votingDelay() view returns (uint256)',
-  'function votingPeriod() view returns (uint256)',
-  'function proposalThreshold() view returns (uint256)',
-  'function quorumNumerator() view returns (uint256)',
-  'function quorumDenominator() view returns (uint256)',
-  'function proposalGuardian() view returns (address)',
-  'function guardian() view returns (address)',
-  'function timelock() view returns (address)',
-  'function proposalCount() view returns (uint256)',
-])
-const timelockAbi = parseAbi([
-  'function getMinDelay() view returns (uint256)',
-  'function delay() view returns (uint256)',
-  'function getTimestamp(bytes32 id) view returns (uint256)',
-])
+const governorAbi = GOVERNOR_VIEWS
+const timelockAbi = TIMELOCK_VIEWS
 const erc20Abi = parseAbi(['function balanceOf(address) view returns (uint256)'])
 const TRANSFER = toEventSelector('event Transfer(address indexed from, address indexed to, uint256 value)')
-const STATES = ['Pending', 'Active', 'Canceled', 'Defeated', 'Succeeded', 'Queued', 'Expired', 'Executed']
+const STATES: readonly string[] = GOVERNOR_STATES
+
+/** The node ran the call and the contract reverted (or returned nothing): the function is not there. */
+const reverted = (error: unknown) =>
+  error instanceof BaseError &&
+  error.walk(
+    (e) => e instanceof ContractFunctionRevertedError || e instanceof ContractFunctionZeroDataError,
+  ) !== null
+
+/** Tries a transport failing again this many times, this far apart (ms), before giving up. */
+const FLAVOR_TRIES = 3
+const FLAVOR_BACKOFF_MS = 300
+
+/**
+ * OpenZeppelin governors answer `proposalSnapshot`; Bravo-style ones revert. Only a revert means
+ * Bravo: a node that timed out or failed would otherwise turn an OpenZeppelin governor into one
+ * (no lifecycle simulation, the wrong cancel), so a transport error is retried and then thrown.
+ */
+async function flavorOf(
+  client: PublicClient,
+  governor: Address,
+  proposalId: bigint,
+): Promise<'oz' | 'bravo'> {
+  for (let tries = 1; ; tries++) {
+    try {
+      await client.readContract({
+        address: governor,
+        abi: governorAbi,
+        functionName: 'proposalSnapshot',
+        args: [proposalId],
+      })
+      return 'oz'
+    } catch (error) {
+      if (reverted(error)) return 'bravo'
+      if (tries >= FLAVOR_TRIES) {
+        const reason = (error as { shortMessage?: string }).shortMessage ?? (error as Error).message
+        throw new RetryableError(
+          `cannot tell whether ${governor} is an OpenZeppelin or a Bravo governor: proposalSnapshot failed ${tries} times (${redactUrls(String(reason).split('\n')[0] ?? '')})`,
+          { cause: error },
+        )
+      }
+      await new Promise((r) => setTimeout(r, FLAVOR_BACKOFF_MS * tries))
+    }
+  }
+}
 
 const attempt = async <T>(p: Promise<T>): Promise<T | undefined> => {
   try {
@@ -105,33 +137,59 @@ async function scanBack(
   return all
 }
 
-export type GovernorProposal = Extract<GovernanceEvent, { kind: 'proposal-created' }> & {
+export type GovernorProposal = Extract<GovernanceEvent, { kind: 'proposal-created' }> &
+  GovernorStatus & {
+    queued: boolean
+    executed: boolean
+    canceled: boolean
+  }
+
+/** What a governor says of a proposal now: its flavor, state, ETA and executor. */
+export type GovernorStatus = {
   flavor: 'oz' | 'bravo'
   executor: Address
   timelock?: Address
   state?: string
   eta?: bigint
-  queued: boolean
-  executed: boolean
-  canceled: boolean
 }
 
-/** A governor's proposal by id: its creation event, its flavor, state, ETA and executor. */
+/**
+ * A governor's proposal status, read from the governor's views. `queuedEta` is the ETA a
+ * ProposalQueued event gave, which is all a Bravo-style governor says of it.
+ */
+export async function readGovernorStatus(
+  client: PublicClient,
+  governor: Address,
+  proposalId: bigint,
+  queuedEta?: bigint,
+): Promise<GovernorStatus> {
+  const read = <T>(functionName: string, args: unknown[] = []) =>
+    attempt(
+      client.readContract({ address: governor, abi: governorAbi, functionName, args } as never) as Promise<T>,
+    )
+  const flavor = await flavorOf(client, governor, proposalId)
+  const stateIndex = await read<number>('state', [proposalId])
+  const timelock = await read<Address>('timelock')
+  const eta = flavor === 'oz' ? await read<bigint>('proposalEta', [proposalId]) : queuedEta
+  const hasTimelock = timelock !== undefined && timelock !== zeroAddress
+  return {
+    flavor,
+    executor: hasTimelock ? getAddress(timelock) : governor,
+    ...(hasTimelock ? { timelock: getAddress(timelock) } : {}),
+    ...(stateIndex !== undefined ? { state: STATES[Number(stateIndex)] ?? `state ${stateIndex}` } : {}),
+    ...(eta !== undefined && eta > 0n ? { eta } : {}),
+  }
+}
+
+/** A governor's proposal by id: its creation event (searched back from the head) and its status. */
 export async function readGovernorProposal(
   client: PublicClient,
   governor: Address,
   proposalId: bigint,
   options: ScanOptions,
 ): Promise<GovernorProposal> {
-  const read = <T>(functionName: string, args: unknown[] = []) =>
-    attempt(
-      client.readContract({ address: governor, abi: governorAbi, functionName, args } as never) as Promise<T>,
-    )
   if ((await client.getCode({ address: governor })) === undefined)
     throw new InputError(`${governor} has no code: not a governor on this chain`)
-  // OpenZeppelin governors answer proposalSnapshot; Bravo-style ones do not.
-  const snapshot = await read<bigint>('proposalSnapshot', [proposalId])
-  const flavor = snapshot !== undefined ? 'oz' : 'bravo'
   const events = await scanBack(client, governor, options, (es) =>
     es.some((e) => e.kind === 'proposal-created' && e.proposalId === proposalId),
   )
@@ -144,23 +202,16 @@ export async function readGovernorProposal(
       `no ProposalCreated for proposal ${proposalId} at ${governor} in the last ${options.lookbackBlocks} blocks`,
     )
   const mine = events.filter((e) => 'proposalId' in e && e.proposalId === proposalId)
-  const stateIndex = await read<number>('state', [proposalId])
-  const timelock = await read<Address>('timelock')
   const queued = mine.find((e) => e.kind === 'proposal-queued')
-  const eta =
-    flavor === 'oz'
-      ? await read<bigint>('proposalEta', [proposalId])
-      : queued?.kind === 'proposal-queued'
-        ? queued.eta
-        : undefined
-  const hasTimelock = timelock !== undefined && timelock !== zeroAddress
+  const status = await readGovernorStatus(
+    client,
+    governor,
+    proposalId,
+    queued?.kind === 'proposal-queued' ? queued.eta : undefined,
+  )
   return {
     ...created,
-    flavor,
-    executor: hasTimelock ? getAddress(timelock) : governor,
-    ...(hasTimelock ? { timelock: getAddress(timelock) } : {}),
-    ...(stateIndex !== undefined ? { state: STATES[Number(stateIndex)] ?? `state ${stateIndex}` } : {}),
-    ...(eta !== undefined && eta > 0n ? { eta } : {}),
+    ...status,
     queued: queued !== undefined,
     executed: mine.some((e) => e.kind === 'proposal-executed'),
     canceled: mine.some((e) => e.kind === 'proposal-canceled'),
@@ -197,6 +248,19 @@ export async function readTimelockOperation(
     () => false,
     [toEventSelector(TIMELOCK_EVENTS[2]), operationId],
   )
+  const status = await readTimelockStatus(client, timelock, operationId)
+  return { ...op, ...status, ...(cancelled.length > 0 ? { state: 'cancelled' as const } : {}) }
+}
+
+/**
+ * A scheduled TimelockController operation's state, from `getTimestamp`: 0 once cancelled (the
+ * operation is known to have been scheduled), 1 once done, else its ETA.
+ */
+export async function readTimelockStatus(
+  client: PublicClient,
+  timelock: Address,
+  operationId: Hash,
+): Promise<{ state: TimelockOperation['state']; eta?: bigint }> {
   const ts = await attempt(
     client.readContract({
       address: timelock,
@@ -207,18 +271,16 @@ export async function readTimelockOperation(
   )
   const now = (await client.getBlock()).timestamp
   const state: TimelockOperation['state'] =
-    cancelled.length > 0
-      ? 'cancelled'
-      : ts === undefined
-        ? 'unknown'
-        : ts === 1n
-          ? 'done'
-          : ts === 0n
-            ? 'cancelled'
-            : ts <= now
-              ? 'ready'
-              : 'pending'
-  return { ...op, state, ...(ts !== undefined && ts > 1n ? { eta: ts } : {}) }
+    ts === undefined
+      ? 'unknown'
+      : ts === 1n
+        ? 'done'
+        : ts === 0n
+          ? 'cancelled'
+          : ts <= now
+            ? 'ready'
+            : 'pending'
+  return { state, ...(ts !== undefined && ts > 1n ? { eta: ts } : {}) }
 }
 
 /** The governance parameters a proposal may change, as the chain holds them now. */

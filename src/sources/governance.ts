@@ -7,29 +7,17 @@ import {
   keccak256,
   type Log,
   type PublicClient,
-  parseAbi,
   toFunctionSelector,
   toHex,
 } from 'viem'
+import { GOVERNOR_EVENTS, TIMELOCK_EVENTS } from '../model/governance-abi.js'
 import type { Call } from '../model/proposal.js'
 
 // Governance proposals from their events: OpenZeppelin Governor and GovernorBravo share one
 // ProposalCreated signature with two calldata layouts, and a TimelockController schedules an
 // operation as one CallScheduled per call (a batch shares the id, ordered by index).
 
-export const GOVERNOR_EVENTS = parseAbi([
-  'event ProposalCreated(uint256 proposalId, address proposer, address[] targets, uint256[] values, string[] signatures, bytes[] calldatas, uint256 voteStart, uint256 voteEnd, string description)',
-  'event ProposalQueued(uint256 proposalId, uint256 etaSeconds)',
-  'event ProposalExecuted(uint256 proposalId)',
-  'event ProposalCanceled(uint256 proposalId)',
-])
-
-export const TIMELOCK_EVENTS = parseAbi([
-  'event CallScheduled(bytes32 indexed id, uint256 indexed index, address target, uint256 value, bytes data, bytes32 predecessor, uint256 delay)',
-  'event CallExecuted(bytes32 indexed id, uint256 indexed index, address target, uint256 value, bytes data)',
-  'event Cancelled(bytes32 indexed id)',
-  'event CallSalt(bytes32 indexed id, bytes32 salt)',
-])
+export { GOVERNOR_EVENTS, TIMELOCK_EVENTS }
 
 type Where = { blockNumber: bigint; blockHash: Hash; transactionHash: Hash; logIndex: number }
 

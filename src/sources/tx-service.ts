@@ -1,6 +1,6 @@
 import type ApiKitModule from '@safe-global/api-kit'
 import type { Address, Hash, Hex } from 'viem'
-import { RemoteError } from '../model/errors.js'
+import { type FatalError, type RetryableError, remoteError } from '../model/errors.js'
 import { redactUrls } from '../model/redact.js'
 import type { SafeTx } from '../model/safe.js'
 import { parseServiceTx, type ServiceTx } from './tx-json.js'
@@ -55,7 +55,7 @@ export async function createServiceClient(opts: TxServiceOptions) {
           throw serviceError(cause)
         }
         if (!response || !Array.isArray(response.results)) {
-          throw new RemoteError('transaction service returned a response without a `results` list', {
+          throw remoteError('transaction service returned a response without a `results` list', {
             retryable: false,
           })
         }
@@ -117,16 +117,13 @@ export async function createServiceClient(opts: TxServiceOptions) {
 }
 export type ServiceClient = Awaited<ReturnType<typeof createServiceClient>>
 
-function serviceError(cause: unknown): RemoteError {
+function serviceError(cause: unknown): RetryableError | FatalError {
   const status = (cause as { statusCode?: number }).statusCode
   const reason = redactUrls((cause as Error).message ?? String(cause))
-  return new RemoteError(
-    `transaction service request failed${status ? ` (HTTP ${status})` : ''}: ${reason}`,
-    {
-      cause,
-      retryable: status === undefined || status === 429 || status >= 500,
-    },
-  )
+  return remoteError(`transaction service request failed${status ? ` (HTTP ${status})` : ''}: ${reason}`, {
+    cause,
+    retryable: status === undefined || status === 429 || status >= 500,
+  })
 }
 
 /**
@@ -148,7 +145,7 @@ export async function fetchTransactionsAtNonce(
       ...(opts.apiKey ? { apiKey: opts.apiKey } : {}),
     })
   } catch (cause) {
-    throw new RemoteError(`cannot use the transaction service: ${(cause as Error).message}`, {
+    throw remoteError(`cannot use the transaction service: ${(cause as Error).message}`, {
       cause,
       retryable: false,
     })
@@ -165,29 +162,26 @@ export async function fetchTransactionsAtNonce(
     } catch (cause) {
       const status = (cause as { statusCode?: number }).statusCode
       const reason = redactUrls((cause as Error).message ?? String(cause))
-      throw new RemoteError(
-        `transaction service request failed${status ? ` (HTTP ${status})` : ''}: ${reason}`,
-        {
-          cause,
-          retryable: status === undefined || status === 429 || status >= 500,
-        },
-      )
+      throw remoteError(`transaction service request failed${status ? ` (HTTP ${status})` : ''}: ${reason}`, {
+        cause,
+        retryable: status === undefined || status === 429 || status >= 500,
+      })
     }
     if (!response || !Array.isArray(response.results)) {
-      throw new RemoteError('transaction service returned a response without a `results` list', {
+      throw remoteError('transaction service returned a response without a `results` list', {
         retryable: false,
       })
     }
     for (const [i, raw] of response.results.entries()) {
       const parsed = parseServiceTx(raw, `transaction service result ${page * PAGE + i}`)
       if (parsed.tx.safe !== safe) {
-        throw new RemoteError(
+        throw remoteError(
           `transaction service returned a transaction of Safe ${parsed.tx.safe} when asked for ${safe}`,
           { retryable: false },
         )
       }
       if (parsed.tx.nonce !== nonce) {
-        throw new RemoteError(
+        throw remoteError(
           `transaction service returned nonce ${parsed.tx.nonce} when asked for nonce ${nonce}`,
           { retryable: false },
         )
@@ -196,8 +190,7 @@ export async function fetchTransactionsAtNonce(
     }
     if (response.results.length < PAGE || out.length >= response.count) return out
   }
-  throw new RemoteError(
-    `more than ${PAGE * MAX_PAGES} transactions at nonce ${nonce}: refusing to continue`,
-    { retryable: false },
-  )
+  throw remoteError(`more than ${PAGE * MAX_PAGES} transactions at nonce ${nonce}: refusing to continue`, {
+    retryable: false,
+  })
 }

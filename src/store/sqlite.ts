@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
+import type { Address } from 'viem'
 import { InputError, StoreError } from '../model/errors.js'
 import { proposalRef } from '../model/ref.js'
 import type { Level } from '../model/severity.js'
-import { MIGRATIONS } from './migrations.js'
 import type {
   AuditEntry,
   Escalation,
@@ -15,9 +16,14 @@ import type {
   Store,
   StoredProposal,
   StoredReport,
+  VetoClaim,
+  VetoClaimRequest,
   VetoStatus,
   WorkBatch,
-} from './types.js'
+} from '../model/store.js'
+import { VETO_LEASE_MS } from '../model/store.js'
+import { decodeJson, encodeJson } from './codec.js'
+import { MIGRATIONS } from './migrations.js'
 
 const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))
 
@@ -41,9 +47,10 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
 
   const q = {
     upsertProposal: db.prepare(`
-      INSERT INTO proposals (id, ref, chain_id, safe, nonce, safe_tx_hash, fingerprint, status, level, first_seen, last_seen)
-      VALUES (@id, @ref, @chainId, @safe, @nonce, @safeTxHash, @fingerprint, @status, @level, @now, @now)
+      INSERT INTO proposals (id, ref, chain_id, target_kind, target, key, origin, calls, fingerprint, status, level, first_seen, last_seen)
+      VALUES (@id, @ref, @chainId, @targetKind, @target, @key, @origin, @calls, @fingerprint, @status, @level, @now, @now)
       ON CONFLICT (id) DO UPDATE SET fingerprint = @fingerprint, level = @level, last_seen = @now,
+        origin = @origin, calls = @calls,
         status = CASE WHEN proposals.status IN ('executed', 'failed') THEN proposals.status ELSE @status END`),
     setStatus: db.prepare('UPDATE proposals SET status = ?, last_seen = ? WHERE id = ?'),
     insertReport: db.prepare(
@@ -63,11 +70,16 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     getCursor: db.prepare('SELECT value FROM cursors WHERE source = ? AND chain_id = ?'),
     insertAudit: db.prepare('INSERT INTO audit (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)'),
     getProposal: db.prepare('SELECT * FROM proposals WHERE id = ?'),
-    bySafe: db.prepare('SELECT * FROM proposals WHERE chain_id = ? AND safe = ? ORDER BY nonce + 0, id'),
-    bySafeStatus: db.prepare(
-      'SELECT * FROM proposals WHERE chain_id = ? AND safe = ? AND status = ? ORDER BY nonce + 0, id',
+    // Keys are decimal numbers without leading zeros (or hashes of one length): ordered by length
+    // first, they sort as numbers, exactly, however large.
+    byTarget: db.prepare(
+      'SELECT * FROM proposals WHERE chain_id = ? AND lower(target) = lower(?) ORDER BY length(key), key, id',
     ),
-    byHash: db.prepare('SELECT * FROM proposals WHERE chain_id = ? AND lower(safe_tx_hash) = lower(?)'),
+    byTargetStatus: db.prepare(
+      'SELECT * FROM proposals WHERE chain_id = ? AND lower(target) = lower(?) AND status = ? ORDER BY length(key), key, id',
+    ),
+    lookup: db.prepare(`SELECT * FROM proposals WHERE id = @q OR id LIKE '%:' || lower(@q)
+      OR (target_kind = 'governor' AND key = @q) ORDER BY last_seen DESC LIMIT 20`),
     getReport: db.prepare('SELECT * FROM reports WHERE id = ?'),
     latestReport: db.prepare('SELECT * FROM reports WHERE proposal_id = ? ORDER BY id DESC LIMIT 1'),
     firstReport: db.prepare('SELECT * FROM reports WHERE proposal_id = ? ORDER BY id ASC LIMIT 1'),
@@ -94,9 +106,21 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     insertVeto: db.prepare(
       'INSERT INTO vetoes (proposal_id, kind, status, tx_hash, details, created_at) VALUES (?, ?, ?, ?, ?, ?)',
     ),
-    vetoesSince: db.prepare(`SELECT count(*) AS n FROM vetoes v JOIN proposals p ON p.id = v.proposal_id
-      WHERE v.kind IN ('auto', 'chat') AND v.status IN ('sent', 'proposed', 'dry-run') AND v.created_at >= ?
-      AND (? IS NULL OR lower(p.safe) = lower(?))`),
+    getClaim: db.prepare('SELECT status, updated_at FROM veto_claims WHERE proposal_id = ?'),
+    // Every claim still standing counts: the ones acting now and the ones that acted.
+    countClaims: db.prepare(`SELECT count(*) AS n FROM veto_claims WHERE claimed_at >= ? AND proposal_id <> ?
+      AND (? IS NULL OR (chain_id = ? AND target = ?))`),
+    putClaim: db.prepare(`INSERT INTO veto_claims
+      (proposal_id, chain_id, target, kind, status, token, claimed_at, updated_at)
+      VALUES (@proposalId, @chainId, @target, @kind, 'acting', @token, @now, @now)
+      ON CONFLICT (proposal_id) DO UPDATE SET chain_id = @chainId, target = @target, kind = @kind,
+        status = 'acting', token = @token, claimed_at = @now, updated_at = @now`),
+    settleClaim: db.prepare(
+      "UPDATE veto_claims SET status = ?, updated_at = ? WHERE proposal_id = ? AND token = ? AND status = 'acting'",
+    ),
+    releaseClaim: db.prepare(
+      "DELETE FROM veto_claims WHERE proposal_id = ? AND token = ? AND status = 'acting'",
+    ),
     upsertEscalation: db.prepare(`INSERT INTO escalations
       (proposal_id, level, stage, round, next_at, status, started_at, updated_at)
       VALUES (@proposalId, @level, @stage, @round, @nextAt, @status, @startedAt, @now)
@@ -132,7 +156,20 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
   const commit = db.transaction((batch: WorkBatch) => {
     const now = clock()
     for (const p of batch.proposals ?? [])
-      q.upsertProposal.run({ ...p, ref: proposalRef(p.id), nonce: p.nonce.toString(), now })
+      q.upsertProposal.run({
+        id: p.id,
+        ref: proposalRef(p.id),
+        chainId: p.chainId,
+        targetKind: p.target.kind,
+        target: p.target.address,
+        key: p.key,
+        origin: encodeJson(p.origin),
+        calls: encodeJson(p.calls),
+        fingerprint: p.fingerprint,
+        status: p.status,
+        level: p.level,
+        now,
+      })
     for (const s of batch.statuses ?? []) q.setStatus.run(s.status, now, s.id)
     const reportIds: number[] = []
     for (const r of batch.reports ?? []) {
@@ -171,7 +208,7 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
         json({ actor: v.actor, signer: v.signer, channel: v.channel }),
         now,
       )
-    for (const v of batch.vetoes ?? [])
+    for (const v of batch.vetoes ?? []) {
       q.insertVeto.run(
         v.proposalId,
         v.kind,
@@ -180,6 +217,11 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
         v.details === undefined ? null : json(v.details),
         now,
       )
+      if (v.claim === undefined) continue
+      if (v.status === 'sent' || v.status === 'proposed' || v.status === 'dry-run')
+        q.settleClaim.run(v.status, now, v.proposalId, v.claim)
+      else q.releaseClaim.run(v.proposalId, v.claim)
+    }
     for (const x of batch.silences ?? []) {
       if (x.until === null) q.clearSilence.run(x.target)
       else q.setSilence.run(x.target, x.until, x.actor, now)
@@ -189,16 +231,54 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     return { reportIds, enqueued }
   })
 
+  const countClaims = (since: number, except: string, target?: { chainId: number; address: string }) =>
+    (
+      q.countClaims.get(
+        since,
+        except,
+        target ? 1 : null,
+        target?.chainId ?? null,
+        target?.address.toLowerCase() ?? null,
+      ) as { n: number }
+    ).n
+  const claimVeto = db.transaction((r: VetoClaimRequest, now: number, token: string): VetoClaim => {
+    const held = q.getClaim.get(r.proposalId) as { status: string; updated_at: number } | undefined
+    if (held?.status === 'acting' && held.updated_at > now - VETO_LEASE_MS)
+      return { granted: false, reason: 'acting' }
+    if (held?.status === 'sent' || held?.status === 'proposed' || (held?.status === 'dry-run' && r.dryRun))
+      return { granted: false, reason: 'done', status: held.status }
+    if (r.limits) {
+      const perTarget = countClaims(r.limits.since, r.proposalId, { chainId: r.chainId, address: r.target })
+      const total = countClaims(r.limits.since, r.proposalId)
+      if (perTarget >= r.limits.perTarget || total >= r.limits.total)
+        return { granted: false, reason: 'rate-limited', perTarget, total }
+    }
+    q.putClaim.run({
+      proposalId: r.proposalId,
+      chainId: r.chainId,
+      target: r.target.toLowerCase(),
+      kind: r.kind,
+      token,
+      now,
+    })
+    return { granted: true, token }
+  })
+
   return {
     commit: async (batch) => commit(batch),
+    // IMMEDIATE: the write lock is taken before the checks, so another process's claim waits.
+    claimVeto: async (request) => claimVeto.immediate(request, clock(), randomUUID()),
     getCursor: async (source, chainId) =>
       (q.getCursor.get(source, chainId) as { value: string } | undefined)?.value,
     getProposal: async (id) => toProposal(q.getProposal.get(id)),
-    proposalsBySafe: async (chainId, safe, status) =>
-      ((status ? q.bySafeStatus.all(chainId, safe, status) : q.bySafe.all(chainId, safe)) as unknown[]).map(
-        (r) => toProposal(r) as StoredProposal,
-      ),
-    findProposalByHash: async (chainId, hash) => toProposal(q.byHash.get(chainId, hash)),
+    proposalsOf: async (chainId, target, status) =>
+      (
+        (status
+          ? q.byTargetStatus.all(chainId, target, status)
+          : q.byTarget.all(chainId, target)) as unknown[]
+      ).map((r) => toProposal(r) as StoredProposal),
+    lookupProposals: async (text) =>
+      (q.lookup.all({ q: text.trim() }) as unknown[]).map((r) => toProposal(r) as StoredProposal),
     getReport: async (id) => toReport(q.getReport.get(id)),
     latestReport: async (proposalId) => toReport(q.latestReport.get(proposalId)),
     firstReport: async (proposalId) => toReport(q.firstReport.get(proposalId)),
@@ -247,8 +327,7 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
       (q.dueEscalations.all(now, limit) as unknown[]).map((r) => toEscalation(r) as Escalation),
     vetoOutcomes: async (proposalId) =>
       (q.vetoOutcomes.all(proposalId) as Array<{ status: VetoStatus }>).map((r) => r.status),
-    vetoesSince: async (since, target) =>
-      (q.vetoesSince.get(since, target ?? null, target ?? null) as { n: number }).n,
+    vetoesSince: async (since, target) => countClaims(since, '', target),
     activeSilences: async (now) =>
       (q.silences.all(now) as Record<string, unknown>[]).map((r) => ({
         target: r.target as string,
@@ -323,8 +402,10 @@ function migrate(db: Database.Database) {
     )
   }
   for (let v = current; v < MIGRATIONS.length; v++) {
+    const step = MIGRATIONS[v]
     db.transaction(() => {
-      db.exec(MIGRATIONS[v] as string)
+      if (typeof step === 'string') db.exec(step)
+      else step?.(db)
       db.pragma(`user_version = ${v + 1}`)
     })()
   }
@@ -337,9 +418,10 @@ function toProposal(row: unknown): StoredProposal | undefined {
     id: r.id as string,
     ref: (r.ref as string | null) ?? proposalRef(r.id as string),
     chainId: r.chain_id as number,
-    safe: r.safe as string,
-    nonce: BigInt(r.nonce as string),
-    safeTxHash: r.safe_tx_hash as string,
+    target: { kind: r.target_kind as StoredProposal['target']['kind'], address: r.target as Address },
+    key: r.key as string,
+    origin: decodeJson(r.origin as string),
+    calls: decodeJson(r.calls as string),
     fingerprint: r.fingerprint as string,
     status: r.status as ProposalStatus,
     level: (r.level as Level | null) ?? null,

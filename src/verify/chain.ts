@@ -9,13 +9,13 @@ import {
   type PublicClient,
   parseAbi,
 } from 'viem'
-import { InputError, RemoteError } from '../model/errors.js'
+import { InputError, remoteError } from '../model/errors.js'
 import { errorText } from '../model/redact.js'
 import type { SafeHashes, SafeState } from '../model/safe.js'
+import { safeTxPreimage } from '../model/safe-hash.js'
+import { compareVersions, parseSafeVersion } from '../model/safe-version.js'
 import type { OfficialContract, SignatureCheck } from '../model/verification.js'
 import { canonicalCandidates } from './official.js'
-import { safeTxPreimage } from './safe-hash.js'
-import { compareVersions, parseSafeVersion } from './safe-version.js'
 
 const safeAbi = parseAbi([
   'function VERSION() view returns (string)',
@@ -32,7 +32,7 @@ const MAGIC_BYTES32 = '0x1626ba7e'
 const MAGIC_LEGACY = '0x20c13b0b'
 
 const remote = (what: string, cause: unknown) =>
-  new RemoteError(`${what}: ${errorText(cause)}`, { cause, retryable: true })
+  remoteError(`${what}: ${errorText(cause)}`, { cause, retryable: true })
 
 /** Reads the Safe's version, owners, threshold and nonce: the facts the signatures are judged against. */
 export async function readSafeState(client: PublicClient, safe: Address): Promise<SafeState> {

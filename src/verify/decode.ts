@@ -1,7 +1,6 @@
 import { type Address, type Hex, zeroAddress } from 'viem'
-import type { DecodedCall, NestingKind } from '../model/decoded.js'
+import type { DecodedCall, FunctionRegistry, NestingKind } from '../model/decoded.js'
 import type { Operation } from '../model/safe.js'
-import type { FunctionRegistry } from './function-registry.js'
 import { unpackMultiSend } from './multisend.js'
 
 export type DecodeLimits = {

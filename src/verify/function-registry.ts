@@ -1,5 +1,4 @@
 import {
-  type Abi,
   type AbiFunction,
   type Address,
   decodeFunctionData,
@@ -8,22 +7,15 @@ import {
   toFunctionSelector,
 } from 'viem'
 import { formatAbiItem } from 'viem/utils'
-import type { DecodedArg, DecodedFunction } from '../model/decoded.js'
+import type {
+  AbiSource,
+  DecodedArg,
+  DecodedFunction,
+  DecodeResult,
+  FunctionRegistry,
+} from '../model/decoded.js'
 
 type Entry = { item: AbiFunction; signature: string; abis: string[]; onlyAt?: Set<Address> }
-
-/** An ABI to add to the built-in ones; `addresses` limits it to calls to those contracts. */
-export type AbiSource = { name: string; abi: Abi; addresses?: Address[] }
-
-export type DecodeResult =
-  | { ok: true; fn: DecodedFunction; raw: readonly unknown[]; warning?: string }
-  | { ok: false; error: string }
-
-/** Selector → candidate functions, merged across ABIs so `transferFrom` shows as erc20/erc721. */
-export type FunctionRegistry = {
-  decode(to: Address, data: Hex): DecodeResult
-  has(selector: Hex): boolean
-}
 
 export function createFunctionRegistry(sources: AbiSource[]): FunctionRegistry {
   const bySelector = new Map<Hex, Entry[]>()

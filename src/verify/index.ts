@@ -1,13 +1,13 @@
 import type { Hash, PublicClient } from 'viem'
 import { flattenCalls } from '../model/calls.js'
+import type { FunctionRegistry } from '../model/decoded.js'
 import type { Confirmation, SafeHashes, SafeState, SafeTx } from '../model/safe.js'
+import { safeTxHashes } from '../model/safe-hash.js'
 import type { Verification } from '../model/verification.js'
 import { checkSignaturesOnChain, verifyCanonical } from './chain.js'
 import { checkClaimedDecoding } from './claims.js'
 import { type DecodeLimits, decodeCallTree } from './decode.js'
-import type { FunctionRegistry } from './function-registry.js'
 import { isKnownChain, officialContracts } from './official.js'
-import { safeTxHashes } from './safe-hash.js'
 import { recoverConfirmations } from './signatures.js'
 
 export type SafeTxInput = {

@@ -1,6 +1,6 @@
 import { getAddress, zeroAddress } from 'viem'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { safeTxHashes } from '../../src/verify/safe-hash.js'
+import { safeTxHashes } from '../../src/model/safe-hash.js'
 import { type FakeTxService, startFakeTxService } from '../fakes/tx-service.js'
 import { BOB, safeTx } from '../helpers/build.js'
 import { cli } from './run.js'

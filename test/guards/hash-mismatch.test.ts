@@ -1,6 +1,6 @@
 import type { Hash } from 'viem'
 import { describe, expect, it } from 'vitest'
-import { safeTxHashes } from '../../src/verify/safe-hash.js'
+import { safeTxHashes } from '../../src/model/safe-hash.js'
 import { codesOf, inspectOffline, safeTx, source } from '../helpers/build.js'
 
 const real = safeTxHashes('1.4.1', 1, safeTx({ value: 1n })).safeTxHash

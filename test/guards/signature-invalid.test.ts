@@ -2,7 +2,7 @@ import { concat, type Hex, numberToHex, pad } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
 import type { Confirmation } from '../../src/model/safe.js'
-import { safeTxHashes } from '../../src/verify/safe-hash.js'
+import { safeTxHashes } from '../../src/model/safe-hash.js'
 import { codesOf, inspectOffline, safeTx, source } from '../helpers/build.js'
 
 const owner = privateKeyToAccount('0x0123456789012345678901234567890123456789012345678901234567890123')

@@ -88,8 +88,22 @@ export function governanceContext<Options>(c: GovernanceCase<Options> = {}): Gua
     chainId: 1,
     origin:
       kind === 'governor'
-        ? { kind, governor: GOVERNOR, proposalId: 289n, flavor: 'bravo' }
-        : { kind, timelock: TIMELOCK, operationId: `0x${'01'.repeat(32)}`, eta: 1_700_000_000n },
+        ? {
+            kind,
+            governor: GOVERNOR,
+            proposalId: 289n,
+            flavor: 'bravo',
+            description: 'Proposal 289',
+            createdBlock: 1n,
+            voteEnd: 2n,
+          }
+        : {
+            kind,
+            timelock: TIMELOCK,
+            operationId: `0x${'01'.repeat(32)}`,
+            eta: 1_700_000_000n,
+            createdBlock: 1n,
+          },
     executor,
     calls,
     claimed: {},

@@ -148,7 +148,7 @@ export async function startBot(
   const { createMetrics } = await import('../../src/server/metrics.js')
   const { openSqliteStore } = await import('../../src/store/sqlite.js')
   const rt = world.runtime(extra)
-  const store = openSqliteStore(join(rt.config.dataDir, 'custos.db'))
+  const store = openSqliteStore(rt.config.store.path ?? join(rt.config.dataDir, 'custos.db'))
   const metrics = createMetrics()
   let watcher: ReturnType<typeof createWatcher> | undefined
   const token = 'test-token'

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module'
 import type { Abi, Address, Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Lab, startLab } from '../../src/lab/index.js'
-import { safeTxHashes } from '../../src/verify/safe-hash.js'
+import { safeTxHashes } from '../../src/model/safe-hash.js'
 import { ALICE, safeTx, TOKEN } from '../helpers/build.js'
 
 const require = createRequire(import.meta.url)

@@ -13,7 +13,7 @@ const ROOT = join(import.meta.dirname, '../..')
 const ALLOWED: Record<string, string[]> = {
   'src/cli/main.ts': ['package.json is looked for in two places (sources, dist): a miss tries the next one'],
   'src/model/events.ts': ['a log that does not decode as one ABI variant of an event is tried as the next'],
-  'src/respond/telegram.ts': [
+  'src/respond/telegram-callbacks.ts': [
     'an error body that is not JSON (a proxy error page): the HTTP status in the thrown error says what failed',
   ],
   'src/simulate/fork.ts': [

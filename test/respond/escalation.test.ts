@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import type { Escalation } from '../../src/model/store.js'
 import { begin, climb, escalateNow, onVerdict } from '../../src/respond/escalation.js'
-import type { Escalation } from '../../src/store/types.js'
 
 const policy = {
   enabled: true,

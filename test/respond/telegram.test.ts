@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { Alert, EscalationNotice, ProposalUpdate } from '../../src/model/alert.js'
 import type { Logger } from '../../src/model/logger.js'
+import type { PostedMessage } from '../../src/model/store.js'
 import {
   type ChatState,
   type ChatStore,
@@ -12,9 +13,9 @@ import {
   parseButtonId,
 } from '../../src/respond/chat.js'
 import { createOutboxWorker } from '../../src/respond/outbox.js'
-import { createTelegramCallbacks, createTelegramNotifier } from '../../src/respond/telegram.js'
+import { createTelegramNotifier } from '../../src/respond/telegram.js'
+import { createTelegramCallbacks } from '../../src/respond/telegram-callbacks.js'
 import { openSqliteStore } from '../../src/store/sqlite.js'
-import type { PostedMessage } from '../../src/store/types.js'
 import { startTelegramFake } from '../fakes/telegram.js'
 
 const TOKEN = '7012345678:AAHsEcReT-tOkEn_0123456789abcdefghi'

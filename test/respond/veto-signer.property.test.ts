@@ -16,6 +16,8 @@ import {
   zeroAddress,
 } from 'viem'
 import { describe, expect, it } from 'vitest'
+import { safeTxHashes } from '../../src/model/safe-hash.js'
+import { KNOWN_SAFE_VERSIONS } from '../../src/model/safe-version.js'
 import {
   createVetoSigner,
   loadVetoKey,
@@ -24,8 +26,6 @@ import {
   VetoKeyError,
   VetoRefused,
 } from '../../src/respond/veto-signer.js'
-import { safeTxHashes } from '../../src/verify/safe-hash.js'
-import { KNOWN_SAFE_VERSIONS } from '../../src/verify/safe-version.js'
 
 const PK: Hex = keccak256(toHex('custos veto signer property key'))
 const key = loadVetoKey({ env: { K: PK }, keyEnv: 'K' })

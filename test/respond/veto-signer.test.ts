@@ -31,6 +31,7 @@ import {
 } from '../../src/lab/governance/index.js'
 import { type Lab, type LabAccount, startLab } from '../../src/lab/index.js'
 import { buildSignatureBytes, EthSafeSignature } from '../../src/lab/protocol-kit.js'
+import { safeTxHashes } from '../../src/model/safe-hash.js'
 import {
   createVetoSigner,
   loadVetoKey,
@@ -38,7 +39,6 @@ import {
   type VetoSigner,
   type VetoTxParams,
 } from '../../src/respond/veto-signer.js'
-import { safeTxHashes } from '../../src/verify/safe-hash.js'
 
 // A key anvil does not know: every transaction it sends is signed here and sent raw, as in production.
 const PK: Hex = keccak256(toHex('custos veto signer lab key'))

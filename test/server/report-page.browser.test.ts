@@ -56,9 +56,10 @@ beforeAll(async () => {
       {
         id: proposalId,
         chainId: 1,
-        safe: report.safe.address,
-        nonce: 0n,
-        safeTxHash: report.hashes.safeTxHash,
+        target: { kind: 'safe', address: report.safe.address },
+        key: '0',
+        origin: report.proposal.origin,
+        calls: report.proposal.calls,
         fingerprint: 'f',
         status: 'pending',
         level: report.risk.level,

@@ -2,21 +2,44 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
+import { getAddress, zeroAddress } from 'viem'
 import { describe, expect, it } from 'vitest'
 import { proposalRef } from '../../src/model/ref.js'
+import type { StoredProposal, WorkBatch } from '../../src/model/store.js'
 import { MIGRATIONS } from '../../src/store/migrations.js'
 import { openSqliteStore } from '../../src/store/sqlite.js'
-import type { WorkBatch } from '../../src/store/types.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'custos-store-'))
 let n = 0
 const fresh = () => join(dir, `db-${n++}.sqlite`)
-const proposal = (id: string, nonce = 1n) => ({
+const SAFE = '0x5afe5afe5afe5afe5afe5afe5afe5afe5afe5afe' as const
+const proposal = (id: string, nonce = 1n): Omit<StoredProposal, 'firstSeen' | 'lastSeen' | 'ref'> => ({
   id,
   chainId: 1,
-  safe: '0xSafe',
-  nonce,
-  safeTxHash: `0x${id}`,
+  target: { kind: 'safe', address: SAFE },
+  key: nonce.toString(),
+  origin: {
+    kind: 'safe',
+    safe: SAFE,
+    safeTxHash: `0x${id.padStart(64, '0')}`,
+    nonce,
+    version: '1.4.1',
+    tx: {
+      safe: SAFE,
+      to: SAFE,
+      value: 10n ** 30n,
+      data: '0x',
+      operation: 0,
+      safeTxGas: 0n,
+      baseGas: 0n,
+      gasPrice: 0n,
+      gasToken: zeroAddress,
+      refundReceiver: zeroAddress,
+      nonce,
+    },
+    confirmations: [],
+  },
+  calls: [{ to: SAFE, value: 10n ** 30n, data: '0x', operation: 'call' }],
   fingerprint: 'f1',
   status: 'pending' as const,
   level: 'high' as const,
@@ -136,7 +159,11 @@ describe('SQLite store', () => {
     expect(await store.commit(batch)).toEqual({ reportIds: [1], enqueued: 1 })
     expect(await store.getCursor('chain-events', 1)).toBe('100')
     expect(await store.latestReport('a')).toMatchObject({ id: 1, level: 'high', json: { big: '10' } })
-    expect((await store.getProposal('a'))?.nonce).toBe(1n)
+    // The typed origin and calls come back exactly (bigints included), not as strings.
+    const back = await store.getProposal('a')
+    expect(back?.key).toBe('1')
+    expect(back?.origin).toEqual(proposal('a').origin)
+    expect(back?.calls[0]?.value).toBe(10n ** 30n)
     expect(await store.outboxDepth()).toBe(1)
   })
 
@@ -188,8 +215,9 @@ describe('SQLite store', () => {
     await a.close()
     const b = openSqliteStore(path)
     expect(await b.getCursor('s', 5)).toBe('42')
-    expect((await b.findProposalByHash(1, '0xP'))?.id).toBe('p')
-    expect((await b.proposalsBySafe(1, '0xSafe', 'pending')).map((p) => p.id)).toEqual(['p'])
+    expect(
+      (await b.proposalsOf(1, SAFE.toUpperCase().replace('0X', '0x'), 'pending')).map((p) => p.id),
+    ).toEqual(['p'])
   })
 
   it('keeps the audit log append-only', async () => {
@@ -211,6 +239,147 @@ describe('SQLite store', () => {
     db.pragma('user_version = 99')
     db.close()
     expect(() => openSqliteStore(path)).toThrow(/newer custos \(schema 99/)
+  })
+})
+
+describe('one proposals table for every kind', () => {
+  it("orders a target's proposals by their key as numbers, however large", async () => {
+    const store = openSqliteStore(fresh())
+    await store.commit({
+      proposals: [proposal('a', 10n), proposal('b', 9n), proposal('c', 2n ** 70n), proposal('d', 100n)],
+    })
+    expect((await store.proposalsOf(1, SAFE)).map((p) => p.key)).toEqual([
+      '9',
+      '10',
+      '100',
+      (2n ** 70n).toString(),
+    ])
+  })
+
+  it('finds a proposal by its id, the hash its id ends in, or a governor proposal id', async () => {
+    const store = openSqliteStore(fresh())
+    const hash = `0x${'ab'.repeat(32)}`
+    const gov = '0x1111111111111111111111111111111111111111' as const
+    await store.commit({
+      proposals: [
+        { ...proposal('x'), id: `1:safe:${hash}` },
+        {
+          ...proposal('y'),
+          id: `1:governor:${gov}:42`,
+          target: { kind: 'governor', address: gov },
+          key: '42',
+          origin: {
+            kind: 'governor',
+            governor: gov,
+            proposalId: 42n,
+            flavor: 'oz',
+            description: 'd',
+            createdBlock: 5n,
+            voteEnd: 9n,
+          },
+          calls: [],
+        },
+      ],
+    })
+    expect((await store.lookupProposals(hash.toUpperCase().replace('0X', '0x'))).map((p) => p.id)).toEqual([
+      `1:safe:${hash}`,
+    ])
+    expect((await store.lookupProposals('42')).map((p) => p.id)).toEqual([`1:governor:${gov}:42`])
+    expect((await store.lookupProposals(`1:governor:${gov}:42`))[0]?.origin).toMatchObject({
+      kind: 'governor',
+      proposalId: 42n,
+    })
+    expect(await store.lookupProposals('43')).toEqual([])
+  })
+
+  it('converts a database written by the Safe-shaped schema: targets, keys, origins and calls', async () => {
+    const path = fresh()
+    const old = new Database(path)
+    for (const m of MIGRATIONS.slice(0, 2)) old.exec(m as string)
+    old.pragma('user_version = 2')
+    const gov = '0x1111111111111111111111111111111111111111'
+    const tl = '0x2222222222222222222222222222222222222222'
+    const op = `0x${'cd'.repeat(32)}`
+    const hash = `0x${'ab'.repeat(32)}`
+    const insert = old.prepare(
+      'INSERT INTO proposals (id, ref, chain_id, safe, nonce, safe_tx_hash, fingerprint, status, level, first_seen, last_seen) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, 1, 1)',
+    )
+    const report = old.prepare(
+      "INSERT INTO reports (proposal_id, fingerprint, level, score, created_at, json) VALUES (?, 'f', 'high', 50, 1, ?)",
+    )
+    insert.run(`1:safe:${hash}`, 'r1', SAFE, '3', hash, 'f', 'pending', 'high')
+    report.run(
+      `1:safe:${hash}`,
+      JSON.stringify({
+        safe: { version: '1.4.1' },
+        transaction: {
+          to: gov,
+          value: '5',
+          data: '0x1234',
+          operation: 1,
+          safeTxGas: '0',
+          baseGas: '0',
+          gasPrice: '0',
+          gasToken: zeroAddress,
+          refundReceiver: zeroAddress,
+          nonce: '3',
+        },
+      }),
+    )
+    insert.run(`1:governor:${gov}:77`, 'r2', gov, '77', '', 'f', 'pending', 'critical')
+    report.run(
+      `1:governor:${gov}:77`,
+      JSON.stringify({
+        governance: { flavor: 'bravo', description: 'drain', createdBlock: '12', voteEnd: '30' },
+        calls: [{ calls: [{ to: tl, value: '1000', data: '0xa9059cbb', operation: 'call' }] }],
+      }),
+    )
+    insert.run(`1:timelock:${tl}:${op}`, 'r3', tl, '0', op, 'f', 'executed', 'medium')
+    old.close()
+
+    const store = openSqliteStore(path)
+    const safe = await store.getProposal(`1:safe:${hash}`)
+    expect(safe).toMatchObject({
+      target: { kind: 'safe', address: getAddress(SAFE) },
+      key: '3',
+      status: 'pending',
+    })
+    expect(safe?.origin).toMatchObject({
+      kind: 'safe',
+      nonce: 3n,
+      version: '1.4.1',
+      tx: { value: 5n, operation: 1 },
+    })
+    expect(safe?.calls).toEqual([
+      {
+        to: '0x1111111111111111111111111111111111111111',
+        value: 5n,
+        data: '0x1234',
+        operation: 'delegatecall',
+      },
+    ])
+    const governor = await store.getProposal(`1:governor:${gov}:77`)
+    expect(governor).toMatchObject({ target: { kind: 'governor' }, key: '77' })
+    expect(governor?.origin).toMatchObject({
+      kind: 'governor',
+      proposalId: 77n,
+      flavor: 'bravo',
+      description: 'drain',
+      createdBlock: 12n,
+    })
+    expect(governor?.calls).toEqual([
+      {
+        to: '0x2222222222222222222222222222222222222222',
+        value: 1000n,
+        data: '0xa9059cbb',
+        operation: 'call',
+      },
+    ])
+    const timelock = await store.getProposal(`1:timelock:${tl}:${op}`)
+    expect(timelock).toMatchObject({ target: { kind: 'timelock' }, key: op, status: 'executed' })
+    expect(timelock?.origin).toMatchObject({ kind: 'timelock', operationId: op })
+    expect((await store.proposalsOf(1, gov)).map((p) => p.id)).toEqual([`1:governor:${gov}:77`])
+    await store.close()
   })
 })
 

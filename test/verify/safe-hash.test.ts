@@ -1,7 +1,7 @@
 import { calculateSafeTransactionHash } from '@safe-global/protocol-kit'
 import { describe, expect, it } from 'vitest'
-import { safeTxHashes, safeTxTypeHash } from '../../src/verify/safe-hash.js'
-import { KNOWN_SAFE_VERSIONS, parseSafeVersion } from '../../src/verify/safe-version.js'
+import { safeTxHashes, safeTxTypeHash } from '../../src/model/safe-hash.js'
+import { KNOWN_SAFE_VERSIONS, parseSafeVersion } from '../../src/model/safe-version.js'
 import { ALICE, safeTx, TOKEN } from '../helpers/build.js'
 
 describe('safeTxHashes', () => {

@@ -73,11 +73,11 @@ describe('configuration drift and on-chain changes', () => {
       15_000,
       'deleted',
     )
-    // The update is queued with the status and delivered by the outbox right after.
+    // Stored, then delivered: the alert comes through the outbox after the commit.
     await eventually(
-      () => world.receiver.unique().includes(`${id}:deleted`) || undefined,
+      () => (world.receiver.unique().includes(`${id}:deleted`) ? true : undefined),
       15_000,
-      'the update',
+      'the removal alert',
     )
   })
 })

@@ -93,4 +93,62 @@ describe('the watch loop on a governor', () => {
     const report = await eventually(async () => bot.store.latestReport(id), 20_000, 'the report')
     expect(['none', 'info', 'low', 'medium']).toContain(report.level)
   })
+
+  it('reports an operation scheduled and executed while custos was away as already executed, once', async () => {
+    await bot.stop()
+    const timelocks = [{ address: gov.timelock, chainId: world.lab.chainId, name: 'Lab timelock' }]
+    // Every scan re-reads all of it: a later scan sees the creation event again.
+    const watch = {
+      safes: [],
+      timelocks,
+      sources: { governance: { intervalSeconds: 1 }, chainEvents: { reorgWindow: 1000 } },
+    }
+    let away = await startBot(world, watch)
+    await eventually(
+      async () => (await away.store.getCursor('governance-events', world.lab.chainId)) ?? undefined,
+      20_000,
+      'a first scan',
+    )
+    await away.stop()
+
+    const proposal = {
+      targets: [gov.token],
+      values: [0n],
+      calldatas: [transfer(ATTACKER, parseEther('1'))],
+      description: 'Pay the contractor while nobody watches',
+    }
+    const p = await proposeOz(world.lab, gov, proposal)
+    await passOz(world.lab, gov, p.proposalId)
+    const { operationId } = await queueOz(world.lab, gov, proposal)
+    await executeOz(world.lab, gov, proposal)
+
+    away = await startBot(world, watch)
+    try {
+      const id = `${world.lab.chainId}:timelock:${gov.timelock.toLowerCase()}:${operationId}`
+      const alerts = () => world.receiver.accepted().filter((r) => r.json.alert.dedupKey.startsWith(id))
+      await eventually(
+        async () => ((await away.store.getProposal(id))?.status === 'executed' ? true : undefined),
+        20_000,
+        'stored executed',
+      )
+      const [alert] = await eventually(() => (alerts().length ? alerts() : undefined), 20_000, 'the alert')
+      expect(alert?.json.alert.title).toMatch(
+        /^[A-Z]+ · Lab timelock · operation 0x[0-9a-f]{8}… · already executed \(0x[0-9a-f]{64}\)$/,
+      )
+      expect(await away.store.getEscalation(id)).toBeUndefined()
+      // Two more scans re-read its creation: not news again, not even judged again.
+      const scanned = async () =>
+        (await away.store.cursors()).find((c) => c.source === 'governance-events')?.updatedAt ?? 0
+      const mark = await scanned()
+      await eventually(async () => ((await scanned()) > mark ? true : undefined), 20_000, 'a later scan')
+      const mark2 = await scanned()
+      await eventually(async () => ((await scanned()) > mark2 ? true : undefined), 20_000, 'another scan')
+      expect(alerts()).toHaveLength(1)
+      expect(
+        (await away.store.auditLog(200)).filter((a) => a.action === 'report' && a.subject === id),
+      ).toHaveLength(1)
+    } finally {
+      await away.stop()
+    }
+  })
 })

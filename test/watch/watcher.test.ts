@@ -1,7 +1,7 @@
 import { encodeFunctionData, getAddress, type Hex, parseAbi } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SLOT0_WRITER } from '../../src/lab/contracts.js'
-import type { Store } from '../../src/store/types.js'
+import type { Store } from '../../src/model/store.js'
 import { eventually, startBot, startWorld, type World } from '../helpers/watch-world.js'
 
 const ATTACKER = getAddress('0xbDd077f651EBe7f7b3cE16fe5F2b025BE2969516')
@@ -112,6 +112,39 @@ describe('the watch loop on the lab, through the transaction service emulator', 
     )
     expect(alert.json.alert.summary).toContain(
       `executed by ${stranger.address}, who is neither an owner nor a known relayer`,
+    )
+  })
+
+  it('alerts on a stranger executing a queued owner change too, judged by the owners before it', async () => {
+    const stranger = world.lab.accounts[7] as NonNullable<(typeof world.lab.accounts)[number]>
+    const data = encodeFunctionData({
+      abi: parseAbi(['function addOwnerWithThreshold(address owner, uint256 _threshold)']),
+      functionName: 'addOwnerWithThreshold',
+      args: [stranger.address, 2n],
+    })
+    const { safeTxHash } = await world.propose(world.owners.A, { to: world.safe, data })
+    await world.confirm(world.owners.B, safeTxHash)
+    const id = `${world.lab.chainId}:safe:${safeTxHash}`
+    await eventually(async () => (await store.getProposal(id)) ?? undefined, 15_000, 'the proposal')
+    // Its AddedOwner comes before its ExecutionSuccess, and makes the stranger an owner.
+    const kit = await world.lab.kit(world.safe, stranger)
+    const res = await kit.executeTransaction(await world.api.getTransaction(safeTxHash))
+    await world.lab.public.waitForTransactionReceipt({ hash: res.hash as Hex })
+    const alert = await eventually(
+      () =>
+        world.receiver
+          .accepted()
+          .find((r) => r.json.alert.dedupKey === `${world.lab.chainId}:executor:${safeTxHash}`),
+      15_000,
+      'the executor alert',
+    )
+    expect(alert.json.alert.summary).toContain(
+      `executed by ${stranger.address}, who is neither an owner nor a known relayer`,
+    )
+    await eventually(
+      async () => ((await store.getProposal(id))?.status === 'executed' ? true : undefined),
+      15_000,
+      'executed',
     )
   })
 

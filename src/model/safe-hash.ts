@@ -1,5 +1,5 @@
 import { type Address, concat, encodeAbiParameters, type Hash, type Hex, keccak256, toHex } from 'viem'
-import type { SafeHashes, SafeTx } from '../model/safe.js'
+import type { SafeHashes, SafeTx } from './safe.js'
 import { compareVersions } from './safe-version.js'
 
 // The SafeTx struct is unchanged from 1.0.0 to 1.5.0; before 1.0.0 `baseGas` was called `dataGas`,

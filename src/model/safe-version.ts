@@ -1,5 +1,5 @@
-import { InputError } from '../model/errors.js'
-import type { SafeVersion } from '../model/safe.js'
+import { InputError } from './errors.js'
+import type { SafeVersion } from './safe.js'
 
 /** Every Safe release whose transaction hash we know how to compute. */
 export const KNOWN_SAFE_VERSIONS = ['0.1.0', '1.0.0', '1.1.1', '1.2.0', '1.3.0', '1.4.1', '1.5.0'] as const

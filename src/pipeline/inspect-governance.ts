@@ -2,22 +2,31 @@ import type { Address, Hash, PublicClient } from 'viem'
 import { flattenCalls } from '../model/calls.js'
 import type { DecodedCall } from '../model/decoded.js'
 import type { GovernanceFacts, SimulationSummary } from '../model/governance.js'
-import type { Proposal } from '../model/proposal.js'
+import {
+  type Call,
+  type GovernorOrigin,
+  type Proposal,
+  proposalId,
+  type TimelockOrigin,
+} from '../model/proposal.js'
 import type { GovernanceReport } from '../model/report.js'
 import type { SimulationResult } from '../model/simulation.js'
 import type { Verification } from '../model/verification.js'
-import { labelsFor, type Runtime, treeAddresses } from '../pipeline.js'
+import { labelsFor, type Runtime } from '../pipeline.js'
 import { aggregateRisk, sortFindings } from '../score/risk.js'
 import { runGuards } from '../score/run-guards.js'
 import { BATCH_SENDER, EXECUTOR_SHADOW } from '../simulate/batcher.js'
 import type { Simulator } from '../simulate/index.js'
 import { flattenTrace } from '../simulate/trace.js'
+import type { GovernanceEvent, ScheduledOperation } from '../sources/governance.js'
 import {
   readCodePins,
   readGovernanceParams,
   readGovernorProposal,
+  readGovernorStatus,
   readPastRecipients,
   readTimelockOperation,
+  readTimelockStatus,
   readTreasury,
   type ScanOptions,
 } from '../sources/governance-chain.js'
@@ -28,8 +37,12 @@ export type GovernanceTarget =
   | { kind: 'governor'; governor: Address; proposalId: bigint }
   | { kind: 'timelock'; timelock: Address; operationId: Hash }
 
+/** A governance proposal as its events gave it: what the watch loop hands to inspect. */
+export type GovernanceItem = { origin: GovernorOrigin | TimelockOrigin; calls: Call[] }
+
 export type GovernanceInspect = {
-  target: GovernanceTarget
+  /** Where to find it (its events are searched back from the head), or the proposal its events gave. */
+  find: GovernanceTarget | GovernanceItem
   client: PublicClient
   scan: ScanOptions
   simulate?: { simulator: Simulator; upstreams: string[] }
@@ -44,77 +57,120 @@ export type GovernanceInspect = {
   recordedPins?: Array<{ address: string; now: string | null }>
 }
 
+/** The proposal a governor's ProposalCreated event describes. */
+export function governorItem(
+  e: Extract<GovernanceEvent, { kind: 'proposal-created' }>,
+  flavor: 'oz' | 'bravo' = 'oz',
+): GovernanceItem {
+  return {
+    origin: {
+      kind: 'governor',
+      governor: e.governor,
+      proposalId: e.proposalId,
+      flavor,
+      description: e.description,
+      proposer: e.proposer,
+      createdBlock: e.blockNumber,
+      voteEnd: e.voteEnd,
+      ...(e.problems.length ? { problems: e.problems } : {}),
+    },
+    calls: e.calls,
+  }
+}
+
+/** The operation a TimelockController's CallScheduled events describe. */
+export function timelockItem(op: ScheduledOperation): GovernanceItem {
+  return {
+    origin: {
+      kind: 'timelock',
+      timelock: op.timelock,
+      operationId: op.operationId,
+      eta: 0n,
+      createdBlock: op.blockNumber,
+      ...(op.problems.length ? { problems: op.problems } : {}),
+    },
+    calls: op.calls,
+  }
+}
+
+/** Reads the proposal's events when only its id is known (the CLI). */
+async function find(client: PublicClient, t: GovernanceTarget, scan: ScanOptions): Promise<GovernanceItem> {
+  if (t.kind === 'governor') {
+    const p = await readGovernorProposal(client, t.governor, t.proposalId, scan)
+    const item = governorItem(p, p.flavor)
+    return { ...item, origin: { ...(item.origin as GovernorOrigin), ...(p.eta ? { eta: p.eta } : {}) } }
+  }
+  const op = await readTimelockOperation(client, t.timelock, t.operationId, scan)
+  return timelockItem(op)
+}
+
 /**
- * read → decode → simulate → facts → guards → risk, for one governor proposal or timelock
- * operation. Nothing a proposer or an indexer claims is used: the calls come from the chain's
- * own events, and everything else from the chain's state.
+ * status → simulate → facts → guards → risk, for one governor proposal or timelock operation.
+ * Nothing a proposer or an indexer claims is used: the calls come from the chain's own events,
+ * and everything else from the chain's state.
  */
 export async function inspectGovernance(rt: Runtime, input: GovernanceInspect): Promise<GovernanceReport> {
-  const { client, target } = input
+  const { client } = input
   const chainId = await client.getChainId()
-  const problems: string[] = []
+  const item = 'origin' in input.find ? input.find : await find(client, input.find, input.scan)
+  const problems: string[] = [...(item.origin.problems ?? [])]
   let proposal: Proposal
   let facts: Omit<GovernanceFacts, 'params' | 'code' | 'treasury' | 'problems'>
   // An OpenZeppelin governor behind a timelock that calls itself (onlyGovernance) is simulated
   // through its real lifecycle; everything else as calls from the executor.
   let lifecycle: { governor: Address; description: string } | undefined
-  if (target.kind === 'governor') {
-    const p = await readGovernorProposal(client, target.governor, target.proposalId, input.scan)
-    problems.push(...p.problems)
-    proposal = {
-      id: `${chainId}:governor:${target.governor.toLowerCase()}:${target.proposalId}`,
-      chainId,
-      origin: {
-        kind: 'governor',
-        governor: target.governor,
-        proposalId: target.proposalId,
-        flavor: p.flavor,
-      },
-      executor: p.executor,
-      calls: p.calls,
-      claimed: { description: p.description },
+  const o = item.origin
+  if (o.kind === 'governor') {
+    const status = await readGovernorStatus(client, o.governor, o.proposalId, o.eta)
+    const origin: GovernorOrigin = {
+      ...o,
+      flavor: status.flavor,
+      ...(status.eta ? { eta: status.eta } : {}),
     }
-    if (p.flavor === 'oz' && p.timelock && p.calls.some((c) => c.to === target.governor))
-      lifecycle = { governor: target.governor, description: p.description }
+    proposal = {
+      id: proposalId(chainId, origin),
+      chainId,
+      origin,
+      executor: status.executor,
+      calls: item.calls,
+      claimed: { description: o.description },
+    }
+    if (status.flavor === 'oz' && status.timelock && item.calls.some((c) => c.to === o.governor))
+      lifecycle = { governor: o.governor, description: o.description }
     facts = {
-      flavor: p.flavor,
-      governor: target.governor,
-      ...(p.timelock ? { timelock: p.timelock } : {}),
-      executor: p.executor,
-      createdBlock: p.blockNumber,
-      proposer: p.proposer,
-      description: p.description,
-      ...(p.state ? { state: p.state } : {}),
-      voteEnd: p.voteEnd,
-      ...(p.eta ? { eta: p.eta } : {}),
+      flavor: status.flavor,
+      governor: o.governor,
+      ...(status.timelock ? { timelock: status.timelock } : {}),
+      executor: status.executor,
+      createdBlock: o.createdBlock,
+      ...(o.proposer ? { proposer: o.proposer } : {}),
+      description: o.description,
+      ...(status.state ? { state: status.state } : {}),
+      voteEnd: o.voteEnd,
+      ...(status.eta ? { eta: status.eta } : {}),
     }
   } else {
-    const op = await readTimelockOperation(client, target.timelock, target.operationId, input.scan)
-    problems.push(...op.problems)
+    const status = await readTimelockStatus(client, o.timelock, o.operationId)
+    const origin: TimelockOrigin = { ...o, eta: status.eta ?? 0n }
     proposal = {
-      id: `${chainId}:timelock:${target.timelock.toLowerCase()}:${target.operationId}`,
+      id: proposalId(chainId, origin),
       chainId,
-      origin: {
-        kind: 'timelock',
-        timelock: target.timelock,
-        operationId: target.operationId,
-        eta: op.eta ?? 0n,
-      },
-      executor: target.timelock,
-      calls: op.calls,
+      origin,
+      executor: o.timelock,
+      calls: item.calls,
       claimed: {},
     }
     facts = {
       flavor: 'timelock',
-      timelock: target.timelock,
-      executor: target.timelock,
-      createdBlock: op.blockNumber,
-      state: op.state,
-      ...(op.eta ? { eta: op.eta } : {}),
+      timelock: o.timelock,
+      executor: o.timelock,
+      createdBlock: o.createdBlock,
+      state: status.state,
+      ...(status.eta ? { eta: status.eta } : {}),
     }
   }
 
-  const call = proposalTree(proposal, target.kind === 'governor' ? target.governor : target.timelock, rt)
+  const call = proposalTree(proposal, o.kind === 'governor' ? o.governor : o.timelock, rt)
   const verification: Verification = {
     call,
     signatures: [],
@@ -287,5 +343,3 @@ function repath(node: DecodedCall, path: string): DecodedCall {
     ...(node.calls ? { calls: node.calls.map((c, i) => repath(c, `${path}.${i}`)) } : {}),
   }
 }
-
-export { flattenCalls, treeAddresses }

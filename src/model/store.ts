@@ -1,15 +1,25 @@
-import type { Level } from '../model/severity.js'
+import type { Address } from 'viem'
+import type { Call, Origin } from './proposal.js'
+import type { Level } from './severity.js'
+import type { TargetKind } from './target.js'
+import type { VetoStatus } from './veto.js'
 
 export type ProposalStatus = 'pending' | 'executed' | 'failed' | 'replaced' | 'deleted'
 
+/** What custos stored about a proposal of any kind (a Safe transaction, a governor proposal…). */
 export type StoredProposal = {
   id: string
   /** Short reference for chat buttons (`proposalRef(id)`). */
   ref: string
   chainId: number
-  safe: string
-  nonce: bigint
-  safeTxHash: string
+  /** The watched Safe, governor or timelock it belongs to. */
+  target: { kind: TargetKind; address: Address }
+  /** A Safe's nonce, a governor's proposal id (both decimal), a timelock's operation id (hex). */
+  key: string
+  /** Where it came from, typed (the Safe transaction's fields, the proposal's description…). */
+  origin: Origin
+  /** The calls it makes, as the chain will run them. */
+  calls: Call[]
   /** Hash of everything that can change a verdict; an unchanged fingerprint is not re-run. */
   fingerprint: string
   status: ProposalStatus
@@ -56,13 +66,18 @@ export type WorkBatch = {
   escalations?: Escalation[]
   acks?: Array<Omit<SignerAction, 'at'>>
   vetoRequests?: Array<Omit<SignerAction, 'at'>>
-  /** Veto attempts and their outcomes (an automatic one counts against the rate limits). */
+  /**
+   * Veto attempts and their outcomes. One made under a claim (`claim`, its token) settles it in
+   * the same commit: kept as the outcome when custos acted (sent, proposed, dry-run), released
+   * otherwise.
+   */
   vetoes?: Array<{
     proposalId: string
     kind: 'auto' | 'chat'
     status: VetoStatus
     txHash?: string
     details?: unknown
+    claim?: string
   }>
   /** Sets (`until` in ms) or clears (`until: null`) a silence. */
   silences?: Array<{ target: string; until: number | null; actor: string }>
@@ -92,7 +107,31 @@ export type SignerAction = {
   at: number
 }
 
-export type VetoStatus = 'dry-run' | 'sent' | 'proposed' | 'failed' | 'refused' | 'rate-limited'
+export type { VetoStatus }
+
+/** Asks for the one right to act on a proposal's veto (see `Store.claimVeto`). */
+export type VetoClaimRequest = {
+  proposalId: string
+  /** The Safe, governor or timelock: rate limits are per chain and address. */
+  chainId: number
+  target: string
+  kind: 'auto' | 'chat'
+  /** Live, an earlier dry run's claim is taken over; in a dry run it holds. */
+  dryRun: boolean
+  /** Claims since `since` (ms) allowed per target and in all; a signer's press has none. */
+  limits?: { perTarget: number; total: number; since: number }
+}
+
+export type VetoClaim =
+  | { granted: true; token: string }
+  /** Another attempt is acting now. */
+  | { granted: false; reason: 'acting' }
+  /** custos already acted (`status`). */
+  | { granted: false; reason: 'done'; status: 'sent' | 'proposed' | 'dry-run' }
+  | { granted: false; reason: 'rate-limited'; perTarget: number; total: number }
+
+/** A claim `acting` for longer than this was left by a process that died while acting. */
+export const VETO_LEASE_MS = 10 * 60_000
 
 export type Silence = { target: string; until: number; actor: string; createdAt: number }
 
@@ -136,16 +175,28 @@ export type Store = {
   getEscalation(proposalId: string): Promise<Escalation | undefined>
   dueEscalations(now: number, limit: number): Promise<Escalation[]>
   activeSilences(now: number): Promise<Silence[]>
-  /** Vetoes sent (or dry-run) since `since` (ms): all of them, or for one Safe or governor. */
-  vetoesSince(since: number, target?: string): Promise<number>
+  /**
+   * The right to act on a proposal's veto, or why not: one transaction checks that no other
+   * attempt holds or settled it, counts the claims against the rate limits and writes the claim,
+   * so no two attempts (in one process or several sharing the file) can both act. The attempt's
+   * outcome, committed with the claim's token (`WorkBatch.vetoes[].claim`), settles it.
+   */
+  claimVeto(request: VetoClaimRequest): Promise<VetoClaim>
+  /** Claims (acting or acted, dry runs too) since `since` (ms): all, or for one target on one chain. */
+  vetoesSince(since: number, target?: { chainId: number; address: string }): Promise<number>
   /** The outcomes of the veto attempts on one proposal, oldest first. */
   vetoOutcomes(proposalId: string): Promise<VetoStatus[]>
   /** The messages `channel` posted about a proposal, oldest first. */
   messagesFor(proposalId: string, channel: string): Promise<PostedMessage[]>
   getCursor(source: string, chainId: number): Promise<string | undefined>
   getProposal(id: string): Promise<StoredProposal | undefined>
-  proposalsBySafe(chainId: number, safe: string, status?: ProposalStatus): Promise<StoredProposal[]>
-  findProposalByHash(chainId: number, safeTxHash: string): Promise<StoredProposal | undefined>
+  /** A target's proposals, in key order (a Safe's by nonce). */
+  proposalsOf(chainId: number, target: string, status?: ProposalStatus): Promise<StoredProposal[]>
+  /**
+   * Proposals a person names: by id, by the hash its id ends in (a safeTxHash, a timelock
+   * operation id), or by a governor's proposal id; newest first.
+   */
+  lookupProposals(text: string): Promise<StoredProposal[]>
   getReport(id: number): Promise<StoredReport | undefined>
   latestReport(proposalId: string): Promise<StoredReport | undefined>
   firstReport(proposalId: string): Promise<StoredReport | undefined>

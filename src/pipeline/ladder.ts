@@ -1,20 +1,10 @@
-import type { EscalationPolicy } from '../config/chat.js'
-import type { Config } from '../config/schema.js'
 import { type EscalationNotice, isAlert, type OutboxPayload } from '../model/alert.js'
+import type { WorkBatch } from '../model/store.js'
 import { climb, rungKey } from '../respond/escalation.js'
-import type { WorkBatch } from '../store/types.js'
-import { fanOutNotice, silencedUntil } from './chat.js'
-import { type WatchContext, watchedEntry } from './context.js'
-
-/** The ladder for a Safe: its own settings over the top-level ones. */
-export function ladderFor(config: Config, chainId: number, safe: string): EscalationPolicy {
-  // A Safe's, a governor's or a timelock's own settings.
-  const own = watchedEntry(config, chainId, safe)?.escalation
-  return {
-    ...config.escalation,
-    ...Object.fromEntries(Object.entries(own ?? {}).filter(([, v]) => v !== undefined)),
-  }
-}
+import type { WatchContext } from './context.js'
+import { ladderFor } from './policy.js'
+import { silencedUntil } from './silences.js'
+import { fanOutNotice, proposalName } from './updates.js'
 
 /**
  * Climbs every ladder that is due: each rung (mention, page) becomes a notice for the channels
@@ -29,14 +19,14 @@ export async function climbLadders(ctx: WatchContext): Promise<number> {
       await ctx.commit({ escalations: [{ ...e, status: 'closed' }] })
       continue
     }
+    const target = ctx.targets.get(proposal.chainId, proposal.target.address)
     // A silence holds the ladder of a non-critical proposal until it ends.
-    const until =
-      e.level === 'critical' ? undefined : await silencedUntil(ctx, proposal.chainId, proposal.safe)
+    const until = e.level === 'critical' || !target ? undefined : await silencedUntil(ctx, target)
     if (until !== undefined) {
       await ctx.commit({ escalations: [{ ...e, nextAt: until }] })
       continue
     }
-    const policy = ladderFor(ctx.config, proposal.chainId, proposal.safe)
+    const policy = ladderFor(ctx.config, target)
     const { rungs, next } = climb(e, policy, now)
     const alert = (await ctx.store.latestReport(e.proposalId))?.alert as OutboxPayload | undefined
     const batch: WorkBatch = { escalations: [next], outbox: [], audit: [] }
@@ -49,13 +39,11 @@ export async function climbLadders(ctx: WatchContext): Promise<number> {
         ref: proposal.ref,
         level: e.level,
         title:
-          alert && isAlert(alert)
-            ? alert.title
-            : `${e.level.toUpperCase()} · ${proposal.safe} · nonce ${proposal.nonce}`,
-        summary: alert && isAlert(alert) ? alert.summary : proposal.safeTxHash,
+          alert && isAlert(alert) ? alert.title : `${e.level.toUpperCase()} · ${proposalName(ctx, proposal)}`,
+        summary: alert && isAlert(alert) ? alert.summary : proposal.id,
         ...(alert && isAlert(alert) && alert.link ? { link: alert.link } : {}),
         chainId: proposal.chainId,
-        safe: proposal.safe,
+        ...(proposal.target.kind === 'safe' ? { safe: proposal.target.address } : {}),
         signers: ctx.config.signers.map((s) => ({
           name: s.name,
           address: s.address,

@@ -1,9 +1,9 @@
 import { type Address, getAddress, type PublicClient, parseAbi, zeroAddress } from 'viem'
-import { InputError, RemoteError } from '../model/errors.js'
+import { InputError, RetryableError } from '../model/errors.js'
 import { errorText, transportFailure } from '../model/redact.js'
+import { readSafeConfig, type SafeConfigState } from '../sources/drift.js'
+import { readGovernanceParams } from '../sources/governance-chain.js'
 import { readSafeState } from '../verify/chain.js'
-import { readSafeConfig, type SafeConfigState } from './drift.js'
-import { readGovernanceParams } from './governance-chain.js'
 
 // What `custos init` reads about the things a user asks it to watch: enough to write their
 // configuration, and to refuse an address that is not what the user said it is.
@@ -33,7 +33,7 @@ async function probe(client: PublicClient, address: Address, functionName: strin
   try {
     return (await client.readContract({ address, abi: probeAbi, functionName, args } as never)) as bigint
   } catch (error) {
-    if (transportFailure(error)) throw new RemoteError(errorText(error), { cause: error, retryable: true })
+    if (transportFailure(error)) throw new RetryableError(errorText(error), { cause: error })
     return undefined
   }
 }
@@ -43,7 +43,7 @@ async function hasCode(client: PublicClient, address: Address, chainId: number, 
   try {
     code = await client.getCode({ address })
   } catch (error) {
-    throw new RemoteError(errorText(error), { cause: error, retryable: true })
+    throw new RetryableError(errorText(error), { cause: error })
   }
   if (!code || code === '0x')
     throw new InputError(`${address} has no code on chain ${chainId}: not a ${what}`)
@@ -55,7 +55,7 @@ export async function discoverSafe(client: PublicClient, address: Address): Prom
   try {
     state = await readSafeState(client, address)
   } catch (error) {
-    if (error instanceof RemoteError && !transportFailure(error.cause))
+    if (error instanceof RetryableError && !transportFailure(error.cause))
       throw new InputError(
         `${address} is not a Safe: it does not answer VERSION, getOwners, getThreshold and nonce`,
         {
@@ -68,7 +68,7 @@ export async function discoverSafe(client: PublicClient, address: Address): Prom
   try {
     config = await readSafeConfig(client, address)
   } catch (error) {
-    if (transportFailure(error)) throw new RemoteError(errorText(error), { cause: error, retryable: true })
+    if (transportFailure(error)) throw new RetryableError(errorText(error), { cause: error })
     throw new InputError(`${address} (Safe ${state.version}): cannot read its modules: ${errorText(error)}`, {
       cause: error,
     })

@@ -1,0 +1,133 @@
+import { targetOf } from '../model/proposal.js'
+import { proposalRef } from '../model/ref.js'
+import type { Report } from '../model/report.js'
+import { plain, reportToJson } from '../model/report-json.js'
+import type { WorkBatch } from '../model/store.js'
+import type { Target } from '../model/target.js'
+import { alertFromReport } from '../respond/alerts.js'
+import { onVerdict } from '../respond/escalation.js'
+import type { WatchContext, Work } from './context.js'
+import { decideFor, ladderFor } from './policy.js'
+import { silencedUntil } from './silences.js'
+import { closeProposal, fanOut } from './updates.js'
+
+// The one judge path, for every kind of proposal: the report a source's inspect produced is
+// decided by the policy (the target's rules, its silence, reviewed marks), becomes an alert and
+// a place on the escalation ladder, and is written with its proposal row as one batch. Vetoes
+// the policy asks for are returned, to run once that batch is committed.
+
+export type Judgement = {
+  report: Report
+  /** What the verdict depends on; an unchanged fingerprint is not judged again. */
+  fingerprint: string
+  /** Re-opened: a reorg removed the execution it was closed by. */
+  reopened?: boolean
+  /**
+   * It had already ended on chain when custos first read it (created and executed within one
+   * scan): it is stored closed, alerted as what already happened, never chased or vetoed.
+   */
+  ended?: { status: 'executed' | 'deleted'; text: string }
+}
+
+export async function judge(ctx: WatchContext, j: Judgement): Promise<Work> {
+  const { report } = j
+  const { proposal } = report
+  const id = proposal.id
+  const chainId = proposal.chainId
+  const where = targetOf(proposal.origin)
+  const target: Target | undefined = ctx.targets.get(chainId, where.address)
+  const level = report.risk.level
+
+  const sim = report.simulation
+  ctx.metrics.proposalsSeen.inc({ chain: String(chainId) })
+  ctx.metrics.verdicts.inc({ level })
+  if (sim?.ok)
+    ctx.metrics.simulationSeconds.observe(
+      { chain: String(chainId), outcome: 'ok' },
+      sim.simulation.durationMs / 1000,
+    )
+  else if (sim) ctx.metrics.simulationSeconds.observe({ chain: String(chainId), outcome: 'unavailable' }, 0)
+
+  const until = target ? await silencedUntil(ctx, target) : undefined
+  const decision = await decideFor(
+    ctx,
+    { level, findings: report.findings },
+    { target, proposalId: id, silencedUntil: until },
+  )
+  const dedupKey = `${id}:${level}`
+  const alert = alertFromReport(report, {
+    ...(target ? { targetName: target.name } : {}),
+    link: `${ctx.publicUrl}/reports/${encodeURIComponent(id)}`,
+    dedupKey,
+    ref: proposalRef(id),
+    ...(j.ended ? { ended: j.ended.text } : {}),
+  })
+  // Nobody is chased about, and nothing vetoes, what already ran.
+  const actions = j.ended ? decision.actions.filter((a) => a === 'log' || a === 'notify') : decision.actions
+  const existing = await ctx.store.getEscalation(id)
+  const escalation = actions.includes('escalate')
+    ? onVerdict(existing, id, level, ladderFor(ctx.config, target), ctx.clock())
+    : undefined
+  // The risk fell below the ladder (a provisional verdict cleared, say): nobody is chased any
+  // more and pages are resolved. A silence only holds the ladder; it does not clear it.
+  const stored =
+    !actions.includes('escalate') && until === undefined && existing?.status === 'open'
+      ? await ctx.store.getProposal(id)
+      : undefined
+  const clearing = stored
+    ? await closeProposal(ctx, stored, 'cleared', `risk fell to ${level}: no longer chased`)
+    : undefined
+
+  const provisional = sim !== undefined && !sim.ok
+  const batch: WorkBatch = {
+    proposals: [
+      {
+        id,
+        chainId,
+        target: { kind: where.kind, address: where.address },
+        key: where.key,
+        origin: proposal.origin,
+        calls: proposal.calls,
+        // A simulation that did not run is tried again at the next look: its verdict is provisional.
+        fingerprint: provisional ? `${j.fingerprint}:unsimulated` : j.fingerprint,
+        status: 'pending',
+        level,
+      },
+    ],
+    statuses: [
+      // Back to pending after a reorg removed its execution (an upsert never downgrades).
+      ...(j.reopened ? [{ id, status: 'pending' as const }] : []),
+      ...(j.ended ? [{ id, status: j.ended.status }] : []),
+    ],
+    reports: [
+      {
+        proposalId: id,
+        fingerprint: j.fingerprint,
+        level,
+        score: report.risk.score,
+        findings: report.findings,
+        json: plain(reportToJson(report)),
+        alert,
+      },
+    ],
+    escalations: [...(escalation ? [escalation] : []), ...(clearing?.escalations ?? [])],
+    outbox: [...(actions.includes('notify') ? fanOut(ctx, alert) : []), ...(clearing?.outbox ?? [])],
+    audit: [
+      ...(j.reopened ? [{ actor: 'custos', action: 'reorg-recheck', subject: id }] : []),
+      {
+        actor: 'custos',
+        action: 'report',
+        subject: id,
+        details: {
+          level,
+          score: report.risk.score,
+          actions,
+          ...(decision.reason ? { reason: decision.reason } : {}),
+          ...(j.ended ? { ended: j.ended.text } : {}),
+        },
+      },
+    ],
+  }
+  ctx.logger.info({ proposal: id, level, score: report.risk.score, actions }, 'proposal checked')
+  return { batch, veto: actions.includes('veto') ? [id] : [] }
+}
