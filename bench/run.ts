@@ -1,18 +1,20 @@
 // npm run bench: every figure in one run, on this machine. Writes bench/results/latest.md and
 // latest.json. BENCH_ONLY runs some parts only (comma-separated): simulation, e2e (Safes end to
-// end), governance (governor end to end), scale (1,000 Safes and 100 governors), soak; `watch` is
+// end), governance (governor end to end), scale (1,000 Safes and 100 governors), soak, inputs
+// (hostile inputs to inspect); `watch` is
 // e2e, governance and scale. The parts not run keep their previous figures and dates.
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { anvilBinary } from '../src/simulate/anvil.js'
+import { type InputRow, inputsBench } from './inputs.js'
 import { type Row, simulationBench } from './simulate.js'
 import { type SoakRow, soakBench } from './soak.js'
 import { round } from './stats.js'
 import { type GovernanceRow, type LatencyRow, type ScaleRow, watchBench } from './watch.js'
 
-const PARTS = ['simulation', 'e2e', 'governance', 'scale', 'soak'] as const
+const PARTS = ['simulation', 'e2e', 'governance', 'scale', 'soak', 'inputs'] as const
 type Part = (typeof PARTS)[number]
 type Results = {
   machine: Record<string, string | number>
@@ -25,6 +27,7 @@ type Results = {
     scale: (Partial<ScaleRow> & { measured?: string | undefined })[]
   }
   soak: SoakRow[]
+  inputs: InputRow[]
 }
 
 const requested = (process.env.BENCH_ONLY ?? '')
@@ -71,6 +74,7 @@ const watch: Results['watch'] = {
       : (previous.watch?.scale ?? []),
 }
 const soak: SoakRow[] = run.has('soak') ? await soakBench() : (previous.soak ?? [])
+const inputs: InputRow[] = run.has('inputs') ? await inputsBench() : (previous.inputs ?? [])
 for (const p of run) measured[p] = date
 
 const machine = {
@@ -81,7 +85,7 @@ const machine = {
   anvil: execFileSync(anvilBinary(), ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? '',
   date,
 }
-const results: Results = { machine, measured, simulation, watch, soak }
+const results: Results = { machine, measured, simulation, watch, soak, inputs }
 writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`)
 
 const when = (p: Part) =>
@@ -165,6 +169,16 @@ const lines = [
     (r) =>
       `| ${r.simulations} | ${r.seconds} | ${r.perSecond} | ${r.p50} | ${r.p95} | ${r.maxLifetimeSeconds} s or ${r.maxRssMb} MB | ${r.anvilRssMbFirst ?? '–'} | ${r.anvilRssMbMax} | ${r.anvilRssMbEnd} | ${r.recycles} | ${r.starts} | ${r.failures} |`,
   ),
+  '',
+  '## Hostile inputs: CPU of one `custos inspect`',
+  '',
+  `Figures ${when('inputs')}.`,
+  '',
+  'Offline, JSON output, in one process one after the other; each input is within the size limit. The goal is under 2,000 ms of CPU for any input.',
+  '',
+  '| input | MB | CPU ms | exit code |',
+  '|---|---|---|---|',
+  ...inputs.map((r) => `| ${r.input} | ${r.megabytes} | ${r.cpuMs} | ${r.exitCode} |`),
   '',
 ]
 writeFileSync(join(dir, 'latest.md'), lines.join('\n'))

@@ -26,6 +26,8 @@ import type { DecodeLimits } from './verify/decode.js'
 import { createFunctionRegistry } from './verify/function-registry.js'
 import { verifySafeTx } from './verify/index.js'
 
+const OPERATIONS = ['call', 'delegatecall', 'create'] as const
+
 /** Everything built once at boot from the configuration. */
 export type Runtime = {
   config: Config
@@ -136,9 +138,7 @@ export async function inspectSafeTransaction(rt: Runtime, target: InspectTarget)
       confirmations: source.confirmations,
     },
     executor: safe,
-    calls: [
-      { to: tx.to, value: tx.value, data: tx.data, operation: tx.operation === 1 ? 'delegatecall' : 'call' },
-    ],
+    calls: [{ to: tx.to, value: tx.value, data: tx.data, operation: OPERATIONS[tx.operation] }],
     claimed: {
       ...(source.claimedSafeTxHash ? { safeTxHash: source.claimedSafeTxHash } : {}),
       ...(source.dataDecoded !== undefined ? { dataDecoded: source.dataDecoded } : {}),

@@ -1,7 +1,8 @@
 import type { Address, Hash, Hex } from 'viem'
 import type { Confirmation, SafeTx } from './safe.js'
 
-export type Call = { to: Address; value: bigint; data: Hex; operation: 'call' | 'delegatecall' }
+/** `create`: a legacy Safe (0.1.0, 1.0.0) deploying `data` as init code (operation 2). */
+export type Call = { to: Address; value: bigint; data: Hex; operation: 'call' | 'delegatecall' | 'create' }
 
 export type SafeOrigin = {
   kind: 'safe'

@@ -43,11 +43,15 @@ function callToJson(c: DecodedCall): Record<string, unknown> {
     from: c.from,
     to: c.to,
     value: c.value,
-    operation: c.operation === 1 ? 'delegatecall' : 'call',
+    operation: (['call', 'delegatecall', 'create'] as const)[c.operation],
     data: c.data,
     function: c.function?.signature ?? null,
     abis: c.function?.abis,
     args: c.function?.args,
+    // A source's signature for bytes custos cannot decode: shown, never trusted.
+    claimedFunction: c.claimedFunction
+      ? { signature: c.claimedFunction.signature, verified: false, args: c.claimedFunction.args }
+      : undefined,
     decodeError: c.decodeError,
     decodeWarning: c.decodeWarning,
     nesting: c.nesting,

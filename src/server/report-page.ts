@@ -106,18 +106,30 @@ ${rows('Permission changes', (sim.permissionChanges ?? []) as unknown[], (p) => 
 ${rows('Code changes', (sim.codeChanges ?? []) as unknown[], (c) => `${esc(c.kind)} ${name(c.address)}`)}`
 }
 
+/** A source's name for bytes custos cannot decode: shown as the claim it is. */
+function claimedOf(c: Json): string {
+  const claimed = c.claimedFunction as Json | undefined
+  if (!claimed) return ''
+  return ` <span class="sev-medium">claimed, unverified:</span> <code>${esc(claimed.signature)}</code>`
+}
+
 function renderCalls(calls: Json[], name: (a: unknown) => string): string {
   if (!calls.length) return ''
   return `<ul class="tree">${calls
     .map((c) => {
-      const op = c.operation === 'delegatecall' ? '<span class="delegate">DELEGATECALL</span>' : 'CALL'
+      const op =
+        c.operation === 'delegatecall'
+          ? '<span class="delegate">DELEGATECALL</span>'
+          : c.operation === 'create'
+            ? '<span class="delegate">CREATE</span>'
+            : 'CALL'
       const args = ((c.args ?? []) as Json[])
         .map(
           (a) =>
             `<li><code>${esc(a.name)} ${esc(a.type)}</code> = ${a.type === 'address' ? name(a.value) : `<span class="mono">${esc(typeof a.value === 'object' ? JSON.stringify(a.value) : a.value)}</span>`}</li>`,
         )
         .join('')
-      return `<li>${op} ${name(c.to)}${c.value && c.value !== '0' ? ` <span class="dim">value ${esc(c.value)} wei</span>` : ''}${c.function ? ` <code>${esc(c.function)}</code>` : ''}${c.decodeError ? ` <strong class="sev-medium">not decoded: ${esc(c.decodeError)}</strong>` : ''}${args ? `<ul>${args}</ul>` : ''}${renderCalls((c.calls ?? []) as Json[], name)}</li>`
+      return `<li>${op} ${name(c.to)}${c.value && c.value !== '0' ? ` <span class="dim">value ${esc(c.value)} wei</span>` : ''}${c.function ? ` <code>${esc(c.function)}</code>` : ''}${claimedOf(c)}${c.decodeError ? ` <strong class="sev-medium">not decoded: ${esc(c.decodeError)}</strong>` : ''}${args ? `<ul>${args}</ul>` : ''}${renderCalls((c.calls ?? []) as Json[], name)}</li>`
     })
     .join('')}</ul>`
 }

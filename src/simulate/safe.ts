@@ -170,6 +170,7 @@ async function run(
       tokens: input.tokens,
       chainId: input.chainId,
       block: block.number,
+      holder: tx.safe,
     })),
     storageDiff,
     ...(guard ? { guard } : {}),

@@ -101,7 +101,7 @@ describe('checkClaimedDecoding', () => {
     )
   })
 
-  it('decodes an unknown selector with the claimed signature once the claim is proven exact', () => {
+  it('keeps an unknown selector undecoded and the claimed signature as a claim, even when it encodes exactly', () => {
     const data = encodeFunctionData({
       abi: [
         {
@@ -117,11 +117,13 @@ describe('checkClaimedDecoding', () => {
     })
     const root = tree(data)
     expect(root.decodeError).toMatch(/unknown function selector/)
-    checkClaimedDecoding(root, {
+    const [check] = checkClaimedDecoding(root, {
       method: 'stake',
       parameters: [{ name: 'amount', type: 'uint256', value: '42' }],
     })
-    expect(root.decodeError).toBeUndefined()
-    expect(root.function).toMatchObject({ name: 'stake', abis: ['claimed (verified)'] })
+    expect(check?.status).toBe('unconfirmed')
+    expect(root.decodeError).toMatch(/unknown function selector/)
+    expect(root.function).toBeUndefined()
+    expect(root.claimedFunction).toMatchObject({ name: 'stake', abis: ['claimed, unverified'] })
   })
 })
