@@ -38,7 +38,10 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
     .description(
       'Check one Safe transaction, governor proposal or timelock operation without trusting any UI or API: recompute its hashes, decode the raw calldata, recover the signatures, simulate it (--simulate) and run the guards.',
     )
-    .option('--file <path>', 'a transaction as the Safe Transaction Service returns it (JSON); - reads stdin')
+    .option(
+      '--file <path>',
+      'a transaction as the Safe Transaction Service returns it (JSON), or wrapped as { "tx": … } with chainId and safeVersion; - reads stdin',
+    )
     .option('--safe <address>', 'fetch every transaction of this Safe at --nonce from a transaction service')
     .option('--nonce <n>', 'with --safe: the nonce to inspect')
     .option(
