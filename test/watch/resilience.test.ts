@@ -84,6 +84,9 @@ describe('watch loop resilience', () => {
   })
 
   it('raises its own alert, once, when a source falls silent', async () => {
+    // Earlier bots on this receiver may have raised their own (a first poll that outlasts
+    // silentAfterIntervals on a loaded machine): only this bot's count.
+    const before = new Set(world.receiver.unique())
     bot = await startBot(world, {
       sources: {
         txService: { intervalSeconds: 1 },
@@ -92,7 +95,8 @@ describe('watch loop resilience', () => {
       },
     })
     world.service.outage = 503
-    const silent = () => world.receiver.unique().filter((k) => k.startsWith('silent:tx-service:31337'))
+    const silent = () =>
+      world.receiver.unique().filter((k) => k.startsWith('silent:tx-service:31337') && !before.has(k))
     await eventually(() => (silent().length ? true : undefined), 15_000, 'the silence alert')
     await new Promise((r) => setTimeout(r, 1500))
     expect(silent()).toHaveLength(1)
