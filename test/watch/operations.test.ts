@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../../src/simulate/anvil.js'
 import { botProcess, waitReady } from '../helpers/bot-process.js'
 import { eventually, startWorld, type World } from '../helpers/watch-world.js'
@@ -15,8 +15,12 @@ const bots: Array<ReturnType<typeof botProcess>> = []
 beforeAll(async () => {
   world = await startWorld()
 })
+// One custos per data directory: the world's, which every bot here shares, is free again once
+// a test's bot is gone.
+afterEach(async () => {
+  for (const b of bots.splice(0)) await b.stop('SIGKILL')
+})
 afterAll(async () => {
-  for (const b of bots) await b.stop('SIGKILL')
   await world?.stop()
 })
 
