@@ -27,6 +27,7 @@ export function governanceEventsSource(ctx: WatchContext, chainId: number): Sour
   return {
     kind: 'governance',
     name: `governance:${chainId}`,
+    label: `governance events on chain ${chainId} (${watched.map((t) => t.name).join(', ')})`,
     chainId,
     everySeconds: cfg.intervalSeconds,
     async *poll() {
@@ -191,6 +192,7 @@ export function resimulateSource(ctx: WatchContext): Source {
   return {
     kind: 'governance-resimulate',
     name: 'governance-resimulate',
+    label: 'governance re-simulation',
     everySeconds: cfg.intervalSeconds,
     async *poll() {
       const now = ctx.clock()

@@ -19,6 +19,8 @@ export type Source = {
   kind: string
   /** Its health key, e.g. `chain-events:1` or `tx-service:1:0xSafe`. */
   name: string
+  /** What it watches, named as the configuration names it: alerts and /readyz show it (default: its name). */
+  label?: string
   chainId?: number
   everySeconds: number
   /** Started this long after each tick, so many sources of one kind do not run in a burst. */
@@ -32,6 +34,7 @@ export type Source = {
 
 export type Job = {
   name: string
+  label?: string
   kind: string
   chainId?: number
   everySeconds: number
@@ -46,6 +49,9 @@ export type Job = {
 }
 
 export type SourceHealth = {
+  /** What is watched, named as the configuration names it. */
+  source: string
+  /** When it last succeeded; null when it never has. */
   lastSuccess: number | null
   intervalMs: number
   failures: number
@@ -68,6 +74,7 @@ export type JobRunnerDeps = {
 export function sourceJob(ctx: WatchContext, source: Source): Job {
   return {
     name: source.name,
+    ...(source.label ? { label: source.label } : {}),
     kind: source.kind,
     ...(source.chainId !== undefined ? { chainId: source.chainId } : {}),
     everySeconds: source.everySeconds,
@@ -82,6 +89,13 @@ export function sourceJob(ctx: WatchContext, source: Source): Job {
   }
 }
 
+const fresh = (job: Job): SourceHealth => ({
+  source: job.label ?? job.name,
+  lastSuccess: null,
+  intervalMs: job.everySeconds * 1000,
+  failures: 0,
+})
+
 export function createJobRunner(deps: JobRunnerDeps) {
   const { logger, metrics, clock } = deps
   const jobs = new Map<string, Job>()
@@ -94,7 +108,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
 
   const mark = (job: Job, error?: unknown) => {
     if (!job.source) return
-    const h = health.get(job.name) ?? { lastSuccess: null, intervalMs: job.everySeconds * 1000, failures: 0 }
+    const h = health.get(job.name) ?? fresh(job)
     if (error === undefined) health.set(job.name, { ...h, lastSuccess: clock(), failures: 0 })
     else {
       const { lastError: _, fatal: __, ...rest } = h
@@ -146,8 +160,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
   return {
     add(job: Job) {
       jobs.set(job.name, job)
-      if (job.source && !health.has(job.name))
-        health.set(job.name, { lastSuccess: null, intervalMs: job.everySeconds * 1000, failures: 0 })
+      if (job.source && !health.has(job.name)) health.set(job.name, fresh(job))
     },
     /** Starts every job's schedule (jobs of one interval share a tick) and the first runs. */
     start() {

@@ -31,6 +31,7 @@ export function safeEventsSource(
   return {
     kind: 'chain-events',
     name: `chain-events:${chainId}`,
+    label: `chain events on chain ${chainId} (${safes.map((t) => t.name).join(', ')})`,
     chainId,
     everySeconds: ev.intervalSeconds,
     async *poll() {

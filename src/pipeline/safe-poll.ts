@@ -40,6 +40,7 @@ export function safeServiceSource(
     kind: 'tx-service',
     // Health per Safe: one Safe failing every poll must not hide behind others that succeed.
     name: `tx-service:${target.chainId}:${target.address}`,
+    label: `transaction service for ${target.name} (chain ${target.chainId})`,
     chainId: target.chainId,
     everySeconds: svc.intervalSeconds,
     offsetMs,

@@ -203,7 +203,10 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
           ctx,
           p,
           done ? (pause ? 'paused' : 'vetoed') : outcome.escalate ? 'escalated' : 'veto-requested',
-          `${who}: ${pause ? 'pause' : 'veto'} ${outcome.status}: ${outcome.message}`,
+          // What was done, in the actor's name: "custos proposed a rejection…", "custos vetoed it…".
+          done
+            ? `${who} ${outcome.message}`
+            : `${who}: ${pause ? 'pause' : 'veto'} ${outcome.status}: ${outcome.message}`,
           `veto:${by.kind}:${now}`,
         )),
         ...(pause ? pauseNotice(ctx, p, outcome, who) : []),

@@ -168,6 +168,9 @@ export function createWatcher(deps: WatchDeps) {
       const rpc = targets.chains().map((c) => ({ chainId: c, rpc: chains.upstreams(c).map(redactUrl) }))
       logger.info({ targets: targets.all.length, chains: rpc }, 'custos watching')
       outbox.start()
+      // Every Safe's last-poll series exists from the start (0: never polled), so a Safe that
+      // never succeeds shows on a dashboard instead of being absent from it.
+      for (const t of safes) metrics.lastPoll.set({ chain: String(t.chainId), safe: t.address }, 0)
       runner.start()
       await deps.channels.start(createChatCommands(ctx, { status, wakeLadder: () => void ladder() }))
     },

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { ConfigError } from '../config/load.js'
 import type { Config } from '../config/schema.js'
 import type { Guard } from '../model/guard.js'
-import { formatIssues } from '../model/zod.js'
+import { formatIssues, nearest } from '../model/zod.js'
 import type { ConfiguredGuard } from './run-guards.js'
 
 /**
@@ -17,7 +17,11 @@ export function configureGuards(
   const issues: string[] = []
   const known = new Set(registry.map((g) => g.meta.id))
   for (const id of Object.keys(settings)) {
-    if (!known.has(id)) issues.push(`guards.${id}: unknown guard (known: ${[...known].join(', ')})`)
+    if (known.has(id)) continue
+    const near = nearest(id, [...known])
+    issues.push(
+      `guards.${id}: unknown guard (${near ? `did you mean "${near}"? ` : ''}known: ${[...known].join(', ')})`,
+    )
   }
   const configured: ConfiguredGuard[] = []
   for (const guard of registry) {
@@ -26,7 +30,7 @@ export function configureGuards(
     const schema = guard.options instanceof z.ZodObject ? guard.options.strict() : guard.options
     const parsed = schema.safeParse(options)
     if (!parsed.success) {
-      issues.push(...formatIssues(parsed.error, `guards.${guard.meta.id}`))
+      issues.push(...formatIssues(parsed.error, `guards.${guard.meta.id}`, schema))
       continue
     }
     if (enabled) configured.push({ guard, options: parsed.data })

@@ -3,7 +3,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 /** The watch loop's Prometheus metrics, on their own registry (served at /metrics). */
 export function createMetrics() {
   const registry = new Registry()
-  collectDefaultMetrics({ register: registry, prefix: 'custos_process_' })
+  // prom-client's own names already start with process_ or nodejs_: custos_ is the only prefix.
+  collectDefaultMetrics({ register: registry, prefix: 'custos_' })
   const m = {
     registry,
     proposalsSeen: new Counter({

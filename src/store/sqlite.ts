@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import type { Address } from 'viem'
-import { StoreError } from '../model/errors.js'
+import { InputError, StoreError } from '../model/errors.js'
 import { proposalRef } from '../model/ref.js'
 import type { Level } from '../model/severity.js'
 import type {
@@ -397,8 +397,8 @@ const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim().slice(0, 300)
 function migrate(db: Database.Database) {
   const current = db.pragma('user_version', { simple: true }) as number
   if (current > MIGRATIONS.length) {
-    throw new Error(
-      `the store was written by a newer custos (schema ${current}, this one knows ${MIGRATIONS.length})`,
+    throw new InputError(
+      `the store ${db.name} was written by a newer custos (schema ${current}, this one knows ${MIGRATIONS.length}): upgrade custos, or give it another dataDir`,
     )
   }
   for (let v = current; v < MIGRATIONS.length; v++) {
