@@ -157,8 +157,15 @@ describe('custos guards', () => {
   it('lists every guard with its worst severity, in text and JSON', async () => {
     const text = await cli(['guards'])
     expect(text.stdout).toMatch(/^delegatecall-untrusted\s+critical\s+A DELEGATECALL/m)
+    expect(text.stdout).toMatch(
+      /^\s+codes: unlimited-approval \(high\), approval \(medium\), approval-revoked \(info\)$/m,
+    )
     const json = JSON.parse((await cli(['guards', '--format', 'json'])).stdout)
     expect(json.map((g: { id: string }) => g.id)).toContain('address-lookalike')
+    expect(json.find((g: { id: string }) => g.id === 'nonce-competition')).toMatchObject({
+      maxSeverity: 'medium',
+      codes: { 'competing-transactions': 'medium' },
+    })
     expect(json.find((g: { id: string }) => g.id === 'token-approval').defaults).toEqual({
       unlimitedFrom: (2n ** 128n).toString(),
     })
