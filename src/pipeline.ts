@@ -46,7 +46,7 @@ export function createRuntime(configPath?: string): Runtime {
 
 export function runtimeFrom(loaded: LoadedConfig): Runtime {
   const { config } = loaded
-  const guards = configureGuards(GUARDS, config.guards, loaded.path)
+  const guards = configureGuards(GUARDS, config, loaded.path)
   const registry = createFunctionRegistry([
     ...loaded.abis,
     ...Object.entries(BUILTIN_ABIS).map(([name, abi]) => ({ name, abi })),
