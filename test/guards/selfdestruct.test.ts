@@ -6,11 +6,11 @@ import {
   ATTACKER,
   BENIGN_PROPOSAL_RUNTIME,
   CLONE_RUNTIME,
-  codes,
   findings,
   type GovernanceCase,
   USDC,
 } from '../helpers/governance.js'
+import { guardTester, table } from '../helpers/guard-tester.js'
 
 // The Safe side (SELFDESTRUCT reached in a simulation) is in simulation-guards.test.ts.
 const PROPOSAL = getAddress('0x7e9f4d6c8b5a2e3f1d0c9b8a7e6f5d4c3b2a1908')
@@ -27,7 +27,7 @@ const execute = [{ to: PROPOSAL, data: '0x61461954' as const }]
 const destroyed = {
   codeChanges: [{ kind: 'selfdestruct' as const, address: PROPOSAL, by: PROPOSAL, beneficiary: ATTACKER }],
 }
-const C = (code: string, severity: string) => `selfdestruct/${code}:${severity}`
+const C = (code: string, severity: string) => `${code}:${severity}`
 
 const cases: Array<GovernanceCase<object> & { name: string; expect: string[] }> = [
   {
@@ -77,11 +77,12 @@ const cases: Array<GovernanceCase<object> & { name: string; expect: string[] }> 
   { name: 'nothing known', calls: execute, facts: null, expect: [] },
 ]
 
-describe('selfdestruct on governance targets', () => {
-  it.each(cases)('$name', async (c) => {
-    expect(await codes(guard, c)).toEqual(c.expect)
-  })
+guardTester(
+  guard,
+  table(cases, (c) => findings(guard, c)),
+)
 
+describe('selfdestruct, beyond the table', () => {
   it('names the target and the byte', async () => {
     const [finding] = await findings(guard, {
       calls: execute,

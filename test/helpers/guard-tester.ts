@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Finding } from '../../src/model/finding.js'
-import type { Guard } from '../../src/model/guard.js'
+import { GUARD_ERROR, type Guard } from '../../src/model/guard.js'
 import { isLevel, levelRank } from '../../src/model/severity.js'
 
 // One table test per guard, as eslint's RuleTester: valid cases raise nothing from the guard,
@@ -38,6 +38,7 @@ const show = (f: Finding) => `${f.code}:${f.severity}`
 /** What is wrong with an expected `code:severity` for this guard, if anything. */
 function undeclared(guard: Guard, expected: string): string | undefined {
   const [code = '', severity = ''] = expected.split(':')
+  if (code === GUARD_ERROR) return undefined // the runner's own, for every guard
   if (!Object.hasOwn(guard.meta.codes, code)) return `${guard.meta.id} does not declare the code ${code}`
   const worst = guard.meta.codes[code]
   if (!isLevel(severity) || severity === 'none') return `${expected}: ${severity} is not a severity`
@@ -85,4 +86,22 @@ export function guardTester(guard: Guard, tests: GuardTests): void {
       ).toEqual([])
     })
   })
+}
+
+/**
+ * A table whose rows each carry `expect` (`code:severity` list; empty for a valid case) and share
+ * one way to run, as guardTester's valid and invalid cases.
+ */
+export function table<Row extends { name: string; expect: string[] }>(
+  rows: Row[],
+  run: (row: Row) => Promise<Found>,
+): Pick<GuardTests, 'valid' | 'invalid'> {
+  const valid: ValidCase[] = []
+  const invalid: InvalidCase[] = []
+  for (const row of rows) {
+    const [first, ...rest] = row.expect
+    if (first === undefined) valid.push({ name: row.name, run: () => run(row) })
+    else invalid.push({ name: row.name, run: () => run(row), expect: [first, ...rest] })
+  }
+  return { valid, invalid }
 }
