@@ -50,6 +50,9 @@ function undeclared(guard: Guard, expected: string): string | undefined {
 /** Registers the guard's table test (one vitest case per case, and the code coverage check). */
 export function guardTester(guard: Guard, tests: GuardTests): void {
   const id = guard.meta.id
+  // Both, as RuleTester: a guard that flags everything passes any table of invalid cases alone.
+  if (!tests.valid.length || !tests.invalid.length)
+    throw new Error(`guardTester(${id}): give at least one valid and one invalid case`)
   describe(id, () => {
     describe('valid', () => {
       for (const c of tests.valid) {
