@@ -142,7 +142,9 @@ and logs JSON to stderr.`,
 
   program
     .command('guards')
-    .description('List the guards: id, worst severity, what each catches, its finding codes (each with its worst severity: what policy.findings may name) and its default options.')
+    .description(
+      'List the guards: id, worst severity, what each catches, its finding codes (each with its worst severity: what policy.findings may name) and its default options.',
+    )
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action((opts) => {
       code = guardsCommand(opts, io)
