@@ -10,7 +10,10 @@ export const policyRules = z
   .object({
     /** Veto at or above this level (none by default: custos vetoes only where told to). */
     vetoAt: z.enum(LEVELS).optional(),
-    /** Actions by finding, whatever the level: `guard/code: log | notify | escalate | veto`. */
+    /**
+     * Actions by finding, whatever the level: `guard/code: log | notify | escalate | veto`. Each key
+     * must be a code a guard declares (`custos guards`) or `<guard>/guard-error`: checked at boot.
+     */
     findings: z
       .record(z.string().regex(/^[a-z0-9-]+\/[a-z0-9-]+$/, 'expected guard/code'), z.enum(ACTIONS))
       .default({}),
