@@ -1,6 +1,5 @@
 import type { Config } from '../config/schema.js'
 import { GUARD_ERROR, type Guard } from '../model/guard.js'
-import type { Severity } from '../model/severity.js'
 
 /**
  * Findings raised outside the guards, by the watch itself, as `guard/code`. They are alerted as
@@ -9,7 +8,7 @@ import type { Severity } from '../model/severity.js'
  */
 export const WATCH_FINDINGS = {
   /** pipeline/health.ts: a watched Safe's singleton, owners, modules, guard or fallback handler differ from `expected`. */
-  drift: { guard: 'drift-watchdog', code: 'config-drift', worst: 'critical' as Severity },
+  drift: { guard: 'drift-watchdog', code: 'config-drift' },
 } as const
 
 /** Every `guard/code` a report can hold: each guard's declared codes and its `guard-error`. */
