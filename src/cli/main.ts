@@ -247,7 +247,9 @@ Environment (optional): with DISCORD_TOKEN and DISCORD_CHANNEL_ID the alerts go 
 
   program
     .command('guards')
-    .description('List the guards: id, worst severity, what each catches, and its default options.')
+    .description(
+      'List the guards: id, worst severity, what each catches, its finding codes (each with its worst severity: what policy.findings may name) and its default options.',
+    )
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action((opts) => {
       code = guardsCommand(opts, io)

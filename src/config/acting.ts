@@ -15,7 +15,7 @@ export const policyRules = z
       .record(z.string().regex(/^[a-z0-9-]+\/[a-z0-9-]+$/, 'expected guard/code'), z.enum(ACTIONS))
       .default({})
       .describe(
-        'Actions by finding, whatever the level: `guard/code: log | notify | escalate | veto`, e.g. `safe-state-change/singleton-changed: veto`.',
+        'Actions by finding, whatever the level: `guard/code: log | notify | escalate | veto`, e.g. `safe-state-change/singleton-changed: veto`. Each key must be a code a guard declares (`custos guards`) or `<guard>/guard-error`: checked at boot.',
       ),
     reviewedBy: z
       .number()

@@ -121,13 +121,14 @@ export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[
 export function nearest(word: string, known: readonly string[]): string | undefined {
   let best: { k: string; d: number } | undefined
   for (const k of known) {
-    const d = distance(word.toLowerCase(), k.toLowerCase())
+    const d = editDistance(word.toLowerCase(), k.toLowerCase())
     if (!best || d < best.d) best = { k, d }
   }
   return best && best.d <= Math.max(1, Math.floor(word.length / 3)) ? best.k : undefined
 }
 
-function distance(a: string, b: string): number {
+/** Levenshtein distance (insertions, deletions, substitutions). */
+export function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
   for (let i = 1; i <= a.length; i++) {
     const row = [i]

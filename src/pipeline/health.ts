@@ -1,5 +1,6 @@
 import type { Target } from '../model/target.js'
 import { eventAlert } from '../respond/events.js'
+import { WATCH_FINDINGS } from '../score/codes.js'
 import { compareConfig, readSafeConfig } from '../sources/drift.js'
 import { noWork, type WatchContext, type Work } from './context.js'
 import type { Source, SourceHealth } from './jobs.js'
@@ -46,8 +47,8 @@ export async function driftWork(ctx: WatchContext, safe: Target): Promise<Work> 
     safe: safe.address,
     findings: drift.map((d) => ({
       severity: critical ? 'critical' : 'high',
-      guard: 'drift-watchdog',
-      code: 'config-drift',
+      guard: WATCH_FINDINGS.drift.guard,
+      code: WATCH_FINDINGS.drift.code,
       message: `${d.field}: expected ${d.expected}, found ${d.actual}`,
     })),
     now: ctx.clock(),

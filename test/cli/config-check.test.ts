@@ -100,6 +100,36 @@ describe('custos config check', () => {
     expect(r.stderr).toMatch(/guards\.token-approval: unknown key "typo"/)
   })
 
+  it('refuses a policy finding rule that names no declared code, wherever it is, with the nearest code', async () => {
+    const safe = '0x5afe5afe5afe5afe5afe5afe5afe5afe5afe5afe'
+    const path = file(
+      'policy.yaml',
+      [
+        'policy:',
+        '  findings:',
+        '    safe-state-change/singleton-changed: veto',
+        '    safe-state-change/singelton-changed: veto',
+        '    token-approval/guard-error: escalate',
+        `safes: [{ address: "${safe}", chainId: 1, name: Treasury, policy: { findings: { code-pinning/code-change: veto } } }]`,
+        `governors: [{ address: "${safe}", chainId: 1, name: Gov, policy: { findings: { no-such/thing: notify } } }]`,
+        `timelocks: [{ address: "${safe}", chainId: 1, name: TL, policy: { findings: { drift-watchdog/config-drift: veto } } }]`,
+      ].join('\n'),
+    )
+    const r = await cli(['config', 'check', '--config', path])
+    expect(r.code).toBe(2)
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim())
+    expect(lines).toEqual([
+      'policy.findings.safe-state-change/singelton-changed: no guard declares this finding (did you mean safe-state-change/singleton-changed?); `custos guards` lists every code',
+      'safes[0].policy.findings.code-pinning/code-change: no guard declares this finding (did you mean code-pinning/code-changed?); `custos guards` lists every code',
+      'governors[0].policy.findings.no-such/thing: no guard declares this finding; `custos guards` lists every code',
+      'timelocks[0].policy.findings.drift-watchdog/config-drift: drift-watchdog/config-drift is raised by the watch about a Safe, not about a proposal: the policy never acts on it (it is always alerted)',
+    ])
+  })
+
   it('reports YAML syntax errors and unreadable files', async () => {
     const r = await cli(['config', 'check', '--config', file('broken.yaml', 'chains: [1, 2\n')])
     expect(r.code).toBe(2)
@@ -158,8 +188,15 @@ describe('custos guards', () => {
   it('lists every guard with its worst severity, in text and JSON', async () => {
     const text = await cli(['guards'])
     expect(text.stdout).toMatch(/^delegatecall-untrusted\s+critical\s+A DELEGATECALL/m)
+    expect(text.stdout).toMatch(
+      /^\s+codes: unlimited-approval \(high\), approval \(medium\), approval-revoked \(info\)$/m,
+    )
     const json = JSON.parse((await cli(['guards', '--format', 'json'])).stdout)
     expect(json.map((g: { id: string }) => g.id)).toContain('address-lookalike')
+    expect(json.find((g: { id: string }) => g.id === 'nonce-competition')).toMatchObject({
+      maxSeverity: 'medium',
+      codes: { 'competing-transactions': 'medium' },
+    })
     expect(json.find((g: { id: string }) => g.id === 'token-approval').defaults).toEqual({
       unlimitedFrom: (2n ** 128n).toString(),
     })
