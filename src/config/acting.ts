@@ -36,6 +36,12 @@ export const veto = z
     maxPerTargetPerHour: z.number().int().min(0).default(1),
     /** Automatic vetoes in all per hour. */
     maxPerHour: z.number().int().min(0).default(5),
+    /**
+     * Replicas (store.driver postgres) that must each judge a proposal at the veto level, reading
+     * the chain through their own RPC endpoints, before an automatic veto is sent; alerts never
+     * wait. 1: the replica that judged it acts alone.
+     */
+    quorum: z.number().int().min(1).max(9).default(1),
   })
   .strict()
   .prefault({})

@@ -176,6 +176,15 @@ export const configSchema = z
     logging: watch.logging,
   })
   .strict()
+  .superRefine((c, ctx) => {
+    // Agreement needs several replicas, and only a shared PostgreSQL store has them.
+    if (c.veto.quorum > 1 && c.store.driver !== 'postgres')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['veto', 'quorum'],
+        message: 'a quorum above 1 needs replicas: set store.driver to postgres',
+      })
+  })
 
 export type Config = z.output<typeof configSchema>
 export type ChainConfig = z.output<typeof chainSchema>

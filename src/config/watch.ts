@@ -195,8 +195,27 @@ export const outbox = z
 
 export const store = z
   .object({
+    /**
+     * `sqlite` (the default): one process and one file. `postgres`: any number of `custos run`
+     * replicas share one database, each source led by one of them at a time.
+     */
+    driver: z.enum(['sqlite', 'postgres']).default('sqlite'),
     /** The SQLite file; default `<dataDir>/custos.db`. */
     path: z.string().optional(),
+    /** PostgreSQL: the environment variable with the connection URL (it carries the password). */
+    url: secretRef.default({ env: 'DATABASE_URL' }),
+    /**
+     * PostgreSQL: a replica that stops renewing its leases (it died, or lost the database) has its
+     * sources, alerts being sent, ladders and vetoes taken over by another within this time.
+     */
+    leaseSeconds: z.number().int().min(3).max(300).default(15),
+    /** PostgreSQL: this replica's name in leases, claims and `custos status` (default host-pid-random). */
+    replicaId: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'letters, digits, and . _ : - (at most 64)')
+      .optional(),
+    /** PostgreSQL: connections this replica keeps open at most. */
+    poolSize: z.number().int().min(2).max(100).default(10),
   })
   .strict()
   .prefault({})

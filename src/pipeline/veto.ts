@@ -95,27 +95,55 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
     by: { kind: 'auto' | 'chat'; actor: string },
   ): Promise<VetoOutcome> {
     const v = config.veto
-    let outcome: VetoOutcome
     const now = ctx.clock()
-    // The policy decides again whenever a proposal is judged again: it acts once (a dry run
-    // counts only while custos is still in dry run). A signer may press again; the executor
-    // then checks there is still something to stop.
-    const before = await store.vetoOutcomes(p.id)
-    const acted = before.find((s) => s === 'sent' || s === 'proposed' || (s === 'dry-run' && v.dryRun))
-    if (by.kind === 'auto' && acted) return { status: acted, message: 'already vetoed' }
-    if (!v.enabled) outcome = { status: 'refused', message: 'vetoes are switched off (veto.enabled)' }
-    else if (
-      by.kind === 'auto' &&
-      ((await store.vetoesSince(now - HOUR, { chainId: p.chainId, address: p.target.address })) >=
-        v.maxPerTargetPerHour ||
-        (await store.vetoesSince(now - HOUR)) >= v.maxPerHour)
-    )
-      outcome = {
-        status: 'rate-limited',
-        message: `the automatic veto limit was reached (${v.maxPerTargetPerHour} per target, ${v.maxPerHour} in all, per hour)`,
+    if (!v.enabled)
+      return record(p, by, { status: 'refused', message: 'vetoes are switched off (veto.enabled)' }, now)
+    // With a quorum, the policy's veto waits until that many replicas judged the proposal at the
+    // veto level, each through its own RPC endpoints (a signer's press is a person's decision).
+    if (by.kind === 'auto' && v.quorum > 1) {
+      const agreed = (await store.replicas?.votes(p.id))?.filter((x) => x.veto).length ?? 0
+      if (agreed < v.quorum) {
+        const message = `waiting for ${v.quorum} replicas to judge it worth a veto (${agreed} so far)`
+        await store.audit({
+          actor: by.actor,
+          action: 'veto-awaiting-quorum',
+          subject: p.id,
+          details: { agreed },
+        })
+        ctx.logger.info({ proposal: p.id, agreed, quorum: v.quorum }, message)
+        return { status: 'refused', message }
       }
-    else if (v.dryRun)
-      outcome = { status: 'dry-run', message: 'dry run: custos would veto now, and sent nothing' }
+    }
+    // The store grants one attempt at a time per proposal, and none once custos acted (a dry run
+    // counts only while custos is still in dry run), with the rate limits counted in the same
+    // transaction: no second judgement, press or replica can act again. The executor still
+    // checks there is something left to stop.
+    const claim = await store.claimVeto({
+      proposalId: p.id,
+      chainId: p.chainId,
+      target: p.target.address,
+      kind: by.kind,
+      dryRun: v.dryRun,
+      ...(by.kind === 'auto'
+        ? { limits: { perTarget: v.maxPerTargetPerHour, total: v.maxPerHour, since: now - HOUR } }
+        : {}),
+    })
+    if (!claim.granted) {
+      if (claim.reason === 'done') return { status: claim.status, message: 'already vetoed' }
+      if (claim.reason === 'acting')
+        return { status: 'refused', message: 'another veto of this proposal is under way' }
+      return record(
+        p,
+        by,
+        {
+          status: 'rate-limited',
+          message: `the automatic veto limit was reached (${v.maxPerTargetPerHour} per target, ${v.maxPerHour} in all, per hour)`,
+        },
+        now,
+      )
+    }
+    let outcome: VetoOutcome
+    if (v.dryRun) outcome = { status: 'dry-run', message: 'dry run: custos would veto now, and sent nothing' }
     else if (!deps.signer)
       outcome = { status: 'refused', message: 'no veto key is configured (veto.keyEnv or veto.keystore)' }
     else {
@@ -125,6 +153,17 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
         outcome = { status: 'failed', message: errorText(error) }
       }
     }
+    return record(p, by, outcome, now, claim.token)
+  }
+
+  /** Audits and records an attempt (settling its claim), and tells the channels. */
+  async function record(
+    p: StoredProposal,
+    by: { kind: 'auto' | 'chat'; actor: string },
+    outcome: VetoOutcome,
+    now: number,
+    claim?: string,
+  ): Promise<VetoOutcome> {
     const done = outcome.status === 'sent' || outcome.status === 'proposed'
     const batch: WorkBatch = {
       vetoes: [
@@ -134,6 +173,7 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
           status: outcome.status,
           ...(outcome.txHash ? { txHash: outcome.txHash } : {}),
           details: { actor: by.actor, message: outcome.message },
+          ...(claim ? { claim } : {}),
         },
       ],
       audit: [{ actor: by.actor, action: `veto-${outcome.status}`, subject: p.id, details: outcome }],

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
@@ -14,9 +15,12 @@ import type {
   Store,
   StoredProposal,
   StoredReport,
+  VetoClaim,
+  VetoClaimRequest,
   VetoStatus,
   WorkBatch,
 } from '../model/store.js'
+import { VETO_LEASE_MS } from '../model/store.js'
 import { decodeJson, encodeJson } from './codec.js'
 import { MIGRATIONS } from './migrations.js'
 
@@ -98,9 +102,21 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     insertVeto: db.prepare(
       'INSERT INTO vetoes (proposal_id, kind, status, tx_hash, details, created_at) VALUES (?, ?, ?, ?, ?, ?)',
     ),
-    vetoesSince: db.prepare(`SELECT count(*) AS n FROM vetoes v JOIN proposals p ON p.id = v.proposal_id
-      WHERE v.kind IN ('auto', 'chat') AND v.status IN ('sent', 'proposed', 'dry-run') AND v.created_at >= @since
-      AND (@chainId IS NULL OR (p.chain_id = @chainId AND lower(p.target) = lower(@target)))`),
+    getClaim: db.prepare('SELECT status, updated_at FROM veto_claims WHERE proposal_id = ?'),
+    // Every claim still standing counts: the ones acting now and the ones that acted.
+    countClaims: db.prepare(`SELECT count(*) AS n FROM veto_claims WHERE claimed_at >= ? AND proposal_id <> ?
+      AND (? IS NULL OR (chain_id = ? AND target = ?))`),
+    putClaim: db.prepare(`INSERT INTO veto_claims
+      (proposal_id, chain_id, target, kind, status, token, claimed_at, updated_at)
+      VALUES (@proposalId, @chainId, @target, @kind, 'acting', @token, @now, @now)
+      ON CONFLICT (proposal_id) DO UPDATE SET chain_id = @chainId, target = @target, kind = @kind,
+        status = 'acting', token = @token, claimed_at = @now, updated_at = @now`),
+    settleClaim: db.prepare(
+      "UPDATE veto_claims SET status = ?, updated_at = ? WHERE proposal_id = ? AND token = ? AND status = 'acting'",
+    ),
+    releaseClaim: db.prepare(
+      "DELETE FROM veto_claims WHERE proposal_id = ? AND token = ? AND status = 'acting'",
+    ),
     upsertEscalation: db.prepare(`INSERT INTO escalations
       (proposal_id, level, stage, round, next_at, status, started_at, updated_at)
       VALUES (@proposalId, @level, @stage, @round, @nextAt, @status, @startedAt, @now)
@@ -120,6 +136,7 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
       JOIN outbox o ON o.channel = m.channel AND o.dedup_key = m.dedup_key
       WHERE m.proposal_id = ? AND m.channel = ? ORDER BY m.created_at, o.id`),
     outboxRow: db.prepare('SELECT channel, dedup_key FROM outbox WHERE id = ?'),
+    outboxStatus: db.prepare('SELECT status FROM outbox WHERE id = ?'),
     sent: db.prepare(
       "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
     ),
@@ -188,7 +205,7 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
         json({ actor: v.actor, signer: v.signer, channel: v.channel }),
         now,
       )
-    for (const v of batch.vetoes ?? [])
+    for (const v of batch.vetoes ?? []) {
       q.insertVeto.run(
         v.proposalId,
         v.kind,
@@ -197,6 +214,12 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
         v.details === undefined ? null : json(v.details),
         now,
       )
+      if (v.claim === undefined) continue
+      if (v.status === 'sent' || v.status === 'proposed' || v.status === 'dry-run')
+        q.settleClaim.run(v.status, now, v.proposalId, v.claim)
+      else q.releaseClaim.run(v.proposalId, v.claim)
+    }
+    // batch.votes: one process judges alone (a quorum needs replicas on PostgreSQL).
     for (const x of batch.silences ?? []) {
       if (x.until === null) q.clearSilence.run(x.target)
       else q.setSilence.run(x.target, x.until, x.actor, now)
@@ -206,8 +229,43 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     return { reportIds, enqueued }
   })
 
+  const countClaims = (since: number, except: string, target?: { chainId: number; address: string }) =>
+    (
+      q.countClaims.get(
+        since,
+        except,
+        target ? 1 : null,
+        target?.chainId ?? null,
+        target?.address.toLowerCase() ?? null,
+      ) as { n: number }
+    ).n
+  const claimVeto = db.transaction((r: VetoClaimRequest, now: number, token: string): VetoClaim => {
+    const held = q.getClaim.get(r.proposalId) as { status: string; updated_at: number } | undefined
+    if (held?.status === 'acting' && held.updated_at > now - VETO_LEASE_MS)
+      return { granted: false, reason: 'acting' }
+    if (held?.status === 'sent' || held?.status === 'proposed' || (held?.status === 'dry-run' && r.dryRun))
+      return { granted: false, reason: 'done', status: held.status }
+    if (r.limits) {
+      const perTarget = countClaims(r.limits.since, r.proposalId, { chainId: r.chainId, address: r.target })
+      const total = countClaims(r.limits.since, r.proposalId)
+      if (perTarget >= r.limits.perTarget || total >= r.limits.total)
+        return { granted: false, reason: 'rate-limited', perTarget, total }
+    }
+    q.putClaim.run({
+      proposalId: r.proposalId,
+      chainId: r.chainId,
+      target: r.target.toLowerCase(),
+      kind: r.kind,
+      token,
+      now,
+    })
+    return { granted: true, token }
+  })
+
   return {
     commit: async (batch) => commit(batch),
+    // IMMEDIATE: the write lock is taken before the checks, so another process's claim waits.
+    claimVeto: async (request) => claimVeto.immediate(request, clock(), randomUUID()),
     getCursor: async (source, chainId) =>
       (q.getCursor.get(source, chainId) as { value: string } | undefined)?.value,
     getProposal: async (id) => toProposal(q.getProposal.get(id)),
@@ -223,6 +281,9 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     latestReport: async (proposalId) => toReport(q.latestReport.get(proposalId)),
     firstReport: async (proposalId) => toReport(q.firstReport.get(proposalId)),
     dueOutbox: async (now, limit) => (q.due.all(now, limit) as Record<string, unknown>[]).map(toOutbox),
+    // One process sends: a row is its own while it is pending.
+    claimOutbox: async (id) =>
+      (q.outboxStatus.get(id) as { status: string } | undefined)?.status === 'pending',
     markSent: async (id, at, message) =>
       void db.transaction(() => {
         q.sent.run(at, id)
@@ -267,12 +328,7 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
       (q.dueEscalations.all(now, limit) as unknown[]).map((r) => toEscalation(r) as Escalation),
     vetoOutcomes: async (proposalId) =>
       (q.vetoOutcomes.all(proposalId) as Array<{ status: VetoStatus }>).map((r) => r.status),
-    vetoesSince: async (since, target) =>
-      (
-        q.vetoesSince.get({ since, chainId: target?.chainId ?? null, target: target?.address ?? null }) as {
-          n: number
-        }
-      ).n,
+    vetoesSince: async (since, target) => countClaims(since, '', target),
     activeSilences: async (now) =>
       (q.silences.all(now) as Record<string, unknown>[]).map((r) => ({
         target: r.target as string,
