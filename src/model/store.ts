@@ -85,7 +85,13 @@ export type WorkBatch = {
    * This replica's judgement of proposals, for `veto.quorum` (replaces its earlier one). Only a
    * store shared by replicas keeps them; the SQLite store is one process's and ignores them.
    */
-  votes?: Array<{ proposalId: string; level: Level; veto: boolean }>
+  votes?: Array<{
+    proposalId: string
+    level: Level
+    veto: boolean
+    /** A second opinion asked for by another replica's vote (it asks for none in turn). */
+    second?: boolean
+  }>
 }
 
 /** Where a proposal is on the escalation ladder (see respond/escalation.ts). */
