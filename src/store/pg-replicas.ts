@@ -82,7 +82,12 @@ export function pgReplicaStore(
     async leases() {
       const { rows } = await pool.query('SELECT * FROM leases ORDER BY name')
       return rows.map(
-        (r): Lease => ({ name: r.name, holder: r.holder, acquiredAt: r.acquired_at, expiresAt: r.expires_at }),
+        (r): Lease => ({
+          name: r.name,
+          holder: r.holder,
+          acquiredAt: r.acquired_at,
+          expiresAt: r.expires_at,
+        }),
       )
     },
     async votes(proposalId) {

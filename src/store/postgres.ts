@@ -32,7 +32,9 @@ export type PostgresStoreOptions = {
 /** Ids, times and counts are BIGINT: read back as numbers (they are far below 2^53). */
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    oid === 20
+      ? (v: string) => Number(v)
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 }
 
 // Veto claims are counted and written one at a time, across every replica.
@@ -142,7 +144,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     getReport: async (id) => toReport((await rows('SELECT * FROM reports WHERE id = $1', [id]))[0]),
     latestReport: async (proposalId) =>
       toReport(
-        (await rows('SELECT * FROM reports WHERE proposal_id = $1 ORDER BY id DESC LIMIT 1', [proposalId]))[0],
+        (
+          await rows('SELECT * FROM reports WHERE proposal_id = $1 ORDER BY id DESC LIMIT 1', [proposalId])
+        )[0],
       ),
     firstReport: async (proposalId) =>
       toReport(
@@ -200,11 +204,14 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       )),
     outboxDepth: async () =>
       Number((await rows("SELECT count(*) AS n FROM outbox WHERE status = 'pending'"))[0]?.n ?? 0),
-    proposalByRef: async (ref) => toProposal((await rows('SELECT * FROM proposals WHERE ref = $1', [ref]))[0]),
+    proposalByRef: async (ref) =>
+      toProposal((await rows('SELECT * FROM proposals WHERE ref = $1', [ref]))[0]),
     channelsFor: async (proposalId) =>
-      (await rows('SELECT DISTINCT channel FROM outbox WHERE proposal_id = $1 ORDER BY channel', [proposalId])).map(
-        (r) => r.channel as string,
-      ),
+      (
+        await rows('SELECT DISTINCT channel FROM outbox WHERE proposal_id = $1 ORDER BY channel', [
+          proposalId,
+        ])
+      ).map((r) => r.channel as string),
     pendingProposals: (limit) =>
       proposals("SELECT * FROM proposals WHERE status = 'pending' ORDER BY last_seen DESC LIMIT $1", [limit]),
     cursors: async () =>
@@ -215,8 +222,12 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         updatedAt: r.updated_at as number,
       })),
     claimInteraction: async (id) =>
-      (await pool.query('INSERT INTO interactions (id, at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [id, clock()]))
-        .rowCount === 1,
+      (
+        await pool.query('INSERT INTO interactions (id, at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [
+          id,
+          clock(),
+        ])
+      ).rowCount === 1,
     acksFor: async (proposalId) =>
       (await rows('SELECT * FROM acks WHERE proposal_id = $1 ORDER BY id', [proposalId])).map(
         (r): SignerAction => ({
@@ -228,18 +239,20 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         }),
       ),
     vetoRequestsFor: async (proposalId) =>
-      (await rows("SELECT * FROM vetoes WHERE proposal_id = $1 AND kind = 'request' ORDER BY id", [proposalId])).map(
-        (r): SignerAction => {
-          const d = JSON.parse((r.details as string | null) ?? '{}') as Partial<SignerAction>
-          return {
-            proposalId,
-            actor: d.actor ?? '',
-            signer: d.signer ?? '',
-            channel: d.channel ?? '',
-            at: r.created_at as number,
-          }
-        },
-      ),
+      (
+        await rows("SELECT * FROM vetoes WHERE proposal_id = $1 AND kind = 'request' ORDER BY id", [
+          proposalId,
+        ])
+      ).map((r): SignerAction => {
+        const d = JSON.parse((r.details as string | null) ?? '{}') as Partial<SignerAction>
+        return {
+          proposalId,
+          actor: d.actor ?? '',
+          signer: d.signer ?? '',
+          channel: d.channel ?? '',
+          at: r.created_at as number,
+        }
+      }),
     getEscalation: async (proposalId) =>
       toEscalation((await rows('SELECT * FROM escalations WHERE proposal_id = $1', [proposalId]))[0]),
     // The ladder's due rows are claimed as the outbox's are: one replica climbs each.
@@ -258,9 +271,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         .sort((a, b) => a.nextAt - b.nextAt),
     vetoOutcomes: async (proposalId) =>
       (
-        await rows("SELECT status FROM vetoes WHERE proposal_id = $1 AND kind IN ('auto', 'chat') ORDER BY id", [
-          proposalId,
-        ])
+        await rows(
+          "SELECT status FROM vetoes WHERE proposal_id = $1 AND kind IN ('auto', 'chat') ORDER BY id",
+          [proposalId],
+        )
       ).map((r) => r.status as VetoStatus),
     vetoesSince: (since, target) => countClaims(since, '', target),
     activeSilences: async (now) =>
@@ -287,13 +301,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         }),
       ),
     audit: async (a) =>
-      void (await pool.query('INSERT INTO audit (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)', [
-        clock(),
-        a.actor,
-        a.action,
-        a.subject,
-        a.details === undefined ? null : json(a.details),
-      ])),
+      void (await pool.query(
+        'INSERT INTO audit (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)',
+        [clock(), a.actor, a.action, a.subject, a.details === undefined ? null : json(a.details)],
+      )),
     auditLog: async (limit) =>
       (await rows('SELECT * FROM audit ORDER BY id DESC LIMIT $1', [limit])).map((r) => ({
         id: r.id as number,
