@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import { Command, CommanderError, Option } from 'commander'
 import { CustosError } from '../model/errors.js'
 import { redactUrls } from '../model/redact.js'
@@ -6,19 +5,7 @@ import { configCheckCommand } from './config-check.js'
 import { guardsCommand } from './guards-list.js'
 import { inspectCommand } from './inspect.js'
 import { type Io, processIo } from './io.js'
-
-// Two levels up from src/cli in the sources, three from dist/src/cli once built.
-const pkg = (() => {
-  for (const rel of ['../../package.json', '../../../package.json']) {
-    try {
-      const json = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8'))
-      if (json.name === 'custos') return json as { version: string }
-    } catch {
-      // try the next candidate
-    }
-  }
-  return { version: '0.0.0' }
-})()
+import { packageVersion } from './version.js'
 
 /** Runs the CLI; resolves to the exit code instead of exiting, so tests can call it in-process. */
 export async function run(argv: string[], io: Io = processIo()): Promise<number> {
@@ -27,7 +14,7 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
   const program = new Command()
     .name('custos')
     .description('Verify, simulate and judge Safe transactions and DAO proposals before signers trust them.')
-    .version(pkg.version, '-V, --version')
+    .version(packageVersion(), '-V, --version')
     .option('--debug', 'show stack traces on errors')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })

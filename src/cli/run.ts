@@ -1,4 +1,3 @@
-import { join } from 'node:path'
 import type { Address } from 'viem'
 import { ConfigError, resolveSecret } from '../config/load.js'
 import { InputError } from '../model/errors.js'
@@ -7,9 +6,10 @@ import { createWatcher } from '../pipeline/watch.js'
 import { createRuntime, environmentIssues } from '../pipeline.js'
 import { startHttpServer } from '../server/http.js'
 import { createMetrics } from '../server/metrics.js'
-import { openSqliteStore } from '../store/sqlite.js'
+import { openStore } from '../store/open.js'
 import type { Io } from './io.js'
 import { createLogger } from './logger.js'
+import { packageVersion } from './version.js'
 
 /**
  * `custos run`: the long-running guard. Resolves with 0 after SIGTERM/SIGINT (or `stop`) once
@@ -25,7 +25,9 @@ export async function runCommand(opts: { config?: string }, io: Io, stop?: Abort
       'nothing to watch: add Safes under `safes`, or `governors` / `timelocks`, in the config (see config/custos.example.yaml)',
     )
   const logger = createLogger(config.logging.level)
-  const store = openSqliteStore(config.store.path ?? join(config.dataDir, 'custos.db'))
+  const store = await openStore(config, io.env, (e) =>
+    logger.warn({ error: e.message }, 'a database connection failed; the next query reconnects'),
+  )
   const metrics = createMetrics()
   const channels = await buildNotifiers(config, io.env, io.stdout, { store, logger })
 
@@ -47,7 +49,13 @@ export async function runCommand(opts: { config?: string }, io: Io, stop?: Abort
           const waiting = (s?.expected ?? []).filter((x) => !s?.ready.includes(x))
           return {
             ok: s !== undefined && waiting.length === 0,
-            body: { ready: waiting.length === 0, waitingFor: waiting, sources: s?.sources ?? {} },
+            body: {
+              ready: waiting.length === 0,
+              waitingFor: waiting,
+              sources: s?.sources ?? {},
+              replica: s?.replica,
+              leads: s?.leads ?? [],
+            },
           }
         },
         report: async (id) => (/^\d+$/.test(id) ? store.getReport(Number(id)) : store.latestReport(id)),
@@ -78,6 +86,7 @@ export async function runCommand(opts: { config?: string }, io: Io, stop?: Abort
     metrics,
     channels,
     publicUrl: publicUrl.replace(/\/$/, ''),
+    version: packageVersion(),
   })
   await watcher.start()
   if (server)

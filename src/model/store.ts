@@ -242,7 +242,14 @@ export type Replica = ReplicaInfo & {
 }
 
 /** One replica's right to run a source, until `expiresAt` (ms, the database's clock). */
-export type Lease = { name: string; holder: string; acquiredAt: number; expiresAt: number }
+export type Lease = {
+  name: string
+  holder: string
+  acquiredAt: number
+  expiresAt: number
+  /** It has not run out (by the database's clock). */
+  active: boolean
+}
 
 /** A replica's judgement of a proposal (`veto.quorum`). */
 export type Vote = { replica: string; level: Level; veto: boolean; at: number }

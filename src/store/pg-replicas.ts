@@ -80,13 +80,16 @@ export function pgReplicaStore(
       )
     },
     async leases() {
-      const { rows } = await pool.query('SELECT * FROM leases ORDER BY name')
+      const { rows } = await pool.query(
+        `SELECT *, expires_at >= ${DB_NOW} AS active FROM leases ORDER BY name`,
+      )
       return rows.map(
         (r): Lease => ({
           name: r.name,
           holder: r.holder,
           acquiredAt: r.acquired_at,
           expiresAt: r.expires_at,
+          active: r.active,
         }),
       )
     },

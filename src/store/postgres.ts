@@ -12,7 +12,7 @@ import type {
   VetoStatus,
 } from '../model/store.js'
 import { VETO_LEASE_MS } from '../model/store.js'
-import { DB_NOW, writeBatch } from './pg-commit.js'
+import { writeBatch } from './pg-commit.js'
 import { ALIVE, pgReplicaStore } from './pg-replicas.js'
 import { migratePostgres } from './pg-schema.js'
 import { json, toEscalation, toOutbox, toProposal, toReport } from './rows.js'
