@@ -209,7 +209,10 @@ export const store = z
      * sources, alerts being sent, ladders and vetoes taken over by another within this time.
      */
     leaseSeconds: z.number().int().min(3).max(300).default(15),
-    /** PostgreSQL: this replica's name in leases, claims and `custos status` (default host-pid-random). */
+    /**
+     * PostgreSQL: this replica's name in `custos status`, /readyz and /metrics (default host-pid);
+     * each start adds a random suffix, so a restarted process never inherits the last one's claims.
+     */
     replicaId: z
       .string()
       .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'letters, digits, and . _ : - (at most 64)')

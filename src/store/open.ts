@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { resolveSecret } from '../config/load.js'
 import type { Config } from '../config/schema.js'
@@ -21,7 +23,9 @@ export async function openStore(
   delete env[s.url.env]
   return openPostgresStore(url, {
     poolSize: s.poolSize,
-    ...(s.replicaId ? { replicaId: s.replicaId } : {}),
+    // A suffix per start: a restarted process never passes for the one before it (whose claims
+    // and leases must run out, not carry over to a process that never started them).
+    replicaId: `${s.replicaId ?? `${hostname()}-${process.pid}`}-${randomUUID().slice(0, 6)}`,
     ...(onError ? { onError } : {}),
   })
 }

@@ -22,7 +22,7 @@ import { json, toEscalation, toOutbox, toProposal, toReport } from './rows.js'
 
 export type PostgresStoreOptions = {
   clock?: () => number
-  /** This process's id in leases and claims (default `host-pid-random`). */
+  /** This process's id in leases and claims, unique to it (default `host-pid-random`). */
   replicaId?: string
   poolSize?: number
   /** An idle connection failed (the server restarted, say); the next query reconnects. */
