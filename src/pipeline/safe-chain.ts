@@ -6,6 +6,7 @@ import { type Target, targetKey } from '../model/target.js'
 import { eventAlert } from '../respond/events.js'
 import { readSafeEvents, SAFE_CONFIG_EVENTS, type SafeEvent } from '../sources/safe-events.js'
 import { scanLogs } from '../sources/scan.js'
+import { readSafeState } from '../verify/chain.js'
 import type { WatchContext, Work } from './context.js'
 import type { Source } from './jobs.js'
 import { closeProposal, fanOut } from './updates.js'
@@ -98,6 +99,14 @@ async function eventsWork(
     const id = `${ev.blockHash}:${ev.logIndex}`
     if (seen.has(id)) continue
     acted.push(id)
+    // Replicas: the Safe's transaction service may be polled by another one, whose view of the
+    // Safe (owners, nonce, approvals) this event changes. It reads this mark on every poll.
+    if (ctx.cluster?.replicated)
+      batch.cursors?.push({
+        source: safeStateMark(ev.safe),
+        chainId,
+        value: `${ev.blockNumber}:${ev.logIndex}:${ev.blockHash}`,
+      })
     switch (ev.name) {
       case 'ExecutionSuccess':
       case 'ExecutionFailure': {
@@ -133,7 +142,12 @@ async function eventsWork(
           batch.escalations?.push(...(closed.escalations ?? []))
         }
         const executor = await sender(ctx, chainId, ev.transactionHash)
-        const state = ctx.safes.get(key)
+        // A replica that leads only the events has not read the Safe for its poller: it reads it.
+        let state = ctx.safes.get(key)
+        if (!state && target && ctx.cluster?.replicated) {
+          state = await readSafeState(ctx.client(chainId), ev.safe)
+          ctx.safes.set(key, state)
+        }
         const known = new Set(
           [...(state?.owners ?? []), ...(target?.relayers ?? [])].map((a) => a.toLowerCase()),
         )
@@ -193,3 +207,6 @@ async function sender(ctx: WatchContext, chainId: number, tx: Hash): Promise<Add
     return undefined
   }
 }
+
+/** The cursor row that moves whenever a Safe's on-chain state changed (see `safeServiceSource`). */
+export const safeStateMark = (safe: Address) => `safe-state:${safe.toLowerCase()}`

@@ -121,6 +121,8 @@ export async function startBot(
   extra: Record<string, unknown> = {},
   schedule = fastSchedule,
   env: NodeJS.ProcessEnv = {},
+  /** Another store than the SQLite file in the data directory (a replica's PostgreSQL one). */
+  given?: import('../../src/model/store.js').Store,
 ) {
   const { silentLogger } = await import('../../src/model/logger.js')
   const { buildNotifiers } = await import('../../src/pipeline/notifiers.js')
@@ -129,7 +131,7 @@ export async function startBot(
   const { createMetrics } = await import('../../src/server/metrics.js')
   const { openSqliteStore } = await import('../../src/store/sqlite.js')
   const rt = world.runtime(extra)
-  const store = openSqliteStore(join(rt.config.dataDir, 'custos.db'))
+  const store = given ?? openSqliteStore(join(rt.config.dataDir, 'custos.db'))
   const metrics = createMetrics()
   let watcher: ReturnType<typeof createWatcher> | undefined
   const token = 'test-token'
