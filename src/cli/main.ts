@@ -107,11 +107,39 @@ Examples:
       'after',
       `
 It serves /healthz, /readyz, /metrics and /reports/:id on server.host:server.port (127.0.0.1:8080 by default),
-keeps its state in dataDir (a SQLite file), and logs JSON to stderr.`,
+keeps its state in dataDir (a SQLite file) or, with store.driver: postgres, in a PostgreSQL database that any
+number of replicas share (each source led by one of them; see custos status), and logs JSON to stderr.`,
     )
     .action(async (opts) => {
       const { runCommand } = await import('./run.js')
       code = await runCommand(opts, io)
+    })
+
+  program
+    .command('status')
+    .description(
+      'Show what the store says: the replicas sharing it and the sources each leads (PostgreSQL), the scan cursors, pending proposals and alerts waiting to be sent.',
+    )
+    .requiredOption('--config <file>', 'the YAML configuration of `custos run` (its `store` is read)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (opts) => {
+      const { statusCommand } = await import('./status.js')
+      code = await statusCommand(opts, io)
+    })
+
+  program
+    .command('store')
+    .description('Work with the store.')
+    .command('migrate')
+    .description(
+      'Copy an SQLite store (custos stopped) into an empty PostgreSQL database, the one store.url names (DATABASE_URL by default), to run replicas on it.',
+    )
+    .requiredOption('--from <sqlite:FILE>', 'the SQLite store, e.g. sqlite:.data/custos.db')
+    .requiredOption('--to <postgres>', 'postgres')
+    .option('--config <file>', 'the YAML configuration whose store.url names the database')
+    .action(async (opts) => {
+      const { storeMigrateCommand } = await import('./store-migrate.js')
+      code = await storeMigrateCommand(opts, io)
     })
 
   program

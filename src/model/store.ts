@@ -274,6 +274,8 @@ export type ReplicaStore = {
   leave(): Promise<void>
   replicas(): Promise<Replica[]>
   leases(): Promise<Lease[]>
+  /** Now by the database's clock (ms), to read the times above against. */
+  now(): Promise<number>
   /** The latest judgement of each replica that judged the proposal. */
   votes(proposalId: string): Promise<Vote[]>
   /**

@@ -93,6 +93,7 @@ export function pgReplicaStore(
         }),
       )
     },
+    now: async () => Number((await pool.query(`SELECT ${DB_NOW} AS now`)).rows[0]?.now),
     async votes(proposalId) {
       const { rows } = await pool.query(
         'SELECT replica, level, veto, at FROM votes WHERE proposal_id = $1 ORDER BY at, replica',
