@@ -12,6 +12,7 @@ import { runtimeFrom } from '../pipeline.js'
 import { startHttpServer } from '../server/http.js'
 import { createMetrics } from '../server/metrics.js'
 import { loadApiKit } from '../sources/tx-service.js'
+import { lockDataDir } from '../store/lock.js'
 import { openSqliteStore } from '../store/sqlite.js'
 import type { Io } from './io.js'
 import { createLogger } from './logger.js'
@@ -29,9 +30,12 @@ export async function demoCommand(opts: { keep?: boolean }, io: Io, stop?: Abort
   const lab = await startLab()
   const service = await startTxServiceEmulator(lab.rpcUrl)
   const dataDir = mkdtempSync(join(tmpdir(), 'custos-demo-'))
+  // Its own fresh directory, locked all the same: whatever runs a watch loop holds its data directory.
+  const lock = lockDataDir(dataDir)
   const cleanups: Array<() => Promise<void> | void> = [
     () => lab.stop(),
     () => service.close(),
+    () => lock.release(),
     () => rmSync(dataDir, { recursive: true, force: true }),
   ]
   try {

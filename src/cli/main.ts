@@ -107,8 +107,9 @@ Examples:
       'after',
       `
 It serves /healthz, /readyz, /metrics and /reports/:id on server.host:server.port (127.0.0.1:8080 by default),
-keeps its state in dataDir (a SQLite file) or, with store.driver: postgres, in a PostgreSQL database that any
-number of replicas share (each source led by one of them; see custos status), and logs JSON to stderr.`,
+keeps its state in dataDir (a SQLite file; one custos per data directory: a second exits 2) or, with
+store.driver: postgres, in a PostgreSQL database that any number of replicas share (each source led by one
+of them; see custos status), and logs JSON to stderr.`,
     )
     .action(async (opts) => {
       const { runCommand } = await import('./run.js')

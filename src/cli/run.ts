@@ -1,12 +1,15 @@
 import type { Address } from 'viem'
 import { ConfigError, resolveSecret } from '../config/load.js'
 import { InputError } from '../model/errors.js'
-import { buildNotifiers } from '../pipeline/notifiers.js'
+import { errorText } from '../model/redact.js'
+import { buildNotifiers, type Channels } from '../pipeline/notifiers.js'
+import { monitorStore } from '../pipeline/store-health.js'
 import { createWatcher } from '../pipeline/watch.js'
-import { createRuntime, environmentIssues } from '../pipeline.js'
+import { createRuntime, environmentIssues, type Runtime } from '../pipeline.js'
 import { startHttpServer } from '../server/http.js'
 import { createMetrics } from '../server/metrics.js'
-import { openStore } from '../store/open.js'
+import { lockDataDir } from '../store/lock.js'
+import { openStore, storeLabel } from '../store/open.js'
 import type { Io } from './io.js'
 import { createLogger } from './logger.js'
 import { packageVersion } from './version.js'
@@ -24,12 +27,36 @@ export async function runCommand(opts: { config?: string }, io: Io, stop?: Abort
     throw new InputError(
       'nothing to watch: add Safes under `safes`, or `governors` / `timelocks`, in the config (see config/custos.example.yaml)',
     )
+  // Before anything touches the data directory: a second instance stops here (exit 2).
+  const lock = lockDataDir(config.dataDir)
+  try {
+    return await watch(rt, io, stop)
+  } finally {
+    lock.release()
+  }
+}
+
+async function watch(rt: Runtime, io: Io, stop: AbortSignal | undefined): Promise<number> {
+  const config = rt.config
   const logger = createLogger(config.logging.level)
-  const store = await openStore(config, io.env, (e) =>
-    logger.warn({ error: e.message }, 'a database connection failed; the next query reconnects'),
-  )
   const metrics = createMetrics()
-  const channels = await buildNotifiers(config, io.env, io.stdout, { store, logger })
+  let channels: Channels | undefined
+  // A damaged store stops the start (exit 2); one that fails later fails /healthz and is announced.
+  const opened = await openStore(config, io.env, (e) =>
+    logger.warn({ error: errorText(e) }, 'a database connection failed; the next query reconnects'),
+  )
+  const monitored = monitorStore(opened, {
+    path: storeLabel(config),
+    metrics,
+    logger,
+    notifiers: () => channels?.notifiers ?? [],
+  })
+  const store = monitored.store
+  channels = await buildNotifiers(config, io.env, io.stdout, { store, logger })
+  // Node's own warnings (a deprecation, a listener leak) are log lines too: stderr stays JSON.
+  const nodeWarnings = process.listeners('warning')
+  const onWarning = (w: Error) => logger.warn({ warning: w.name }, w.message)
+  process.removeAllListeners('warning').on('warning', onWarning)
 
   let watcher: ReturnType<typeof createWatcher> | undefined
   const hookToken = config.sources.webhook.enabled
@@ -42,7 +69,9 @@ export async function runCommand(opts: { config?: string }, io: Io, stop?: Abort
         metrics,
         health: () => {
           const age = watcher?.status().heartbeatAgeMs ?? 0
-          return { ok: age < 60_000, body: { status: age < 60_000 ? 'ok' : 'stalled', heartbeatAgeMs: age } }
+          const s = monitored.status()
+          const status = !s.ok ? 'store failing' : age >= 60_000 ? 'stalled' : 'ok'
+          return { ok: status === 'ok', body: { status, heartbeatAgeMs: age, store: s } }
         },
         ready: () => {
           const s = watcher?.status()
@@ -59,6 +88,10 @@ export async function runCommand(opts: { config?: string }, io: Io, stop?: Abort
           }
         },
         report: async (id) => (/^\d+$/.test(id) ? store.getReport(Number(id)) : store.latestReport(id)),
+        onError: (error) => {
+          metrics.httpErrors.inc()
+          logger.error({ error: errorText(error) }, 'HTTP request failed')
+        },
         ...(hookToken
           ? {
               hook: {
@@ -102,6 +135,8 @@ export async function runCommand(opts: { config?: string }, io: Io, stop?: Abort
   await watcher.stop()
   await server?.close()
   await store.close()
+  process.off('warning', onWarning)
+  for (const l of nodeWarnings) process.on('warning', l)
   logger.info({}, 'stopped')
   return 0
 }

@@ -32,10 +32,16 @@ export const veto = z
       .object({ file: z.string().min(1), passphraseEnv: envName })
       .strict()
       .optional(),
-    /** Automatic vetoes per Safe or governor per hour. */
+    /** Automatic vetoes per Safe or governor (per chain: one address on two chains has two budgets) per hour. */
     maxPerTargetPerHour: z.number().int().min(0).default(1),
     /** Automatic vetoes in all per hour. */
     maxPerHour: z.number().int().min(0).default(5),
+    /**
+     * How far past the Safe's current nonce a rejection may be signed. A rejection signed for a
+     * far-future nonce waits there, ready to burn a legitimate transaction; beyond this the veto
+     * is refused (audited) and the proposal escalated to the signers instead.
+     */
+    maxNonceAhead: z.number().int().min(0).default(10),
     /**
      * Replicas (store.driver postgres) that must each judge a proposal at the veto level, reading
      * the chain through their own RPC endpoints, before an automatic veto is sent; alerts never

@@ -19,7 +19,7 @@ export const interval = z
       'expected seconds that divide a minute (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60) or minutes that divide an hour (120, 180, …, 1800, 3600)',
   })
 
-/** node-cron expression (with seconds) for an interval accepted by `interval`. */
+/** Cron expression (with seconds) for an interval accepted by `interval` (see pipeline/schedule.ts). */
 export const cronFor = (seconds: number): string =>
   seconds < 60 ? `*/${seconds} * * * * *` : seconds === 60 ? '0 * * * * *' : `0 */${seconds / 60} * * * *`
 

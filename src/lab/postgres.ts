@@ -101,6 +101,7 @@ export async function startPostgres(): Promise<LocalPostgres> {
       await client.end()
       break
     } catch (error) {
+      // Closing a connection that never opened fails too: the connect error is what counts.
       await client.end().catch(() => {})
       if (Date.now() > deadline) {
         kill()

@@ -38,6 +38,11 @@ export type TxServiceEmulator = {
   outage?: number | undefined
   /** Answer 429 with Retry-After after this many requests per second (undefined: no limit). */
   rateLimitPerSecond?: number | undefined
+  /**
+   * Runs before a list of a Safe's transactions is read, e.g. to land an execution between a
+   * client's nonce read and its list read (the tests of that race).
+   */
+  beforeList?: ((safe: Address) => Promise<void>) | undefined
   close(): Promise<void>
 }
 
@@ -179,6 +184,7 @@ export async function startTxServiceEmulator(rpcUrl: string): Promise<TxServiceE
       /^\/api\/v2\/safes\/(0x[0-9a-fA-F]{40})\/multisig-transactions\/$/,
       async (m, _req, url) => {
         const safe = getAddress(m[1] as string)
+        await emulator.beforeList?.(safe)
         const st = await state(safe)
         const p = url.searchParams
         const done = await executed(safe)

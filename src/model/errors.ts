@@ -73,3 +73,11 @@ export function remoteError(
   const { retryable, ...rest } = options
   return retryable ? new RetryableError(message, rest) : new FatalError(message, rest)
 }
+
+/**
+ * The store cannot be opened or used: a damaged file, a failing disk, a full one. Retrying does
+ * not help until the file or the disk is repaired.
+ */
+export class StoreError extends CustosError {
+  override name = 'StoreError'
+}

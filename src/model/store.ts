@@ -193,7 +193,7 @@ export type Store = {
    * outcome, committed with the claim's token (`WorkBatch.vetoes[].claim`), settles it.
    */
   claimVeto(request: VetoClaimRequest): Promise<VetoClaim>
-  /** Claims (acting or acted, dry runs too) since `since` (ms): all, or for one Safe or governor. */
+  /** Claims (acting or acted, dry runs too) since `since` (ms): all, or for one target on one chain. */
   vetoesSince(since: number, target?: { chainId: number; address: string }): Promise<number>
   /** The outcomes of the veto attempts on one proposal, oldest first. */
   vetoOutcomes(proposalId: string): Promise<VetoStatus[]>

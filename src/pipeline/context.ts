@@ -92,3 +92,13 @@ export function createSafeStates(): SafeStates {
     bump: (key) => void epochs.set(key, (epochs.get(key) ?? 0) + 1),
   }
 }
+
+/** What inspect needs from the watch loop for a chain: its node, its fork, its log ranges. */
+export const inspectEnv = (ctx: WatchContext, chainId: number) => ({
+  client: ctx.client(chainId),
+  simulate: { simulator: ctx.simulator, upstreams: ctx.upstreams(chainId) },
+  scan: {
+    maxBlockRange: ctx.config.sources.chainEvents.maxBlockRange,
+    lookbackBlocks: ctx.config.sources.governance.lookbackBlocks,
+  },
+})

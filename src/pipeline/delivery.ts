@@ -5,6 +5,7 @@ import { eventAlert } from '../respond/events.js'
 import type { Notifier } from '../respond/notifier.js'
 import { createOutboxWorker } from '../respond/outbox.js'
 import type { Metrics } from '../server/metrics.js'
+import type { FaultReporter } from './faults.js'
 import { fanOut } from './updates.js'
 
 /** The outbox worker of the watch loop: delivery, with what custos says when delivery fails. */
@@ -16,6 +17,7 @@ export function createDelivery(deps: {
   notifiers: Notifier[]
   clock: () => number
   commit(batch: WorkBatch): Promise<void>
+  fault: FaultReporter
 }) {
   const { store, metrics, logger, clock } = deps
   return createOutboxWorker(store, deps.notifiers, {
@@ -52,6 +54,7 @@ export function createDelivery(deps: {
       if (e?.status !== 'open') return 'the ladder is no longer open'
       return p.dedupKey?.includes(`:escalation:${e.startedAt}:`) ? undefined : 'a newer ladder replaced it'
     },
+    onError: (error) => deps.fault('alert delivery round', error),
     onFailed: (channel, error, final) =>
       logger.warn({ channel, error, final }, final ? 'alert given up' : 'alert delivery failed; will retry'),
   })

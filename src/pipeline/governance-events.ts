@@ -7,8 +7,9 @@ import type { StoredProposal } from '../model/store.js'
 import { summaryFromReportJson } from '../score/simulation-summary.js'
 import { type GovernanceEvent, groupScheduled, readGovernanceEvents } from '../sources/governance.js'
 import { scanLogs } from '../sources/scan.js'
-import { mergeWork, noWork, type WatchContext, type Work } from './context.js'
-import { type GovernanceItem, governorItem, inspectGovernance, timelockItem } from './inspect-governance.js'
+import { inspectEnv, mergeWork, noWork, type WatchContext, type Work } from './context.js'
+import { inspect } from './inspect.js'
+import { type GovernanceItem, governorItem, timelockItem } from './inspect-governance.js'
 import type { Source } from './jobs.js'
 import { type Judgement, judge } from './judge.js'
 import { closeProposal } from './updates.js'
@@ -87,27 +88,29 @@ async function eventsWork(ctx: WatchContext, chainId: number, events: Governance
       : { status: 'deleted', text: `cancelled (${end.tx})` }
   }
 
-  const items: GovernanceItem[] = []
+  // What is new: a creation (a ProposalCreated, a timelock's CallScheduled batch) or a queueing
+  // that gave a stored proposal its ETA.
+  const items: Array<{ item: GovernanceItem; queued?: true }> = []
   for (const e of events) {
-    if (e.kind === 'proposal-created' && is('governor', e.governor)) items.push(governorItem(e))
+    if (e.kind === 'proposal-created' && is('governor', e.governor)) items.push({ item: governorItem(e) })
     if (e.kind === 'proposal-queued' && is('governor', e.governor)) {
       // The ETA is known now: judge again (the simulation, the state), from what was stored.
       const stored = await ctx.store.getProposal(
         `${chainId}:governor:${e.governor.toLowerCase()}:${e.proposalId}`,
       )
-      if (stored?.origin.kind === 'governor')
-        items.push({ origin: { ...stored.origin, eta: e.eta }, calls: stored.calls })
+      if (stored?.origin.kind === 'governor' && stored.origin.eta !== e.eta)
+        items.push({ item: { origin: { ...stored.origin, eta: e.eta }, calls: stored.calls }, queued: true })
     }
   }
-  for (const op of groupScheduled(events)) if (is('timelock', op.timelock)) items.push(timelockItem(op))
-  for (const item of items) {
+  for (const op of groupScheduled(events))
+    if (is('timelock', op.timelock)) items.push({ item: timelockItem(op) })
+  for (const { item, queued } of items) {
     const id = proposalId(chainId, item.origin)
     const ended = endedOf(id)
-    if (ended) {
-      // Known already: it is closed below, like any proposal that ends.
-      if (await ctx.store.getProposal(id)) continue
-      ends.delete(id)
-    }
+    // Known already: a creation read again in the reorg window is not news (re-simulation has
+    // its own schedule), and one that ends here is closed below, like any proposal that ends.
+    if ((ended || !queued) && (await ctx.store.getProposal(id))) continue
+    if (ended) ends.delete(id)
     mergeWork(work, await judgeItem(ctx, chainId, item, ended ? { ended } : {}))
   }
 
@@ -172,17 +175,11 @@ export async function inspectItem(ctx: WatchContext, chainId: number, item: Gove
     | { governance?: { code?: Array<{ address: string; now: string | null }> } }
     | undefined
   const first = summaryFromReportJson(firstReport)
-  return inspectGovernance(ctx.rt, {
-    find: item,
-    client: ctx.client(chainId),
-    scan: {
-      maxBlockRange: ctx.config.sources.chainEvents.maxBlockRange,
-      lookbackBlocks: ctx.config.sources.governance.lookbackBlocks,
-    },
-    simulate: { simulator: ctx.simulator, upstreams: ctx.upstreams(chainId) },
+  return (await inspect(ctx.rt, item, {
+    ...inspectEnv(ctx, chainId),
     ...(first ? { firstSimulation: first } : {}),
     ...(firstReport?.governance?.code ? { recordedPins: firstReport.governance.code } : {}),
-  })
+  })) as GovernanceReport
 }
 
 const addressOf = (item: GovernanceItem) =>
@@ -212,15 +209,18 @@ export function resimulateSource(ctx: WatchContext): Source {
         const silenceMoved = last.epoch !== epoch
         if (!silenceMoved && !near && now - last.at < cfg.resimulateSeconds * 1000) continue
         if (!silenceMoved && near && now - last.at < cfg.intervalSeconds * 1000) continue
-        lastRun.set(p.id, { at: now, epoch })
         // One proposal that cannot be judged (an RPC error) does not stop the others.
         let work: Work
         try {
           work = await judgeItem(ctx, p.chainId, item)
         } catch (error) {
           ctx.logger.warn({ proposal: p.id, error: errorText(error) }, 'governance re-simulation failed')
+          lastRun.set(p.id, { at: ctx.clock(), epoch })
           continue
         }
+        // Timed from when the simulation ended, as a scan's judgement is: runs are a full
+        // interval apart however long each one took.
+        lastRun.set(p.id, { at: ctx.clock(), epoch })
         yield work
       }
     },

@@ -1,5 +1,6 @@
-import { type Address, getAddress, type Hash } from 'viem'
+import { type Address, getAddress, type Hash, parseAbi } from 'viem'
 import { safeProposalId } from '../model/proposal.js'
+import { errorText } from '../model/redact.js'
 import type { Level } from '../model/severity.js'
 import type { WorkBatch } from '../model/store.js'
 import { type Target, targetKey } from '../model/target.js'
@@ -142,23 +143,21 @@ async function eventsWork(
           batch.escalations?.push(...(closed.escalations ?? []))
         }
         const executor = await sender(ctx, chainId, ev.transactionHash)
-        // A replica that leads only the events has not read the Safe for its poller: it reads it.
-        let state = ctx.safes.get(key)
-        if (!state && target && ctx.cluster?.replicated) {
-          state = await readSafeState(ctx.client(chainId), ev.safe)
-          ctx.safes.set(key, state)
-        }
-        const known = new Set(
-          [...(state?.owners ?? []), ...(target?.relayers ?? [])].map((a) => a.toLowerCase()),
-        )
-        if (executor && state && !known.has(executor.toLowerCase())) {
-          alert(
-            'high',
-            ev.safe,
-            'unqueued execution',
-            `${hash} was executed by ${executor}, who is neither an owner nor a known relayer`,
-            `${chainId}:executor:${hash}`,
+        if (executor) {
+          const owners = await ownersBefore(ctx, chainId, ev.safe, ev.blockNumber)
+          const known = new Set(
+            [...(owners.ok ? owners.owners : []), ...(target?.relayers ?? [])].map((a) => a.toLowerCase()),
           )
+          if (!known.has(executor.toLowerCase()))
+            alert(
+              'high',
+              ev.safe,
+              'unqueued execution',
+              owners.ok
+                ? `${hash} was executed by ${executor}, who is neither an owner nor a known relayer`
+                : `${hash} was executed by ${executor}, who is not a known relayer; custos could not read the owners to check them (${owners.error})`,
+              `${chainId}:executor:${hash}`,
+            )
         }
         ctx.safes.bump(key) // the nonce moved: the next competitor changes
         break
@@ -198,6 +197,45 @@ async function eventsWork(
     }
   }
   return { work: { batch, veto: [] }, acted, changes }
+}
+
+const getOwners = parseAbi(['function getOwners() view returns (address[])'])
+
+/**
+ * The owners before an execution: at the block before it, since the transaction may itself change
+ * them (its AddedOwner comes before its ExecutionSuccess) and a cached state may already be newer.
+ * A node that no longer holds that block's state gives the owners cached or read now.
+ */
+async function ownersBefore(
+  ctx: WatchContext,
+  chainId: number,
+  safe: Address,
+  block: bigint,
+): Promise<{ ok: true; owners: readonly Address[] } | { ok: false; error: string }> {
+  const client = ctx.client(chainId)
+  try {
+    return {
+      ok: true,
+      owners: await client.readContract({
+        address: safe,
+        abi: getOwners,
+        functionName: 'getOwners',
+        blockNumber: block > 0n ? block - 1n : 0n,
+      }),
+    }
+  } catch (error) {
+    // Most often a node that keeps recent state only, on a scan catching up on old blocks.
+    ctx.logger.warn(
+      { chainId, safe, block: block.toString(), error: errorText(error) },
+      'owners before an execution unreadable: judging its executor by the cached or current owners',
+    )
+    try {
+      const cached = ctx.safes.get(targetKey(chainId, safe))
+      return { ok: true, owners: cached?.owners ?? (await readSafeState(client, safe)).owners }
+    } catch (error) {
+      return { ok: false, error: errorText(error) }
+    }
+  }
 }
 
 async function sender(ctx: WatchContext, chainId: number, tx: Hash): Promise<Address | undefined> {

@@ -3,13 +3,13 @@ import { type Address, type PublicClient, parseAbi } from 'viem'
 import { safeProposalId } from '../model/proposal.js'
 import { safeTxHashes } from '../model/safe-hash.js'
 import type { Target } from '../model/target.js'
-import { inspectSafeTransaction } from '../pipeline.js'
 import { eventAlert } from '../respond/events.js'
 import type { RateGate } from '../sources/rate-gate.js'
 import type { ServiceTx } from '../sources/tx-json.js'
 import type { ServiceClient } from '../sources/tx-service.js'
 import { readSafeState } from '../verify/chain.js'
-import type { WatchContext, Work } from './context.js'
+import { inspectEnv, type WatchContext, type Work } from './context.js'
+import { inspect } from './inspect.js'
 import type { Source } from './jobs.js'
 import { judge } from './judge.js'
 import { safeStateMark } from './safe-chain.js'
@@ -121,21 +121,30 @@ export async function* pendingWork(
     if (executed && BigInt(previous?.key ?? 0) < nonce) continue
     if (previous?.fingerprint === fingerprint && previous.status === 'pending') continue
 
-    const report = await inspectSafeTransaction(ctx.rt, {
-      source,
-      client: ctx.client(chainId),
-      simulate: { simulator: ctx.simulator, upstreams: ctx.upstreams(chainId) },
-      ...(siblings.length > 1 ? { sameNonce: siblings } : {}),
-    })
+    const report = await inspect(
+      ctx.rt,
+      { origin: { kind: 'safe' }, source, sameNonce: siblings },
+      inspectEnv(ctx, chainId),
+    )
     yield await judge(ctx, { report, fingerprint, ...(executed ? { reopened: true } : {}) })
   }
 
   // What the service no longer lists: deleted (still at a future nonce) or replaced (nonce used).
+  const gone = (await ctx.store.proposalsOf(chainId, target.address, 'pending')).filter(
+    (p) => !seen.has(p.id),
+  )
+  // An execution that landed between the nonce read and the list read left the list too: read
+  // the nonce again, and what it has passed since is left to the chain events (executed) or the
+  // next poll (replaced), never called removed.
+  const now = gone.some((p) => BigInt(p.key) >= nonce)
+    ? await readNonce(ctx.client(chainId), target.address)
+    : nonce
   const work: Work = { batch: { statuses: [], outbox: [], audit: [], escalations: [] }, veto: [] }
   const { batch } = work
-  for (const p of await ctx.store.proposalsOf(chainId, target.address, 'pending')) {
-    if (seen.has(p.id)) continue
-    const status = BigInt(p.key) >= nonce ? 'deleted' : 'replaced'
+  for (const p of gone) {
+    const key = BigInt(p.key)
+    if (key >= nonce && key < now) continue
+    const status = key >= nonce ? 'deleted' : 'replaced'
     batch.statuses?.push({ id: p.id, status })
     batch.audit?.push({ actor: 'tx-service', action: `proposal-${status}`, subject: p.id })
     const closed = await closeProposal(

@@ -4,18 +4,19 @@ import type { Logger } from '../model/logger.js'
 import { errorText } from '../model/redact.js'
 import type { StoredProposal, WorkBatch } from '../model/store.js'
 import type { VetoOutcome } from '../model/veto.js'
+import { escalateNow } from '../respond/escalation.js'
 import { cancelGovernorProposal } from '../respond/veto/governor.js'
 import { type Proposer, rejectSafeTransaction } from '../respond/veto/safe.js'
 import { cancelTimelockOperation } from '../respond/veto/timelock.js'
 import { createVetoSigner, loadVetoKey, type VetoSigner } from '../respond/veto-signer.js'
 import { readSafeState } from '../verify/chain.js'
 import type { WatchContext } from './context.js'
+import { ladderFor } from './policy.js'
 import { proposalUpdate } from './updates.js'
 
-// Acting on a veto: the executor for the proposal's kind (respond/veto/), after checking that
-// there is still something to stop, within the rate limits, or only reported (dry run). Every
-// attempt and its outcome is audited and recorded; the channels that were told about the
-// proposal hear of it.
+// Acting on a veto: one attempt per proposal at a time, within the rate limits, by the executor
+// for the proposal's kind (respond/veto/), or only reported (dry run). Every attempt and its
+// outcome is audited and recorded; the channels that were told about the proposal hear of it.
 
 const HOUR = 3_600_000
 
@@ -51,9 +52,14 @@ export function loadGuardian(config: Config, env: NodeJS.ProcessEnv, logger: Log
 export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
   const { config, store } = ctx
 
-  /** The executor for the proposal's kind. */
-  async function stop(p: StoredProposal, signer: VetoSigner): Promise<VetoOutcome> {
-    const base = { chainId: p.chainId, client: ctx.client(p.chainId), signer }
+  /** The executor for the proposal's kind: its checks first, then (unless a dry run) the veto. */
+  function stop(p: StoredProposal): Promise<VetoOutcome> {
+    const base = {
+      chainId: p.chainId,
+      client: ctx.client(p.chainId),
+      signer: deps.signer,
+      dryRun: config.veto.dryRun,
+    }
     switch (p.origin.kind) {
       case 'safe':
         return rejectSafeTransaction(
@@ -61,6 +67,7 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
             ...base,
             readSafe: (safe: Address) => readSafeState(base.client, safe),
             proposer: () => deps.proposer(p.chainId),
+            maxNonceAhead: config.veto.maxNonceAhead,
           },
           p.origin,
         )
@@ -69,16 +76,19 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
       case 'timelock':
         return cancelTimelockOperation(base, p.origin)
       default:
-        return { status: 'refused', message: `custos cannot veto a ${p.origin.kind} proposal` }
+        return Promise.resolve({
+          status: 'refused',
+          message: `custos cannot veto a ${p.origin.kind} proposal`,
+        })
     }
   }
 
   let queue: Promise<void> = Promise.resolve()
   return {
     /**
-     * Vetoes a proposal: the policy's decision (`auto`) or a signer's press (`chat`). Vetoes run
-     * one at a time: two judgements of one proposal, or two presses, cannot both send, and the
-     * rate limits are counted with every earlier veto recorded.
+     * Vetoes a proposal: the policy's decision (`auto`) or a signer's press (`chat`). The store's
+     * claim makes it single-flight per proposal; vetoes also run one at a time here, because
+     * they all spend the guardian account's nonce.
      */
     veto(p: StoredProposal, by: { kind: 'auto' | 'chat'; actor: string }): Promise<VetoOutcome> {
       const run = queue.then(() => vetoOnce(p, by))
@@ -116,7 +126,7 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
     }
     // The store grants one attempt at a time per proposal, and none once custos acted (a dry run
     // counts only while custos is still in dry run), with the rate limits counted in the same
-    // transaction: no second judgement, press or replica can act again. The executor still
+    // transaction: no second judgement, press process or replica can act again. The executor still
     // checks there is something left to stop.
     const claim = await store.claimVeto({
       proposalId: p.id,
@@ -143,15 +153,10 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
       )
     }
     let outcome: VetoOutcome
-    if (v.dryRun) outcome = { status: 'dry-run', message: 'dry run: custos would veto now, and sent nothing' }
-    else if (!deps.signer)
-      outcome = { status: 'refused', message: 'no veto key is configured (veto.keyEnv or veto.keystore)' }
-    else {
-      try {
-        outcome = await stop(p, deps.signer)
-      } catch (error) {
-        outcome = { status: 'failed', message: errorText(error) }
-      }
+    try {
+      outcome = await stop(p)
+    } catch (error) {
+      outcome = { status: 'failed', message: errorText(error) }
     }
     return record(p, by, outcome, now, claim.token)
   }
@@ -165,6 +170,7 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
     claim?: string,
   ): Promise<VetoOutcome> {
     const done = outcome.status === 'sent' || outcome.status === 'proposed'
+    const escalation = outcome.escalate ? await escalationFor(p, now) : undefined
     const batch: WorkBatch = {
       vetoes: [
         {
@@ -177,10 +183,11 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
         },
       ],
       audit: [{ actor: by.actor, action: `veto-${outcome.status}`, subject: p.id, details: outcome }],
+      ...(escalation ? { escalations: [escalation] } : {}),
       outbox: await proposalUpdate(
         ctx,
         p,
-        done ? 'vetoed' : 'veto-requested',
+        done ? 'vetoed' : outcome.escalate ? 'escalated' : 'veto-requested',
         `${by.kind === 'auto' ? 'custos' : by.actor.split(' via ')[0]}: veto ${outcome.status}: ${outcome.message}`,
         `veto:${by.kind}:${now}`,
       ),
@@ -189,6 +196,14 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
     const log = done || outcome.status === 'dry-run' ? ctx.logger.info : ctx.logger.warn
     log.call(ctx.logger, { proposal: p.id, veto: outcome.status, by: by.actor }, outcome.message)
     return outcome
+  }
+
+  /** A veto custos cannot make goes to the signers: a ladder now, unless one is running. */
+  async function escalationFor(p: StoredProposal, now: number) {
+    const policy = ladderFor(config, ctx.targets.get(p.chainId, p.target.address))
+    const existing = await store.getEscalation(p.id)
+    if (!policy.enabled || existing?.status === 'open') return undefined
+    return escalateNow(existing, p.id, p.level ?? 'critical', policy, now)
   }
 }
 

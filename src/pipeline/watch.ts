@@ -13,7 +13,6 @@
 //! One job runner (jobs.ts) owns scheduling, no-overlap, health, readiness, metrics and logs.
 //! Replicas on PostgreSQL (cluster.ts): each source runs on the replica holding its lease.
 
-import cron from 'node-cron'
 import type { Address } from 'viem'
 import type { Logger } from '../model/logger.js'
 import { redactUrl } from '../model/redact.js'
@@ -25,6 +24,7 @@ import { createChatCommands } from './chat-commands.js'
 import { createCluster } from './cluster.js'
 import { act, createSafeStates, type WatchContext } from './context.js'
 import { createDelivery } from './delivery.js'
+import { createFaultReporter } from './faults.js'
 import { governanceEventsSource, resimulateSource } from './governance-events.js'
 import { checkSilence, driftSource, driftWork } from './health.js'
 import { createJobRunner, sourceJob } from './jobs.js'
@@ -33,6 +33,7 @@ import type { Channels } from './notifiers.js'
 import { secondOpinions } from './quorum.js'
 import { safeEventsSource } from './safe-chain.js'
 import { safeServiceSource } from './safe-poll.js'
+import { createSchedule, type Schedule } from './schedule.js'
 import { createSilenceWatch } from './silences.js'
 import { createVetoer, loadGuardian } from './veto.js'
 
@@ -49,17 +50,12 @@ export type WatchDeps = {
   channels: Channels
   publicUrl: string
   clock?: () => number
-  /** Runs `fn` on a cron schedule; returns a stop function. node-cron by default. */
-  schedule?: (expression: string, fn: () => void) => () => void
+  /** Runs `fn` on a cron-style schedule (see `cronFor`); returns a stop function. */
+  schedule?: Schedule
   /** A job failed in a way trying again cannot fix (it keeps its schedule; this hears of it). */
   onFatalError?: (job: string, error: unknown) => void
   /** custos's version, as replicas show it to each other. */
   version?: string
-}
-
-const defaultSchedule = (expression: string, fn: () => void) => {
-  const task = cron.schedule(expression, fn, { noOverlap: true })
-  return () => void task.stop()
 }
 
 export function createWatcher(deps: WatchDeps) {
@@ -76,7 +72,9 @@ export function createWatcher(deps: WatchDeps) {
     metrics.outboxDepth.set(await store.outboxDepth())
   }
   const notifiers = deps.channels.notifiers
-  const outbox = createDelivery({ config, store, metrics, logger, notifiers, clock, commit })
+  // Nothing that fails in the background fails silently: it is counted and logged.
+  const fault = createFaultReporter(logger, metrics)
+  const outbox = createDelivery({ config, store, metrics, logger, notifiers, clock, commit, fault })
   const ctx: WatchContext = {
     ...{ rt, config, targets, logger, store, metrics, notifiers, outbox, simulator, clock, commit },
     ...chains,
@@ -96,7 +94,7 @@ export function createWatcher(deps: WatchDeps) {
     logger,
     metrics,
     clock,
-    schedule: deps.schedule ?? defaultSchedule,
+    schedule: deps.schedule ?? createSchedule(logger),
     leads: cluster.leads,
     ...(deps.onFatalError ? { onFatalError: deps.onFatalError } : {}),
   })
@@ -146,8 +144,15 @@ export function createWatcher(deps: WatchDeps) {
   internal('heartbeat', 5, async () => {
     heartbeat = clock()
     metrics.heartbeat.set(Math.floor(heartbeat / 1000))
-    metrics.outboxDepth.set(await store.outboxDepth())
-    await checkSilence(ctx, runner.health, src.silentAfterIntervals, startedAt)
+    await Promise.all([
+      checkSilence(ctx, runner.health, src.silentAfterIntervals, startedAt).catch((e) =>
+        fault('silent-source check', e),
+      ),
+      store
+        .outboxDepth()
+        .then((n) => metrics.outboxDepth.set(n))
+        .catch((e) => fault('outbox depth', e)),
+    ])
   })
 
   const status = () => ({

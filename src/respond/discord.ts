@@ -10,6 +10,8 @@ import {
   type Interaction,
   MessageFlags,
   RateLimitError,
+  REST,
+  type RESTOptions,
   Routes,
 } from 'discord.js'
 import type { Alert, EscalationNotice, OutboxPayload, ProposalUpdate } from '../model/alert.js'
@@ -41,23 +43,24 @@ export type DiscordOptions = {
 
 /**
  * Discord as a two-way channel: a notifier that posts alerts as embeds with buttons through the
- * REST API (so delivery works even while the gateway reconnects), and a gateway connection
- * (outbound only) that receives button presses and `/custos` commands.
+ * REST API, and a gateway connection (outbound only) that receives button presses and `/custos`
+ * commands. Delivery has a REST client of its own: a failed gateway login destroys the
+ * discord.js client and clears its REST client's token, and a gateway outage must never stop
+ * an alert.
  */
 export function createDiscord(opts: DiscordOptions) {
-  const client = new Client({
-    intents: [GatewayIntentBits.Guilds],
-    rest: {
-      ...(opts.apiUrl ? { api: opts.apiUrl } : {}),
-      // discord.js honours 429s by sleeping; a long wait is handed back to the outbox instead, so
-      // one rate-limited channel never holds a delivery round.
-      rejectOnRateLimit: (limit) => limit.retryAfter > MAX_INLINE_WAIT_MS,
-      timeout: 15_000,
-      retries: 1,
-    },
-  })
-  client.rest.setToken(opts.token)
-  const rest = client.rest
+  const restOptions: Partial<RESTOptions> = {
+    ...(opts.apiUrl ? { api: opts.apiUrl } : {}),
+    // discord.js honours 429s by sleeping; a long wait is handed back to the outbox instead, so
+    // one rate-limited channel never holds a delivery round.
+    rejectOnRateLimit: (limit) => limit.retryAfter > MAX_INLINE_WAIT_MS,
+    timeout: 15_000,
+    retries: 1,
+  }
+  // The gateway client's own REST client answers interactions, which arrive only while it is
+  // logged in.
+  const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: restOptions })
+  const rest = new REST(restOptions).setToken(opts.token)
   const log = opts.logger
 
   const post = async (channelId: string, body: Record<string, unknown>) =>
@@ -209,6 +212,9 @@ export function createDiscord(opts: DiscordOptions) {
     }
     const body = alertMessage(mine.payload as Alert, state)
     await i.update({ embeds: body.embeds, components: body.components })
+    // The redraw shows who acted, not what custos did about it (a veto sent, or why not): that
+    // is said to the presser, as the deferred answer does.
+    await i.followUp({ content: clip(result.message, 1900), flags: MessageFlags.Ephemeral })
   }
 
   async function onCommand(i: ChatInputCommandInteraction) {
@@ -263,7 +269,9 @@ export function createDiscord(opts: DiscordOptions) {
       if (i.isRepliable() && !i.replied && !i.deferred)
         void i
           .reply({ content: 'custos could not handle this; see its logs', flags: MessageFlags.Ephemeral })
-          .catch(() => {})
+          .catch((e) =>
+            log.warn({ interaction: i.id, error: errorText(e) }, 'could not tell the presser it failed'),
+          )
     })
   })
   client.on(Events.Error, (error) => log.warn({ error: errorText(error) }, 'Discord client error'))
@@ -316,6 +324,8 @@ export function createDiscord(opts: DiscordOptions) {
       stopped = true
       if (retry) clearTimeout(retry)
       await client.destroy()
+      rest.clearHashSweeper()
+      rest.clearHandlerSweeper()
     },
   }
 }

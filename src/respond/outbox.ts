@@ -17,6 +17,11 @@ export type OutboxOptions = {
   stale?: (row: OutboxRow) => Promise<string | undefined>
   /** An alert given up on one channel (so that the others can say so). */
   onGivenUp?: (row: OutboxRow, error: string) => void
+  /**
+   * A delivery round that failed as a whole (the store failing), to log and count. Without it,
+   * the failure is an unhandled rejection: never silent.
+   */
+  onError?: (error: unknown) => void
 }
 
 /**
@@ -127,14 +132,19 @@ export function createOutboxWorker(store: Store, notifiers: Notifier[], options:
     await inFlight
   }
 
+  const round = () => {
+    const done = tick()
+    if (options.onError) done.catch(options.onError)
+  }
+
   return {
     start() {
       stopping = false
-      timer = setInterval(() => void tick().catch(() => {}), options.pollMs)
-      void tick().catch(() => {})
+      timer = setInterval(round, options.pollMs)
+      round()
     },
     /** Ask for an immediate delivery round (after new alerts were committed). */
-    wake: () => void tick().catch(() => {}),
+    wake: round,
     /** Delivers whatever is due now; resolves when done (tests, and drains before exit). */
     flush: async () => {
       while (running) await inFlight

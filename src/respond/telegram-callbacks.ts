@@ -146,7 +146,9 @@ async function callTelegram<T>(
   let json: { ok?: boolean; result?: T; description?: string; parameters?: { retry_after?: number } } = {}
   try {
     json = JSON.parse(text)
-  } catch {}
+  } catch {
+    // Not JSON (a proxy's error page): the HTTP status below says what failed.
+  }
   if (res.ok && json.ok === true) return json.result as T
   const retryAfter = json.parameters?.retry_after
   throw new DeliveryError(

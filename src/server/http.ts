@@ -15,31 +15,41 @@ export type HttpDeps = {
   report(id: string): Promise<StoredReport | undefined>
   /** POST /hooks/safe, when enabled: a bearer token, and a handler that says if the hint was taken. */
   hook?: { token: string; handle(body: unknown): boolean }
+  /** A request that failed inside custos (answered 500): logged and counted by the caller. */
+  onError?(error: unknown): void
 }
 
 /** /healthz, /readyz, /metrics, /reports/:id (HTML and .json) and the push hook. */
 export async function startHttpServer(deps: HttpDeps): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch((error) =>
+    handle(req, res).catch((error) => {
+      deps.onError?.(error)
+      // Past the headers nothing can be said any more: the connection is cut instead.
+      if (res.headersSent) return void res.destroy()
       send(
         res,
         500,
         'text/plain',
         `internal error: ${error instanceof Error ? error.message : String(error)}`,
-      ),
-    )
+      )
+    })
   })
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://localhost')
-    const path = url.pathname
-    if (req.method === 'GET' && path === '/healthz') return json(res, deps.health())
-    if (req.method === 'GET' && path === '/readyz') return json(res, deps.ready())
-    if (req.method === 'GET' && path === '/metrics') {
+    // The request target is always a path here: a leading `//` must not be read as a host.
+    const path = pathOf(req.url ?? '/')
+    if (path === undefined) return send(res, 400, 'text/plain', 'malformed request path')
+    // HEAD answers as GET does; node leaves the body out.
+    const method = req.method === 'HEAD' ? 'GET' : req.method
+    if (method === 'GET' && path === '/healthz') return json(res, deps.health())
+    if (method === 'GET' && path === '/readyz') return json(res, deps.ready())
+    if (method === 'GET' && path === '/metrics') {
       return send(res, 200, deps.metrics.registry.contentType, await deps.metrics.registry.metrics())
     }
     const m = /^\/reports\/([^/]+?)(\.json)?$/.exec(path)
-    if (req.method === 'GET' && m) {
-      const report = await deps.report(decodeURIComponent(m[1] as string))
+    if (method === 'GET' && m) {
+      const id = decoded(m[1] as string)
+      if (id === undefined) return send(res, 400, 'text/plain', 'malformed percent-encoding in the path')
+      const report = await deps.report(id)
       if (!report) return send(res, 404, 'text/plain', 'no such report')
       if (m[2]) return send(res, 200, 'application/json', JSON.stringify(report.json, null, 2))
       return send(
@@ -77,6 +87,24 @@ export async function startHttpServer(deps: HttpDeps): Promise<{ url: string; cl
   return {
     url: `http://${host}:${address.port}`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
+  }
+}
+
+/** The path of a request target, or undefined when it cannot be parsed. */
+function pathOf(target: string): string | undefined {
+  try {
+    return new URL(`http://localhost${target.startsWith('/') ? target : `/${target}`}`).pathname
+  } catch {
+    return undefined
+  }
+}
+
+/** A path segment with its percent-escapes decoded, or undefined when one is malformed (`%`, `%zz`). */
+function decoded(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return undefined
   }
 }
 

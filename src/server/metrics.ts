@@ -72,6 +72,23 @@ export function createMetrics() {
       labelNames: ['channel'],
       registers: [registry],
     }),
+    storeErrors: new Counter({
+      name: 'custos_store_errors_total',
+      help: 'Failed store operations, by operation and SQLite code (SQLITE_CORRUPT, SQLITE_FULL…)',
+      labelNames: ['operation', 'code'],
+      registers: [registry],
+    }),
+    taskErrors: new Counter({
+      name: 'custos_task_errors_total',
+      help: 'Background tasks that failed (silent-source check, drift re-check, alert delivery round…), by task',
+      labelNames: ['task'],
+      registers: [registry],
+    }),
+    httpErrors: new Counter({
+      name: 'custos_http_errors_total',
+      help: 'HTTP requests answered 500 because custos failed',
+      registers: [registry],
+    }),
     heartbeat: new Gauge({
       name: 'custos_heartbeat_seconds',
       help: 'Unix time of the last loop heartbeat',

@@ -56,6 +56,20 @@ function installExitHook() {
   })
 }
 
+/**
+ * The environment an anvil process gets: only what a process needs to start. custos's own
+ * environment holds chat tokens, routing keys and webhook secrets; a fork needs none of them
+ * (it reaches its upstream through the loopback relay, and keeps no cache on disk).
+ */
+export function anvilEnv(from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  // Windows cannot open sockets without SYSTEMROOT; its variable names are case-insensitive.
+  const windows = process.platform === 'win32'
+  const keep = windows ? ['PATH', 'HOME', 'SYSTEMROOT', 'TEMP', 'TMP'] : ['PATH', 'HOME']
+  return Object.fromEntries(
+    Object.entries(from).filter(([k]) => keep.includes(windows ? k.toUpperCase() : k)),
+  )
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
@@ -94,7 +108,7 @@ async function launch(port: number, options: AnvilOptions): Promise<Anvil> {
   if (options.blockTime !== undefined) args.push('--block-time', String(options.blockTime))
   if (options.hardfork !== undefined) args.push('--hardfork', options.hardfork)
   args.push(...(options.extraArgs ?? []))
-  const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'], env: anvilEnv() })
   running.add(child)
   let stderr = ''
   child.stderr?.on('data', (d) => {

@@ -162,6 +162,7 @@ export function createForkManager(options: ForkOptions) {
     const previous = jobs.get(chainId)
     if (previous && !refresh) return previous
     const job = (previous ?? Promise.resolve(undefined))
+      // The previous start's failure went to its own callers; this one begins afresh.
       .catch(() => undefined)
       .then(() => ensure(chainId, upstreams, refresh))
     const tracked = job.finally(() => {

@@ -198,6 +198,7 @@ export async function simulateGovernorLifecycle(
     sim.durationMs = Math.round(performance.now() - started)
     return sim
   } finally {
+    // Undone by the revert below if this fails (and a fork that cannot revert is replaced).
     await ep.request('anvil_stopImpersonatingAccount', [LIFECYCLE_VOTER]).catch(() => undefined)
     // The fork must be exactly as before: time, balances, the copy's effects. If it cannot be
     // reverted, it is replaced rather than trusted.

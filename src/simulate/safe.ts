@@ -200,6 +200,7 @@ async function nestedSafeChanges(
       // before the eight reads that tell a Safe's state.
       const code = await ep.request<Hex>('eth_getCode', [d.address, block]).catch(() => '0x')
       if (!code.toLowerCase().includes('a619486e')) return undefined
+      // Answers masterCopy() but not the Safe getters: not a Safe whose configuration can change.
       const before = await readSafe(ep, d.address, block).catch(() => undefined)
       if (!before) return undefined
       const changes = safeChanges(d, before, candidates, hashes)

@@ -26,8 +26,10 @@ async function lookup(
     readCall<string>(ep, token, erc20, 'symbol', [], block).catch(() =>
       readCall<Hex>(ep, token, bytes32Symbol, 'symbol', [], block)
         .then((h) => hexToString(h, { size: 32 }).replace(/\0+$/, ''))
+        // No symbol at all: the token is shown by its address.
         .catch(() => undefined),
     ),
+    // No decimals(): amounts are shown in base units.
     readCall<number>(ep, token, erc20, 'decimals', [], block).catch(() => undefined),
   ])
   const info = {

@@ -1,5 +1,8 @@
 import {
   type Address,
+  BaseError,
+  ContractFunctionRevertedError,
+  ContractFunctionZeroDataError,
   getAddress,
   type Hash,
   type Hex,
@@ -9,10 +12,11 @@ import {
   toEventSelector,
   zeroAddress,
 } from 'viem'
-import { InputError } from '../model/errors.js'
+import { InputError, RetryableError } from '../model/errors.js'
 import type { CodePin, GovernanceParams } from '../model/governance.js'
 import { GOVERNOR_STATES, GOVERNOR_VIEWS, TIMELOCK_VIEWS } from '../model/governance-abi.js'
 import type { Call } from '../model/proposal.js'
+import { redactUrls } from '../model/redact.js'
 import {
   type GovernanceEvent,
   groupScheduled,
@@ -30,6 +34,50 @@ const timelockAbi = TIMELOCK_VIEWS
 const erc20Abi = parseAbi(['function balanceOf(address) view returns (uint256)'])
 const TRANSFER = toEventSelector('event Transfer(address indexed from, address indexed to, uint256 value)')
 const STATES: readonly string[] = GOVERNOR_STATES
+
+/** The node ran the call and the contract reverted (or returned nothing): the function is not there. */
+const reverted = (error: unknown) =>
+  error instanceof BaseError &&
+  error.walk(
+    (e) => e instanceof ContractFunctionRevertedError || e instanceof ContractFunctionZeroDataError,
+  ) !== null
+
+/** Tries a transport failing again this many times, this far apart (ms), before giving up. */
+const FLAVOR_TRIES = 3
+const FLAVOR_BACKOFF_MS = 300
+
+/**
+ * OpenZeppelin governors answer `proposalSnapshot`; Bravo-style ones revert. Only a revert means
+ * Bravo: a node that timed out or failed would otherwise turn an OpenZeppelin governor into one
+ * (no lifecycle simulation, the wrong cancel), so a transport error is retried and then thrown.
+ */
+async function flavorOf(
+  client: PublicClient,
+  governor: Address,
+  proposalId: bigint,
+): Promise<'oz' | 'bravo'> {
+  for (let tries = 1; ; tries++) {
+    try {
+      await client.readContract({
+        address: governor,
+        abi: governorAbi,
+        functionName: 'proposalSnapshot',
+        args: [proposalId],
+      })
+      return 'oz'
+    } catch (error) {
+      if (reverted(error)) return 'bravo'
+      if (tries >= FLAVOR_TRIES) {
+        const reason = (error as { shortMessage?: string }).shortMessage ?? (error as Error).message
+        throw new RetryableError(
+          `cannot tell whether ${governor} is an OpenZeppelin or a Bravo governor: proposalSnapshot failed ${tries} times (${redactUrls(String(reason).split('\n')[0] ?? '')})`,
+          { cause: error },
+        )
+      }
+      await new Promise((r) => setTimeout(r, FLAVOR_BACKOFF_MS * tries))
+    }
+  }
+}
 
 const attempt = async <T>(p: Promise<T>): Promise<T | undefined> => {
   try {
@@ -119,9 +167,7 @@ export async function readGovernorStatus(
     attempt(
       client.readContract({ address: governor, abi: governorAbi, functionName, args } as never) as Promise<T>,
     )
-  // OpenZeppelin governors answer proposalSnapshot; Bravo-style ones do not.
-  const snapshot = await read<bigint>('proposalSnapshot', [proposalId])
-  const flavor = snapshot !== undefined ? 'oz' : 'bravo'
+  const flavor = await flavorOf(client, governor, proposalId)
   const stateIndex = await read<number>('state', [proposalId])
   const timelock = await read<Address>('timelock')
   const eta = flavor === 'oz' ? await read<bigint>('proposalEta', [proposalId]) : queuedEta

@@ -84,6 +84,7 @@ export async function copySqliteToPostgres(file: string, url: string): Promise<R
     await target.query('COMMIT')
     return copied
   } catch (error) {
+    // A rollback that fails (the connection broke): the error thrown below says why.
     await target.query('ROLLBACK').catch(() => {})
     throw error
   } finally {

@@ -139,9 +139,7 @@ export const MIGRATIONS: ReadonlyArray<string | ((db: Database.Database) => void
     created_at INTEGER NOT NULL
   );
   `,
-  // 3: one proposals table for every kind (typed target, key, origin and calls).
-  migrateToTargets,
-  // 4: a veto is single-flight (issue 12). One claim row per proposal, written before custos
+  // 3: a veto is single-flight (issue 12). One claim row per proposal, written before custos
   // acts and in the same transaction that counts the rate limits, which are per chain and
   // address; `acting` until the outcome settles it (sent, proposed, dry-run) or releases it
   // (the row goes). Vetoes recorded before this migration become claims, so nothing vetoed is
@@ -159,10 +157,12 @@ export const MIGRATIONS: ReadonlyArray<string | ((db: Database.Database) => void
   );
   CREATE INDEX veto_claims_by_target ON veto_claims (chain_id, target, claimed_at);
   INSERT INTO veto_claims (proposal_id, chain_id, target, kind, status, token, claimed_at, updated_at)
-    SELECT v.proposal_id, p.chain_id, lower(p.target), v.kind, v.status, 'migrated', v.created_at, v.created_at
+    SELECT v.proposal_id, p.chain_id, lower(p.safe), v.kind, v.status, 'migrated', v.created_at, v.created_at
     FROM vetoes v JOIN proposals p ON p.id = v.proposal_id
     WHERE v.id = (SELECT w.id FROM vetoes w WHERE w.proposal_id = v.proposal_id
       AND w.kind IN ('auto', 'chat') AND w.status IN ('sent', 'proposed', 'dry-run')
       ORDER BY w.status = 'dry-run', w.id DESC LIMIT 1);
   `,
+  // 4: one proposals table for every kind (typed target, key, origin and calls).
+  migrateToTargets,
 ]

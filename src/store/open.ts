@@ -7,6 +7,14 @@ import type { Store } from '../model/store.js'
 import { openPostgresStore } from './postgres.js'
 import { openSqliteStore } from './sqlite.js'
 
+/** The store the config names, for logs and alerts: the SQLite file, never the database URL. */
+export function storeLabel(config: Config): string {
+  const s = config.store
+  return s.driver === 'sqlite'
+    ? (s.path ?? join(config.dataDir, 'custos.db'))
+    : `the PostgreSQL store (${s.url.env})`
+}
+
 /**
  * The store the config names: the SQLite file (one process), or the PostgreSQL database that
  * replicas share. The database URL is read from the environment and then taken out of it: the

@@ -211,6 +211,7 @@ export async function migratePostgres(pool: pg.Pool): Promise<void> {
     }
     await client.query('COMMIT')
   } catch (error) {
+    // A rollback that fails (the connection broke): the error thrown below says why.
     await client.query('ROLLBACK').catch(() => {})
     throw error
   } finally {

@@ -57,6 +57,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       c.release()
       return result
     } catch (error) {
+      // A rollback that fails (the connection broke): the error thrown below says why.
       await c.query('ROLLBACK').catch(() => {})
       // A connection that failed mid-transaction is not handed out again.
       c.release(error instanceof Error ? error : true)

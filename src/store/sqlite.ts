@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
+import { StoreError } from '../model/errors.js'
 import { proposalRef } from '../model/ref.js'
 import type {
   AuditEntry,
@@ -20,10 +21,13 @@ import { encodeJson } from './codec.js'
 import { MIGRATIONS } from './migrations.js'
 import { json, proposalOf, toEscalation, toOutbox, toProposal, toReport } from './rows.js'
 
-/** Opens (creating and migrating) the SQLite store at `path`, in WAL mode. */
+/**
+ * Opens (creating and migrating) the SQLite store at `path`, in WAL mode. A damaged file is
+ * refused with a StoreError naming it: custos would otherwise run blind on it.
+ */
 export function openSqliteStore(path: string, clock: () => number = Date.now): Store {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
-  const db = new Database(path)
+  const db = openChecked(path)
   db.pragma('journal_mode = WAL')
   // FULL: a committed batch survives a crash of the process and of the machine.
   db.pragma('synchronous = FULL')
@@ -362,6 +366,32 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     close: async () => void db.close(),
   }
 }
+
+/** The database at `path`, after `PRAGMA quick_check` found it whole. */
+function openChecked(path: string): Database.Database {
+  let db: Database.Database | undefined
+  let problems: string[]
+  try {
+    db = new Database(path)
+    problems = (db.pragma('quick_check') as Array<{ quick_check: string }>)
+      .map((r) => r.quick_check)
+      .filter((r) => r !== 'ok')
+  } catch (cause) {
+    // A file that is not a database, or whose schema pages are unreadable, fails the check itself.
+    db?.close()
+    const reason = oneLine(cause instanceof Error ? cause.message : String(cause))
+    throw new StoreError(`the store ${path} cannot be read: ${reason}`, { cause })
+  }
+  if (problems.length > 0) {
+    db.close()
+    throw new StoreError(
+      `the store ${path} is damaged (quick_check: ${oneLine(problems.slice(0, 3).join('; '))}${problems.length > 3 ? ` and ${problems.length - 3} more` : ''}); restore it from a backup, or move it aside to start with an empty store`,
+    )
+  }
+  return db
+}
+
+const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim().slice(0, 300)
 
 function migrate(db: Database.Database) {
   const current = db.pragma('user_version', { simple: true }) as number

@@ -46,6 +46,8 @@ export async function startFakeDiscord(opts: { token: string; roles?: string[] }
   const dispatched = new Map<string, { at: number; payload: Record<string, unknown> }>()
   const answered = new Set<string>()
   let restDown = false
+  let refuseLogins = false
+  let refused = 0
   let identified = 0
   const sockets = new Set<WebSocket>()
   let seq = 0
@@ -320,6 +322,10 @@ export async function startFakeDiscord(opts: { token: string; roles?: string[] }
       // the client identifies afresh, as it does when Discord drops a session.
       if (p.op === 6) ws.send(JSON.stringify({ op: 9, d: false }))
       if (p.op === 2) {
+        if (refuseLogins) {
+          refused++
+          return ws.close(4004, 'Authentication failed')
+        }
         if (p.d.token !== opts.token) return ws.close(4004, 'Authentication failed')
         identified++
         sockets.add(ws)
@@ -445,6 +451,12 @@ export async function startFakeDiscord(opts: { token: string; roles?: string[] }
     /** The next request matching `match` (`METHOD /path`) is answered 429 with this retry_after (s). */
     rateLimit: (match: RegExp, retryAfter: number, global = false) =>
       rateLimits.push({ match, retryAfter, global }),
+    /** While on, the gateway refuses every login (IDENTIFY is closed with 4004); REST still works. */
+    refuseLogins: (on: boolean) => {
+      refuseLogins = on
+    },
+    /** Logins refused so far. */
+    refusedLogins: () => refused,
     /** Every REST request answers 503 while down. */
     setRestDown: (down: boolean) => {
       restDown = down

@@ -11,17 +11,29 @@ export function botProcess(dir: string, config: Record<string, unknown>, env: No
   writeFileSync(path, stringify(config))
   let child: ChildProcess | undefined
   let output = ''
+  let stderr = ''
+  let stdout = ''
   return {
     path,
     output: () => output,
+    /** What the process wrote to stderr alone (its logs) and to stdout alone (the console channel). */
+    stderr: () => stderr,
+    stdout: () => stdout,
+    pid: () => child?.pid,
     start() {
       child = spawn('node', ['bin/custos.js', 'run', '--config', path], {
         cwd: root,
         env: { ...process.env, NO_COLOR: '1', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       })
-      child.stdout?.on('data', (d) => (output += d))
-      child.stderr?.on('data', (d) => (output += d))
+      child.stdout?.on('data', (d) => {
+        output += d
+        stdout += d
+      })
+      child.stderr?.on('data', (d) => {
+        output += d
+        stderr += d
+      })
       return child
     },
     running: () => child !== undefined && child.exitCode === null && child.signalCode === null,

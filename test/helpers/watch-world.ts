@@ -94,6 +94,23 @@ export async function startWorld() {
   }
 }
 
+/** A logger that keeps every line, for tests that check what custos said. */
+export function recordingLogger() {
+  const lines: Array<{ level: string; msg: string; obj: Record<string, unknown> }> = []
+  const at =
+    (level: string) =>
+    (obj: object, msg = '') =>
+      void lines.push({ level, msg, obj: obj as Record<string, unknown> })
+  const logger = {
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    debug: at('debug'),
+    child: () => logger,
+  }
+  return { logger, lines }
+}
+
 /** Polls `check` until it returns a value (or throws after `ms`). */
 export async function eventually<T>(
   check: () => T | undefined | Promise<T | undefined>,
@@ -121,17 +138,19 @@ export async function startBot(
   extra: Record<string, unknown> = {},
   schedule = fastSchedule,
   env: NodeJS.ProcessEnv = {},
+  logger?: import('../../src/model/logger.js').Logger,
   /** Another store than the SQLite file in the data directory (a replica's PostgreSQL one). */
   given?: import('../../src/model/store.js').Store,
 ) {
   const { silentLogger } = await import('../../src/model/logger.js')
+  const log = logger ?? silentLogger
   const { buildNotifiers } = await import('../../src/pipeline/notifiers.js')
   const { createWatcher } = await import('../../src/pipeline/watch.js')
   const { startHttpServer } = await import('../../src/server/http.js')
   const { createMetrics } = await import('../../src/server/metrics.js')
   const { openSqliteStore } = await import('../../src/store/sqlite.js')
   const rt = world.runtime(extra)
-  const store = given ?? openSqliteStore(join(rt.config.dataDir, 'custos.db'))
+  const store = given ?? openSqliteStore(rt.config.store.path ?? join(rt.config.dataDir, 'custos.db'))
   const metrics = createMetrics()
   let watcher: ReturnType<typeof createWatcher> | undefined
   const token = 'test-token'
@@ -152,10 +171,10 @@ export async function startBot(
   watcher = createWatcher({
     rt,
     env,
-    logger: silentLogger,
+    logger: log,
     store,
     metrics,
-    channels: await buildNotifiers(rt.config, env, process.stdout, { store, logger: silentLogger }),
+    channels: await buildNotifiers(rt.config, env, process.stdout, { store, logger: log }),
     publicUrl: server.url,
     schedule,
   })

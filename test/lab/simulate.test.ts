@@ -219,8 +219,17 @@ describe('simulating Safe transactions on a fork of the lab', () => {
   })
 
   it('restarts a fork that died', async () => {
-    for (const p of simulator.forks.processes()) p.kill('SIGKILL')
-    await new Promise((r) => setTimeout(r, 50))
+    // Dead, and seen dead: the exit has reached this process.
+    await Promise.all(
+      simulator.forks.processes().map(
+        (p) =>
+          new Promise<void>((resolve) => {
+            if (p.exitCode !== null || p.signalCode !== null) return resolve()
+            p.once('exit', () => resolve())
+            p.kill('SIGKILL')
+          }),
+      ),
+    )
     const sim = simOf(await inspect({ to: ATTACKER, value: 1n }))
     expect(sim.success).toBe(true)
     expect(simulator.forks.stats().restartsAfterDeath).toBe(1)

@@ -193,6 +193,12 @@ describe('delivery across an outage and a restart', () => {
         20_000,
         'the delivery after restart',
       )
+      // Recorded once Discord answered the post (after the fake saw it): waited for, then counted.
+      await eventually(
+        async () => ((await second.store.messagesFor(id, 'discord')).length ? true : undefined),
+        10_000,
+        'the posted message recorded',
+      )
       await new Promise((r) => setTimeout(r, 1000))
       expect(postedFor(safeTxHash)).toHaveLength(1)
       expect(await second.store.messagesFor(id, 'discord')).toHaveLength(1)

@@ -5,8 +5,9 @@ import type { Alert } from '../../src/model/alert.js'
 import { silentLogger } from '../../src/model/logger.js'
 import { proposalRef } from '../../src/model/ref.js'
 import { createDiscord } from '../../src/respond/discord.js'
+import { freePort } from '../../src/simulate/anvil.js'
 import { type FakeDiscord, startFakeDiscord } from '../fakes/discord.js'
-import { eventually, startBot, startWorld, type World } from '../helpers/watch-world.js'
+import { eventually, recordingLogger, startBot, startWorld, type World } from '../helpers/watch-world.js'
 
 const MALICIOUS = getAddress('0x96221423681A6d52E184D440a8eFCEbB105C7242')
 const ATTACKER = getAddress('0xbDd077f651EBe7f7b3cE16fe5F2b025BE2969516')
@@ -159,7 +160,15 @@ describe('Discord, through the real discord.js client against a fake Discord on 
 
   it('ignores a replayed interaction: no second answer, nothing recorded twice', async () => {
     const interaction = discord.press(BOB, `custos:veto:${proposalRef(critical.id)}`, critical.messageId)
-    await eventually(() => discord.answersTo(interaction).callbacks[0], 5000, 'the answer')
+    const answer = await eventually(() => discord.answersTo(interaction).callbacks[0], 5000, 'the answer')
+    // Answered at once: the message is redrawn, and what custos did about the veto is said to
+    // the presser (here: nothing, vetoes are off), as a deferred answer says it.
+    expect(answer.type).toBe(7)
+    const said = await eventually(() => discord.answersTo(interaction).followUps[0], 5000, 'the outcome')
+    expect(said.body.flags).toBe(64)
+    expect(String(said.body.content)).toMatch(
+      /^Veto request recorded for bob\. custos did not send a veto \(/,
+    )
     discord.replay(interaction)
     discord.replay(interaction)
     await new Promise((r) => setTimeout(r, 500))
@@ -441,6 +450,76 @@ describe('the Discord gateway side on its own', () => {
     const followUp = await eventually(() => discord.answersTo(interaction).followUps[0], 5000, 'the answer')
     expect(followUp.body.content).toBe('Acknowledged as alice.')
     await d.stop()
+  })
+
+  it('delivers through its own REST client while the gateway refuses logins, and connects once it accepts them', {
+    timeout: 30_000,
+  }, async () => {
+    discord.refuseLogins(true)
+    const { logger, lines } = recordingLogger()
+    const d = createDiscord({
+      token: TOKEN,
+      channelId: discord.channelId,
+      apiUrl: discord.api,
+      minLevel: 'low',
+      registerCommands: false,
+      chat,
+      logger,
+    })
+    try {
+      await d.start(commands(0))
+      // The login failed and discord.js destroyed its client (clearing its REST client's token).
+      await eventually(
+        () => lines.some((l) => l.msg === 'could not connect to the Discord gateway') || undefined,
+        10_000,
+        'a refused login',
+      )
+      const receipt = await d.notifier.deliver({ ...alert, dedupKey: 'gateway-refusing' }, 1)
+      expect(receipt?.ref).toMatch(/^\d+:\d+$/)
+      expect(discord.connected()).toBe(false)
+      discord.refuseLogins(false)
+      await eventually(() => (discord.connected() ? true : undefined), 20_000, 'the gateway')
+      const interaction = discord.press(
+        ALICE,
+        'custos:ack:AAAAAAAAAAAAAAAA',
+        receipt?.ref.split(':')[1] as string,
+      )
+      await eventually(() => discord.answersTo(interaction).callbacks[0], 5000, 'an answer')
+    } finally {
+      discord.refuseLogins(false)
+      await d.stop()
+    }
+  })
+
+  it('says the real cause when Discord cannot be reached, not a missing token', {
+    timeout: 30_000,
+  }, async () => {
+    const { logger, lines } = recordingLogger()
+    const closed = `http://127.0.0.1:${await freePort()}/api`
+    const d = createDiscord({
+      token: TOKEN,
+      channelId: discord.channelId,
+      apiUrl: closed,
+      minLevel: 'low',
+      registerCommands: false,
+      chat,
+      logger,
+    })
+    try {
+      await d.start(commands(0))
+      await eventually(
+        () => lines.some((l) => l.msg === 'could not connect to the Discord gateway') || undefined,
+        10_000,
+        'a failed login',
+      )
+      const error = await d.notifier.deliver({ ...alert, dedupKey: 'unreachable' }, 1).catch((e) => e)
+      expect(error.name).toBe('DeliveryError')
+      expect(error.permanent).toBe(false)
+      expect(error.message).toMatch(/ECONNREFUSED/)
+      expect(error.message).not.toMatch(/token/i)
+    } finally {
+      await d.stop()
+    }
   })
 
   it('comes back after the gateway drops the connection', async () => {

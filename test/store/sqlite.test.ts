@@ -156,24 +156,3 @@ describe('one proposals table for every kind', () => {
     await store.close()
   })
 })
-
-describe('SQLite veto claims', () => {
-  it('carries vetoes recorded before the claims existed into claims', async () => {
-    const path = fresh()
-    const old = new Database(path)
-    for (const m of MIGRATIONS.slice(0, 3)) typeof m === 'string' ? old.exec(m) : m(old)
-    old.pragma('user_version = 3')
-    old.exec(`INSERT INTO proposals (id, ref, chain_id, target_kind, target, key, fingerprint, status, first_seen, last_seen)
-      VALUES ('p1', 'r1', 1, 'safe', '${SAFE}', '1', 'f', 'pending', 0, 0), ('p2', 'r2', 1, 'safe', '${SAFE}', '2', 'f', 'pending', 0, 0)`)
-    old.exec(`INSERT INTO vetoes (proposal_id, kind, status, created_at) VALUES
-      ('p1', 'auto', 'dry-run', 1), ('p1', 'chat', 'proposed', 2), ('p1', 'auto', 'dry-run', 3),
-      ('p2', 'auto', 'failed', 4)`)
-    old.close()
-    const store = openSqliteStore(path)
-    const ask = (proposalId: string) =>
-      store.claimVeto({ proposalId, chainId: 1, target: SAFE, kind: 'auto', dryRun: false })
-    expect(await ask('p1')).toEqual({ granted: false, reason: 'done', status: 'proposed' })
-    expect((await ask('p2')).granted).toBe(true)
-    await store.close()
-  })
-})

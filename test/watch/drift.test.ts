@@ -73,7 +73,12 @@ describe('configuration drift and on-chain changes', () => {
       15_000,
       'deleted',
     )
-    expect(world.receiver.unique()).toContain(`${id}:deleted`)
+    // Stored, then delivered: the alert comes through the outbox after the commit.
+    await eventually(
+      () => (world.receiver.unique().includes(`${id}:deleted`) ? true : undefined),
+      15_000,
+      'the removal alert',
+    )
   })
 })
 

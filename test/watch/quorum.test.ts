@@ -53,6 +53,7 @@ describe('veto.quorum', () => {
         config,
         undefined,
         { CUSTOS_VETO_KEY: guardian.privateKey },
+        undefined,
         await openPostgresStore(db.url, { replicaId: name }),
       )
     const first = await replica('first')

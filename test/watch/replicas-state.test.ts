@@ -38,6 +38,7 @@ describe('replicas reading one Safe from two sides', () => {
         { store: pg, sources },
         undefined,
         {},
+        undefined,
         await openPostgresStore(db.url, { replicaId: name }),
       )
     const events = await replica('events', { txService: { enabled: false } })

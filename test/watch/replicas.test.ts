@@ -89,7 +89,7 @@ describe('replicas on PostgreSQL, the leader killed with SIGKILL at random point
       console.error('leases', await query('SELECT * FROM leases'))
       console.error('outbox', await query('SELECT id, dedup_key, status, claimed_by, attempts FROM outbox'))
       console.error('proposals', await query('SELECT id, status, level FROM proposals'))
-      replicas.forEach((r, i) => console.error(`replica r${i}`, r.bot.output().slice(-4000)))
+      for (const [i, r] of replicas.entries()) console.error(`replica r${i}`, r.bot.output().slice(-4000))
       throw error
     }
     // Each delivery takes a while, so replicas polling the outbox meanwhile would send it again

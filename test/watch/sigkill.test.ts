@@ -13,14 +13,17 @@ beforeAll(async () => {
 })
 afterAll(() => world?.stop())
 
-const alive = (pid: number) => {
+/** A process's start time (field 22 of /proc/<pid>/stat), or undefined once it is gone. */
+const startTime = (pid: number): string | undefined => {
   try {
-    process.kill(pid, 0)
-    return true
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
   } catch {
-    return false
+    return undefined
   }
 }
+/** The fork is still running: same pid, same start time (a reused pid is another process). */
+const alive = ([pid, started]: [number, string]) => startTime(pid) === started
 
 describe('custos run killed with SIGKILL at random points', () => {
   it('delivers every alert, exactly once per channel by dedup key, and leaves no fork behind', {
@@ -29,10 +32,22 @@ describe('custos run killed with SIGKILL at random points', () => {
     const port = await freePort()
     const bot = botProcess(world.dataDir, world.rawConfig({ server: { port } }))
     const pidFile = join(world.dataDir, 'forks.pid')
-    const forkPids = new Set<number>()
-    const notePids = () => {
-      if (!existsSync(pidFile)) return
-      for (const p of readFileSync(pidFile, 'utf8').split('\n').filter(Boolean)) forkPids.add(Number(p))
+    // Lines are `<pid> <start time>`; `orphans` are the forks of runs that were killed.
+    const orphans = new Map<number, string>()
+    const forksNow = () => {
+      const now = new Map<number, string>()
+      if (!existsSync(pidFile)) return now
+      for (const line of readFileSync(pidFile, 'utf8').split('\n').filter(Boolean)) {
+        const [pid, started] = line.split(' ')
+        // A line caught half written is left out.
+        if (/^\d+$/.test(pid ?? '') && started) now.set(Number(pid), started)
+      }
+      return now
+    }
+    const kill = async () => {
+      const before = forksNow()
+      await bot.stop('SIGKILL')
+      for (const [pid, started] of before) orphans.set(pid, started)
     }
     bot.start()
     await waitReady(port)
@@ -42,8 +57,7 @@ describe('custos run killed with SIGKILL at random points', () => {
     const chaos = (async () => {
       while (kills < 6) {
         await new Promise((r) => setTimeout(r, 300 + Math.floor(Math.random() * 700)))
-        notePids()
-        await bot.stop('SIGKILL')
+        await kill()
         kills++
         bot.start()
       }
@@ -62,8 +76,14 @@ describe('custos run killed with SIGKILL at random points', () => {
       60_000,
       'an alert for every proposal',
     )
+    // One more kill, while a fork is certainly running: a proposal is being judged.
+    const last = await world.propose(world.owners.A, { to: ATTACKER, value: 7n, nonce: 6 })
+    hashes.push(last.safeTxHash)
+    await eventually(() => (forksNow().size > 0 ? true : undefined), 30_000, 'a fork')
+    await kill()
+    bot.start()
+    await eventually(() => (keysFor(last.safeTxHash).length > 0 ? true : undefined), 60_000, 'the last alert')
     await new Promise((r) => setTimeout(r, 1500))
-    notePids()
     expect(await bot.stop('SIGTERM')).toEqual({ code: 0, signal: null })
 
     for (const h of hashes) expect(keysFor(h)).toHaveLength(1)
@@ -73,6 +93,10 @@ describe('custos run killed with SIGKILL at random points', () => {
     expect(delivered.length).toBeGreaterThanOrEqual(hashes.length)
     // Forks of killed runs were reaped by the next run; the last one stopped its own.
     expect(readFileSync(pidFile, 'utf8')).toBe('')
-    expect([...forkPids].filter(alive)).toEqual([])
+    expect(orphans.size).toBeGreaterThan(0)
+    const left = [...orphans].filter(alive)
+    // A failing run does not leave its forks on the machine.
+    for (const [pid] of left) process.kill(pid, 'SIGKILL')
+    expect(left).toEqual([])
   })
 })

@@ -115,6 +115,39 @@ describe('the watch loop on the lab, through the transaction service emulator', 
     )
   })
 
+  it('alerts on a stranger executing a queued owner change too, judged by the owners before it', async () => {
+    const stranger = world.lab.accounts[7] as NonNullable<(typeof world.lab.accounts)[number]>
+    const data = encodeFunctionData({
+      abi: parseAbi(['function addOwnerWithThreshold(address owner, uint256 _threshold)']),
+      functionName: 'addOwnerWithThreshold',
+      args: [stranger.address, 2n],
+    })
+    const { safeTxHash } = await world.propose(world.owners.A, { to: world.safe, data })
+    await world.confirm(world.owners.B, safeTxHash)
+    const id = `${world.lab.chainId}:safe:${safeTxHash}`
+    await eventually(async () => (await store.getProposal(id)) ?? undefined, 15_000, 'the proposal')
+    // Its AddedOwner comes before its ExecutionSuccess, and makes the stranger an owner.
+    const kit = await world.lab.kit(world.safe, stranger)
+    const res = await kit.executeTransaction(await world.api.getTransaction(safeTxHash))
+    await world.lab.public.waitForTransactionReceipt({ hash: res.hash as Hex })
+    const alert = await eventually(
+      () =>
+        world.receiver
+          .accepted()
+          .find((r) => r.json.alert.dedupKey === `${world.lab.chainId}:executor:${safeTxHash}`),
+      15_000,
+      'the executor alert',
+    )
+    expect(alert.json.alert.summary).toContain(
+      `executed by ${stranger.address}, who is neither an owner nor a known relayer`,
+    )
+    await eventually(
+      async () => ((await store.getProposal(id))?.status === 'executed' ? true : undefined),
+      15_000,
+      'executed',
+    )
+  })
+
   it('exports metrics', async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text()
     expect(text).toMatch(/custos_proposals_seen_total\{chain="31337"\} [1-9]/)

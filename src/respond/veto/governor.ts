@@ -1,8 +1,8 @@
-import { keccak256, type PublicClient, toHex } from 'viem'
+import { keccak256, toHex } from 'viem'
 import { GOVERNOR_VIEWS } from '../../model/governance-abi.js'
 import type { Call, GovernorOrigin } from '../../model/proposal.js'
 import type { VetoOutcome } from '../../model/veto.js'
-import type { VetoSigner } from '../veto-signer.js'
+import { type ExecutorDeps, noKey } from './common.js'
 import { prepared, send } from './send.js'
 
 // A governor's proposal is cancelled by its guardian while it can still run: OpenZeppelin's
@@ -11,8 +11,9 @@ import { prepared, send } from './send.js'
 
 const OPEN = new Set([0, 1, 4, 5]) // Pending, Active, Succeeded, Queued
 
+/** The state check comes first; a dry run stops after it. */
 export async function cancelGovernorProposal(
-  deps: { chainId: number; client: PublicClient; signer: VetoSigner },
+  deps: ExecutorDeps,
   origin: GovernorOrigin,
   calls: Call[],
 ): Promise<VetoOutcome> {
@@ -28,6 +29,9 @@ export async function cancelGovernorProposal(
   )
   if (!OPEN.has(state))
     return { status: 'refused', message: `the proposal is in state ${state}: nothing to stop` }
+  if (deps.dryRun)
+    return { status: 'dry-run', message: 'dry run: custos would cancel it now, and sent nothing' }
+  if (!signer) return noKey
   const unsigned =
     origin.flavor === 'bravo'
       ? await prepared(client, signer.address, (params) =>

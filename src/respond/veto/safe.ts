@@ -1,8 +1,8 @@
-import type { Address, Hash, Hex, PublicClient } from 'viem'
+import type { Address, Hash, Hex } from 'viem'
 import type { SafeOrigin } from '../../model/proposal.js'
 import type { SafeState } from '../../model/safe.js'
 import type { VetoOutcome } from '../../model/veto.js'
-import type { VetoSigner } from '../veto-signer.js'
+import { type ExecutorDeps, noKey } from './common.js'
 import { prepared, send } from './send.js'
 
 // A Safe transaction is stopped by the canonical rejection at its nonce: executed by the guardian
@@ -20,27 +20,45 @@ export type Proposer = {
   }): Promise<unknown>
 }
 
-export type SafeVetoDeps = {
-  chainId: number
-  client: PublicClient
-  signer: VetoSigner
+export type SafeVetoDeps = ExecutorDeps & {
   /** The Safe's state now, from the chain. */
   readSafe(safe: Address): Promise<SafeState>
   proposer(): Promise<Proposer>
+  /** No rejection is signed further than this past the Safe's nonce. */
+  maxNonceAhead: number
 }
 
+/**
+ * The Safe's veto: the checks (something left to stop, not too far ahead, the guardian an
+ * owner) come before anything is signed; a dry run stops after them.
+ */
 export async function rejectSafeTransaction(deps: SafeVetoDeps, origin: SafeOrigin): Promise<VetoOutcome> {
   const { chainId, client, signer } = deps
   const safe = origin.safe
   const state = await deps.readSafe(safe)
   if (state.nonce > origin.nonce)
     return { status: 'refused', message: `nonce ${origin.nonce} is already used: nothing to stop` }
-  const isOwner = state.owners.some((o) => o.toLowerCase() === signer.address.toLowerCase())
-  if (!isOwner)
+  // A rejection signed for a far nonce waits there, ready to burn whatever legitimate
+  // transaction comes to use it: none is signed beyond the configured distance.
+  const ahead = origin.nonce - state.nonce
+  if (ahead > BigInt(deps.maxNonceAhead))
     return {
       status: 'refused',
-      message: `the guardian ${signer.address} is not an owner of ${safe}: it cannot sign a rejection`,
+      escalate: true,
+      message: `nonce ${origin.nonce} is ${ahead} past the Safe's nonce ${state.nonce}, beyond veto.maxNonceAhead (${deps.maxNonceAhead}): no rejection is signed that far ahead; escalated to the signers instead`,
     }
+  if (signer && !state.owners.some((o) => o.toLowerCase() === signer.address.toLowerCase()))
+    return {
+      status: 'refused',
+      escalate: true,
+      message: `the guardian ${signer.address} is not an owner of ${safe}: it cannot sign a rejection; escalated to the signers instead`,
+    }
+  if (deps.dryRun)
+    return {
+      status: 'dry-run',
+      message: `dry run: custos would veto now (a rejection at nonce ${origin.nonce}), and sent nothing`,
+    }
+  if (!signer) return noKey
   const rejection = await signer.signSafeRejection({
     chainId,
     safe,

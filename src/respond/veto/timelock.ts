@@ -1,13 +1,12 @@
-import type { PublicClient } from 'viem'
 import { TIMELOCK_VIEWS } from '../../model/governance-abi.js'
 import type { TimelockOrigin } from '../../model/proposal.js'
 import type { VetoOutcome } from '../../model/veto.js'
-import type { VetoSigner } from '../veto-signer.js'
+import { type ExecutorDeps, noKey } from './common.js'
 import { prepared, send } from './send.js'
 
 /** A TimelockController operation is cancelled with CANCELLER_ROLE while it is still pending. */
 export async function cancelTimelockOperation(
-  deps: { chainId: number; client: PublicClient; signer: VetoSigner },
+  deps: ExecutorDeps,
   origin: TimelockOrigin,
 ): Promise<VetoOutcome> {
   const { chainId, client, signer } = deps
@@ -18,6 +17,9 @@ export async function cancelTimelockOperation(
     args: [origin.operationId],
   })
   if (!pending) return { status: 'refused', message: 'the operation is no longer pending: nothing to stop' }
+  if (deps.dryRun)
+    return { status: 'dry-run', message: 'dry run: custos would cancel it now, and sent nothing' }
+  if (!signer) return noKey
   const unsigned = await prepared(client, signer.address, (params) =>
     signer.cancelTimelockOperation(
       { chainId, timelock: origin.timelock, operationId: origin.operationId },
