@@ -19,23 +19,37 @@ export type LocalPostgres = {
   stop(): Promise<void>
 }
 
-/** Where the server binaries are: CUSTOS_PG_BINDIR, Debian's newest cluster version, or PATH. */
+const MISSING =
+  "install Debian's postgresql package (apt-get install postgresql; .ci/run does) or set CUSTOS_PG_BINDIR to the directory holding initdb and postgres"
+
+/**
+ * Where the server binaries are: CUSTOS_PG_BINDIR, Debian's newest cluster version, or what
+ * pg_config names. Without them the tests that need a server fail with this error, never skip.
+ */
 export function postgresBinDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.CUSTOS_PG_BINDIR) return env.CUSTOS_PG_BINDIR
+  const hasServer = (dir: string) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'postgres'))
+  if (env.CUSTOS_PG_BINDIR) {
+    if (hasServer(env.CUSTOS_PG_BINDIR)) return env.CUSTOS_PG_BINDIR
+    throw new Error(
+      `CUSTOS_PG_BINDIR=${env.CUSTOS_PG_BINDIR} holds no PostgreSQL server (initdb, postgres): ${MISSING}`,
+    )
+  }
   const debian = '/usr/lib/postgresql'
   if (existsSync(debian)) {
     const versions = readdirSync(debian)
-      .filter((v) => existsSync(join(debian, v, 'bin/initdb')))
+      .filter((v) => hasServer(join(debian, v, 'bin')))
       .sort((a, b) => Number(b) - Number(a))
     if (versions[0]) return join(debian, versions[0], 'bin')
   }
+  let configured: string | undefined
   try {
-    return execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim()
+    configured = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: 'pipe' }).trim()
   } catch {
-    throw new Error(
-      "PostgreSQL server binaries not found: install Debian's postgresql package (.ci/run does) or set CUSTOS_PG_BINDIR",
-    )
+    // No pg_config either: the error below says what to install.
   }
+  // pg_config comes with the client libraries too, naming a directory without the server.
+  if (configured && hasServer(configured)) return configured
+  throw new Error(`PostgreSQL server binaries not found: ${MISSING}`)
 }
 
 /** The unprivileged account to run the server as when this process is root. */

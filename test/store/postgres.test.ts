@@ -1,6 +1,9 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type LocalPostgres, startPostgres } from '../../src/lab/postgres.js'
+import { type LocalPostgres, postgresBinDir, startPostgres } from '../../src/lab/postgres.js'
 import type { ReplicaStore, Store } from '../../src/model/store.js'
 import { PG_MIGRATIONS } from '../../src/store/pg-schema.js'
 import { openPostgresStore } from '../../src/store/postgres.js'
@@ -51,6 +54,14 @@ storeContract('PostgreSQL', async (clock) => {
 })
 
 describe('PostgreSQL store', () => {
+  it('fails, naming what to install, when the server binaries are not where it is told', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'custos-nopg-'))
+    expect(() => postgresBinDir({ CUSTOS_PG_BINDIR: empty })).toThrow(
+      new RegExp(`CUSTOS_PG_BINDIR=${empty} holds no PostgreSQL server .*apt-get install postgresql`),
+    )
+    expect(postgresBinDir({})).toMatch(/bin$/)
+  })
+
   it('records its schema version, migrates once when replicas start together, refuses a newer one', async () => {
     const url = await freshDb()
     const stores = await Promise.all([1, 2, 3].map(() => openPostgresStore(url)))
