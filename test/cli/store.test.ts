@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type LocalPostgres, startPostgres } from '../../src/lab/postgres.js'
+import { lockDataDir } from '../../src/store/lock.js'
 import { openPostgresStore } from '../../src/store/postgres.js'
 import { openSqliteStore } from '../../src/store/sqlite.js'
 import { proposal } from '../store/contract.js'
@@ -87,6 +88,24 @@ describe('custos store migrate --from sqlite:FILE --to postgres', () => {
     expect(noUrl.stderr).toMatch(/DATABASE_URL is not set/)
     const badFrom = await cli(['store', 'migrate', '--from', 'mysql:x', '--to', 'postgres'])
     expect(badFrom.stderr).toMatch(/expected sqlite:FILE/)
+    // A custos still running on the file's data directory: refused, nothing copied.
+    const data = mkdtempSync(join(tmpdir(), 'custos-running-'))
+    await openSqliteStore(join(data, 'custos.db')).close()
+    const running = lockDataDir(data)
+    const url = await server.createDatabase('running')
+    try {
+      const busy = await cli(
+        ['store', 'migrate', '--from', `sqlite:${join(data, 'custos.db')}`, '--to', 'postgres'],
+        { env: { DATABASE_URL: url } },
+      )
+      expect(busy.code).toBe(2)
+      expect(busy.stderr).toMatch(/in use by another custos .*stop it before migrating its store/)
+    } finally {
+      running.release()
+    }
+    const store = await openPostgresStore(url)
+    expect(await store.pendingProposals(10)).toEqual([])
+    await store.close()
   })
 })
 
