@@ -1,34 +1,33 @@
 import { z } from 'zod'
-import { defineGuard } from '../src/model/guard.js'
+import { defineGuard, type GuardFinding } from '../src/model/guard.js'
+import type { ClaimCheck } from '../src/model/verification.js'
+
+// What a UI shows the signers is the claim: one custos cannot check is as dangerous as one it
+// proves false, since the bytes may pay someone else. An `unconfirmed` claim (it encodes to bytes
+// custos cannot decode) adds nothing: the call keeps its `undecodable` finding, which names it.
+const FINDING: Record<Exclude<ClaimCheck['status'], 'match' | 'unconfirmed'>, [string, string]> = {
+  mismatch: ['decoded-mismatch', 'the claimed decoding is false'],
+  malformed: ['claim-malformed', 'the claimed decoding is malformed'],
+  unverifiable: ['claim-unverifiable', 'the claimed decoding could not be checked against the bytes'],
+}
 
 export default defineGuard({
   meta: {
     id: 'decoded-mismatch',
     description:
-      "A source's decoding of the calldata (the transaction service's dataDecoded) that the raw bytes do not bear out.",
+      "A source's decoding of the calldata (the transaction service's dataDecoded) that the raw bytes do not bear out, or that custos cannot check.",
     appliesTo: ['safe', 'governor', 'timelock', 'module'],
     needsSimulation: false,
     maxSeverity: 'high',
   },
   options: z.object({}),
   check(ctx) {
-    return ctx.verification.claims
-      .filter((c) => c.status !== 'match')
-      .map((c) => ({
-        code:
-          c.status === 'mismatch'
-            ? 'decoded-mismatch'
-            : c.status === 'malformed'
-              ? 'claim-malformed'
-              : 'claim-unverifiable',
-        severity: c.status === 'unverifiable' ? ('low' as const) : ('high' as const),
-        path: c.path,
-        message:
-          c.status === 'mismatch'
-            ? `the claimed decoding is false: ${c.detail}`
-            : c.status === 'malformed'
-              ? `the claimed decoding is malformed: ${c.detail}`
-              : `the claimed decoding could not be checked: ${c.detail}`,
-      }))
+    const out: GuardFinding[] = []
+    for (const c of ctx.verification.claims) {
+      if (c.status === 'match' || c.status === 'unconfirmed') continue
+      const [code, what] = FINDING[c.status]
+      out.push({ code, severity: 'high', path: c.path, message: `${what}: ${c.detail}` })
+    }
+    return out
   },
 })

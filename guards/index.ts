@@ -2,6 +2,7 @@ import type { Guard } from '../src/model/guard.js'
 import addressLookalike from './address-lookalike.js'
 import assetOutflow from './asset-outflow.js'
 import codePinning from './code-pinning.js'
+import contractCreation from './contract-creation.js'
 import decodedMismatch from './decoded-mismatch.js'
 import delegatecallUntrusted from './delegatecall-untrusted.js'
 import gasRefund from './gas-refund.js'
@@ -31,6 +32,7 @@ export const GUARDS: readonly Guard[] = [
   decodedMismatch,
   undecodable,
   delegatecallUntrusted,
+  contractCreation,
   safeConfigChange,
   gasRefund,
   tokenApproval,

@@ -6,7 +6,7 @@ export default defineGuard({
   meta: {
     id: 'signature-invalid',
     description:
-      'A confirmation that is malformed, recovers to someone other than the claimed owner, or is not from a current owner for exactly this safeTxHash.',
+      'A confirmation that is malformed, recovers to someone other than the claimed owner, or is not from a current owner for exactly this safeTxHash; more confirmations than the owners (plus a margin) are counted, not checked.',
     appliesTo: ['safe'],
     needsSimulation: false,
     maxSeverity: 'high',
@@ -14,8 +14,16 @@ export default defineGuard({
   options: z.object({}),
   check(ctx) {
     const out: GuardFinding[] = []
-    const { signatures, safeState } = ctx.verification
+    const { signatures, safeState, confirmationsUnchecked: excess } = ctx.verification
     const seen = new Map<string, number>()
+    if (excess) {
+      // A Safe counts one confirmation per owner: the rest is padding, or hides something.
+      out.push({
+        code: 'too-many-confirmations',
+        severity: 'high',
+        message: `${excess.received} confirmations for a Safe that counts at most one per owner: custos checked the first ${excess.checked}${safeState ? ` (its ${safeState.owners.length} owners plus a margin)` : ''} and not the other ${excess.received - excess.checked}`,
+      })
+    }
     for (const s of signatures) {
       const n = `confirmation ${s.index}`
       if (s.malformed) {

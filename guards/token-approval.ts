@@ -1,14 +1,15 @@
-import type { Address } from 'viem'
+import { type Address, zeroAddress } from 'viem'
 import { z } from 'zod'
 import { flattenCalls } from '../src/model/calls.js'
 import type { DecodedCall } from '../src/model/decoded.js'
 import { defineGuard, type GuardFinding } from '../src/model/guard.js'
+import type { Simulation } from '../src/model/simulation.js'
 import { uint256 } from '../src/model/zod.js'
 import { formatAmount } from '../src/score/amounts.js'
 import { inBook, label } from '../src/score/describe.js'
 
 type Approval =
-  | { spender: Address; amount: bigint | 'all'; token: Address; what: string }
+  | { spender: Address; amount: bigint | 'all'; token: Address; what: string; tokenId?: bigint }
   | { revoke: true; spender: Address; token: Address }
 
 /** The approval a call grants, if it is one, read by position from the decoded arguments. */
@@ -45,11 +46,49 @@ function approvalOf(c: DecodedCall): Approval | undefined {
   }
 }
 
+/**
+ * The approvals the simulation shows the executor granting, read from Approval and
+ * ApprovalForAll events: the last one per token and spender is what stands after the transaction.
+ * They catch what the calldata hides (a DELEGATECALL, a token's own non-standard function).
+ */
+function simulatedApprovals(sim: Simulation, executor: Address): Map<string, Approval> {
+  const last = new Map<string, Approval>()
+  for (const a of sim.approvals) {
+    if (a.owner !== executor) continue
+    // ERC721 clears a token's approval on transfer (to the zero address): not a grant.
+    if (a.standard === 'erc721' && a.spender === zeroAddress) continue
+    const key = `${a.token}:${a.spender}`
+    if (a.standard === 'operator')
+      last.set(
+        key,
+        a.approved
+          ? { spender: a.spender, amount: 'all', token: a.token, what: 'ApprovalForAll' }
+          : { revoke: true, spender: a.spender, token: a.token },
+      )
+    else if (a.standard === 'erc721')
+      last.set(key, {
+        spender: a.spender,
+        amount: 1n,
+        token: a.token,
+        what: 'Approval',
+        ...(a.tokenId !== undefined ? { tokenId: a.tokenId } : {}),
+      })
+    else
+      last.set(
+        key,
+        a.amount === 0n
+          ? { revoke: true, spender: a.spender, token: a.token }
+          : { spender: a.spender, amount: a.amount ?? 0n, token: a.token, what: 'Approval' },
+      )
+  }
+  return last
+}
+
 export default defineGuard({
   meta: {
     id: 'token-approval',
     description:
-      'Token approvals: unlimited ones to spenders outside the address book are high, every other approval medium.',
+      'Token approvals, in the calldata and in the simulation: unlimited ones to spenders outside the address book are high, every other approval medium.',
     appliesTo: ['safe', 'governor', 'timelock', 'module'],
     needsSimulation: false,
     maxSeverity: 'high',
@@ -60,32 +99,43 @@ export default defineGuard({
   }),
   check(ctx) {
     const out: GuardFinding[] = []
-    for (const c of flattenCalls(ctx.verification.call)) {
-      const a = approvalOf(c)
-      if (!a) continue
+    const seen = new Set<string>()
+    const judge = (a: Approval, path: string | undefined, source: string) => {
+      seen.add(`${a.token}:${a.spender}`)
       if ('revoke' in a) {
         out.push({
           code: 'approval-revoked',
           severity: 'info',
-          path: c.path,
-          message: `revokes the approval of ${label(a.spender, ctx)} on ${label(a.token, ctx)}`,
+          ...(path ? { path } : {}),
+          message: `revokes the approval of ${label(a.spender, ctx)} on ${label(a.token, ctx)}${source}`,
         })
-        continue
+        return
       }
       const unlimited = a.amount === 'all' || a.amount >= ctx.options.unlimitedFrom
       const known = inBook(a.spender, ctx)
       const amount =
         a.amount === 'all'
           ? 'every token'
-          : unlimited
-            ? 'an unlimited amount'
-            : formatAmount(a.amount, a.token, ctx.tokens)
+          : a.tokenId !== undefined
+            ? `token #${a.tokenId}`
+            : unlimited
+              ? 'an unlimited amount'
+              : formatAmount(a.amount, a.token, ctx.tokens)
       out.push({
         code: unlimited ? 'unlimited-approval' : 'approval',
         severity: unlimited && !known ? 'high' : 'medium',
-        path: c.path,
-        message: `${a.what}: lets ${label(a.spender, ctx)}${known ? '' : ' (not in the address book)'} spend ${amount} of ${label(a.token, ctx)}`,
+        ...(path ? { path } : {}),
+        message: `${a.what}: lets ${label(a.spender, ctx)}${known ? '' : ' (not in the address book)'} spend ${amount} of ${label(a.token, ctx)}${source}`,
       })
+    }
+    for (const c of flattenCalls(ctx.verification.call)) {
+      const a = approvalOf(c)
+      if (a) judge(a, c.path, '')
+    }
+    if (ctx.simulation?.ok) {
+      // What the calldata already showed is judged once; the rest only the simulation saw.
+      for (const [key, a] of simulatedApprovals(ctx.simulation.simulation, ctx.proposal.executor))
+        if (!seen.has(key)) judge(a, undefined, ' (seen in the simulation, not in the calldata)')
     }
     return out
   },

@@ -5,16 +5,11 @@ import { SEVERITIES, type Severity } from '../src/model/severity.js'
 import { formatAmount } from '../src/score/amounts.js'
 import { inBook } from '../src/score/describe.js'
 import { proposalCalls, sameAddress as same, who } from '../src/score/governance-guards.js'
+import { percentBps, shareBps, shareOptions, shareSeverity, showBps } from '../src/score/share.js'
 import { thresholdUnits, tokenThreshold } from '../src/score/thresholds.js'
 
-const percent = z.number().positive().max(100)
 const options = z.object({
-  /** Share of the treasury's balance of a token (before the proposal) that one proposal may move: medium. */
-  mediumSharePercent: percent.default(5),
-  /** Share at or above which an outflow is high. */
-  highSharePercent: percent.default(10),
-  /** Share at or above which an outflow is critical (the token is drained). */
-  criticalSharePercent: percent.default(50),
+  ...shareOptions,
   /** How many drained tokens (at the critical share) make the treasury emptied. */
   drainTokens: z.number().int().min(1).default(2),
   /** Per-token limits in whole tokens; above one, the outflow is at least high. */
@@ -67,15 +62,14 @@ function share(ctx: Ctx, flow: Flow): { bps: bigint; balance: bigint } | 'unknow
   const held = ctx.governance?.treasury.find((t) => same(t.token, flow.token))
   if (!held) return 'unknown'
   if (held.balance <= 0n) return 'none'
-  return { bps: (flow.amount * 10_000n) / held.balance, balance: held.balance }
+  return { bps: shareBps(flow.amount, held.balance), balance: held.balance }
 }
 const bpsOf = (ctx: Ctx, flow: Flow) => {
   const s = share(ctx, flow)
   return typeof s === 'string' ? 0n : s.bps
 }
 
-const bps = (p: number) => BigInt(Math.round(p * 100))
-const showBps = (b: bigint) => `${b % 100n === 0n ? b / 100n : (Number(b) / 100).toFixed(2)}%`
+const bps = percentBps
 const max = (a: Severity | undefined, b: Severity): Severity =>
   a === undefined || SEVERITIES.indexOf(b) > SEVERITIES.indexOf(a) ? b : a
 const raise = (s: Severity | undefined): Severity =>
@@ -104,9 +98,7 @@ function judge(ctx: Ctx, flow: Flow, source: string): GuardFinding | undefined {
     why.push('the treasury held none before: it passes on what the proposal brings in')
   } else {
     const held = formatAmount(s.balance, flow.token, ctx.tokens)
-    if (s.bps >= bps(o.criticalSharePercent)) severity = 'critical'
-    else if (s.bps >= bps(o.highSharePercent)) severity = 'high'
-    else if (s.bps >= bps(o.mediumSharePercent)) severity = 'medium'
+    severity = shareSeverity(s.bps, o)
     why.push(`${showBps(s.bps)} of the ${held} the treasury held`)
   }
   const limit = o.thresholds.find((t) => same(t.token, flow.token))

@@ -18,11 +18,15 @@ export default defineGuard({
     for (const c of flattenCalls(ctx.verification.call)) {
       const kind = c.operation === 1 ? 'DELEGATECALL' : 'call'
       if (c.decodeError) {
+        // A claimed signature that encodes to these bytes changes nothing: selectors collide.
+        const claimed = c.claimedFunction
+          ? `; a source claims it is ${c.claimedFunction.signature}, which custos cannot verify (a 4-byte selector is not a proof)`
+          : ''
         out.push({
           code: 'undecodable',
           severity: c.operation === 1 ? 'high' : 'medium',
           path: c.path,
-          message: `${kind} to ${label(c.to, ctx)}: ${c.decodeError}`,
+          message: `${kind} to ${label(c.to, ctx)}: ${c.decodeError}${claimed}`,
         })
       }
       if (c.redirected) {

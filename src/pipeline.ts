@@ -26,6 +26,8 @@ import type { DecodeLimits } from './verify/decode.js'
 import { createFunctionRegistry } from './verify/function-registry.js'
 import { verifySafeTx } from './verify/index.js'
 
+const OPERATIONS = ['call', 'delegatecall', 'create'] as const
+
 /** Everything built once at boot from the configuration. */
 export type Runtime = {
   config: Config
@@ -136,9 +138,7 @@ export async function inspectSafeTransaction(rt: Runtime, target: InspectTarget)
       confirmations: source.confirmations,
     },
     executor: safe,
-    calls: [
-      { to: tx.to, value: tx.value, data: tx.data, operation: tx.operation === 1 ? 'delegatecall' : 'call' },
-    ],
+    calls: [{ to: tx.to, value: tx.value, data: tx.data, operation: OPERATIONS[tx.operation] }],
     claimed: {
       ...(source.claimedSafeTxHash ? { safeTxHash: source.claimedSafeTxHash } : {}),
       ...(source.dataDecoded !== undefined ? { dataDecoded: source.dataDecoded } : {}),
@@ -249,7 +249,7 @@ export function labelsFor(
 /** A simulator configured from `simulation` in the config; close it when done. */
 export function createConfiguredSimulator(
   rt: Runtime,
-  overrides: { mode?: 'fork' | 'direct'; forkBlock?: bigint; pidFile?: string } = {},
+  overrides: { mode?: 'fork' | 'direct'; forkBlock?: bigint; pidFile?: string; prefetch?: boolean } = {},
 ): Simulator {
   const s = rt.config.simulation
   const block =
@@ -261,6 +261,7 @@ export function createConfiguredSimulator(
     maxAgeMs: s.fork.maxAgeSeconds * 1000,
     maxLifetimeMs: s.fork.maxLifetimeSeconds * 1000,
     maxRssMb: s.fork.maxRssMb,
+    prefetch: overrides.prefetch ?? s.fork.prefetch,
     ...(block !== undefined ? { blockNumber: block } : {}),
     ...(overrides.pidFile ? { pidFile: overrides.pidFile } : {}),
   })

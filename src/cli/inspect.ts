@@ -3,7 +3,8 @@ import { resolveSecret } from '../config/load.js'
 import type { Config } from '../config/schema.js'
 import { InputError } from '../model/errors.js'
 import type { Report } from '../model/report.js'
-import { plain, reportToJson } from '../model/report-json.js'
+import { reportToJson } from '../model/report-json.js'
+import { unsupportedOperation } from '../model/safe-version.js'
 import { isLevel, type Level, levelRank } from '../model/severity.js'
 import { address as addressSchema, uint256 } from '../model/zod.js'
 import { type GovernanceTarget, inspectGovernance } from '../pipeline/inspect-governance.js'
@@ -93,16 +94,19 @@ export async function inspectCommand(opts: InspectOptions, io: Io): Promise<numb
   const simulator = opts.simulate ? createConfiguredSimulator(rt, simOverrides) : undefined
   try {
     for (const source of sources) {
-      reports.push(
-        await inspectSafeTransaction(rt, {
-          source,
-          ...(chainId !== undefined ? { chainId } : {}),
-          ...(opts.safeVersion ? { safeVersion: opts.safeVersion } : {}),
-          ...(client ? { client } : {}),
-          ...(sources.length > 1 ? { sameNonce: sources } : {}),
-          ...(simulator ? { simulate: { simulator, upstreams: urls } } : {}),
-        }),
-      )
+      const report = await inspectSafeTransaction(rt, {
+        source,
+        ...(chainId !== undefined ? { chainId } : {}),
+        ...(opts.safeVersion ? { safeVersion: opts.safeVersion } : {}),
+        ...(client ? { client } : {}),
+        ...(sources.length > 1 ? { sameNonce: sources } : {}),
+        ...(simulator ? { simulate: { simulator, upstreams: urls } } : {}),
+      })
+      // The watch loop reports such a transaction (contract-creation/unsupported-operation); asked
+      // about it directly, custos refuses it, as the Safe itself would.
+      const unsupported = unsupportedOperation(report.safe.version, source.tx.operation)
+      if (unsupported) throw new InputError(unsupported)
+      reports.push(report)
     }
   } finally {
     await simulator?.close()
@@ -123,7 +127,8 @@ function write(reports: Report[], opts: InspectOptions, io: Io, fromService: boo
           reports: reports.map(reportToJson),
         }
       : reportToJson(reports[0] as Report)
-    io.stdout.write(`${JSON.stringify(plain(body), null, 2)}\n`)
+    // reportToJson is plain already: one pass, not another round trip (megabytes of calldata).
+    io.stdout.write(`${JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`)
     return
   }
   const style = createStyle(Boolean(io.stdout.isTTY) && !io.env.NO_COLOR)

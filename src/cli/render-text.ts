@@ -9,6 +9,10 @@ import type { Style } from './style.js'
 /** The report for people: hashes first (as a hardware wallet shows them), then calls, then findings. */
 export function renderText(report: Report, s: Style): string {
   const out: string[] = []
+  if (report.check) {
+    out.push(s.bold(`${report.check.protocol} · check ${report.check.id}`), `  ${report.check.summary}`, '')
+    return renderFindings(report, out, s)
+  }
   if (report.governance) renderGovernance(report, out, s)
   else renderSafeHeader(report, out, s)
   if (report.simulation) {
@@ -69,12 +73,15 @@ function renderSafeHeader(report: SafeReport, out: string[], s: Style) {
         : `  claimed       ${s.bad(`${hashes.claimedSafeTxHash}  DOES NOT MATCH`)}`,
     )
   }
-  const claims = report.claims.filter((c) => c.status !== 'match')
+  const claims = report.claims.filter((c) => c.status !== 'match' && c.status !== 'unconfirmed')
+  const unconfirmed = report.claims.filter((c) => c.status === 'unconfirmed')
   if (report.claims.length) {
     out.push(
-      claims.length === 0
-        ? `  dataDecoded   ${s.ok('matches the calldata')}`
-        : `  dataDecoded   ${s.bad(`DOES NOT MATCH the calldata (${claims.length} problem${claims.length > 1 ? 's' : ''}, see findings)`)}`,
+      claims.length > 0
+        ? `  dataDecoded   ${s.bad(`DOES NOT MATCH the calldata (${claims.length} problem${claims.length > 1 ? 's' : ''}, see findings)`)}`
+        : unconfirmed.length > 0
+          ? `  dataDecoded   ${s.bad(`UNVERIFIED: claims function names custos cannot decode (at ${unconfirmed.map((c) => c.path).join(', ')})`)}`
+          : `  dataDecoded   ${s.ok('matches the calldata')}`,
     )
   }
 }
@@ -100,7 +107,7 @@ const named = (address: string, labels: Labels, s: Style) =>
 
 function renderCall(c: DecodedCall, out: string[], s: Style, depth: number, labels: Labels): void {
   const pad = '  '.repeat(depth)
-  const op = c.operation === 1 ? s.bad('DELEGATECALL') : 'CALL'
+  const op = c.operation === 1 ? s.bad('DELEGATECALL') : c.operation === 2 ? s.bad('CREATE') : 'CALL'
   const value = c.value > 0n ? `  value ${formatEther(c.value)} ETH (${c.value} wei)` : ''
   out.push(`${pad}${s.dim(c.path.padEnd(6))}${op} ${named(c.to, labels, s)}${value}`)
   const inner = `${pad}      `
@@ -112,6 +119,11 @@ function renderCall(c: DecodedCall, out: string[], s: Style, depth: number, labe
     }
   } else if (c.data !== '0x') {
     out.push(`${inner}data ${clip(c.data, 74)} (${(c.data.length - 2) / 2} bytes)`)
+  }
+  if (c.claimedFunction) {
+    out.push(`${inner}${s.bad('claimed, unverified:')} ${sanitize(c.claimedFunction.signature)}`)
+    for (const a of c.claimedFunction.args)
+      out.push(`${inner}  ${s.dim(`${sanitize(a.name) || '_'} ${a.type} = ${renderArg(a)}  (claimed)`)}`)
   }
   if (c.decodeError) out.push(`${inner}${s.bad(`not decoded: ${c.decodeError}`)}`)
   if (c.decodeWarning) out.push(`${inner}${s.bad(`warning: ${c.decodeWarning}`)}`)

@@ -3,6 +3,7 @@ import { LEVELS } from '../model/severity.js'
 import { address } from '../model/zod.js'
 import * as acting from './acting.js'
 import * as chat from './chat.js'
+import * as protocols from './protocols.js'
 import * as watch from './watch.js'
 
 // This schema is the configuration's documentation: every field has a comment and a default.
@@ -110,9 +111,16 @@ const simulation = z
         maxRssMb: z.number().int().positive().default(1024),
         /** Fork this block instead of following the chain. */
         blockNumber: z.number().int().nonnegative().optional(),
+        /**
+         * Before a simulation touches state the fork has not seen, ask the RPC once what it will
+         * read (debug_traceCall with prestateTracer, else eth_createAccessList) and fetch it all in
+         * one batch, instead of anvil reading one slot per round trip; the fork also moves to a
+         * newer block by fetching the state it still needs in batches. Off: anvil reads lazily.
+         */
+        prefetch: z.boolean().default(true),
       })
       .strict()
-      .default({ maxAgeSeconds: 120, maxLifetimeSeconds: 3600, maxRssMb: 1024 }),
+      .default({ maxAgeSeconds: 120, maxLifetimeSeconds: 3600, maxRssMb: 1024, prefetch: true }),
   })
   .strict()
 
@@ -138,7 +146,7 @@ export const configSchema = z
       mode: 'fork',
       timeoutMs: 60_000,
       requestTimeoutMs: 30_000,
-      fork: { maxAgeSeconds: 120, maxLifetimeSeconds: 3600, maxRssMb: 1024 },
+      fork: { maxAgeSeconds: 120, maxLifetimeSeconds: 3600, maxRssMb: 1024, prefetch: true },
     }),
     /** Guard settings by guard id. */
     guards: z.record(z.string(), guardSettings).default({}),
@@ -153,6 +161,8 @@ export const configSchema = z
     governors: z.array(watch.watchedGovernance).default([]),
     /** TimelockControllers whose scheduled operations `custos run` watches (not a governor's own). */
     timelocks: z.array(watch.watchedGovernance).default([]),
+    /** Protocols whose health checks (price feeds, pauses, roles, the pause path, invariants) `custos run` evaluates. */
+    protocols: z.array(protocols.watchedProtocol).default([]),
     sources: watch.sources,
     /** Which reports are alerted. */
     alerts: watch.alerts,
@@ -184,6 +194,21 @@ export const configSchema = z
         path: ['veto', 'quorum'],
         message: 'a quorum above 1 needs replicas: set store.driver to postgres',
       })
+    // One address is one target: a protocol keyed by a watched Safe's address would take its name.
+    const taken = new Set(
+      [...c.safes, ...c.governors, ...c.timelocks].map((t) => `${t.chainId}:${t.address.toLowerCase()}`),
+    )
+    c.protocols.forEach((p, i) => {
+      const key = `${p.chainId}:${p.address.toLowerCase()}`
+      if (taken.has(key))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['protocols', i, 'address'],
+          message:
+            'already watched as a Safe, governor or timelock: give the protocol another of its contracts',
+        })
+      taken.add(key)
+    })
   })
 
 export type Config = z.output<typeof configSchema>

@@ -1,5 +1,5 @@
 import type { Abi, Address, Hex } from 'viem'
-import type { Operation } from './safe.js'
+import type { SafeOperation } from './safe.js'
 
 /** One decoded argument. `value` is as viem decodes it (bigint, address, nested arrays…). */
 export type DecodedArg = { name: string; type: string; value: unknown }
@@ -8,7 +8,7 @@ export type DecodedFunction = {
   name: string
   /** Canonical signature, e.g. `transfer(address,uint256)`. */
   signature: string
-  /** Which ABIs know this function, e.g. `['erc20', 'erc721']`, or `['claimed']` for a verified claim. */
+  /** Which ABIs know this function, e.g. `['erc20', 'erc721']`, or `['claimed, unverified']` for a claim. */
   abis: string[]
   args: DecodedArg[]
 }
@@ -28,9 +28,15 @@ export type DecodedCall = {
   to: Address
   value: bigint
   data: Hex
-  operation: Operation
+  /** 2 (CREATE) only at the root of a legacy Safe's transaction: `data` is init code, not a call. */
+  operation: SafeOperation
   selector?: Hex
   function?: DecodedFunction
+  /**
+   * A source's signature for calldata custos cannot decode itself: it encodes to the bytes, but a
+   * 4-byte selector proves nothing, so it is shown as a claim and never used to judge the call.
+   */
+  claimedFunction?: DecodedFunction
   /** Why this call's data could not be decoded (unknown selector, malformed, too deep, too large). */
   decodeError?: string
   /** Set when the data decodes but is not canonical ABI encoding (trailing or smuggled bytes). */

@@ -21,7 +21,7 @@ export type GuardContext<Options> = {
   /** The simulation of the exact signed transaction, when one was asked for (or why it failed). */
   simulation?: SimulationResult | undefined
   /** Other transactions that compete for the same Safe nonce (only one of them can execute). */
-  sameNonce: Array<{ safeTxHash: Hash; to: Address; value: bigint; data: Hex; operation: 0 | 1 }>
+  sameNonce: Array<{ safeTxHash: Hash; to: Address; value: bigint; data: Hex; operation: 0 | 1 | 2 }>
   /** For governor proposals and timelock operations: what custos read about them. */
   governance?: GovernanceFacts
   options: Options

@@ -20,6 +20,7 @@ export function reportToJson(report: Report) {
         }
       : {}),
     ...(report.governance ? { governance: report.governance, executor: proposal.executor } : {}),
+    ...(report.check ? { check: report.check } : {}),
     transaction: tx ? { ...tx, operation: tx.operation } : undefined,
     ...(hashes ? { hashes: { ...hashes, claimedSafeTxHash: hashes.claimedSafeTxHash ?? null } } : {}),
     simulation: report.simulation
@@ -27,7 +28,8 @@ export function reportToJson(report: Report) {
         ? { available: true, ...report.simulation.simulation }
         : { available: false, error: report.simulation.error }
       : undefined,
-    calls: [callToJson(report.call)],
+    // A check's episode makes no calls of its own (its pause, if any, is under `check.pause`).
+    calls: report.check ? [] : [callToJson(report.call)],
     signatures: report.signatures,
     claims: report.claims,
     findings: report.findings,
@@ -43,11 +45,15 @@ function callToJson(c: DecodedCall): Record<string, unknown> {
     from: c.from,
     to: c.to,
     value: c.value,
-    operation: c.operation === 1 ? 'delegatecall' : 'call',
+    operation: (['call', 'delegatecall', 'create'] as const)[c.operation],
     data: c.data,
     function: c.function?.signature ?? null,
     abis: c.function?.abis,
     args: c.function?.args,
+    // A source's signature for bytes custos cannot decode: shown, never trusted.
+    claimedFunction: c.claimedFunction
+      ? { signature: c.claimedFunction.signature, verified: false, args: c.claimedFunction.args }
+      : undefined,
     decodeError: c.decodeError,
     decodeWarning: c.decodeWarning,
     nesting: c.nesting,

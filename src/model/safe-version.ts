@@ -29,3 +29,13 @@ export function compareVersions(a: string, b: string): number {
   }
   return 0
 }
+
+/**
+ * Why a Safe of `version` cannot run `operation`, or undefined when it can: CREATE (2) left the
+ * Safe's Enum.Operation in 1.1.0, after which execTransaction reverts on it.
+ */
+export function unsupportedOperation(version: string, operation: number): string | undefined {
+  if (operation === 0 || operation === 1) return undefined
+  if (operation === 2 && compareVersions(version, '1.1.0') < 0) return undefined
+  return `operation ${operation}${operation === 2 ? ' (CREATE) exists only in Safe 0.1.0 and 1.0.0;' : ' exists in no Safe;'} Safe ${version} takes 0 (CALL) or 1 (DELEGATECALL)`
+}

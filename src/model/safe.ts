@@ -3,13 +3,19 @@ import type { Address, Hash, Hex } from 'viem'
 /** Safe `Enum.Operation`: 0 = CALL, 1 = DELEGATECALL. */
 export type Operation = 0 | 1
 
+/**
+ * The operation a Safe transaction signs: a call's, or 2 = CREATE, which only Safes before 1.1.0
+ * (0.1.0 and 1.0.0) accept. CREATE deploys `data` as init code from the Safe; `to` is unused.
+ */
+export type SafeOperation = Operation | 2
+
 /** The fields a Safe owner signs (EIP-712 `SafeTx`), plus the Safe they are signed for. */
 export type SafeTx = {
   safe: Address
   to: Address
   value: bigint
   data: Hex
-  operation: Operation
+  operation: SafeOperation
   safeTxGas: bigint
   /** Called `dataGas` before Safe 1.0.0; same position in the struct. */
   baseGas: bigint

@@ -90,6 +90,8 @@ export type AssetChange = {
   decimals?: number
 }
 
+export type BalanceBefore = { holder: Address; token: Address | 'native'; balance: bigint }
+
 export type Approval = {
   standard: 'erc20' | 'erc721' | 'operator'
   token: Address
@@ -148,6 +150,11 @@ export type Simulation = {
   /** Changes to other Safes the transaction runs on (nested Safes), read the same way. */
   nestedSafeChanges: Array<{ safe: Address; changes: SafeChange[] }>
   assetChanges: AssetChange[]
+  /**
+   * What the executor (the Safe) held, at the simulated block, of each coin and ERC20 token that
+   * leaves it: the base of an outflow's share. A token whose balance could not be read is absent.
+   */
+  balancesBefore?: BalanceBefore[]
   approvals: Approval[]
   proxyUpgrades: ProxyUpgrade[]
   permissionChanges: PermissionChange[]

@@ -25,10 +25,13 @@ export type SignatureCheck = {
   signature: Hex
 }
 
-/** The claimed dataDecoded compared with the raw calldata. */
+/**
+ * The claimed dataDecoded compared with the raw calldata. `unconfirmed`: the claim encodes to the
+ * bytes but names a selector custos cannot decode, so its function name is only a claim.
+ */
 export type ClaimCheck = {
   path: string
-  status: 'match' | 'mismatch' | 'malformed' | 'unverifiable'
+  status: 'match' | 'mismatch' | 'malformed' | 'unverifiable' | 'unconfirmed'
   detail: string
 }
 
@@ -41,6 +44,8 @@ export type Verification = {
   call: DecodedCall
   signatures: SignatureCheck[]
   claims: ClaimCheck[]
+  /** More confirmations came than custos checks (the owners plus a margin, within a hard cap). */
+  confirmationsUnchecked?: { received: number; checked: number }
   /** Present when custos read the Safe from a chain (--rpc). */
   safeState?: SafeState
   /** Official Safe deployments on this chain (from @safe-global/safe-deployments), by address. */

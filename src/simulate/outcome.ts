@@ -5,7 +5,7 @@ import type { AccountDiff, SimLog, Simulation, TraceCall } from '../model/simula
 import { parsePrestateDiff, type RawPrestateDiff } from './diff.js'
 import { approvals, assetChanges, codeChanges, permissionChanges, proxyUpgrades } from './effects.js'
 import type { Endpoint } from './endpoint.js'
-import { withTokenInfo } from './tokens.js'
+import { balancesBefore, withTokenInfo } from './tokens.js'
 import { parseTrace, type RawFrame } from './trace.js'
 
 // What every simulation does with a node's answer: trace one call two ways (the call tree with
@@ -40,12 +40,18 @@ export async function effectsOf(
   trace: TraceCall,
   logs: SimLog[],
   storageDiff: AccountDiff[],
-  ctx: { ep: Endpoint; tokens: TokenInfo[]; chainId: number; block: Hex },
+  ctx: { ep: Endpoint; tokens: TokenInfo[]; chainId: number; block: Hex; holder?: Address },
 ): Promise<
-  Pick<Simulation, 'assetChanges' | 'approvals' | 'proxyUpgrades' | 'permissionChanges' | 'codeChanges'>
+  Pick<
+    Simulation,
+    'assetChanges' | 'balancesBefore' | 'approvals' | 'proxyUpgrades' | 'permissionChanges' | 'codeChanges'
+  >
 > {
+  const moved = assetChanges(trace, logs)
   return {
-    assetChanges: await withTokenInfo(assetChanges(trace, logs), ctx.tokens, ctx.ep, ctx.chainId, ctx.block),
+    assetChanges: await withTokenInfo(moved, ctx.tokens, ctx.ep, ctx.chainId, ctx.block),
+    // The share of what leaves is judged against what the holder had: read at the same block.
+    ...(ctx.holder ? { balancesBefore: await balancesBefore(moved, ctx.holder, ctx.ep, ctx.block) } : {}),
     approvals: approvals(logs),
     proxyUpgrades: proxyUpgrades(storageDiff, logs),
     permissionChanges: permissionChanges(logs),

@@ -1,12 +1,15 @@
-import { type Address, type Hex, hexToString, parseAbi } from 'viem'
+import { type Address, encodeFunctionData, getAddress, type Hex, hexToString, parseAbi } from 'viem'
 import type { TokenInfo } from '../model/guard.js'
-import type { AssetChange } from '../model/simulation.js'
+import type { AssetChange, BalanceBefore } from '../model/simulation.js'
 import { type Endpoint, readCall } from './endpoint.js'
 
 const erc20 = parseAbi([
   'function symbol() view returns (string)',
   'function decimals() view returns (uint8)',
+  'function balanceOf(address owner) view returns (uint256)',
 ])
+/** Distinct tokens whose balance is read for one simulation: more is a flood, not a treasury. */
+const MAX_BALANCE_READS = 50
 const bytes32Symbol = parseAbi(['function symbol() view returns (bytes32)'])
 
 const cache = new Map<string, { symbol?: string; decimals?: number }>()
@@ -61,4 +64,55 @@ export async function withTokenInfo(
       return { ...c, ...info }
     }),
   )
+}
+
+/**
+ * The symbol() and decimals() calls withTokenInfo would make for these addresses (the ones not
+ * configured and not looked up yet): a simulation announces them to the fork with its own call,
+ * so that a token it has not seen costs no round trips of its own.
+ */
+export function tokenInfoCalls(
+  chainId: number,
+  addresses: Iterable<Address>,
+  known: TokenInfo[],
+): Array<{ to: Address; data: Hex }> {
+  const out: Array<{ to: Address; data: Hex }> = []
+  for (const a of new Set([...addresses].map((x) => getAddress(x)))) {
+    if (cache.has(`${chainId}:${a}`) || known.some((t) => t.address === a)) continue
+    for (const functionName of ['symbol', 'decimals'] as const)
+      out.push({ to: a, data: encodeFunctionData({ abi: erc20, functionName }) })
+  }
+  return out
+}
+
+/**
+ * What `holder` held at `block` (before the simulated transaction runs on top of it) of the coin
+ * and each ERC20 token that leaves it. A balance that cannot be read is left out: unknown, not 0.
+ */
+export async function balancesBefore(
+  changes: AssetChange[],
+  holder: Address,
+  ep: Endpoint,
+  block: Hex,
+): Promise<BalanceBefore[]> {
+  const tokens = new Set<Address | 'native'>()
+  for (const c of changes) {
+    if (c.from !== holder || c.to === holder) continue
+    if (c.standard === 'native') tokens.add('native')
+    else if (c.standard === 'erc20' && c.token) tokens.add(c.token)
+  }
+  const read = await Promise.all(
+    [...tokens].slice(0, MAX_BALANCE_READS).map(async (token): Promise<BalanceBefore | undefined> => {
+      try {
+        const balance =
+          token === 'native'
+            ? BigInt(await ep.request<Hex>('eth_getBalance', [holder, block]))
+            : await readCall<bigint>(ep, token, erc20, 'balanceOf', [holder], block)
+        return { holder, token, balance }
+      } catch {
+        return undefined
+      }
+    }),
+  )
+  return read.filter((b): b is BalanceBefore => b !== undefined)
 }

@@ -1,14 +1,16 @@
 import { type Address, type Hash, type Hex, zeroAddress } from 'viem'
 import { z } from 'zod'
 import { InputError } from '../model/errors.js'
-import type { Confirmation, Operation, SafeTx } from '../model/safe.js'
+import type { Confirmation, SafeOperation, SafeTx } from '../model/safe.js'
 import { address, bytes32, formatIssues, hexBytes, uint256 } from '../model/zod.js'
 
+// 2 (CREATE) exists only in Safe 0.1.0 and 1.0.0; which Safe it is for is checked once the
+// version is known (verify), not here.
 const operation = z
-  .union([z.literal(0), z.literal(1), z.literal('0'), z.literal('1')], {
-    error: 'expected 0 (CALL) or 1 (DELEGATECALL)',
+  .union([z.literal(0), z.literal(1), z.literal(2), z.literal('0'), z.literal('1'), z.literal('2')], {
+    error: 'expected 0 (CALL), 1 (DELEGATECALL) or 2 (CREATE, Safe 0.1.0 and 1.0.0 only)',
   })
-  .transform((v): Operation => (Number(v) === 1 ? 1 : 0))
+  .transform((v): SafeOperation => Number(v) as SafeOperation)
 
 const confirmation = z.object({
   owner: address.optional(),
@@ -84,12 +86,39 @@ export function parseServiceTx(input: unknown, label = 'transaction'): ServiceTx
   }
 }
 
+/** Deeper than any transaction needs; a claim nested millions deep costs seconds to parse and collect. */
+export const MAX_JSON_DEPTH = 512
+
 /** Parses JSON text with a clear error that names the source and the position. */
 export function parseJsonText(text: string, label: string): unknown {
+  const depth = nestingDepth(text, MAX_JSON_DEPTH)
+  if (depth > MAX_JSON_DEPTH)
+    throw new InputError(`${label} is nested deeper than ${MAX_JSON_DEPTH} levels: not a transaction`)
   try {
     return JSON.parse(text)
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause)
     throw new InputError(`${label} is not valid JSON: ${reason}`, { cause })
   }
+}
+
+/** The deepest nesting of arrays and objects in JSON text (outside strings), counted up to `limit + 1`. */
+function nestingDepth(text: string, limit: number): number {
+  let depth = 0
+  let deepest = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 92)
+        i++ // backslash: skip the escaped character
+      else if (c === 34) inString = false
+    } else if (c === 34) inString = true
+    else if (c === 91 || c === 123) {
+      depth++
+      if (depth > deepest) deepest = depth
+      if (deepest > limit) return deepest
+    } else if (c === 93 || c === 125) depth--
+  }
+  return deepest
 }

@@ -1,6 +1,6 @@
 import type ApiKitModule from '@safe-global/api-kit'
 import type { Address, Hash, Hex } from 'viem'
-import { type FatalError, type RetryableError, remoteError } from '../model/errors.js'
+import { type FatalError, InputError, type RetryableError, remoteError } from '../model/errors.js'
 import { redactUrls } from '../model/redact.js'
 import type { SafeTx } from '../model/safe.js'
 import { parseServiceTx, type ServiceTx } from './tx-json.js'
@@ -90,6 +90,8 @@ export async function createServiceClient(opts: TxServiceOptions) {
       signature: Hex
     }): Promise<void> {
       const { tx } = input
+      // custos proposes rejections only; api-kit knows CALL and DELEGATECALL, not legacy CREATE.
+      if (tx.operation === 2) throw new InputError('the transaction service takes only operation 0 or 1')
       try {
         await kit.proposeTransaction({
           safeAddress: input.safe,

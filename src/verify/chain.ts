@@ -69,6 +69,9 @@ export async function readSafeState(client: PublicClient, safe: Address): Promis
   }
 }
 
+/** At most this many confirmation checks are in flight against the node at once. */
+export const SIGNATURE_RPC_CONCURRENCY = 4
+
 /** Adds the on-chain facts to recovered confirmations: ownership, approved hashes, EIP-1271. */
 export async function checkSignaturesOnChain(
   client: PublicClient,
@@ -78,34 +81,78 @@ export async function checkSignaturesOnChain(
   checks: SignatureCheck[],
 ): Promise<SignatureCheck[]> {
   const owners = new Set(state.owners)
-  return Promise.all(
-    checks.map(async (check) => {
-      if (!check.signer) return check
-      const out: SignatureCheck = { ...check, isOwner: owners.has(check.signer) }
+  // One question per distinct (kind, signer, data): repeated confirmations ask the node once.
+  const asked = new Map<string, Promise<Partial<SignatureCheck>>>()
+  const ask = (check: SignatureCheck): Promise<Partial<SignatureCheck>> => {
+    const key = `${check.kind}:${check.signer}:${check.contractData ?? ''}`
+    let answer = asked.get(key)
+    if (!answer) {
+      answer = onChainFacts(client, state, safe, hashes, check)
+      asked.set(key, answer)
+    }
+    return answer
+  }
+  return mapBounded(checks, SIGNATURE_RPC_CONCURRENCY, async (check) => {
+    if (!check.signer) return check
+    const out: SignatureCheck = { ...check, isOwner: owners.has(check.signer) }
+    try {
+      return { ...out, ...(await ask(check)) }
+    } catch (cause) {
+      throw remote(`cannot check confirmation ${check.index} on chain`, cause)
+    }
+  })
+}
+
+async function onChainFacts(
+  client: PublicClient,
+  state: SafeState,
+  safe: Address,
+  hashes: SafeHashes,
+  check: SignatureCheck,
+): Promise<Partial<SignatureCheck>> {
+  if (!check.signer) return {}
+  if (check.kind === 'approved-hash') {
+    const approved = await client.readContract({
+      address: safe,
+      abi: safeAbi,
+      functionName: 'approvedHashes',
+      args: [check.signer, hashes.safeTxHash],
+    })
+    return { approvedOnChain: approved !== 0n }
+  }
+  if (check.kind === 'contract') {
+    return {
+      eip1271Valid: await isValid1271(
+        client,
+        state.version,
+        check.signer,
+        hashes,
+        check.contractData ?? '0x',
+      ),
+    }
+  }
+  return {}
+}
+
+/** `Promise.all(items.map(fn))` with at most `limit` calls running at once; keeps the order. */
+async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length)
+  let next = 0
+  let failed = false
+  const worker = async () => {
+    // After a failure the answer is an error anyway: the other workers stop asking.
+    while (next < items.length && !failed) {
+      const i = next++
       try {
-        if (check.kind === 'approved-hash') {
-          const approved = await client.readContract({
-            address: safe,
-            abi: safeAbi,
-            functionName: 'approvedHashes',
-            args: [check.signer, hashes.safeTxHash],
-          })
-          out.approvedOnChain = approved !== 0n
-        } else if (check.kind === 'contract') {
-          out.eip1271Valid = await isValid1271(
-            client,
-            state.version,
-            check.signer,
-            hashes,
-            check.contractData ?? '0x',
-          )
-        }
-      } catch (cause) {
-        throw remote(`cannot check confirmation ${check.index} on chain`, cause)
+        out[i] = await fn(items[i] as T)
+      } catch (error) {
+        failed = true
+        throw error
       }
-      return out
-    }),
-  )
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return out
 }
 
 // Safe 1.5.0 asks the signer contract about the hash (EIP-1271); older Safes ask about the

@@ -1,17 +1,18 @@
 import {
   type AbiFunction,
-  type AbiParameter,
   decodeFunctionData,
   encodeFunctionData,
   getAddress,
   type Hex,
   isAddress,
-  isHex,
   parseAbiItem,
+  parseAbiParameter,
 } from 'viem'
+import { formatAbiItem } from 'viem/utils'
 import type { DecodedCall } from '../model/decoded.js'
 import { sanitize } from '../model/text.js'
 import type { ClaimCheck } from '../model/verification.js'
+import { atLeastBytes, paramText, render, sameBigint, toAbiValue } from './claim-values.js'
 import { decodeWith, shortReason } from './function-registry.js'
 
 type ClaimedParam = { name?: unknown; type?: unknown; value?: unknown; valueDecoded?: unknown }
@@ -19,8 +20,9 @@ type Claim = { method: string; parameters: ClaimedParam[] }
 
 /**
  * Checks a transaction service's `dataDecoded` against the raw calldata by re-encoding the claim:
- * the claim is true only if it encodes to exactly the signed bytes. When the claim is true for a
- * selector custos has no ABI for, the node is decoded with the (now verified) claimed signature.
+ * the claim is true only if it encodes to exactly the signed bytes. A claim can add findings,
+ * never remove one: for a selector custos has no ABI for, the claimed signature is kept beside the
+ * call as a claim (`claimedFunction`) and the call stays undecoded.
  */
 export function checkClaimedDecoding(node: DecodedCall, claimed: unknown): ClaimCheck[] {
   const checks: ClaimCheck[] = []
@@ -38,41 +40,111 @@ function walk(node: DecodedCall, claimed: unknown, checks: ClaimCheck[]): void {
   if (typeof claim === 'string') return void push('malformed', claim)
   const shown = `${claim.method}(${claim.parameters.map((p) => String(p.type)).join(',')})`
   if (node.data === '0x') return void push('mismatch', `claims ${shown} but the calldata is empty`)
+  checkWhole(node, claim, shown, push)
+  // Whatever the outer claim came to, each entry a MultiSend really packs is checked on its own:
+  // an outer claim that does not parse must not switch the inner checks off.
+  if (claim.method === 'multiSend' && node.nesting === 'multisend' && node.calls)
+    checkMultiSendEntries(node, claim.parameters[0]?.valueDecoded, checks)
+}
 
+type Push = (status: ClaimCheck['status'], detail: string) => void
+
+/** The claim re-encoded as a whole; when it cannot be, the parts of it that can be read. */
+function checkWhole(node: DecodedCall, claim: Claim, shown: string, push: Push): void {
+  // Work is bounded by the signed bytes, not by the claim: values that cannot fit in the calldata
+  // are a lie, found without parsing or encoding them (a claim may be megabytes of array).
+  const room = Math.max(0, (node.data.length - 10) / 2)
+  const needs = atLeastBytes(claim.parameters, room)
+  if (needs > room) {
+    const size = `claims ${claim.method}(…) with values that encode to more than ${needs - 1} bytes, but the calldata has ${room} after the selector`
+    return void push('mismatch', [size, ...comparePartly(node, claim)].join('; '))
+  }
   let item: AbiFunction
   try {
     item = parseAbiItem(
       `function ${claim.method}(${claim.parameters.map(paramText).join(', ')})`,
     ) as AbiFunction
   } catch (cause) {
-    return void push('unverifiable', `claimed signature ${shown} cannot be parsed: ${shortReason(cause)}`)
+    // What a UI shows and custos cannot verify is not a small thing: the bytes may say otherwise.
+    push('unverifiable', `claimed signature ${shown} cannot be parsed: ${shortReason(cause)}`)
+    return void pushPartly(node, claim, push)
   }
   let args: unknown[]
   try {
     args = item.inputs.map((input, i) => toAbiValue(input, claim.parameters[i]?.value, `parameter ${i}`))
   } catch (cause) {
-    return void push('malformed', `claimed values for ${shown} are not valid: ${shortReason(cause)}`)
+    push('malformed', `claimed values for ${shown} are not valid: ${shortReason(cause)}`)
+    return void pushPartly(node, claim, push)
   }
   let encoded: Hex
   try {
     encoded = encodeFunctionData({ abi: [item], functionName: item.name, args })
   } catch (cause) {
-    return void push('malformed', `claimed values for ${shown} do not encode: ${shortReason(cause)}`)
+    push('malformed', `claimed values for ${shown} do not encode: ${shortReason(cause)}`)
+    return void pushPartly(node, claim, push)
   }
   if (encoded.toLowerCase() !== node.data.toLowerCase()) {
     return void push('mismatch', describeMismatch(node, item, args, encoded))
   }
-  push('match', `calldata is exactly ${shown} with the claimed values`)
-  if (!node.function && node.decodeError?.startsWith('unknown function selector')) {
-    // The selector is a hash of the signature, so an exact re-encoding proves name and types.
-    const verified = decodeWith({ item, signature: shown, abis: ['claimed (verified)'] }, node.data)
-    if (verified.ok) {
-      node.function = verified.fn
-      delete node.decodeError
-    }
+  const signature = formatAbiItem(item)
+  if (node.function?.signature === signature) {
+    return void push('match', `calldata is exactly ${signature} with the claimed values`)
   }
-  if (claim.method === 'multiSend' && node.calls)
-    checkMultiSendEntries(node, claim.parameters[0]?.valueDecoded, checks)
+  if (node.function) {
+    return void push(
+      'mismatch',
+      `claims ${signature}, which shares its selector with ${node.function.signature} that custos decodes: a selector collision`,
+    )
+  }
+  // The selector is 4 bytes of a hash: anyone can find another signature with the same one in
+  // seconds. For a selector custos has no ABI for, the name stays the claim's, shown as such.
+  const fn = decodeWith({ item, signature, abis: ['claimed, unverified'] }, node.data)
+  if (fn.ok) node.claimedFunction = fn.fn
+  push(
+    'unconfirmed',
+    `calldata encodes as the claimed ${signature}, but a 4-byte selector is not a proof and custos cannot decode it itself (${node.decodeError ?? 'no ABI'}): the name and types are only claimed`,
+  )
+}
+
+/**
+ * For a claim that cannot be re-encoded: its method name, its parameter count and each value
+ * that reads as the type the raw bytes have, against what custos decoded from the bytes.
+ */
+function comparePartly(node: DecodedCall, claim: Claim): string[] {
+  const fn = node.function
+  if (!fn) return []
+  const problems: string[] = []
+  if (claim.method !== fn.name)
+    problems.push(`claims ${claim.method}(…) but the calldata calls ${fn.signature}`)
+  if (claim.parameters.length !== fn.args.length)
+    problems.push(
+      `claims ${claim.parameters.length} parameters but the calldata calls ${fn.signature} with ${fn.args.length}`,
+    )
+  const diffs: string[] = []
+  const room = Math.max(0, (node.data.length - 10) / 2)
+  for (const [i, arg] of fn.args.entries()) {
+    const param = claim.parameters[i]
+    if (!param) break
+    if (atLeastBytes([param.value], room) > room) {
+      diffs.push(`${arg.name || `arg${i}`}: claimed a value larger than the whole calldata`)
+      continue
+    }
+    let value: unknown
+    try {
+      value = toAbiValue(parseAbiParameter(arg.type), param.value, `parameter ${i}`)
+    } catch {
+      continue // unreadable as this type: the unverifiable claim says so already
+    }
+    if (render(value) !== render(arg.value))
+      diffs.push(`${arg.name || `arg${i}`}: claimed ${render(value)}, actual ${render(arg.value)}`)
+  }
+  if (diffs.length) problems.push(`arguments differ from the calldata: ${diffs.join('; ')}`)
+  return problems
+}
+
+function pushPartly(node: DecodedCall, claim: Claim, push: Push): void {
+  const problems = comparePartly(node, claim)
+  if (problems.length) push('mismatch', problems.join('; '))
 }
 
 function checkMultiSendEntries(node: DecodedCall, valueDecoded: unknown, checks: ClaimCheck[]): void {
@@ -118,28 +190,6 @@ function checkMultiSendEntries(node: DecodedCall, valueDecoded: unknown, checks:
   }
 }
 
-/** `uint256 amount`, with the claimed name only when it is a plain identifier (names are not signed). */
-const paramText = (p: ClaimedParam) => {
-  const name =
-    typeof p.name === 'string' && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(p.name) && !RESERVED.has(p.name)
-      ? ` ${p.name}`
-      : ''
-  return `${String(p.type)}${name}`
-}
-const RESERVED = new Set([
-  'address',
-  'bool',
-  'string',
-  'bytes',
-  'tuple',
-  'function',
-  'memory',
-  'storage',
-  'calldata',
-  'indexed',
-  'payable',
-])
-
 function asClaim(value: unknown): Claim | string {
   if (typeof value !== 'object' || value === null) return 'claimed dataDecoded is not an object'
   const v = value as Record<string, unknown>
@@ -154,53 +204,6 @@ function asClaim(value: unknown): Claim | string {
     }
   }
   return { method: v.method, parameters: params as ClaimedParam[] }
-}
-
-/** Converts a service-formatted value (strings for numbers, sometimes JSON text) to what viem encodes. */
-function toAbiValue(param: AbiParameter, value: unknown, where: string): unknown {
-  const type = param.type
-  const array = /^(.*)\[(\d*)\]$/.exec(type)
-  if (array) {
-    const list = typeof value === 'string' ? JSON.parse(value) : value
-    if (!Array.isArray(list)) throw new Error(`${where} should be a list`)
-    const inner = { ...param, type: array[1] ?? '' } as AbiParameter
-    return list.map((v, i) => toAbiValue(inner, v, `${where}[${i}]`))
-  }
-  if (type === 'tuple') {
-    const components = (param as { components?: readonly AbiParameter[] }).components ?? []
-    const list = typeof value === 'string' ? JSON.parse(value) : value
-    if (!Array.isArray(list)) throw new Error(`${where} should be a tuple list`)
-    return components.map((c, i) => toAbiValue(c, list[i], `${where}.${i}`))
-  }
-  if (type === 'address') {
-    if (typeof value !== 'string' || !isAddress(value, { strict: false }))
-      throw new Error(`${where} is not an address`)
-    return getAddress(value)
-  }
-  if (/^u?int\d*$/.test(type)) {
-    if (typeof value === 'bigint') return value
-    if (
-      (typeof value === 'string' && /^-?\d+$/.test(value)) ||
-      (typeof value === 'number' && Number.isSafeInteger(value))
-    ) {
-      return BigInt(value)
-    }
-    throw new Error(`${where} is not an integer`)
-  }
-  if (type === 'bool') {
-    if (value === true || value === 'true' || value === 'True') return true
-    if (value === false || value === 'false' || value === 'False') return false
-    throw new Error(`${where} is not a boolean`)
-  }
-  if (type.startsWith('bytes')) {
-    if (typeof value !== 'string' || !isHex(value)) throw new Error(`${where} is not hex bytes`)
-    return value
-  }
-  if (type === 'string') {
-    if (typeof value !== 'string') throw new Error(`${where} is not a string`)
-    return value
-  }
-  throw new Error(`${where} has unsupported type ${type}`)
 }
 
 function describeMismatch(node: DecodedCall, item: AbiFunction, args: unknown[], encoded: Hex): string {
@@ -223,22 +226,4 @@ function describeMismatch(node: DecodedCall, item: AbiFunction, args: unknown[],
     // fall through to the generic message
   }
   return `claimed ${item.name}(…) does not encode to the signed calldata`
-}
-
-const render = (v: unknown): string =>
-  clip(
-    typeof v === 'string'
-      ? v.toLowerCase()
-      : (JSON.stringify(v, (_k, x) =>
-          typeof x === 'bigint' ? x.toString() : typeof x === 'string' ? x.toLowerCase() : x,
-        ) ?? 'undefined'),
-  )
-const clip = (s: string) => (s.length > 90 ? `${s.slice(0, 87)}…` : s)
-
-const sameBigint = (a: unknown, b: bigint) => {
-  try {
-    return BigInt(a as string) === b
-  } catch {
-    return false
-  }
 }

@@ -1,7 +1,7 @@
 import { type Address, type Hex, zeroAddress } from 'viem'
 import type { DecodedCall, FunctionRegistry, NestingKind } from '../model/decoded.js'
-import type { Operation } from '../model/safe.js'
-import { unpackMultiSend } from './multisend.js'
+import { unpackMultiSend } from '../model/multisend.js'
+import type { Operation, SafeOperation } from '../model/safe.js'
 
 export type DecodeLimits = {
   /** Calldata above this many bytes is not decoded (reported instead). */
@@ -19,10 +19,10 @@ type CallInput = {
   to: Address
   value: bigint
   data: Hex
-  operation: Operation
+  operation: SafeOperation
   redirected?: string
 }
-type Child = CallInput & { nesting: NestingKind }
+type Child = CallInput & { operation: Operation; nesting: NestingKind }
 
 /**
  * Decodes a call and everything nested in it from the raw bytes alone. Never throws: whatever
@@ -38,7 +38,8 @@ export function decodeCallTree(
     budget--
     const node: DecodedCall = { path, ...input }
     const bytes = (input.data.length - 2) / 2
-    if (bytes === 0) return node
+    // CREATE (legacy Safes): the data is a contract's init code, which runs no function to decode.
+    if (bytes === 0 || input.operation === 2) return node
     if (bytes > limits.maxCalldataBytes) {
       node.decodeError = `calldata is ${bytes} bytes, over the ${limits.maxCalldataBytes}-byte limit: not decoded`
       return node

@@ -8,7 +8,7 @@ import { checkSignaturesOnChain, verifyCanonical } from './chain.js'
 import { checkClaimedDecoding } from './claims.js'
 import { type DecodeLimits, decodeCallTree } from './decode.js'
 import { isKnownChain, officialContracts } from './official.js'
-import { recoverConfirmations } from './signatures.js'
+import { confirmationLimit, recoverConfirmations } from './signatures.js'
 
 export type SafeTxInput = {
   tx: SafeTx
@@ -39,7 +39,10 @@ export async function verifySafeTx(
     deps.limits,
   )
   const claims = checkClaimedDecoding(call, input.dataDecoded)
-  let signatures = await recoverConfirmations(input.confirmations, hashes.safeTxHash)
+  // Work is bounded by the Safe, not by the input: confirmations past the limit are only counted.
+  const limit = confirmationLimit(deps.chain?.state.owners.length)
+  const received = input.confirmations.length
+  let signatures = await recoverConfirmations(input.confirmations.slice(0, limit), hashes.safeTxHash)
   const official = officialContracts(input.chainId)
   if (deps.chain) {
     signatures = await checkSignaturesOnChain(
@@ -62,6 +65,7 @@ export async function verifySafeTx(
     call,
     signatures,
     claims,
+    ...(received > limit ? { confirmationsUnchecked: { received, checked: limit } } : {}),
     ...(deps.chain ? { safeState: deps.chain.state } : {}),
     official,
   }

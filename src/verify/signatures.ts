@@ -53,23 +53,48 @@ export function parseSafeSignature(signature: Hex): ParsedSignature {
 const wordToAddress = (word: Hex): Address | undefined =>
   hexToBigInt(word) >> 160n === 0n ? getAddress(`0x${word.slice(26)}`) : undefined
 
+/**
+ * How many confirmations custos checks: a Safe counts at most one per owner, so more than the
+ * owners (plus a margin for former owners and mistakes) is padding, and checking each one costs
+ * an ECDSA recovery and, with an RPC, a request. The rest is reported, never checked.
+ */
+export const CONFIRMATION_LIMITS = { margin: 5, hardCap: 100 } as const
+
+/** The number of confirmations to check for a Safe with `owners` owners (unknown without an RPC). */
+export const confirmationLimit = (owners?: number): number =>
+  Math.min(CONFIRMATION_LIMITS.hardCap, owners === undefined ? Infinity : owners + CONFIRMATION_LIMITS.margin)
+
 /** Recovers who signed each confirmation for exactly `safeTxHash`, without any chain access. */
 export async function recoverConfirmations(
   confirmations: Confirmation[],
   safeTxHash: Hash,
 ): Promise<SignatureCheck[]> {
-  return Promise.all(confirmations.map((c, index) => recoverOne(c, index, safeTxHash)))
+  // The same signature bytes recover to the same signer: repeats cost one recovery, not one each.
+  const recovered = new Map<string, Promise<Recovered>>()
+  return Promise.all(
+    confirmations.map(async (c, index) => {
+      const key = c.signature.toLowerCase()
+      let result = recovered.get(key)
+      if (!result) {
+        result = recoverOne(c.signature, safeTxHash)
+        recovered.set(key, result)
+      }
+      return {
+        index,
+        signature: c.signature,
+        ...(c.owner ? { claimedOwner: c.owner } : {}),
+        ...(await result),
+      }
+    }),
+  )
 }
 
-async function recoverOne(c: Confirmation, index: number, safeTxHash: Hash): Promise<SignatureCheck> {
-  const base: SignatureCheck = {
-    index,
-    signature: c.signature,
-    ...(c.owner ? { claimedOwner: c.owner } : {}),
-  }
-  const parsed = parseSafeSignature(c.signature)
-  if ('malformed' in parsed) return { ...base, malformed: parsed.malformed }
-  const check: SignatureCheck = { ...base, kind: parsed.kind }
+type Recovered = Omit<SignatureCheck, 'index' | 'signature' | 'claimedOwner'>
+
+async function recoverOne(signature: Hex, safeTxHash: Hash): Promise<Recovered> {
+  const parsed = parseSafeSignature(signature)
+  if ('malformed' in parsed) return { malformed: parsed.malformed }
+  const check: Recovered = { kind: parsed.kind }
   if (parsed.kind === 'approved-hash' || parsed.kind === 'contract') {
     const signer = wordToAddress(parsed.r)
     if (!signer) return { ...check, malformed: 'r does not hold an address' }

@@ -29,7 +29,7 @@ describe('custos config check', () => {
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(
-      /valid \(1 chain, 1 Safe watched, 2 address book entries, 24 guards enabled; alerts to console, webhook:ops, discord, slack:security, telegram, pagerduty; 2 signers\)/,
+      /valid \(1 chain, 1 Safe watched, 2 address book entries, 25 guards enabled; alerts to console, webhook:ops, discord, slack:security, telegram, pagerduty; 2 signers\)/,
     )
   })
 

@@ -96,9 +96,14 @@ describe('custos inspect', () => {
       /data: expected 0x-prefixed hex bytes/,
     ],
     [
-      'operation 2',
+      'operation 3',
+      transfer.replace('"operation":0', '"operation":3'),
+      /operation: expected 0 \(CALL\), 1 \(DELEGATECALL\) or 2 \(CREATE/,
+    ],
+    [
+      'operation 2 (CREATE) on a Safe 1.4.1',
       transfer.replace('"operation":0', '"operation":2'),
-      /operation: expected 0 \(CALL\) or 1 \(DELEGATECALL\)/,
+      /operation 2 \(CREATE\) exists only in Safe 0\.1\.0 and 1\.0\.0; Safe 1\.4\.1 takes 0 \(CALL\) or 1 \(DELEGATECALL\)/,
     ],
     ['a missing field', transfer.replace('"safeTxGas":0,', ''), /safeTxGas: /],
   ])('exits 2 with a one-line message on %s', async (_name, stdin, message) => {

@@ -32,7 +32,17 @@ const cases: Array<{ name: string; dataDecoded: unknown; expect: string[] }> = [
   {
     name: 'a claim in a type custos cannot re-encode',
     dataDecoded: claim(BOB, '1000', 'tuple'),
-    expect: ['decoded-mismatch/claim-unverifiable:low'],
+    expect: ['decoded-mismatch/claim-unverifiable:high'],
+  },
+  {
+    name: 'an unparsable claim whose readable recipient is false',
+    dataDecoded: claim(ALICE, '1000', 'uint256 '),
+    expect: ['decoded-mismatch/claim-unverifiable:high', 'decoded-mismatch/decoded-mismatch:high'],
+  },
+  {
+    name: 'a claim whose values are malformed, with the readable ones compared',
+    dataDecoded: claim(ALICE, 'a thousand'),
+    expect: ['decoded-mismatch/claim-malformed:high', 'decoded-mismatch/decoded-mismatch:high'],
   },
 ]
 

@@ -69,6 +69,18 @@ const cases: Array<{ name: string; confirmations: () => Promise<Confirmation[]>;
     expect: ['signature-invalid/duplicate-signer:medium', 'signature-invalid/owners-unknown:info'],
   },
   {
+    name: 'more confirmations than custos checks (the rest is counted, not checked)',
+    confirmations: async () => {
+      const s = await owner.sign({ hash })
+      return Array.from({ length: 101 }, () => ({ signature: s }))
+    },
+    expect: [
+      'signature-invalid/too-many-confirmations:high',
+      ...Array.from({ length: 99 }, () => 'signature-invalid/duplicate-signer:medium'),
+      'signature-invalid/owners-unknown:info',
+    ],
+  },
+  {
     name: 'malformed signatures',
     confirmations: async () => [
       { signature: '0x1234' },

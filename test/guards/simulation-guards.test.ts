@@ -14,6 +14,46 @@ const book = { addressBook: [{ address: BOB, name: 'Bob (signer)' }] }
 
 type Case = { name: string; result: SimulationResult; config?: object; expect: string[] }
 
+/** Outflows judged by their share of what the Safe held before (defaults: 5, 10 and 50 %). */
+function shareCases(): Case[] {
+  const held = 1000n * 10n ** 18n
+  const out = (amount: bigint, token: typeof TOKEN | null = TOKEN) => ({
+    standard: token ? ('erc20' as const) : ('native' as const),
+    token,
+    from: SAFE,
+    to: BOB,
+    amount,
+  })
+  const balances = [
+    { holder: SAFE, token: TOKEN, balance: held },
+    { holder: SAFE, token: 'native' as const, balance: held },
+  ]
+  const share = (name: string, amount: bigint, expect: string[], token: typeof TOKEN | null = TOKEN) => ({
+    name,
+    result: ok({ assetChanges: [out(amount, token)], balancesBefore: balances }),
+    config: book,
+    expect,
+  })
+  return [
+    share('4 % of an unconfigured token', 40n * 10n ** 18n, []),
+    share('5 % of an unconfigured token', 50n * 10n ** 18n, ['asset-outflow/outflow-share:medium']),
+    share('20 % of the ETH', 200n * 10n ** 18n, ['asset-outflow/outflow-share:high'], null),
+    share('52 % of an unconfigured token', 520n * 10n ** 18n, ['asset-outflow/outflow-share:critical']),
+    {
+      name: 'a balance that could not be read',
+      result: ok({ assetChanges: [out(1n)], balancesBefore: [] }),
+      config: book,
+      expect: ['asset-outflow/outflow-share-unknown:medium'],
+    },
+    {
+      name: 'a token the Safe held none of before (passed through)',
+      result: ok({ assetChanges: [out(1n)], balancesBefore: [{ holder: SAFE, token: TOKEN, balance: 0n }] }),
+      config: book,
+      expect: ['asset-outflow/outflow-share:medium'],
+    },
+  ]
+}
+
 const table: Record<string, Case[]> = {
   'safe-state-change': [
     { name: 'only the nonce moves', result: ok({}), expect: [] },
@@ -206,6 +246,7 @@ const table: Record<string, Case[]> = {
       },
       expect: ['asset-outflow/outflow-above-total:high'],
     },
+    ...shareCases(),
   ],
   'proxy-upgrade': [
     { name: 'no upgrade', result: ok({}), expect: [] },

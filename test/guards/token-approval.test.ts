@@ -1,12 +1,16 @@
-import { encodeFunctionData, type Hex, maxUint256, parseAbi } from 'viem'
+import { encodeFunctionData, type Hex, maxUint256, parseAbi, zeroAddress } from 'viem'
 import { describe, expect, it } from 'vitest'
+import type { Approval } from '../../src/model/simulation.js'
 import {
   ALICE,
   BOB,
   codesOf,
   inspectOffline,
+  inspectWithSimulation,
   MULTISEND_CALL_ONLY,
   multiSend,
+  SAFE,
+  simulation,
   source,
   TOKEN,
 } from '../helpers/build.js'
@@ -94,5 +98,74 @@ describe('token-approval with a config ABI that names parameters differently', (
       config,
     )
     expect(codesOf(report, 'token-approval')).toEqual(['token-approval/unlimited-approval:high'])
+  })
+})
+
+describe('token-approval on what the simulation shows', () => {
+  const approval = (fields: Partial<Approval>): Approval => ({
+    standard: 'erc20',
+    token: TOKEN,
+    owner: SAFE,
+    spender: BOB,
+    ...(fields.standard === undefined || fields.standard === 'erc20' ? { amount: maxUint256 } : {}),
+    ...fields,
+  })
+  const simCases: Array<{ name: string; data?: Hex; approvals: Approval[]; expect: string[] }> = [
+    { name: 'no approval', approvals: [], expect: [] },
+    {
+      name: 'an unlimited ERC20 approval the calldata does not show',
+      approvals: [approval({})],
+      expect: ['token-approval/unlimited-approval:high'],
+    },
+    {
+      name: 'an operator approval (ApprovalForAll)',
+      approvals: [approval({ standard: 'operator', approved: true })],
+      expect: ['token-approval/unlimited-approval:high'],
+    },
+    {
+      name: 'one ERC721 token approved',
+      approvals: [approval({ standard: 'erc721', tokenId: 7n })],
+      expect: ['token-approval/approval:medium'],
+    },
+    {
+      name: 'an ERC721 approval cleared by a transfer',
+      approvals: [approval({ standard: 'erc721', tokenId: 7n, spender: zeroAddress })],
+      expect: [],
+    },
+    {
+      name: 'granted then revoked in one transaction: what stands is the revocation',
+      approvals: [approval({}), approval({ amount: 0n })],
+      expect: ['token-approval/approval-revoked:info'],
+    },
+    {
+      name: "someone else's approval",
+      approvals: [approval({ owner: ALICE })],
+      expect: [],
+    },
+    {
+      name: 'an approval the calldata shows is judged once',
+      data: enc('approve', [BOB, maxUint256]),
+      approvals: [approval({})],
+      expect: ['token-approval/unlimited-approval:high'],
+    },
+  ]
+  it.each(simCases)('$name', async (c) => {
+    const report = await inspectWithSimulation(
+      { ok: true, simulation: simulation({ approvals: c.approvals }) },
+      {},
+      source({ to: TOKEN, ...(c.data ? { data: c.data } : {}) }),
+    )
+    expect(codesOf(report, 'token-approval')).toEqual(c.expect)
+  })
+
+  it('says the approval was seen in the simulation', async () => {
+    const report = await inspectWithSimulation(
+      { ok: true, simulation: simulation({ approvals: [approval({})] }) },
+      {},
+      source({ to: TOKEN }),
+    )
+    expect(report.findings.find((f) => f.guard === 'token-approval')?.message).toMatch(
+      /spend an unlimited amount of .*\(seen in the simulation, not in the calldata\)$/,
+    )
   })
 })

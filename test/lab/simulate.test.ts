@@ -114,7 +114,11 @@ describe('simulating Safe transactions on a fork of the lab', () => {
         decimals: 18,
       },
     ])
-    expect(codesOf(r, 'asset-outflow')).toEqual(['asset-outflow/new-recipient:medium'])
+    // 1.5 of the 10 ETH the Safe held: 15 %, at or above the 10 % high share.
+    expect(codesOf(r, 'asset-outflow')).toEqual([
+      'asset-outflow/outflow-share:high',
+      'asset-outflow/new-recipient:medium',
+    ])
   })
 
   it('simulates a transaction queued behind another nonce', async () => {

@@ -1,10 +1,10 @@
 import { encodeFunctionData, type Hex } from 'viem'
 import { describe, expect, it } from 'vitest'
+import { packMultiSend } from '../../src/model/multisend.js'
 import { BUILTIN_ABIS } from '../../src/verify/abis.js'
 import { checkClaimedDecoding } from '../../src/verify/claims.js'
 import { DEFAULT_LIMITS, decodeCallTree } from '../../src/verify/decode.js'
 import { createFunctionRegistry } from '../../src/verify/function-registry.js'
-import { packMultiSend } from '../../src/verify/multisend.js'
 import { ALICE, BOB, erc20, MULTISEND_CALL_ONLY, SAFE, TOKEN } from '../helpers/build.js'
 
 const registry = createFunctionRegistry(Object.entries(BUILTIN_ABIS).map(([name, abi]) => ({ name, abi })))
@@ -101,7 +101,7 @@ describe('checkClaimedDecoding', () => {
     )
   })
 
-  it('decodes an unknown selector with the claimed signature once the claim is proven exact', () => {
+  it('keeps an unknown selector undecoded and the claimed signature as a claim, even when it encodes exactly', () => {
     const data = encodeFunctionData({
       abi: [
         {
@@ -117,11 +117,13 @@ describe('checkClaimedDecoding', () => {
     })
     const root = tree(data)
     expect(root.decodeError).toMatch(/unknown function selector/)
-    checkClaimedDecoding(root, {
+    const [check] = checkClaimedDecoding(root, {
       method: 'stake',
       parameters: [{ name: 'amount', type: 'uint256', value: '42' }],
     })
-    expect(root.decodeError).toBeUndefined()
-    expect(root.function).toMatchObject({ name: 'stake', abis: ['claimed (verified)'] })
+    expect(check?.status).toBe('unconfirmed')
+    expect(root.decodeError).toMatch(/unknown function selector/)
+    expect(root.function).toBeUndefined()
+    expect(root.claimedFunction).toMatchObject({ name: 'stake', abis: ['claimed, unverified'] })
   })
 })

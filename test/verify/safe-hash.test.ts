@@ -1,10 +1,78 @@
 import { calculateSafeTransactionHash } from '@safe-global/protocol-kit'
+import { zeroAddress } from 'viem'
 import { describe, expect, it } from 'vitest'
 import { safeTxHashes, safeTxTypeHash } from '../../src/model/safe-hash.js'
 import { KNOWN_SAFE_VERSIONS, parseSafeVersion } from '../../src/model/safe-version.js'
 import { ALICE, safeTx, TOKEN } from '../helpers/build.js'
 
 describe('safeTxHashes', () => {
+  // Published in safe-eth-py's tests (test_safe_tx.py): the same fields on a pre-1.0 (`dataGas`)
+  // and a 1.0.0 Safe, as a CALL and as a CREATE (operation 2, legacy Safes only).
+  const legacy = [
+    [
+      {
+        to: '0x5AC255889882aaB35A2aa939679E3F3d4Cea221E',
+        value: 5000000n,
+        data: '0x00',
+        operation: 0,
+        safeTxGas: 50000n,
+        baseGas: 100n,
+        gasPrice: 10000n,
+        nonce: 67n,
+      },
+      '0.1.0',
+      '0xc9d69a2350aede7978fdee58e702647e4bbdc82168577aa4a43b66ad815c6d1a',
+    ],
+    [
+      {
+        to: '0x5AC255889882aaB35A2aa939679E3F3d4Cea221E',
+        value: 5000000n,
+        data: '0x00',
+        operation: 0,
+        safeTxGas: 50000n,
+        baseGas: 100n,
+        gasPrice: 10000n,
+        nonce: 67n,
+      },
+      '1.0.0',
+      '0x7c60341f3e1b4483575f38e84e97d6b332a2dd55b9290f39e6e26eef29a04fe7',
+    ],
+    [
+      {
+        to: zeroAddress,
+        value: 80000000n,
+        data: '0x562944',
+        operation: 2,
+        safeTxGas: 54522n,
+        baseGas: 773n,
+        gasPrice: 22000000n,
+        nonce: 257000n,
+      },
+      '0.1.0',
+      '0x8ca8db91d72b379193f6e229eb2dff0d0621b6ef452d90638ee3206e9b7349b3',
+    ],
+    [
+      {
+        to: zeroAddress,
+        value: 80000000n,
+        data: '0x562944',
+        operation: 2,
+        safeTxGas: 54522n,
+        baseGas: 773n,
+        gasPrice: 22000000n,
+        nonce: 257000n,
+      },
+      '1.0.0',
+      '0xf585279fd867c94738096f4eab964e9e202014d2f0d5155d751099ad85cbe504',
+    ],
+  ] as const
+  it.each(legacy)("reproduces safe-eth-py's legacy vector %#", (fields, version, expected) => {
+    const tx = safeTx({ safe: '0x692a70D2e424a56D2C6C27aA97D1a86395877b3A', ...fields })
+    // Before 1.3.0 the domain has no chain id: any chain gives the same hash.
+    expect(safeTxHashes(version, 1, tx).safeTxHash).toBe(expected)
+    expect(safeTxHashes(version, 100, tx).safeTxHash).toBe(expected)
+  })
+
   it('reproduces the published Sepolia hashes', () => {
     const tx = safeTx({
       safe: '0x657ff0D4eC65D82b2bC1247b0a558bcd2f80A0f1',
@@ -42,7 +110,7 @@ describe('safeTxHashes', () => {
             to: tx.to,
             value: tx.value.toString(),
             data: tx.data,
-            operation: tx.operation,
+            operation: tx.operation as 0 | 1,
             safeTxGas: tx.safeTxGas.toString(),
             baseGas: tx.baseGas.toString(),
             gasPrice: tx.gasPrice.toString(),
