@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import { Command, CommanderError, Option } from 'commander'
 import { CustosError } from '../model/errors.js'
 import { redactUrls } from '../model/redact.js'
@@ -6,19 +5,7 @@ import { configCheckCommand } from './config-check.js'
 import { guardsCommand } from './guards-list.js'
 import { inspectCommand } from './inspect.js'
 import { type Io, processIo } from './io.js'
-
-// Two levels up from src/cli in the sources, three from dist/src/cli once built.
-const pkg = (() => {
-  for (const rel of ['../../package.json', '../../../package.json']) {
-    try {
-      const json = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8'))
-      if (json.name === 'custos') return json as { version: string }
-    } catch {
-      // try the next candidate
-    }
-  }
-  return { version: '0.0.0' }
-})()
+import { packageVersion } from './version.js'
 
 /** Runs the CLI; resolves to the exit code instead of exiting, so tests can call it in-process. */
 export async function run(argv: string[], io: Io = processIo()): Promise<number> {
@@ -27,7 +14,7 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
   const program = new Command()
     .name('custos')
     .description('Verify, simulate and judge Safe transactions and DAO proposals before signers trust them.')
-    .version(pkg.version, '-V, --version')
+    .version(packageVersion(), '-V, --version')
     .option('--debug', 'show stack traces on errors')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
@@ -188,7 +175,8 @@ It prints the environment variables to set and the next commands (config check, 
       `
 It serves /healthz, /readyz, /metrics and /reports/:id on server.host:server.port (127.0.0.1:8080 by default),
 keeps its state in dataDir (a SQLite file, relative to the config file; one custos per data directory:
-a second exits 2), and logs JSON to stderr.
+a second exits 2) or, with store.driver: postgres, in a PostgreSQL database that any number of replicas
+share (each source led by one of them; see custos status), and logs JSON to stderr.
 A configuration or environment problem stops it at once, exit 2 (custos config check finds the same).
 bin/custos.js caps V8's heap (--max-old-space-size=160 --max-semi-space-size=8); NODE_OPTIONS with
 --max-old-space-size sets your own (docs/operations.md).
@@ -197,6 +185,33 @@ Start with: custos init --safe ADDRESS --chain-id N --rpc URL (writes custos.yam
     .action(async (opts) => {
       const { runCommand } = await import('./run.js')
       code = await runCommand(opts, io)
+    })
+
+  program
+    .command('status')
+    .description(
+      'Show what the store says: the replicas sharing it and the sources each leads (PostgreSQL), the scan cursors, pending proposals and alerts waiting to be sent.',
+    )
+    .requiredOption('--config <file>', 'the YAML configuration of `custos run` (its `store` is read)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (opts) => {
+      const { statusCommand } = await import('./status.js')
+      code = await statusCommand(opts, io)
+    })
+
+  program
+    .command('store')
+    .description('Work with the store.')
+    .command('migrate')
+    .description(
+      'Copy an SQLite store (custos stopped) into an empty PostgreSQL database, the one store.url names (DATABASE_URL by default), to run replicas on it.',
+    )
+    .requiredOption('--from <sqlite:FILE>', 'the SQLite store, e.g. sqlite:.data/custos.db')
+    .requiredOption('--to <postgres>', 'postgres')
+    .option('--config <file>', 'the YAML configuration whose store.url names the database')
+    .action(async (opts) => {
+      const { storeMigrateCommand } = await import('./store-migrate.js')
+      code = await storeMigrateCommand(opts, io)
     })
 
   program

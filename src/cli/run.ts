@@ -1,4 +1,3 @@
-import { join } from 'node:path'
 import { getHeapStatistics } from 'node:v8'
 import type { Address } from 'viem'
 import { runIssues } from '../config/check.js'
@@ -12,9 +11,10 @@ import { createRuntime, type Runtime } from '../pipeline.js'
 import { startHttpServer } from '../server/http.js'
 import { createMetrics } from '../server/metrics.js'
 import { lockDataDir } from '../store/lock.js'
-import { openSqliteStore } from '../store/sqlite.js'
+import { openStore, storeLabel } from '../store/open.js'
 import type { Io } from './io.js'
 import { createLogger } from './logger.js'
+import { packageVersion } from './version.js'
 
 /**
  * `custos run`: the long-running guard. Resolves with 0 after SIGTERM/SIGINT (or `stop`) once
@@ -64,12 +64,14 @@ async function watch(rt: Runtime, io: Io, stopping: Promise<void>): Promise<numb
   const logger = createLogger(config.logging.level)
   // bin/custos.js caps the heap unless NODE_OPTIONS does: say which limit this process has.
   logger.info({ heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20) }, 'heap limit')
-  const storePath = config.store.path ?? join(config.dataDir, 'custos.db')
   const metrics = createMetrics()
   let channels: Channels | undefined
   // A damaged store stops the start (exit 2); one that fails later fails /healthz and is announced.
-  const monitored = monitorStore(openSqliteStore(storePath), {
-    path: storePath,
+  const opened = await openStore(config, io.env, (e) =>
+    logger.warn({ error: errorText(e) }, 'a database connection failed; the next query reconnects'),
+  )
+  const monitored = monitorStore(opened, {
+    path: storeLabel(config),
     metrics,
     logger,
     notifiers: () => channels?.notifiers ?? [],
@@ -101,7 +103,13 @@ async function watch(rt: Runtime, io: Io, stopping: Promise<void>): Promise<numb
           const waiting = (s?.expected ?? []).filter((x) => !s?.ready.includes(x))
           return {
             ok: s !== undefined && waiting.length === 0,
-            body: { ready: waiting.length === 0, waitingFor: waiting, sources: s?.sources ?? {} },
+            body: {
+              ready: waiting.length === 0,
+              waitingFor: waiting,
+              sources: s?.sources ?? {},
+              replica: s?.replica,
+              leads: s?.leads ?? [],
+            },
           }
         },
         report: async (id) => (/^\d+$/.test(id) ? store.getReport(Number(id)) : store.latestReport(id)),
@@ -137,6 +145,7 @@ async function watch(rt: Runtime, io: Io, stopping: Promise<void>): Promise<numb
     metrics,
     channels,
     publicUrl: publicUrl.replace(/\/$/, ''),
+    version: packageVersion(),
   })
   await watcher.start()
   if (server)

@@ -63,6 +63,15 @@ export const veto = z
       .describe(
         "How far past the Safe's current nonce a rejection may be signed. A rejection signed for a far-future nonce waits there, ready to burn a legitimate transaction; beyond this the veto is refused (audited) and the proposal escalated to the signers instead.",
       ),
+    quorum: z
+      .number()
+      .int()
+      .min(1)
+      .max(9)
+      .default(1)
+      .describe(
+        'Replicas (store.driver postgres) that must each judge a proposal at the veto level, reading the chain through their own RPC endpoints, before an automatic veto is sent; alerts never wait. 1: the replica that judged it acts alone.',
+      ),
     pauses: z
       .object({
         enabled: z

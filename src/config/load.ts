@@ -139,6 +139,7 @@ export function missingSecrets(config: Config, env: NodeJS.ProcessEnv): string[]
     if (config.veto.keyEnv) need(config.veto.keyEnv, 'veto.keyEnv')
     if (config.veto.keystore) need(config.veto.keystore.passphraseEnv, 'veto.keystore.passphraseEnv')
   }
+  if (config.store.driver === 'postgres') need(config.store.url.env, 'store.url')
   if (config.sources.webhook.enabled && !env[config.sources.webhook.tokenEnv]) {
     issues.push(
       `sources.webhook.tokenEnv: environment variable ${config.sources.webhook.tokenEnv} is not set`,

@@ -252,11 +252,18 @@ export const configSchema = z
       .string()
       .default('.data')
       .describe('Directory for the store and other state, relative to the config file.'),
-    store: watch.store.describe('The store (SQLite).'),
+    store: watch.store.describe('The store: a SQLite file, or PostgreSQL shared by replicas.'),
     logging: watch.logging.describe('Logs (JSON lines on stderr).'),
   })
   .strict()
   .superRefine((c, ctx) => {
+    // Agreement needs several replicas, and only a shared PostgreSQL store has them.
+    if (c.veto.quorum > 1 && c.store.driver !== 'postgres')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['veto', 'quorum'],
+        message: 'a quorum above 1 needs replicas: set store.driver to postgres',
+      })
     // One address is one target: a protocol keyed by a watched Safe's address would take its name.
     const taken = new Set(
       [...c.safes, ...c.governors, ...c.timelocks].map((t) => `${t.chainId}:${t.address.toLowerCase()}`),

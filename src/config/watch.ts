@@ -323,10 +323,42 @@ export const outbox = z
 
 export const store = z
   .object({
+    driver: z
+      .enum(['sqlite', 'postgres'])
+      .default('sqlite')
+      .describe(
+        '`sqlite` (the default): one process and one file. `postgres`: any number of `custos run` replicas share one database, each source led by one of them at a time.',
+      ),
     path: z
       .string()
       .optional()
       .describe('The SQLite file, relative to the config file; default `<dataDir>/custos.db`.'),
+    url: secretRef
+      .default({ env: 'DATABASE_URL' })
+      .describe('PostgreSQL: the environment variable with the connection URL (it carries the password).'),
+    leaseSeconds: z
+      .number()
+      .int()
+      .min(3)
+      .max(300)
+      .default(15)
+      .describe(
+        'PostgreSQL: a replica that stops renewing its leases (it died, or lost the database) has its sources, alerts being sent, ladders and vetoes taken over by another within this time.',
+      ),
+    replicaId: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'letters, digits, and . _ : - (at most 64)')
+      .optional()
+      .describe(
+        "PostgreSQL: this replica's name in `custos status`, /readyz and /metrics (default host-pid); each start adds a random suffix, so a restarted process never inherits the last one's claims.",
+      ),
+    poolSize: z
+      .number()
+      .int()
+      .min(2)
+      .max(100)
+      .default(10)
+      .describe('PostgreSQL: connections this replica keeps open at most.'),
   })
   .strict()
   .prefault({})

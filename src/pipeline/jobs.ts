@@ -27,6 +27,8 @@ export type Source = {
   offsetMs?: number
   /** The readiness key its first success sets (default: its name). */
   ready?: string
+  /** Replicas on one store: the lease whose holder runs it (default: its name). */
+  lease?: string
   poll(): AsyncIterable<Work>
   /** After each successful run (e.g. a per-Safe metric). */
   onSuccess?(): void
@@ -44,6 +46,8 @@ export type Job = {
   source: boolean
   /** Run once at start, not only at the first tick. */
   atStart: boolean
+  /** Run only by the replica holding this lease (the others stand by). */
+  lease?: string
   run(): Promise<void>
   onSuccess?(): void
 }
@@ -68,10 +72,13 @@ export type JobRunnerDeps = {
   schedule(expression: string, fn: () => void): () => void
   /** A failure that trying again cannot fix (the job keeps its schedule). */
   onFatalError?(job: string, error: unknown): void
+  /** Whether this replica holds a lease (always, when one process owns the store). */
+  leads?(lease: string): boolean
 }
 
 /** A source as a job: each unit of work it yields is committed and acted on in order. */
 export function sourceJob(ctx: WatchContext, source: Source): Job {
+  const lease = source.lease ?? source.name
   return {
     name: source.name,
     ...(source.label ? { label: source.label } : {}),
@@ -82,8 +89,13 @@ export function sourceJob(ctx: WatchContext, source: Source): Job {
     ...(source.ready ? { ready: source.ready } : {}),
     source: true,
     atStart: true,
+    lease,
     async run() {
-      for await (const work of source.poll()) await act(ctx, work)
+      for await (const work of source.poll()) {
+        // A leader that lost its lease mid-run leaves the rest to the new one (from the cursor).
+        if (ctx.cluster && !ctx.cluster.leads(lease)) return
+        await act(ctx, work)
+      }
     },
     ...(source.onSuccess ? { onSuccess: source.onSuccess } : {}),
   }
@@ -125,6 +137,12 @@ export function createJobRunner(deps: JobRunnerDeps) {
   const runOnce = (job: Job): Promise<void> => {
     const busy = running.get(job.name)
     if (busy || stopped) return busy ?? Promise.resolve()
+    if (job.lease && deps.leads && !deps.leads(job.lease)) {
+      // Another replica leads it: standing by is this one's part, healthy and ready.
+      mark(job)
+      ready.add(job.ready ?? job.name)
+      return Promise.resolve()
+    }
     const run = (async () => {
       try {
         await job.run()
@@ -179,6 +197,9 @@ export function createJobRunner(deps: JobRunnerDeps) {
       return job ? runOnce(job) : Promise.resolve()
     },
     has: (name: string) => jobs.has(name),
+    /** The leases of the jobs (their sources), for the replicas to share out. */
+    leases: () => [...new Set([...jobs.values()].flatMap((j) => (j.lease ? [j.lease] : [])))],
+    busy: (name: string) => running.has(name),
     health,
     ready,
     /** Stops the schedules and waits for the runs in flight. */

@@ -114,6 +114,18 @@ export function createMetrics() {
       help: 'Unix time of the last loop heartbeat',
       registers: [registry],
     }),
+    replica: new Gauge({
+      name: 'custos_replica_info',
+      help: "This process's replica id (1)",
+      labelNames: ['replica'],
+      registers: [registry],
+    }),
+    leads: new Gauge({
+      name: 'custos_source_leader',
+      help: 'Whether this replica leads the source now (1) or stands by (0)',
+      labelNames: ['source'],
+      registers: [registry],
+    }),
   }
   return m
 }
