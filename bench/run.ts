@@ -2,8 +2,9 @@
 // latest.json. BENCH_ONLY runs some parts only (comma-separated): simulation, cold (cold
 // simulations of state-heavy transactions, with and without prefetch), e2e (Safes end to end),
 // governance (governor end to end), scale (1,000 Safes and 100 governors), soak, inputs (hostile
-// inputs to inspect); `watch` is e2e, governance and scale. The parts not run keep their
-// previous figures and dates. BENCH_BEFORE: a built checkout whose custos the governance part also
+// inputs to inspect), guard (the custos Guard's gas), watchdogs (500 feed checks per block, stale
+// feed to alert); `watch` is e2e, governance and scale. The parts not run keep their previous
+// figures and dates. BENCH_BEFORE: a built checkout whose custos the governance part also
 // measures, side by side (BENCH_BEFORE_LABEL names it).
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -11,13 +12,25 @@ import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { anvilBinary } from '../src/simulate/anvil.js'
 import { type ColdRow, type ColdScenario, coldBench } from './cold.js'
+import { type GuardGasRow, guardBench } from './guard.js'
 import { type InputRow, inputsBench } from './inputs.js'
 import { type Row, simulationBench } from './simulate.js'
 import { type SoakRow, soakBench } from './soak.js'
 import { round } from './stats.js'
 import { type GovernanceRow, type LatencyRow, type ScaleRow, watchBench } from './watch.js'
+import { type RoundRow, type StaleRow, watchdogBench } from './watchdogs.js'
 
-const PARTS = ['simulation', 'cold', 'e2e', 'governance', 'scale', 'soak', 'inputs'] as const
+const PARTS = [
+  'simulation',
+  'cold',
+  'e2e',
+  'governance',
+  'scale',
+  'soak',
+  'inputs',
+  'guard',
+  'watchdogs',
+] as const
 type Part = (typeof PARTS)[number]
 type Results = {
   machine: Record<string, string | number>
@@ -32,6 +45,8 @@ type Results = {
   }
   soak: SoakRow[]
   inputs: InputRow[]
+  guard: GuardGasRow[]
+  watchdogs: { rounds: RoundRow[]; stale: StaleRow[] }
 }
 
 const requested = (process.env.BENCH_ONLY ?? '')
@@ -82,6 +97,10 @@ const watch: Results['watch'] = {
 }
 const soak: SoakRow[] = run.has('soak') ? await soakBench() : (previous.soak ?? [])
 const inputs: InputRow[] = run.has('inputs') ? await inputsBench() : (previous.inputs ?? [])
+const guard: GuardGasRow[] = run.has('guard') ? await guardBench() : (previous.guard ?? [])
+const watchdogs: Results['watchdogs'] = run.has('watchdogs')
+  ? await watchdogBench()
+  : (previous.watchdogs ?? { rounds: [], stale: [] })
 for (const p of run) measured[p] = date
 
 const machine = {
@@ -92,7 +111,7 @@ const machine = {
   anvil: execFileSync(anvilBinary(), ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? '',
   date,
 }
-const results: Results = { machine, measured, simulation, cold, watch, soak, inputs }
+const results: Results = { machine, measured, simulation, cold, watch, soak, inputs, guard, watchdogs }
 writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`)
 
 const when = (p: Part) =>
@@ -195,6 +214,41 @@ const lines = [
   '| input | MB | CPU ms | exit code |',
   '|---|---|---|---|',
   ...inputs.map((r) => `| ${r.input} | ${r.megabytes} | ${r.cpuMs} | ${r.exitCode} |`),
+  '',
+  '## Gas of the custos Guard',
+  '',
+  `Figures ${when('guard')}.`,
+  '',
+  "Receipt gasUsed on the lab (two-of-three Safe, the guard's settings written, balances already non-zero). The overhead is a guarded `execTransaction` minus the same transaction on an unguarded Safe of the same version; approve, cancel and schedule are the guard's own calls (schedule checks the owners' signatures through the Safe).",
+  '',
+  '| Safe | transaction | unguarded | approved path | overhead | scheduled path | overhead | approve | cancel | schedule |',
+  '|---|---|---|---|---|---|---|---|---|---|',
+  ...guard.map(
+    (r) =>
+      `| ${r.safeVersion} | ${r.transaction} | ${r.unguarded} | ${r.approved} | ${r.approvedOverhead} | ${r.scheduled} | ${r.scheduledOverhead} | ${r.approve} | ${r.cancel} | ${r.schedule} |`,
+  ),
+  '',
+  '## Protocol watchdogs: 500 Chainlink feed checks per block',
+  '',
+  `Figures ${when('watchdogs')}.`,
+  '',
+  "One round of `chainlink-feed` checks as the watch loop runs it (`runRound`: the block number, every feed's latestRoundData, decimals and aggregator through Multicall3, the aggregators' bounds; decimals and bounds are read in the first round and remembered), one round per mined block, through a counting RPC relay that adds the given latency to each request.",
+  '',
+  '| feed checks | added latency per request | rounds | RPC requests, first round | RPC requests per round after | round p50 ms | round p95 ms |',
+  '|---|---|---|---|---|---|---|',
+  ...watchdogs.rounds.map(
+    (r) =>
+      `| ${r.feeds} | ${r.latencyMs} ms | ${r.rounds} | ${r.firstRoundRequests} | ${r.requestsPerRound} | ${r.roundP50Ms} | ${r.roundP95Ms} |`,
+  ),
+  '',
+  '`custos run` as a process watching those feeds, one of them with a 10 s heartbeat and 2 s of grace, the lab mining a block every second: the time from the block that shows that feed stale being mined to the alert reaching a webhook receiver.',
+  '',
+  '| feed checks | `sources.protocols.intervalSeconds` | block time | n | alert p50 ms | alert p95 ms | alert max ms |',
+  '|---|---|---|---|---|---|---|',
+  ...watchdogs.stale.map(
+    (r) =>
+      `| ${r.feeds} | ${r.intervalSeconds} s | ${r.blockSeconds} s | ${r.n} | ${r.alertP50Ms} | ${r.alertP95Ms} | ${r.alertMaxMs} |`,
+  ),
   '',
 ]
 writeFileSync(join(dir, 'latest.md'), lines.join('\n'))

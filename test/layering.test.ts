@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 
 const ROOT = join(import.meta.dirname, '..')
 const FOUNDATION = ['model', 'config']
-const STAGES = ['sources', 'verify', 'simulate', 'score', 'policy', 'respond', 'store', 'server']
+const STAGES = ['sources', 'verify', 'simulate', 'score', 'watchdogs', 'policy', 'respond', 'store', 'server']
 const JOINING = ['pipeline', 'cli', 'lab']
 
 function files(dir: string): string[] {

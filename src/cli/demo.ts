@@ -136,6 +136,8 @@ export async function demoCommand(opts: { keep?: boolean }, io: Io, stop?: Abort
       // Signed as a wallet signs (EIP-712), then proposed to the service with that signature.
       const signed = await kit.signTransaction(tx)
       const senderSignature = signed.getSignature(a?.address as string)?.data ?? ''
+      // The lie is in place before the proposal, so custos never reads an honest first version.
+      if (step.lie) service.tamper(safeTxHash, { dataDecoded: step.lie })
       await api.proposeTransaction({
         safeAddress: world.safe,
         safeTransactionData: tx.data,
@@ -143,7 +145,6 @@ export async function demoCommand(opts: { keep?: boolean }, io: Io, stop?: Abort
         senderAddress: a?.address as string,
         senderSignature,
       })
-      if (step.lie) service.tamper(safeTxHash, { dataDecoded: step.lie })
       const id = `${lab.chainId}:safe:${safeTxHash}`
       ids.push(id)
       const started = performance.now()

@@ -9,6 +9,10 @@ import type { Style } from './style.js'
 /** The report for people: hashes first (as a hardware wallet shows them), then calls, then findings. */
 export function renderText(report: Report, s: Style): string {
   const out: string[] = []
+  if (report.check) {
+    out.push(s.bold(`${report.check.protocol} · check ${report.check.id}`), `  ${report.check.summary}`, '')
+    return renderFindings(report, out, s)
+  }
   if (report.governance) renderGovernance(report, out, s)
   else renderSafeHeader(report, out, s)
   if (report.simulation) {

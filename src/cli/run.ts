@@ -25,7 +25,7 @@ export async function runCommand(opts: { config?: string }, io: Io, stop?: Abort
   const config = rt.config
   if (rt.targets.all.length === 0)
     throw new InputError(
-      'nothing to watch: add Safes under `safes`, or `governors` / `timelocks`, in the config (see config/custos.example.yaml)',
+      'nothing to watch: add Safes under `safes`, or `governors` / `timelocks` / `protocols`, in the config (see config/custos.example.yaml)',
     )
   // Before anything touches the data directory: a second instance stops here (exit 2).
   const lock = lockDataDir(config.dataDir)

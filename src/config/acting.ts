@@ -32,7 +32,7 @@ export const veto = z
       .object({ file: z.string().min(1), passphraseEnv: envName })
       .strict()
       .optional(),
-    /** Automatic vetoes per Safe or governor (per chain: one address on two chains has two budgets) per hour. */
+    /** Automatic vetoes (and pauses) per Safe, governor or protocol (per chain: one address on two chains has two budgets) per hour. */
     maxPerTargetPerHour: z.number().int().min(0).default(1),
     /** Automatic vetoes in all per hour. */
     maxPerHour: z.number().int().min(0).default(5),
@@ -42,6 +42,20 @@ export const veto = z
      * is refused (audited) and the proposal escalated to the signers instead.
      */
     maxNonceAhead: z.number().int().min(0).default(10),
+    /**
+     * The circuit breaker: the pause calls listed under `protocols[].pauses`, sent with this key
+     * when a check with `action: pause` breaks or a signer presses Pause. Needs `enabled` too;
+     * counted in the same rate limits. Unpausing is never automatic.
+     */
+    pauses: z
+      .object({
+        /** Off until enabled: a pause the policy asks for is then escalated instead (and says so). */
+        enabled: z.boolean().default(false),
+        /** Decide, report and audit the pause, but send nothing. */
+        dryRun: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .prefault({})

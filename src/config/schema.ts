@@ -3,6 +3,7 @@ import { LEVELS } from '../model/severity.js'
 import { address } from '../model/zod.js'
 import * as acting from './acting.js'
 import * as chat from './chat.js'
+import * as protocols from './protocols.js'
 import * as watch from './watch.js'
 
 // This schema is the configuration's documentation: every field has a comment and a default.
@@ -160,6 +161,8 @@ export const configSchema = z
     governors: z.array(watch.watchedGovernance).default([]),
     /** TimelockControllers whose scheduled operations `custos run` watches (not a governor's own). */
     timelocks: z.array(watch.watchedGovernance).default([]),
+    /** Protocols whose health checks (price feeds, pauses, roles, the pause path, invariants) `custos run` evaluates. */
+    protocols: z.array(protocols.watchedProtocol).default([]),
     sources: watch.sources,
     /** Which reports are alerted. */
     alerts: watch.alerts,
@@ -183,6 +186,23 @@ export const configSchema = z
     logging: watch.logging,
   })
   .strict()
+  .superRefine((c, ctx) => {
+    // One address is one target: a protocol keyed by a watched Safe's address would take its name.
+    const taken = new Set(
+      [...c.safes, ...c.governors, ...c.timelocks].map((t) => `${t.chainId}:${t.address.toLowerCase()}`),
+    )
+    c.protocols.forEach((p, i) => {
+      const key = `${p.chainId}:${p.address.toLowerCase()}`
+      if (taken.has(key))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['protocols', i, 'address'],
+          message:
+            'already watched as a Safe, governor or timelock: give the protocol another of its contracts',
+        })
+      taken.add(key)
+    })
+  })
 
 export type Config = z.output<typeof configSchema>
 export type ChainConfig = z.output<typeof chainSchema>

@@ -35,6 +35,20 @@ const expected = z
   })
   .strict()
 
+/**
+ * The Safe runs the custos Guard (docs/guard.md) with custos's veto key as its guardian: custos
+ * approves what it judged below `approveBelow` once it has its confirmations, and a veto cancels the
+ * transaction on the guard instead of proposing a rejection the other owners must co-sign.
+ */
+export const safeGuard = z
+  .object({
+    /** The guard's address; by default the deterministic one (`custos guard deploy`). Its code hash is checked before every use. */
+    address: address.optional(),
+    /** custos approves on the guard a fully confirmed transaction judged below this level. */
+    approveBelow: z.enum(LEVELS).default('medium'),
+  })
+  .strict()
+
 export const watchedSafe = z
   .object({
     address,
@@ -49,6 +63,8 @@ export const watchedSafe = z
     escalation: chat.escalationOverride.optional(),
     /** This Safe's policy rules, over the top-level `policy` (finding rules are merged). */
     policy: acting.policyRules.partial().optional(),
+    /** This Safe runs the custos Guard with custos as its guardian. */
+    guard: safeGuard.optional(),
   })
   .strict()
 
@@ -122,8 +138,22 @@ export const sources = z
       })
       .strict()
       .prefault({}),
+    protocols: z
+      .object({
+        /** Evaluate the watched protocols' checks (`protocols`). */
+        enabled: z.boolean().default(true),
+        /** How often custos looks for a new block to evaluate (s); a check's `every` counts from these looks. */
+        intervalSeconds: interval.default(2),
+      })
+      .strict()
+      .prefault({}),
     /** A source with no successful poll for this many intervals raises its own alert. */
     silentAfterIntervals: z.number().int().min(1).default(3),
+    /**
+     * …and for at least this long (s): one poll that inspects and simulates new transactions can
+     * take longer than a few short intervals on a slow machine, which is not silence.
+     */
+    silentAfterSeconds: z.number().int().min(1).default(60),
   })
   .strict()
   .prefault({})

@@ -14,7 +14,7 @@ import {
 import { type HDAccount, mnemonicToAccount } from 'viem/accounts'
 import { type Anvil, startAnvil } from '../simulate/anvil.js'
 import { deploySafeContracts, deployTestToken, type SafeContracts } from './deploy.js'
-import { deployMulticall3 } from './multicall3.js'
+import { ensureMulticall3 } from './multicall3.js'
 import { type ProtocolKit, Safe } from './protocol-kit.js'
 
 // anvil's well-known development mnemonic: its accounts are funded with 10,000 ETH each.
@@ -73,7 +73,7 @@ export async function startLab(opts: { chainId?: number; hardfork?: string } = {
     const clients = { test, wallet, public: pub, deployer: deployer.address }
     const contracts = await deploySafeContracts(clients)
     const token = await deployTestToken(clients)
-    await deployMulticall3(clients)
+    await ensureMulticall3(clients)
     const contractNetworks = {
       [String(chainId)]: {
         safeSingletonAddress: contracts.safe,

@@ -30,7 +30,10 @@ export type TxServiceEmulator = {
   url: string
   /** Requests served, by path template, for measurements. */
   requests: { total: number; byRoute: Map<string, number> }
-  /** Make the emulator lie about a transaction (the demo and the tests of a lying API). */
+  /**
+   * Make the emulator lie about a transaction (the demo and the tests of a lying API). A hash
+   * not proposed yet keeps the patch for when it is, so even the first read is the lie.
+   */
   tamper(safeTxHash: Hash, patch: Record<string, unknown>): void
   /** Delete a queued transaction, as its proposer can. */
   remove(safeTxHash: Hash): void
@@ -77,6 +80,7 @@ export async function startTxServiceEmulator(rpcUrl: string): Promise<TxServiceE
   const client: PublicClient = createRpcClient([rpcUrl])
   const chainId = await client.getChainId()
   const entries = new Map<Hash, Entry>()
+  const patchesAhead = new Map<Hash, Record<string, unknown>>()
   let window = { second: 0, count: 0 }
 
   const state = (safe: Address): Promise<SafeState> =>
@@ -252,8 +256,9 @@ export async function startTxServiceEmulator(rpcUrl: string): Promise<TxServiceE
           modified: now,
           origin: typeof body.origin === 'string' ? body.origin : null,
           confirmations: [confirmation],
-          patch: {},
+          patch: patchesAhead.get(hash) ?? {},
         })
+        patchesAhead.delete(hash)
         return [201, null]
       },
     ],
@@ -334,9 +339,10 @@ export async function startTxServiceEmulator(rpcUrl: string): Promise<TxServiceE
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`,
     requests,
     tamper(hash, patch) {
-      const e = entries.get(hash.toLowerCase() as Hash)
-      if (!e) throw new Error(`no transaction ${hash}`)
-      e.patch = { ...e.patch, ...patch }
+      const key = hash.toLowerCase() as Hash
+      const e = entries.get(key)
+      if (e) e.patch = { ...e.patch, ...patch }
+      else patchesAhead.set(key, { ...patchesAhead.get(key), ...patch })
     },
     remove(hash) {
       entries.delete(hash.toLowerCase() as Hash)

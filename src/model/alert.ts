@@ -24,6 +24,8 @@ export type Alert = {
   safeChanges?: string[]
   /** The report page. */
   link?: string
+  /** A protocol check's alert: the pause a signer may press (the button says Pause, not Veto). */
+  pause?: string
   dedupKey: string
   createdAt: string
 }
@@ -52,6 +54,10 @@ export type UpdateEvent =
   | 'deleted'
   | 'vetoed'
   | 'cleared'
+  /** A protocol check passes again: its episode is over. */
+  | 'resolved'
+  /** custos sent (or in a dry run would have sent) a protocol's pause. */
+  | 'paused'
 
 /** A signer to chase, with the identities chat channels know them by. */
 export type SignerContact = { name: string; address: string; discord?: string; telegram?: number }

@@ -1,4 +1,5 @@
 import type { Address, Hash, Hex } from 'viem'
+import type { CheckKind } from './check.js'
 import type { Confirmation, SafeTx } from './safe.js'
 
 /** `create`: a legacy Safe (0.1.0, 1.0.0) deploying `data` as init code (operation 2). */
@@ -47,10 +48,34 @@ export type TimelockOrigin = {
   problems?: string[]
 }
 
+/**
+ * A protocol check's episode: from the round it broke to the round it recovers, one item on the
+ * judge path (one alert, raised again only when worse, resolved when it recovers).
+ */
+export type CheckOrigin = {
+  kind: 'check'
+  /** The protocol's address (its target). */
+  protocol: Address
+  /** The check's id within the protocol. */
+  check: string
+  checkKind: CheckKind
+  /** When the episode started (ms): with the check's id, the episode's key. */
+  since: number
+  /** The block it was first seen broken at. */
+  block: bigint
+  /** The problems last alerted, with their measures: a new problem, or one worse by the check's step, raises it again. */
+  alerted: Array<{ key: string; measure?: number }>
+  /** How many times it was raised (1 for the first alert). */
+  raised: number
+  /** The pause the check calls for (`action: pause`), or that a signer may press. */
+  pause?: string
+}
+
 export type Origin =
   | SafeOrigin
   | GovernorOrigin
   | TimelockOrigin
+  | CheckOrigin
   | { kind: 'module'; safe: Address; module: Address }
 
 /** The stable id of a proposal: `1:safe:<safeTxHash>`, `1:governor:<address>:<id>`, `1:timelock:<address>:<op>`. */
@@ -62,6 +87,8 @@ export function proposalId(chainId: number, origin: Origin): string {
       return `${chainId}:governor:${origin.governor.toLowerCase()}:${origin.proposalId}`
     case 'timelock':
       return `${chainId}:timelock:${origin.timelock.toLowerCase()}:${origin.operationId.toLowerCase()}`
+    case 'check':
+      return `${chainId}:check:${origin.protocol.toLowerCase()}:${origin.check}:${origin.since}`
     case 'module':
       return `${chainId}:module:${origin.safe.toLowerCase()}:${origin.module.toLowerCase()}`
   }
@@ -71,9 +98,9 @@ export function proposalId(chainId: number, origin: Origin): string {
 export const safeProposalId = (chainId: number, safeTxHash: string) =>
   `${chainId}:safe:${safeTxHash.toLowerCase()}`
 
-/** The watched target a proposal belongs to, and its key there (nonce, proposal id, operation id). */
+/** The watched target a proposal belongs to, and its key there (nonce, proposal id, operation id, episode). */
 export function targetOf(origin: Origin): {
-  kind: 'safe' | 'governor' | 'timelock'
+  kind: 'safe' | 'governor' | 'timelock' | 'protocol'
   address: Address
   key: string
 } {
@@ -84,6 +111,8 @@ export function targetOf(origin: Origin): {
       return { kind: 'governor', address: origin.governor, key: origin.proposalId.toString() }
     case 'timelock':
       return { kind: 'timelock', address: origin.timelock, key: origin.operationId.toLowerCase() }
+    case 'check':
+      return { kind: 'protocol', address: origin.protocol, key: `${origin.check}:${origin.since}` }
     case 'module':
       return { kind: 'safe', address: origin.safe, key: origin.module.toLowerCase() }
   }

@@ -20,6 +20,7 @@ export function reportToJson(report: Report) {
         }
       : {}),
     ...(report.governance ? { governance: report.governance, executor: proposal.executor } : {}),
+    ...(report.check ? { check: report.check } : {}),
     transaction: tx ? { ...tx, operation: tx.operation } : undefined,
     ...(hashes ? { hashes: { ...hashes, claimedSafeTxHash: hashes.claimedSafeTxHash ?? null } } : {}),
     simulation: report.simulation
@@ -27,7 +28,8 @@ export function reportToJson(report: Report) {
         ? { available: true, ...report.simulation.simulation }
         : { available: false, error: report.simulation.error }
       : undefined,
-    calls: [callToJson(report.call)],
+    // A check's episode makes no calls of its own (its pause, if any, is under `check.pause`).
+    calls: report.check ? [] : [callToJson(report.call)],
     signatures: report.signatures,
     claims: report.claims,
     findings: report.findings,

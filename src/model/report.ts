@@ -1,4 +1,5 @@
 import type { Address, Hash } from 'viem'
+import type { CheckKind, CheckProblem } from './check.js'
 import type { DecodedCall } from './decoded.js'
 import type { Finding } from './finding.js'
 import type { GovernanceFacts } from './governance.js'
@@ -35,6 +36,7 @@ export type SafeReport = ReportBase & {
     match: boolean | null
   }
   governance?: undefined
+  check?: undefined
 }
 
 /** A governor proposal's or timelock operation's report: with what custos read about it. */
@@ -42,7 +44,35 @@ export type GovernanceReport = ReportBase & {
   governance: GovernanceFacts
   safe?: undefined
   hashes?: undefined
+  check?: undefined
+}
+
+/** What a protocol check found when it broke (or got worse): its report on the judge path. */
+export type CheckFacts = {
+  /** The protocol's name. */
+  protocol: string
+  id: string
+  kind: CheckKind
+  /** What it read, for people. */
+  summary: string
+  problems: CheckProblem[]
+  notes?: string[]
+  block: bigint
+  /** How many times this episode was raised (1 for its first alert). */
+  raised: number
+  /** Why it was raised again. */
+  worse?: string
+  /** The pause the check calls for (`action: pause`) or a signer may press. */
+  pause?: { name: string; target: Address; signature: string; auto: boolean }
+}
+
+/** A protocol check's episode: the check's problems are its findings. */
+export type CheckReport = ReportBase & {
+  check: CheckFacts
+  safe?: undefined
+  hashes?: undefined
+  governance?: undefined
 }
 
 /** The outcome of checking one proposal: what it is, what was verified, what the guards found. */
-export type Report = SafeReport | GovernanceReport
+export type Report = SafeReport | GovernanceReport | CheckReport

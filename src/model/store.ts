@@ -4,7 +4,8 @@ import type { Level } from './severity.js'
 import type { TargetKind } from './target.js'
 import type { VetoStatus } from './veto.js'
 
-export type ProposalStatus = 'pending' | 'executed' | 'failed' | 'replaced' | 'deleted'
+/** Where a proposal stands; a protocol check's episode is `pending` while broken, `resolved` once it recovers. */
+export type ProposalStatus = 'pending' | 'executed' | 'failed' | 'replaced' | 'deleted' | 'resolved'
 
 /** What custos stored about a proposal of any kind (a Safe transaction, a governor proposal…). */
 export type StoredProposal = {

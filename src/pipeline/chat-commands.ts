@@ -76,6 +76,16 @@ export function createChatCommands(ctx: WatchContext, hooks: ChatHooks): ChatCom
         message: `This proposal is already ${proposal.status}.`,
         proposalId: proposal.id,
       }
+    // A protocol check's episode has no transaction to veto; its action is the protocol's pause.
+    const check = proposal.origin.kind === 'check'
+    if (p.action === 'veto' && check)
+      return {
+        outcome: 'refused',
+        message: 'This is a protocol check: there is nothing to veto.',
+        proposalId: proposal.id,
+      }
+    if (p.action === 'pause' && !(proposal.origin.kind === 'check' && proposal.origin.pause))
+      return { outcome: 'refused', message: 'There is no pause to send for this.', proposalId: proposal.id }
 
     const { signer, actor } = admitted
     const who = `${signer.name} (${signer.address})`
@@ -98,9 +108,11 @@ export function createChatCommands(ctx: WatchContext, hooks: ChatHooks): ChatCom
         message = `Acknowledged as ${who}.`
         break
       }
-      case 'veto': {
-        // A veto request also acknowledges: somebody is on it. Sending the veto comes with the
-        // acting stage; until then it is recorded and shown.
+      case 'veto':
+      case 'pause': {
+        // A veto (or pause) request also acknowledges: somebody is on it. It is recorded and
+        // shown, then sent within the kill switch, the dry run and the rate limits.
+        const what = p.action === 'pause' ? 'pause' : 'veto'
         const already = (await store.vetoRequestsFor(proposal.id)).some(
           (v) => v.signer.toLowerCase() === signer.address.toLowerCase(),
         )
@@ -111,12 +123,12 @@ export function createChatCommands(ctx: WatchContext, hooks: ChatHooks): ChatCom
             ctx,
             proposal,
             'veto-requested',
-            `veto requested by ${who}`,
+            `${what} requested by ${who}`,
             `veto:${key}`,
           ),
-          audit: [{ actor, action: 'veto-requested', subject: proposal.id, details }],
+          audit: [{ actor, action: `${what}-requested`, subject: proposal.id, details }],
         }
-        message = `Veto request recorded for ${signer.name}.`
+        message = `${what === 'pause' ? 'Pause' : 'Veto'} request recorded for ${signer.name}.`
         break
       }
       case 'escalate': {
@@ -134,6 +146,13 @@ export function createChatCommands(ctx: WatchContext, hooks: ChatHooks): ChatCom
     await ctx.commit(batch)
     if (p.action === 'escalate') hooks.wakeLadder()
     // A signer's veto runs the same executors as the policy's (within the kill switch and dry run).
+    if (p.action === 'pause' && ctx.vetoer) {
+      const outcome = await ctx.vetoer.veto(proposal, { kind: 'chat', actor })
+      message +=
+        outcome.status === 'sent'
+          ? ` Pause sent: ${outcome.message}`
+          : ` custos did not send the pause (${outcome.message}).`
+    }
     if (p.action === 'veto' && ctx.vetoer) {
       const outcome = await ctx.vetoer.veto(proposal, { kind: 'chat', actor })
       const what =
@@ -164,6 +183,7 @@ export function createChatCommands(ctx: WatchContext, hooks: ChatHooks): ChatCom
       ...count('safe', 'Safe'),
       ...count('governor', 'governor'),
       ...count('timelock', 'timelock'),
+      ...count('protocol', 'protocol'),
     ]
     const lines = [`**custos** watching ${watching.join(', ') || 'nothing'}`]
     for (const name of s.expected) lines.push(`${s.ready.includes(name) ? '🟢' : '🟡'} ${name}`)

@@ -1,3 +1,4 @@
+import type { Action } from '../model/action.js'
 import { targetOf } from '../model/proposal.js'
 import { proposalRef } from '../model/ref.js'
 import type { Report } from '../model/report.js'
@@ -27,6 +28,10 @@ export type Judgement = {
    * scan): it is stored closed, alerted as what already happened, never chased or vetoed.
    */
   ended?: { status: 'executed' | 'deleted'; text: string }
+  /** What makes this alert new (default: its level): a check raised again carries its round. */
+  alertKey?: string
+  /** An action the source asks for whatever the level (a check's `action: pause` asks `veto`). */
+  wants?: Action
 }
 
 export async function judge(ctx: WatchContext, j: Judgement): Promise<Work> {
@@ -52,9 +57,15 @@ export async function judge(ctx: WatchContext, j: Judgement): Promise<Work> {
   const decision = await decideFor(
     ctx,
     { level, findings: report.findings },
-    { target, proposalId: id, silencedUntil: until },
+    {
+      target,
+      proposalId: id,
+      silencedUntil: until,
+      ...(j.wants ? { wants: j.wants } : {}),
+      ...(proposal.origin.kind === 'check' ? { pause: true } : {}),
+    },
   )
-  const dedupKey = `${id}:${level}`
+  const dedupKey = `${id}:${j.alertKey ?? level}`
   const alert = alertFromReport(report, {
     ...(target ? { targetName: target.name } : {}),
     link: `${ctx.publicUrl}/reports/${encodeURIComponent(id)}`,

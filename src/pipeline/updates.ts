@@ -74,7 +74,10 @@ export async function proposalUpdate(
 export async function closeProposal(
   ctx: WatchContext,
   proposal: StoredProposal,
-  event: Extract<UpdateEvent, 'executed' | 'failed' | 'replaced' | 'deleted' | 'vetoed' | 'cleared'>,
+  event: Extract<
+    UpdateEvent,
+    'executed' | 'failed' | 'replaced' | 'deleted' | 'vetoed' | 'cleared' | 'resolved'
+  >,
   text: string,
 ): Promise<{ escalations?: Escalation[]; outbox: Outbox }> {
   const esc = await ctx.store.getEscalation(proposal.id)
@@ -94,7 +97,13 @@ export function chatStore(ctx: Pick<WatchContext, 'store'>): ChatStore {
         ctx.store.vetoRequestsFor(proposalId),
         ctx.store.vetoOutcomes(proposalId),
       ])
-      return { status: p?.status, acks, vetoRequests, vetoes }
+      return {
+        status: p?.status,
+        acks,
+        vetoRequests,
+        vetoes,
+        ...(p?.origin.kind === 'check' ? { check: true } : {}),
+      }
     },
     messages: (proposalId, channel) => ctx.store.messagesFor(proposalId, channel),
   }

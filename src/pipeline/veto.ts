@@ -5,12 +5,15 @@ import { errorText } from '../model/redact.js'
 import type { StoredProposal, WorkBatch } from '../model/store.js'
 import type { VetoOutcome } from '../model/veto.js'
 import { escalateNow } from '../respond/escalation.js'
+import { CUSTOS_GUARD_ADDRESS } from '../respond/guard/contract.js'
 import { cancelGovernorProposal } from '../respond/veto/governor.js'
+import { stopOnGuard } from '../respond/veto/guard.js'
 import { type Proposer, rejectSafeTransaction } from '../respond/veto/safe.js'
 import { cancelTimelockOperation } from '../respond/veto/timelock.js'
 import { createVetoSigner, loadVetoKey, type VetoSigner } from '../respond/veto-signer.js'
 import { readSafeState } from '../verify/chain.js'
 import type { WatchContext } from './context.js'
+import { listedPauses, pauseEpisode, pauseNotice, vetoSwitch } from './pause.js'
 import { ladderFor } from './policy.js'
 import { proposalUpdate } from './updates.js'
 
@@ -41,6 +44,8 @@ export function loadGuardian(config: Config, env: NodeJS.ProcessEnv, logger: Log
             ...(v.keyEnv ? { keyEnv: v.keyEnv } : {}),
             ...(v.keystore ? { keystoreFile: v.keystore.file, passphraseEnv: v.keystore.passphraseEnv } : {}),
           }),
+          // Pause calls and guard calls go only where the configuration names them.
+          { pauses: listedPauses(config), guards: guardAddresses(config) },
         )
       : undefined
   if (v.keyEnv) delete env[v.keyEnv]
@@ -49,8 +54,37 @@ export function loadGuardian(config: Config, env: NodeJS.ProcessEnv, logger: Log
   return signer
 }
 
+/** The custos Guard addresses of the Safes that run one, with custos as guardian. */
+export const guardAddresses = (config: Pick<Config, 'safes'>): Address[] => [
+  ...new Set(config.safes.flatMap((s) => (s.guard ? [s.guard.address ?? CUSTOS_GUARD_ADDRESS] : []))),
+]
+
 export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
   const { config, store } = ctx
+
+  /** A Safe running the custos Guard is stopped on the guard; otherwise, or where it cannot be, by a rejection. */
+  async function stopSafe(p: StoredProposal, origin: Extract<StoredProposal['origin'], { kind: 'safe' }>) {
+    const client = ctx.client(p.chainId)
+    const base = { chainId: p.chainId, client, signer: deps.signer, dryRun: config.veto.dryRun }
+    const readSafe = (safe: Address) => readSafeState(client, safe)
+    const guard = ctx.targets.get(p.chainId, p.target.address)?.guard
+    if (guard) {
+      const onGuard = await stopOnGuard(
+        { ...base, readSafe, guard: guard.address ?? CUSTOS_GUARD_ADDRESS },
+        origin,
+      )
+      if (onGuard) return onGuard
+    }
+    return rejectSafeTransaction(
+      {
+        ...base,
+        readSafe,
+        proposer: () => deps.proposer(p.chainId),
+        maxNonceAhead: config.veto.maxNonceAhead,
+      },
+      origin,
+    )
+  }
 
   /** The executor for the proposal's kind: its checks first, then (unless a dry run) the veto. */
   function stop(p: StoredProposal): Promise<VetoOutcome> {
@@ -58,23 +92,17 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
       chainId: p.chainId,
       client: ctx.client(p.chainId),
       signer: deps.signer,
-      dryRun: config.veto.dryRun,
+      dryRun: vetoSwitch(config, p).dryRun,
     }
     switch (p.origin.kind) {
       case 'safe':
-        return rejectSafeTransaction(
-          {
-            ...base,
-            readSafe: (safe: Address) => readSafeState(base.client, safe),
-            proposer: () => deps.proposer(p.chainId),
-            maxNonceAhead: config.veto.maxNonceAhead,
-          },
-          p.origin,
-        )
+        return stopSafe(p, p.origin)
       case 'governor':
         return cancelGovernorProposal(base, p.origin, p.calls)
       case 'timelock':
         return cancelTimelockOperation(base, p.origin)
+      case 'check':
+        return pauseEpisode(ctx, p, base)
       default:
         return Promise.resolve({
           status: 'refused',
@@ -105,9 +133,9 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
     by: { kind: 'auto' | 'chat'; actor: string },
   ): Promise<VetoOutcome> {
     const v = config.veto
+    const sw = vetoSwitch(config, p)
     const now = ctx.clock()
-    if (!v.enabled)
-      return record(p, by, { status: 'refused', message: 'vetoes are switched off (veto.enabled)' }, now)
+    if (!sw.enabled) return record(p, by, { status: 'refused', message: sw.off }, now)
     // The store grants one attempt at a time per proposal, and none once custos acted (a dry run
     // counts only while custos is still in dry run), with the rate limits counted in the same
     // transaction: no second judgement, press or process can act again. The executor still
@@ -117,7 +145,7 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
       chainId: p.chainId,
       target: p.target.address,
       kind: by.kind,
-      dryRun: v.dryRun,
+      dryRun: sw.dryRun,
       ...(by.kind === 'auto'
         ? { limits: { perTarget: v.maxPerTargetPerHour, total: v.maxPerHour, since: now - HOUR } }
         : {}),
@@ -154,6 +182,8 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
     claim?: string,
   ): Promise<VetoOutcome> {
     const done = outcome.status === 'sent' || outcome.status === 'proposed'
+    const pause = p.origin.kind === 'check'
+    const who = by.kind === 'auto' ? 'custos' : (by.actor.split(' via ')[0] ?? by.actor)
     const escalation = outcome.escalate ? await escalationFor(p, now) : undefined
     const batch: WorkBatch = {
       vetoes: [
@@ -168,13 +198,16 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
       ],
       audit: [{ actor: by.actor, action: `veto-${outcome.status}`, subject: p.id, details: outcome }],
       ...(escalation ? { escalations: [escalation] } : {}),
-      outbox: await proposalUpdate(
-        ctx,
-        p,
-        done ? 'vetoed' : outcome.escalate ? 'escalated' : 'veto-requested',
-        `${by.kind === 'auto' ? 'custos' : by.actor.split(' via ')[0]}: veto ${outcome.status}: ${outcome.message}`,
-        `veto:${by.kind}:${now}`,
-      ),
+      outbox: [
+        ...(await proposalUpdate(
+          ctx,
+          p,
+          done ? (pause ? 'paused' : 'vetoed') : outcome.escalate ? 'escalated' : 'veto-requested',
+          `${who}: ${pause ? 'pause' : 'veto'} ${outcome.status}: ${outcome.message}`,
+          `veto:${by.kind}:${now}`,
+        )),
+        ...(pause ? pauseNotice(ctx, p, outcome, who) : []),
+      ],
     }
     await ctx.commit(batch)
     const log = done || outcome.status === 'dry-run' ? ctx.logger.info : ctx.logger.warn

@@ -1,11 +1,13 @@
 //! # Flow
 //! The watch loop (`custos run`), in ten lines:
-//! 1. The config's `safes`, `governors` and `timelocks` are targets (`rt.targets`).
+//! 1. The config's `safes`, `governors`, `timelocks` and `protocols` are targets (`rt.targets`).
 //! 2. Sources read them on a schedule: the transaction service per Safe (safe-poll.ts), the Safe
 //!    events per chain (safe-chain.ts), governor and timelock events per chain and pending
-//!    proposals again (governance-events.ts), the drift watchdog (health.ts).
+//!    proposals again (governance-events.ts), the drift watchdog (health.ts), each protocol's
+//!    checks every block (protocols.ts).
 //! 3. Each new or changed proposal is inspected (verify, simulate, guards: `inspect` in
-//!    ../pipeline.ts and inspect-governance.ts) and judged on one path for every kind (judge.ts).
+//!    ../pipeline.ts and inspect-governance.ts), and each broken check's episode reported, and
+//!    judged on one path for every kind (judge.ts).
 //! 4. The judgement is one batch (proposal row, report, alerts, ladder, cursor), committed
 //!    atomically; then the vetoes it decided run (veto.ts → ../respond/veto/).
 //! 5. The outbox delivers alerts (delivery.ts); the ladder chases them (ladder.ts); chat presses
@@ -28,6 +30,7 @@ import { checkSilence, driftSource, driftWork } from './health.js'
 import { createJobRunner, sourceJob } from './jobs.js'
 import { climbLadders } from './ladder.js'
 import type { Channels } from './notifiers.js'
+import { protocolSource } from './protocols.js'
 import { safeEventsSource } from './safe-chain.js'
 import { safeServiceSource } from './safe-poll.js'
 import { createSchedule, type Schedule } from './schedule.js'
@@ -111,6 +114,8 @@ export function createWatcher(deps: WatchDeps) {
     runner.add(sourceJob(ctx, resimulateSource(ctx)))
   }
   if (src.drift.enabled && safes.some((s) => s.expected)) runner.add(sourceJob(ctx, driftSource(ctx)))
+  const protocols = src.protocols.enabled ? targets.ofKind('protocol') : []
+  for (const t of protocols) runner.add(sourceJob(ctx, protocolSource(ctx, t)))
   const internal = (name: string, everySeconds: number, run: () => Promise<unknown>) =>
     runner.add({
       name,
@@ -132,9 +137,12 @@ export function createWatcher(deps: WatchDeps) {
     heartbeat = clock()
     metrics.heartbeat.set(Math.floor(heartbeat / 1000))
     await Promise.all([
-      checkSilence(ctx, runner.health, src.silentAfterIntervals, startedAt).catch((e) =>
-        fault('silent-source check', e),
-      ),
+      checkSilence(
+        ctx,
+        runner.health,
+        { intervals: src.silentAfterIntervals, seconds: src.silentAfterSeconds },
+        startedAt,
+      ).catch((e) => fault('silent-source check', e)),
       store
         .outboxDepth()
         .then((n) => metrics.outboxDepth.set(n))
@@ -149,6 +157,7 @@ export function createWatcher(deps: WatchDeps) {
       ...(src.txService.enabled ? targets.chains('safe').map((c) => `tx-service:${c}`) : []),
       ...(src.chainEvents.enabled ? targets.chains('safe').map((c) => `chain-events:${c}`) : []),
       ...(src.governance.enabled ? targets.chains('governor', 'timelock').map((c) => `governance:${c}`) : []),
+      ...protocols.map((t) => `protocol:${t.chainId}:${t.address}`),
     ],
     sources: Object.fromEntries(runner.health),
   })

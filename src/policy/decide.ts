@@ -26,6 +26,8 @@ export type DecideContext = {
   reviewers?: number
   /** The kill switch: without it, a veto becomes an escalation (and says so). */
   vetoEnabled?: boolean
+  /** The veto is a protocol's pause, and this setting is what switched it off (for the message). */
+  pauseSwitch?: string
 }
 
 const rank = (a: Action) => ACTIONS.indexOf(a)
@@ -66,7 +68,11 @@ export function decide(level: Level, policy: AlertPolicy, context: DecideContext
   }
   if (top === 'veto' && !context.vetoEnabled) {
     top = 'escalate'
-    reasons.push('vetoes are switched off (veto.enabled): escalated instead')
+    reasons.push(
+      context.pauseSwitch
+        ? `pauses are switched off (${context.pauseSwitch}): escalated instead`
+        : 'vetoes are switched off (veto.enabled): escalated instead',
+    )
   }
   // A silence mutes the chasing of what is not critical; a veto the rules ask for still happens.
   if (context.silencedUntil !== undefined && level !== 'critical' && top !== 'veto' && top !== 'log') {

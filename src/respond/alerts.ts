@@ -1,7 +1,7 @@
 import { formatEther, formatUnits } from 'viem'
 import type { Alert } from '../model/alert.js'
 import type { DecodedCall } from '../model/decoded.js'
-import type { Report } from '../model/report.js'
+import type { CheckFacts, Report } from '../model/report.js'
 import type { AssetChange, SafeChange } from '../model/simulation.js'
 import { sanitize } from '../model/text.js'
 
@@ -72,6 +72,7 @@ export function alertFromReport(
     ended?: string
   },
 ): Alert {
+  if (report.check) return checkAlert(report, report.check, opts)
   const names = report.labels
   const origin = report.proposal.origin
   const sim = report.simulation?.ok ? report.simulation.simulation : undefined
@@ -115,6 +116,39 @@ export function alertFromReport(
             .filter((c) => c.field !== 'nonce' && c.field !== 'ownerCount')
             .map((c) => describeSafeChange(c, names)),
         }
+      : {}),
+    ...(opts.link ? { link: opts.link } : {}),
+    dedupKey: opts.dedupKey,
+    createdAt: report.checkedAt,
+  }
+}
+
+/** A protocol check's alert: what broke in the title, the first problem and what was read below. */
+function checkAlert(
+  report: Report,
+  check: CheckFacts,
+  opts: { targetName?: string; link?: string; dedupKey: string; ref?: string },
+): Alert {
+  const worse = check.raised > 1 ? ' · worse' : ''
+  const [first] = check.problems
+  return {
+    kind: 'report',
+    level: report.risk.level,
+    title: `${report.risk.level.toUpperCase()} · ${opts.targetName ?? check.protocol} · check ${check.id}${worse}`,
+    summary: [first?.message, check.worse && check.raised > 1 ? `(${check.worse})` : undefined, check.summary]
+      .filter(Boolean)
+      .join(' · '),
+    chainId: report.proposal.chainId,
+    proposalId: report.proposal.id,
+    ...(opts.ref ? { ref: opts.ref } : {}),
+    findings: report.findings.map((f) => ({
+      severity: f.severity,
+      guard: f.guard,
+      code: f.code,
+      message: f.message,
+    })),
+    ...(check.pause
+      ? { pause: `${check.pause.name}: ${check.pause.signature} on ${check.pause.target}` }
       : {}),
     ...(opts.link ? { link: opts.link } : {}),
     dedupKey: opts.dedupKey,

@@ -4,7 +4,7 @@ import type { PostedMessage, ProposalStatus, SignerAction } from '../model/store
 // What the two-way chat channels (Discord, Telegram) share: the button actions, what a press
 // returns, and the state a message about a proposal shows.
 
-export const CHAT_ACTIONS = ['ack', 'escalate', 'veto'] as const
+export const CHAT_ACTIONS = ['ack', 'escalate', 'veto', 'pause'] as const
 export type ChatAction = (typeof CHAT_ACTIONS)[number]
 
 /** A button press, from whichever chat: checked against the signer map before anything happens. */
@@ -33,6 +33,8 @@ export type ChatState = {
   vetoRequests: SignerAction[]
   /** The outcomes of custos's own veto attempts (sent, proposed, dry-run…), oldest first. */
   vetoes?: string[]
+  /** A protocol check's episode: its veto is the protocol's pause. */
+  check?: boolean
 }
 
 /** What two-way channels read from the store to draw and redraw their messages. */
@@ -45,7 +47,7 @@ export type ChatStore = {
 export const buttonId = (action: ChatAction, ref: string) => `custos:${action}:${ref}`
 
 export function parseButtonId(id: string): { action: ChatAction; ref: string } | undefined {
-  const m = /^custos:(ack|escalate|veto):([A-Za-z0-9_-]{16})$/.exec(id)
+  const m = /^custos:(ack|escalate|veto|pause):([A-Za-z0-9_-]{16})$/.exec(id)
   return m ? { action: m[1] as ChatAction, ref: m[2] as string } : undefined
 }
 
@@ -62,15 +64,22 @@ export function stateLines(state: ChatState): string[] {
     failed: '⚠️ Executed on chain, and the execution failed',
     replaced: '↪️ Replaced: another transaction used its nonce',
     deleted: '🗑️ Removed from the transaction service',
+    resolved: '✅ Recovered: the check passes again',
   }
   if (state.status && closed[state.status]) lines.push(closed[state.status] as string)
   for (const a of state.acks) lines.push(`👀 Acknowledged by ${who(a)}`)
-  for (const v of state.vetoRequests) lines.push(`🛑 Veto requested by ${who(v)}`)
-  const vetoed: Record<string, string> = {
-    sent: '🛑 custos vetoed it on chain',
-    proposed: '🛑 custos proposed a rejection at this nonce: co-sign it to stop this transaction',
-    'dry-run': '🛑 custos would veto it (dry run: nothing sent)',
-  }
+  for (const v of state.vetoRequests)
+    lines.push(state.check ? `⏸️ Pause requested by ${who(v)}` : `🛑 Veto requested by ${who(v)}`)
+  const vetoed: Record<string, string> = state.check
+    ? {
+        sent: '⏸️ custos paused the protocol on chain (unpausing is never automatic)',
+        'dry-run': '⏸️ custos would pause the protocol (dry run: nothing sent)',
+      }
+    : {
+        sent: '🛑 custos vetoed it on chain',
+        proposed: '🛑 custos proposed a rejection at this nonce: co-sign it to stop this transaction',
+        'dry-run': '🛑 custos would veto it (dry run: nothing sent)',
+      }
   const last = [...(state.vetoes ?? [])].reverse().find((s) => vetoed[s])
   if (last) lines.push(vetoed[last] as string)
   return lines
@@ -81,6 +90,23 @@ export const isClosed = (state: ChatState) => state.status !== undefined && stat
 
 /** Alerts that are about a proposal get buttons; events and health alerts do not. */
 export const hasButtons = (alert: Alert) => alert.kind === 'report' && Boolean(alert.ref && alert.proposalId)
+
+/**
+ * The buttons of an alert about a proposal: Veto for a transaction or a proposal; for a protocol
+ * check, Pause when the protocol has a pause to send, and nothing to veto.
+ */
+export function chatActions(alert: Alert): ChatAction[] {
+  if (alert.pause) return ['ack', 'escalate', 'pause']
+  if (alert.proposalId?.includes(':check:')) return ['ack', 'escalate']
+  return ['ack', 'escalate', 'veto']
+}
+
+export const ACTION_LABELS: Record<ChatAction, string> = {
+  ack: 'Acknowledge',
+  escalate: 'Escalate',
+  veto: 'Veto',
+  pause: 'Pause',
+}
 
 /** Who ran a command, as the chat knows them. */
 export type ChatUser = { channel: 'discord' | 'telegram'; id: string; name: string; roles?: string[] }

@@ -9,7 +9,15 @@ import {
 import type { Alert } from '../model/alert.js'
 import type { Level } from '../model/severity.js'
 import { clip } from '../model/text.js'
-import { buttonId, type ChatState, hasButtons, isClosed, stateLines } from './chat.js'
+import {
+  ACTION_LABELS,
+  buttonId,
+  type ChatState,
+  chatActions,
+  hasButtons,
+  isClosed,
+  stateLines,
+} from './chat.js'
 import { defang } from './defang.js'
 
 // Discord's limits on one message's embeds: exceeding any of them makes Discord refuse the
@@ -113,30 +121,23 @@ export function alertEmbed(alert: Alert, state?: ChatState): APIEmbed {
   return embed
 }
 
-/** Acknowledge / Escalate / Veto while the proposal is open, and always the report link. */
+/** Acknowledge / Escalate / Veto (or Pause) while the proposal is open, and always the report link. */
 export function alertButtons(alert: Alert, state?: ChatState): APIActionRowComponent<APIButtonComponent>[] {
   const buttons: APIButtonComponent[] = []
   if (hasButtons(alert) && !(state && isClosed(state)) && alert.ref) {
-    buttons.push(
-      {
+    const style = {
+      ack: ButtonStyle.Primary,
+      escalate: ButtonStyle.Secondary,
+      veto: ButtonStyle.Danger,
+      pause: ButtonStyle.Danger,
+    } as const
+    for (const action of chatActions(alert))
+      buttons.push({
         type: ComponentType.Button,
-        style: ButtonStyle.Primary,
-        label: 'Acknowledge',
-        custom_id: buttonId('ack', alert.ref),
-      },
-      {
-        type: ComponentType.Button,
-        style: ButtonStyle.Secondary,
-        label: 'Escalate',
-        custom_id: buttonId('escalate', alert.ref),
-      },
-      {
-        type: ComponentType.Button,
-        style: ButtonStyle.Danger,
-        label: 'Veto',
-        custom_id: buttonId('veto', alert.ref),
-      },
-    )
+        style: style[action],
+        label: ACTION_LABELS[action],
+        custom_id: buttonId(action, alert.ref),
+      })
   }
   if (alert.link && /^https?:\/\//.test(alert.link) && alert.link.length <= 512)
     buttons.push({ type: ComponentType.Button, style: ButtonStyle.Link, label: 'Report', url: alert.link })

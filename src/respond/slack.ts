@@ -23,6 +23,8 @@ const UPDATE_EVENTS: ReadonlySet<UpdateEvent> = new Set([
   'vetoed',
   'acknowledged',
   'veto-requested',
+  'resolved',
+  'paused',
 ])
 
 type Block = Record<string, unknown>

@@ -1,6 +1,6 @@
 import type { Alert } from '../model/alert.js'
 import { clip as cut } from '../model/text.js'
-import { buttonId, CHAT_ACTIONS, hasButtons } from './chat.js'
+import { ACTION_LABELS, buttonId, chatActions, hasButtons } from './chat.js'
 import { defang } from './defang.js'
 
 // How an alert looks in Telegram: HTML within sendMessage's limits, and its inline keyboard.
@@ -20,8 +20,7 @@ export function keyboard(alert: Alert, open: boolean): Keyboard {
   const rows: Keyboard = []
   if (open && hasButtons(alert) && alert.ref) {
     const ref = alert.ref
-    const label = { ack: 'Acknowledge', escalate: 'Escalate', veto: 'Veto' } as const
-    rows.push(CHAT_ACTIONS.map((a) => ({ text: label[a], callback_data: buttonId(a, ref) })))
+    rows.push(chatActions(alert).map((a) => ({ text: ACTION_LABELS[a], callback_data: buttonId(a, ref) })))
   }
   const link = httpLink(alert.link)
   if (link) rows.push([{ text: 'Report', url: link }])

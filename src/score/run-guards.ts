@@ -20,7 +20,8 @@ export async function runGuards(
   const kind = ctx.proposal.origin.kind
   const results = await Promise.all(
     guards
-      .filter(({ guard }) => guard.meta.appliesTo.includes(kind))
+      // A protocol check's episode has no calls to guard: its findings are the check's own.
+      .filter(({ guard }) => kind !== 'check' && guard.meta.appliesTo.includes(kind))
       // Simulation guards run only when a simulation was asked for; a failed one is judged by them.
       .filter(({ guard }) => !guard.meta.needsSimulation || ctx.simulation !== undefined)
       .map(async ({ guard, options }) => {

@@ -72,6 +72,25 @@ export function createMetrics() {
       labelNames: ['channel'],
       registers: [registry],
     }),
+    checkRounds: new Counter({
+      name: 'custos_protocol_check_rounds_total',
+      help: 'Rounds of protocol checks evaluated',
+      labelNames: ['chain'],
+      registers: [registry],
+    }),
+    checkRoundSeconds: new Histogram({
+      name: 'custos_protocol_check_round_seconds',
+      help: "Time to read and evaluate one round of a protocol's checks",
+      labelNames: ['chain'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+      registers: [registry],
+    }),
+    checksBroken: new Gauge({
+      name: 'custos_protocol_checks_broken',
+      help: 'Protocol checks broken at their last evaluation',
+      labelNames: ['protocol'],
+      registers: [registry],
+    }),
     storeErrors: new Counter({
       name: 'custos_store_errors_total',
       help: 'Failed store operations, by operation and SQLite code (SQLITE_CORRUPT, SQLITE_FULL…)',

@@ -16,6 +16,15 @@ const LEVEL_COLOURS: Record<string, string> = {
   critical: '#7f0000',
 }
 
+const STYLE = (level: string) => `<style>
+body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#1b1b1b}
+code,.mono{font-family:ui-monospace,Menlo,monospace;font-size:13px;word-break:break-all}
+.badge{display:inline-block;padding:.15rem .6rem;border-radius:.3rem;color:#fff;font-weight:700;background:${LEVEL_COLOURS[level] ?? '#555'}}
+table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}td,th{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}
+.dim{color:#666}ul.tree{list-style:none;padding-left:1.2rem;border-left:2px solid #eee}.delegate{color:#b71c1c;font-weight:700}
+.sev-critical,.sev-high{color:#b71c1c;font-weight:700}.sev-medium{color:#e65100}
+</style>`
+
 export function renderReportPage(report: Json, meta: { reportId: number; createdAt: number }): string {
   const risk = (report.risk ?? {}) as { level?: string; score?: number }
   const safe = (report.safe ?? {}) as Json
@@ -28,6 +37,8 @@ export function renderReportPage(report: Json, meta: { reportId: number; created
   const sim = report.simulation as Json | undefined
   const findings = (report.findings ?? []) as Json[]
   const gov = report.governance as Json | undefined
+  const check = report.check as Json | undefined
+  if (check) return renderCheckPage(report, check, meta, level, risk.score)
   // A Safe transaction shows its Safe and hashes; a governance proposal its governor or timelock.
   const subject = gov
     ? `${gov.flavor === 'timelock' ? 'Timelock' : 'Governor'} <span class="mono">${name(gov.flavor === 'timelock' ? gov.timelock : gov.governor)}</span>`
@@ -48,14 +59,7 @@ ${hashes.claimedSafeTxHash ? `<tr><th>Claimed</th><td class="mono">${esc(hashes.
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(level.toUpperCase())} · ${esc(gov ? (gov.governor ?? gov.timelock) : safe.address)}${gov ? '' : ` · nonce ${esc(tx.nonce)}`}</title>
-<style>
-body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#1b1b1b}
-code,.mono{font-family:ui-monospace,Menlo,monospace;font-size:13px;word-break:break-all}
-.badge{display:inline-block;padding:.15rem .6rem;border-radius:.3rem;color:#fff;font-weight:700;background:${LEVEL_COLOURS[level] ?? '#555'}}
-table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}td,th{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}
-.dim{color:#666}ul.tree{list-style:none;padding-left:1.2rem;border-left:2px solid #eee}.delegate{color:#b71c1c;font-weight:700}
-.sev-critical,.sev-high{color:#b71c1c;font-weight:700}.sev-medium{color:#e65100}
-</style></head><body>
+${STYLE(level)}</head><body>
 <h1><span class="badge" id="level">${esc(level.toUpperCase())}</span> ${subject}</h1>
 <p class="dim">${subtitle} · score ${esc(risk.score)} · report #${meta.reportId} checked ${esc(new Date(meta.createdAt).toISOString())}</p>
 ${hashTable}
@@ -113,4 +117,32 @@ function renderCalls(calls: Json[], name: (a: unknown) => string): string {
       return `<li>${op} ${name(c.to)}${c.value && c.value !== '0' ? ` <span class="dim">value ${esc(c.value)} wei</span>` : ''}${c.function ? ` <code>${esc(c.function)}</code>` : ''}${claimedOf(c)}${c.decodeError ? ` <strong class="sev-medium">not decoded: ${esc(c.decodeError)}</strong>` : ''}${args ? `<ul>${args}</ul>` : ''}${renderCalls((c.calls ?? []) as Json[], name)}</li>`
     })
     .join('')}</ul>`
+}
+
+/** A protocol check's episode: the protocol, what was read, each problem, and the pause it calls for. */
+function renderCheckPage(
+  report: Json,
+  check: Json,
+  meta: { reportId: number; createdAt: number },
+  level: string,
+  score: unknown,
+): string {
+  const problems = (check.problems ?? []) as Json[]
+  const notes = (check.notes ?? []) as string[]
+  const pause = check.pause as Json | undefined
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(level.toUpperCase())} · ${esc(check.protocol)} · check ${esc(check.id)}</title>
+${STYLE(level)}</head><body>
+<h1><span class="badge" id="level">${esc(level.toUpperCase())}</span> ${esc(check.protocol)} · check <span class="mono">${esc(check.id)}</span></h1>
+<p class="dim">chain ${esc(report.chainId)} · ${esc(check.kind)} · block ${esc(check.block)} · raised ${esc(check.raised)} time(s) · score ${esc(score)} · report #${meta.reportId} checked ${esc(new Date(meta.createdAt).toISOString())}</p>
+<h2>What custos read</h2>
+<p id="check-summary">${esc(check.summary)}</p>
+${check.worse ? `<p>Raised again: ${esc(check.worse)}</p>` : ''}
+<h2>Problems</h2>
+<table id="findings"><tr><th>Code</th><th>What</th></tr>${problems.map((p) => `<tr><td class="mono sev-${esc(level)}">${esc(p.code)}</td><td>${esc(p.message)}</td></tr>`).join('')}</table>
+${notes.length ? `<h2>Not checked</h2><ul>${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
+${pause ? `<h2>Circuit breaker</h2><p>${pause.auto ? 'This check calls for' : 'Signers may send'} the pause <code>${esc(pause.name)}</code>: <code>${esc(pause.signature)}</code> on <span class="mono">${esc(pause.target)}</span>. Unpausing is never automatic.</p>` : ''}
+<p class="dim"><a href="./${encodeURIComponent(String(meta.reportId))}.json">This report as JSON</a></p>
+</body></html>`
 }

@@ -1,7 +1,9 @@
 import type { Address } from 'viem'
+import type { SimulatedCall } from '../model/check.js'
 import { remoteError } from '../model/errors.js'
 import { redactUrls } from '../model/redact.js'
 import type { Simulation, SimulationResult } from '../model/simulation.js'
+import { type PlainCallInput, simulatePlainCall } from './call.js'
 import { createEndpoint, type Endpoint } from './endpoint.js'
 import { createForkManager, type ForkOptions } from './fork.js'
 import { type GovernanceSimInput, simulateGovernanceCalls } from './governance.js'
@@ -65,14 +67,19 @@ export function createSimulator(options: SimulatorOptions) {
       clearTimeout(timer)
     }
   }
-  const endpointFor = async <T>(chainId: number, upstreams: string[], fn: (ep: Endpoint) => Promise<T>) => {
+  const endpointFor = async <T>(
+    chainId: number,
+    upstreams: string[],
+    fn: (ep: Endpoint) => Promise<T>,
+    refresh = false,
+  ) => {
     if (options.mode(chainId) === 'direct') {
       const url = upstreams[0] ?? ''
       if (!/^https?:/.test(url))
         throw remoteError('direct simulation needs an http(s) RPC URL', { retryable: false })
       return fn(createEndpoint(url, 'direct', options.requestTimeoutMs))
     }
-    return forks.use(chainId, upstreams, fn)
+    return forks.use(chainId, upstreams, fn, refresh)
   }
 
   return {
@@ -110,6 +117,41 @@ export function createSimulator(options: SimulatorOptions) {
           throw error
         }),
       )
+    },
+    /**
+     * One call as its sender would send it now (a protocol's pause from its guardian), on the
+     * fork, moved forward first when it is behind `minBlock`. Never throws: a simulation that
+     * could not run comes back `unavailable`.
+     */
+    async simulateCall(chainId: number, upstreams: string[], input: PlainCallInput): Promise<SimulatedCall> {
+      if (upstreams.length === 0)
+        return { ok: false, gas: 0n, unavailable: 'no RPC endpoint to simulate against' }
+      let timer: NodeJS.Timeout | undefined
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`simulation timed out after ${options.timeoutMs} ms`)),
+          options.timeoutMs,
+        )
+      })
+      const run = (refresh: boolean) =>
+        endpointFor(chainId, upstreams, (ep) => simulatePlainCall(ep, input), refresh)
+      try {
+        return await Promise.race([
+          run(false).catch((error) => {
+            if (error instanceof StaleForkError) return run(true)
+            throw error
+          }),
+          timeout,
+        ])
+      } catch (error) {
+        return {
+          ok: false,
+          gas: 0n,
+          unavailable: redactUrls(error instanceof Error ? error.message : String(error)),
+        }
+      } finally {
+        clearTimeout(timer)
+      }
     },
     forks,
     close: () => forks.close(),

@@ -29,13 +29,14 @@ afterAll(async () => {
   await lab?.stop()
 })
 
-async function propose(by: LabAccount, value: bigint, nonce = 0) {
+async function propose(by: LabAccount, value: bigint, nonce = 0, before?: (safeTxHash: Hex) => void) {
   const kit = await lab.kit(safe, by)
   const tx = await kit.createTransaction({
     transactions: [{ to: E.address, value: value.toString(), data: '0x' }],
     options: { nonce },
   })
   const safeTxHash = (await kit.getTransactionHash(tx)) as Hex
+  before?.(safeTxHash)
   const signature = await kit.signHash(safeTxHash)
   await api.proposeTransaction({
     safeAddress: safe,
@@ -98,6 +99,11 @@ describe('the transaction service emulator, through the real api-kit', () => {
       method: 'transfer',
       parameters: [],
     })
+    // A lie set before the proposal is what the very first read returns (no honest window).
+    const lie = { method: 'approve', parameters: [] }
+    const early = await propose(B, 7n, 1, (hash) => emulator.tamper(hash, { dataDecoded: lie }))
+    expect((await api.getTransaction(early.safeTxHash)).dataDecoded).toEqual(lie)
+    emulator.remove(early.safeTxHash)
     emulator.remove(one.safeTxHash)
     expect((await api.getPendingTransactions(safe)).results).toHaveLength(1)
     emulator.outage = 503

@@ -132,6 +132,32 @@ describe('telegram notifier', () => {
     expect(rows[1]).toEqual([{ text: 'Report', url: 'https://custos.example/r/42?a=1&b=2' }])
   })
 
+  it('offers Pause, not Veto, on a protocol check whose protocol has a pause, and says what custos did', async () => {
+    const check = `1:check:0x${'9a'.repeat(20)}:reserves:1700000000000`
+    const chat = chatStore({ check: true, vetoes: ['dry-run'] })
+    const { hashes: _, safe: __, ...rest } = critical()
+    const alert: Alert = {
+      ...rest,
+      title: 'HIGH · Lending market · check reserves',
+      proposalId: check,
+      pause: 'pool: pause() on 0x9a9a…9a9a',
+    }
+    const receipt = await notifier(chat.store).deliver(alert, 1)
+    const rows = messageOf(receipt?.ref ?? '')?.replyMarkup?.inline_keyboard ?? []
+    expect(rows[0]?.map((b) => b.text)).toEqual(['Acknowledge', 'Escalate', 'Pause'])
+    expect(parseButtonId(rows[0]?.[2]?.callback_data ?? '')).toEqual({ action: 'pause', ref: REF })
+    expect(messageOf(receipt?.ref ?? '')?.text).toContain(
+      '⏸️ custos would pause the protocol (dry run: nothing sent)',
+    )
+    // A check of a protocol without a pause has nothing to veto: no Veto button either.
+    const none = await notifier(chatStore({ check: true }).store).deliver(
+      { ...alert, pause: undefined as never, dedupKey: 'x' },
+      1,
+    )
+    const plain = messageOf(none?.ref ?? '')?.replyMarkup?.inline_keyboard ?? []
+    expect(plain[0]?.map((b) => b.text)).toEqual(['Acknowledge', 'Escalate'])
+  })
+
   it('cuts a huge alert to 4096 characters of well-formed HTML and keeps the state lines', async () => {
     const chat = chatStore({ acks: [ack] })
     const alert = critical({

@@ -4,6 +4,7 @@ import {
   type Address,
   bytesToHex,
   decodeFunctionData,
+  encodeFunctionData,
   getAddress,
   type Hash,
   type Hex,
@@ -18,6 +19,7 @@ import {
 import { describe, expect, it } from 'vitest'
 import { safeTxHashes } from '../../src/model/safe-hash.js'
 import { KNOWN_SAFE_VERSIONS } from '../../src/model/safe-version.js'
+import { CUSTOS_GUARD_ADDRESS, custosGuardAbi } from '../../src/respond/guard/contract.js'
 import {
   createVetoSigner,
   loadVetoKey,
@@ -29,7 +31,28 @@ import {
 
 const PK: Hex = keccak256(toHex('custos veto signer property key'))
 const key = loadVetoKey({ env: { K: PK }, keyEnv: 'K' })
-const signer = createVetoSigner(key)
+// The pauses the loaded configuration lists: the only pauses the signer may build.
+const POOL: Address = getAddress('0x9001900190019001900190019001900190019001')
+const COMET: Address = getAddress('0xc3d688b66703497daa19211eedff47f25384cdc3')
+const LISTED = [
+  { id: '1:0xpool:pool', chainId: 1, target: POOL, function: 'pause()', args: [] },
+  {
+    id: '10:0xcomet:all',
+    chainId: 10,
+    target: COMET,
+    function: 'pause(bool,bool,bool,bool,bool)',
+    args: [true, true, true, true, true],
+  },
+]
+const LISTED_DATA: Record<string, Hex> = {
+  '1:0xpool:pool': '0x8456cb59',
+  '10:0xcomet:all': encodeFunctionData({
+    abi: parseAbi(['function pause(bool,bool,bool,bool,bool)']),
+    functionName: 'pause',
+    args: [true, true, true, true, true],
+  }),
+}
+const signer = createVetoSigner(key, { pauses: LISTED })
 
 // --- what an answer is -----------------------------------------------------------------------------
 
@@ -80,6 +103,27 @@ const valid = {
   },
   cancelBravoProposal: { chainId: 1, governor: SAFE, proposalId: 7n },
   cancelTimelockOperation: { chainId: 1, timelock: SAFE, operationId: HASH },
+  pauseProtocol: { id: '10:0xcomet:all' },
+  approveOnGuard: { chainId: 1, guard: CUSTOS_GUARD_ADDRESS, safe: SAFE, safeTxHash: HASH },
+  cancelOnGuard: { chainId: 1, guard: CUSTOS_GUARD_ADDRESS, safe: SAFE, safeTxHash: HASH },
+  scheduleOnGuard: {
+    chainId: 1,
+    guard: CUSTOS_GUARD_ADDRESS,
+    safe: SAFE,
+    tx: {
+      to: SAFE,
+      value: 1n,
+      data: '0xabcd' as Hex,
+      operation: 1 as const,
+      safeTxGas: 0n,
+      baseGas: 0n,
+      gasPrice: 0n,
+      gasToken: zeroAddress,
+      refundReceiver: zeroAddress,
+      nonce: 4n,
+    },
+    signatures: `0x${'cd'.repeat(130)}` as Hex,
+  },
 }
 type Builder = keyof typeof valid
 
@@ -91,6 +135,10 @@ const entryPoints: Record<string, (input: unknown, params: unknown) => unknown> 
   cancelGovernorProposal: (x, p) => signer.cancelGovernorProposal(x as never, p as never),
   cancelBravoProposal: (x, p) => signer.cancelBravoProposal(x as never, p as never),
   cancelTimelockOperation: (x, p) => signer.cancelTimelockOperation(x as never, p as never),
+  pauseProtocol: (x, p) => signer.pauseProtocol(x as never, p as never),
+  approveOnGuard: (x, p) => signer.approveOnGuard(x as never, p as never),
+  cancelOnGuard: (x, p) => signer.cancelOnGuard(x as never, p as never),
+  scheduleOnGuard: (x, p) => signer.scheduleOnGuard(x as never, p as never),
   signTransaction: (x) => signer.signTransaction(x as never),
   createVetoSigner: (x) => createVetoSigner(x as never),
 }
@@ -163,6 +211,37 @@ const wellFormed = {
   ),
   cancelBravoProposal: fc.record({ chainId, governor: vetoTarget, proposalId: uint256 }),
   cancelTimelockOperation: fc.record({ chainId, timelock: vetoTarget, operationId: hash }),
+  pauseProtocol: fc.constantFrom(...LISTED.map((l) => ({ id: l.id }))),
+  approveOnGuard: fc.record({
+    chainId,
+    guard: fc.constant(CUSTOS_GUARD_ADDRESS),
+    safe: vetoTarget,
+    safeTxHash: hash,
+  }),
+  cancelOnGuard: fc.record({
+    chainId,
+    guard: fc.constant(CUSTOS_GUARD_ADDRESS),
+    safe: vetoTarget,
+    safeTxHash: hash,
+  }),
+  scheduleOnGuard: fc.record({
+    chainId,
+    guard: fc.constant(CUSTOS_GUARD_ADDRESS),
+    safe: vetoTarget,
+    tx: fc.record({
+      to: anyAddress,
+      value: uint256,
+      data: hex,
+      operation: fc.constantFrom(0, 1),
+      safeTxGas: uint256,
+      baseGas: uint256,
+      gasPrice: uint256,
+      gasToken: anyAddress,
+      refundReceiver: anyAddress,
+      nonce: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+    }),
+    signatures: fc.integer({ min: 65, max: 400 }).chain((n) => bytes(n)),
+  }),
 }
 
 // Things a compromised caller would like signed: hashes, messages, typed data, whole transactions.
@@ -234,6 +313,30 @@ function expectedCall(builder: Exclude<Builder, 'signSafeRejection'>, input: Rec
         to: input.safe,
         args: [input.safe, 0n, '0x', 0, 0n, 0n, 0n, zeroAddress, zeroAddress, input.signatures],
       }
+    case 'pauseProtocol': {
+      const listed = LISTED.find((l) => l.id === input.id)
+      if (!listed) throw new Error(`signed a pause that is not listed: ${String(input.id)}`)
+      return { to: listed.target, chainId: listed.chainId, data: LISTED_DATA[listed.id] }
+    }
+    case 'approveOnGuard':
+    case 'cancelOnGuard':
+      return {
+        to: CUSTOS_GUARD_ADDRESS,
+        fn: builder === 'approveOnGuard' ? 'approve' : 'cancel',
+        args: [input.safe, input.safeTxHash],
+      }
+    case 'scheduleOnGuard': {
+      const tx = input.tx as Record<string, unknown>
+      return {
+        to: CUSTOS_GUARD_ADDRESS,
+        fn: 'schedule',
+        args: [
+          input.safe,
+          { ...tx, to: getAddress(tx.to as string), data: lower(tx.data) },
+          input.signatures,
+        ],
+      }
+    }
   }
 }
 
@@ -248,7 +351,7 @@ async function expectCanonical(
   const raw = await signer.signTransaction(tx)
   const parsed = parseTransaction(raw)
   expect(parsed.type).toBe('eip1559')
-  expect(parsed.chainId).toBe(input.chainId)
+  expect(parsed.chainId).toBe('chainId' in want ? want.chainId : input.chainId)
   expect(lower(parsed.to)).toBe(lower(want.to))
   expect(parsed.value ?? 0n).toBe(0n)
   expect(BigInt(parsed.nonce ?? 0)).toBe(BigInt(p.nonce as number | bigint))
@@ -256,8 +359,19 @@ async function expectCanonical(
   expect(parsed.maxFeePerGas ?? 0n).toBe(p.maxFeePerGas)
   expect(parsed.maxPriorityFeePerGas ?? 0n).toBe(p.maxPriorityFeePerGas)
   expect(parsed.accessList ?? []).toEqual([])
-  const decoded = decodeFunctionData({ abi: vetoAbi, data: parsed.data ?? '0x' })
-  expect(lower(decoded.args)).toEqual(lower(want.args))
+  if ('data' in want) expect(parsed.data).toBe(want.data)
+  else if ('fn' in want) {
+    // A guard call: exactly the one function, to the one allowed guard.
+    const decoded = decodeFunctionData({ abi: custosGuardAbi, data: parsed.data ?? '0x' })
+    expect(decoded.functionName).toBe(want.fn)
+    const args = [...(decoded.args ?? [])].map((a) =>
+      typeof a === 'object' && a !== null ? { ...a, to: getAddress((a as { to: string }).to) } : a,
+    )
+    expect(lower(args)).toEqual(lower(want.args))
+  } else {
+    const decoded = decodeFunctionData({ abi: vetoAbi, data: parsed.data ?? '0x' })
+    expect(lower(decoded.args)).toEqual(lower(want.args))
+  }
   expect(await recoverTransactionAddress({ serializedTransaction: raw as never })).toBe(key.address)
 }
 
@@ -289,10 +403,14 @@ describe('the veto signer refuses everything but canonical vetoes', () => {
     expect(Reflect.ownKeys(signer).sort()).toEqual(
       [
         'address',
+        'approveOnGuard',
+        'cancelOnGuard',
+        'scheduleOnGuard',
         'cancelBravoProposal',
         'cancelGovernorProposal',
         'cancelTimelockOperation',
         'executeSafeRejection',
+        'pauseProtocol',
         'signSafeRejection',
         'signTransaction',
       ].sort(),
@@ -416,6 +534,27 @@ describe('the veto signer refuses everything but canonical vetoes', () => {
       ['executeSafeRejection', 'signatures', hashOf(64)],
       ['executeSafeRejection', 'signatures', `${hashOf(65)}0`],
       ['executeSafeRejection', 'signatures', hashOf(VETO_LIMITS.maxSignaturesBytes + 1)],
+      ...[
+        '',
+        'unknown',
+        ' 1:0xpool:pool',
+        '1:0xpool:pool ',
+        '1:0XPOOL:POOL',
+        '1:0xpool',
+        1,
+        null,
+        ['1:0xpool:pool'],
+      ].map((v) => ['pauseProtocol', 'id', v] as [Builder, string, unknown]),
+      // The guard calls go to the allowed guard address only, and schedule passes whole signatures.
+      ['approveOnGuard', 'guard', SAFE],
+      ['cancelOnGuard', 'guard', SAFE],
+      ['scheduleOnGuard', 'guard', SAFE],
+      ['approveOnGuard', 'safeTxHash', hashOf(31)],
+      ['cancelOnGuard', 'safe', zeroAddress],
+      ['scheduleOnGuard', 'signatures', hashOf(64)],
+      ['scheduleOnGuard', 'tx', { ...valid.scheduleOnGuard.tx, operation: 2 }],
+      ['scheduleOnGuard', 'tx', { ...valid.scheduleOnGuard.tx, nonce: 2n ** 64n }],
+      ['scheduleOnGuard', 'tx', { ...valid.scheduleOnGuard.tx, extra: 1 }],
     ]
     for (const [builder, field, value] of bad) {
       const outcome = await attempt(() =>
@@ -447,6 +586,18 @@ describe('the veto signer refuses everything but canonical vetoes', () => {
       calldatas: Array(4).fill(big),
     }
     await expectCanonical('cancelGovernorProposal', edge, PARAMS, signer.cancelGovernorProposal(edge, PARAMS))
+  })
+
+  it('calls only the guard addresses it was given', async () => {
+    const elsewhere = createVetoSigner(key, { guards: [SAFE] })
+    expectRefused(await attempt(() => elsewhere.approveOnGuard(valid.approveOnGuard, PARAMS)))
+    const tx = elsewhere.cancelOnGuard({ ...valid.cancelOnGuard, guard: SAFE }, PARAMS)
+    expect(tx.to).toBe(SAFE)
+    const none = createVetoSigner(key, { guards: [] })
+    expectRefused(await attempt(() => none.approveOnGuard(valid.approveOnGuard, PARAMS)))
+    expectRefused(await attempt(() => none.cancelOnGuard(valid.cancelOnGuard, PARAMS)))
+    expectRefused(await attempt(() => none.scheduleOnGuard(valid.scheduleOnGuard, PARAMS)))
+    expectRefused(await attempt(() => createVetoSigner(key, { guards: [zeroAddress] })))
   })
 
   it('refuses transaction parameters that are not bounded integers', async () => {
@@ -544,5 +695,94 @@ describe('the veto signer refuses everything but canonical vetoes', () => {
       }),
       RUNS,
     )
+  })
+
+  it('builds only the pauses the loaded configuration lists, exactly as listed; any other id is refused', async () => {
+    const listed = new Set(LISTED.map((l) => l.id))
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string(),
+          anything,
+          fc
+            .constantFrom(...LISTED.map((l) => l.id))
+            .chain((id) =>
+              fc.constantFrom(id, id.toUpperCase(), `${id}\u0000`, id.slice(1), `${id}:x`, [id], { id }),
+            ),
+        ),
+        params,
+        async (id, p) => {
+          const outcome = await attempt(() => signer.pauseProtocol({ id } as never, p as never))
+          if (typeof id === 'string' && listed.has(id)) {
+            if (!outcome.ok) throw outcome.error
+            return expectCanonical('pauseProtocol', { id }, p, outcome.value as UnsignedTx)
+          }
+          expectRefused(outcome)
+        },
+      ),
+      RUNS,
+    )
+    // A signer whose configuration lists no pauses builds none, not even another signer's.
+    const bare = createVetoSigner(loadVetoKey({ env: { K: PK }, keyEnv: 'K' }))
+    for (const l of LISTED) expectRefused(await attempt(() => bare.pauseProtocol({ id: l.id }, PARAMS)))
+  })
+
+  it('takes the list once: changing it afterwards changes nothing that is signed', async () => {
+    const list = [{ id: 'p', chainId: 1, target: POOL, function: 'pause(bool)', args: [true] }]
+    const own = createVetoSigner(key, { pauses: list })
+    ;(list[0] as { target: Address }).target = COMET
+    ;(list[0] as { args: unknown[] }).args[0] = false
+    list.push({ id: 'q', chainId: 1, target: COMET, function: 'pause(bool)', args: [true] })
+    const tx = own.pauseProtocol({ id: 'p' }, PARAMS)
+    const parsed = parseTransaction(await own.signTransaction(tx))
+    expect(parsed.to?.toLowerCase()).toBe(POOL.toLowerCase())
+    expect(parsed.data).toBe(
+      encodeFunctionData({ abi: parseAbi(['function pause(bool)']), functionName: 'pause', args: [true] }),
+    )
+    expectRefused(await attempt(() => own.pauseProtocol({ id: 'q' }, PARAMS)))
+  })
+
+  it('refuses a pause list that is not exactly well-formed', async () => {
+    await fc.assert(
+      fc.asyncProperty(anything, async (x) => {
+        // No options, or options naming nothing ({}), are the defaults: no pauses, the default guard.
+        const empty =
+          typeof x === 'object' &&
+          x !== null &&
+          (Object.getPrototypeOf(x) === Object.prototype || Object.getPrototypeOf(x) === null) &&
+          Reflect.ownKeys(x).length === 0
+        fc.pre(x !== undefined && !empty)
+        expectRefused(await attempt(() => createVetoSigner(key, x as never)))
+      }),
+      RUNS,
+    )
+    const one = LISTED[0] as (typeof LISTED)[number]
+    class Entry {}
+    const accessor = { ...one }
+    Object.defineProperty(accessor, 'target', { get: () => POOL, enumerable: true })
+    const bad: unknown[] = [
+      { pauses: [{ ...one, extra: 1 }] },
+      { pauses: [{ ...one, target: zeroAddress }] },
+      { pauses: [{ ...one, target: POOL.replace('9', 'x') }] },
+      { pauses: [{ ...one, chainId: 0 }] },
+      { pauses: [{ ...one, id: '' }] },
+      { pauses: [{ ...one, id: 'x'.repeat(VETO_LIMITS.maxPauseText + 1) }] },
+      { pauses: [{ ...one, function: 'pause(' }] },
+      { pauses: [{ ...one, function: 'pause(bool)', args: [] }] },
+      { pauses: [{ ...one, function: 'pause(bool)', args: ['yes'] }] },
+      { pauses: [{ ...one, function: 'pause(uint8)', args: [256] }] },
+      { pauses: [{ ...one, args: 'none' }] },
+      { pauses: [one, one] },
+      { pauses: [Object.assign(new Entry(), one)] },
+      { pauses: [accessor] },
+      { pauses: one },
+      { pauses: [one], more: [] },
+      {
+        pauses: Array(VETO_LIMITS.maxPauses + 1)
+          .fill(one)
+          .map((l, i) => ({ ...l, id: String(i) })),
+      },
+    ]
+    for (const options of bad) expectRefused(await attempt(() => createVetoSigner(key, options as never)))
   })
 })
