@@ -134,6 +134,8 @@ describe('custos run with a store that fails while it runs', () => {
       dataDir,
       logging: { level: 'info' },
     })
+    // The silent-source check must fire within the test: silence after 3 polls and 1 s, not 60 s.
+    config.sources = { ...(config.sources as object), silentAfterSeconds: 1 }
     config.notify = { ...(config.notify as object), console: { enabled: true, minLevel: 'info' } }
     const bot = botProcess(dataDir, config)
     bot.start()

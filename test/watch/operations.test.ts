@@ -43,6 +43,7 @@ describe('custos run, seen by an operator', () => {
           txService: { intervalSeconds: 1 },
           chainEvents: { intervalSeconds: 1 },
           silentAfterIntervals: 2,
+          silentAfterSeconds: 2,
         },
         server: { port },
         logging: { level: 'warn' },
