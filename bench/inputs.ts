@@ -3,7 +3,7 @@
 import { PassThrough } from 'node:stream'
 import { encodeFunctionData, parseAbi } from 'viem'
 import { run } from '../src/cli/main.js'
-import { packMultiSend } from '../src/verify/multisend.js'
+import { packMultiSend } from '../src/model/multisend.js'
 import { round } from './stats.js'
 
 export type InputRow = { input: string; megabytes: number; cpuMs: number; exitCode: number }

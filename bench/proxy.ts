@@ -3,23 +3,52 @@ import type { AddressInfo } from 'node:net'
 
 /**
  * A JSON-RPC proxy on loopback that counts the requests it forwards (a batch counts each call)
- * and can add latency, to stand for a remote RPC provider.
+ * and can add latency, to stand for a remote RPC provider. It also notes when each HTTP exchange
+ * began and ended, to count the round trips made one after the other.
  */
 export type CountingProxy = {
   url: string
   delayMs: number
   count: number
   methods: Map<string, number>
+  exchanges: Array<{ start: number; end: number }>
   close(): Promise<void>
+}
+
+/**
+ * Round trips made one after another among `exchanges`: the longest chain of exchanges where
+ * each starts after the previous one ended (exchanges that overlap ran side by side).
+ */
+export function serialRoundTrips(exchanges: Array<{ start: number; end: number }>): number {
+  let n = 0
+  let last = Number.NEGATIVE_INFINITY
+  for (const e of [...exchanges].sort((a, b) => a.end - b.end))
+    if (e.start >= last) {
+      n++
+      last = e.end
+    }
+  return n
 }
 
 export async function startProxy(upstream: string, delayMs = 0): Promise<CountingProxy> {
   const target = new URL(upstream)
-  const proxy: CountingProxy = { url: '', delayMs, count: 0, methods: new Map(), close: async () => {} }
+  const proxy: CountingProxy = {
+    url: '',
+    delayMs,
+    count: 0,
+    methods: new Map(),
+    exchanges: [],
+    close: async () => {},
+  }
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c) => chunks.push(c))
     req.on('end', () => {
+      const exchange = { start: performance.now(), end: Number.POSITIVE_INFINITY }
+      proxy.exchanges.push(exchange)
+      res.on('finish', () => {
+        exchange.end = performance.now()
+      })
       const body = Buffer.concat(chunks)
       try {
         const parsed = JSON.parse(body.toString('utf8'))

@@ -1,13 +1,18 @@
 // npm run bench: every figure in one run, on this machine. Writes bench/results/latest.md and
-// latest.json. BENCH_ONLY runs some parts only (comma-separated): simulation, e2e (Safes end to
-// end), governance (governor end to end), scale (1,000 Safes and 100 governors), soak, inputs
-// (hostile inputs to inspect), watchdogs (500 feed checks per block, stale feed to alert);
-// `watch` is e2e, governance and scale. The parts not run keep their previous figures and dates.
+// latest.json. BENCH_ONLY runs some parts only (comma-separated): simulation, cold (cold
+// simulations of state-heavy transactions, with and without prefetch), e2e (Safes end to end),
+// governance (governor end to end), scale (1,000 Safes and 100 governors), soak, inputs (hostile
+// inputs to inspect), guard (the custos Guard's gas), watchdogs (500 feed checks per block, stale
+// feed to alert); `watch` is e2e, governance and scale. The parts not run keep their previous
+// figures and dates. BENCH_BEFORE: a built checkout whose custos the governance part also
+// measures, side by side (BENCH_BEFORE_LABEL names it).
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { anvilBinary } from '../src/simulate/anvil.js'
+import { type ColdRow, type ColdScenario, coldBench } from './cold.js'
+import { type GuardGasRow, guardBench } from './guard.js'
 import { type InputRow, inputsBench } from './inputs.js'
 import { type Row, simulationBench } from './simulate.js'
 import { type SoakRow, soakBench } from './soak.js'
@@ -15,13 +20,24 @@ import { round } from './stats.js'
 import { type GovernanceRow, type LatencyRow, type ScaleRow, watchBench } from './watch.js'
 import { type RoundRow, type StaleRow, watchdogBench } from './watchdogs.js'
 
-const PARTS = ['simulation', 'e2e', 'governance', 'scale', 'soak', 'inputs', 'watchdogs'] as const
+const PARTS = [
+  'simulation',
+  'cold',
+  'e2e',
+  'governance',
+  'scale',
+  'soak',
+  'inputs',
+  'guard',
+  'watchdogs',
+] as const
 type Part = (typeof PARTS)[number]
 type Results = {
   machine: Record<string, string | number>
   /** When each part was last measured (ISO date). */
   measured: Partial<Record<Part, string>>
   simulation: Row[]
+  cold: { rows: ColdRow[]; scenarios: ColdScenario[] }
   watch: {
     latency: LatencyRow[]
     governance: GovernanceRow[]
@@ -29,6 +45,7 @@ type Results = {
   }
   soak: SoakRow[]
   inputs: InputRow[]
+  guard: GuardGasRow[]
   watchdogs: { rounds: RoundRow[]; stale: StaleRow[] }
 }
 
@@ -56,6 +73,9 @@ for (const p of PARTS) {
 
 const date = new Date().toISOString()
 const simulation: Row[] = run.has('simulation') ? await simulationBench() : (previous.simulation ?? [])
+const cold: Results['cold'] = run.has('cold')
+  ? await coldBench()
+  : (previous.cold ?? { rows: [], scenarios: [] })
 const fresh =
   run.has('e2e') || run.has('governance') || run.has('scale')
     ? await watchBench({ e2e: run.has('e2e'), governance: run.has('governance'), scale: run.has('scale') })
@@ -77,6 +97,7 @@ const watch: Results['watch'] = {
 }
 const soak: SoakRow[] = run.has('soak') ? await soakBench() : (previous.soak ?? [])
 const inputs: InputRow[] = run.has('inputs') ? await inputsBench() : (previous.inputs ?? [])
+const guard: GuardGasRow[] = run.has('guard') ? await guardBench() : (previous.guard ?? [])
 const watchdogs: Results['watchdogs'] = run.has('watchdogs')
   ? await watchdogBench()
   : (previous.watchdogs ?? { rounds: [], stale: [] })
@@ -90,7 +111,7 @@ const machine = {
   anvil: execFileSync(anvilBinary(), ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? '',
   date,
 }
-const results: Results = { machine, measured, simulation, watch, soak, inputs, watchdogs }
+const results: Results = { machine, measured, simulation, cold, watch, soak, inputs, guard, watchdogs }
 writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`)
 
 const when = (p: Part) =>
@@ -107,13 +128,31 @@ const lines = [
   '',
   `Figures ${when('simulation')}.`,
   '',
-  'Five kinds of transaction in turn (ETH transfer, ERC20 transfer, MultiSend of three transfers, owner change, Bybit-style DELEGATECALL).',
+  'Five kinds of transaction in turn (ETH transfer, ERC20 transfer, MultiSend of three transfers, owner change, Bybit-style DELEGATECALL). The warm fork prefetches (the default); a fresh fork per transaction stands for a script that starts anvil for each one, reading lazily.',
   '',
   '| approach | added latency per request | n | p50 ms | p95 ms | mean ms | upstream requests per simulation |',
   '|---|---|---|---|---|---|---|',
   ...simulation.map(
     (r) =>
       `| ${r.approach} | ${r.latencyMs} ms | ${r.n} | ${r.p50} | ${r.p95} | ${r.mean} | ${r.requestsPerSim} |`,
+  ),
+  '',
+  '## Cold simulations: state the fork has not seen (lab chain behind a latency proxy)',
+  '',
+  `Figures ${when('cold')}.`,
+  '',
+  "Each cold sample runs on a fork started for it (the start not timed) a transaction whose recipients no fork has seen; `warm` runs the same transaction again on that fork; `after a move` mines a block, moves the fork to it and runs it again (the move timed too). A fresh fork per transaction times anvil's start as well. Token symbols and decimals are known from an untimed first run (custos keeps them for the process). Round trips one after another: the longest chain of upstream HTTP exchanges where each starts after the previous ended.",
+  '',
+  ...cold.scenarios.map(
+    (s) =>
+      `- ${s.name}: ${s.slotsWritten} storage slots written; ${s.stateReads} upstream requests when anvil reads it lazily`,
+  ),
+  '',
+  '| scenario | approach | added latency per request | n | p50 ms | p95 ms | mean ms | upstream requests per simulation | HTTP exchanges | round trips one after another |',
+  '|---|---|---|---|---|---|---|---|---|---|',
+  ...cold.rows.map(
+    (r) =>
+      `| ${r.scenario.split(':')[0]} | ${r.approach} | ${r.latencyMs} ms | ${r.n} | ${r.p50} | ${r.p95} | ${r.mean} | ${r.requestsPerSim} | ${r.exchangesPerSim} | ${r.roundTripsPerSim} |`,
   ),
   '',
   '## End to end: a transaction reaching the service emulator → its stored report → its alert',
@@ -133,13 +172,13 @@ const lines = [
   '',
   `Figures ${when('governance')}.`,
   '',
-  '`custos run` as a process polling one OZ governor (`sources.governance.intervalSeconds`) on the lab; each proposal (a treasury drain, so it is alerted) is mined at a random moment of the interval; the time runs from the block holding it to the alert reaching the webhook receiver.',
+  '`custos run` as a process polling one OZ governor (`sources.governance.intervalSeconds`) on the lab; each proposal (a treasury drain, so it is alerted) is mined at a random moment of the interval; the time runs from the block holding it to the alert reaching the webhook receiver. Side by side, in turns (each bot started anew per turn, its first alert not counted): the custos `BENCH_BEFORE` points at, if any, and one Safe polled at the same interval, from the transaction reaching the service emulator to its alert.',
   '',
-  '| governors | poll interval | n | alert p50 ms | alert p95 ms | alert max ms |',
-  '|---|---|---|---|---|---|',
+  '| watched | custos | poll interval | n | alert p50 ms | alert p95 ms | alert max ms |',
+  '|---|---|---|---|---|---|---|',
   ...watch.governance.map(
     (r) =>
-      `| ${r.governors} | ${r.intervalSeconds} s | ${r.n} | ${r.alertP50} | ${r.alertP95} | ${r.alertMax} |`,
+      `| ${dash(r.watched)} | ${dash(r.build)} | ${r.intervalSeconds} s | ${r.n} | ${r.alertP50} | ${r.alertP95} | ${r.alertMax} |`,
   ),
   '',
   '## Scale: watching 1,000 Safes and 100 governors',
@@ -175,6 +214,19 @@ const lines = [
   '| input | MB | CPU ms | exit code |',
   '|---|---|---|---|',
   ...inputs.map((r) => `| ${r.input} | ${r.megabytes} | ${r.cpuMs} | ${r.exitCode} |`),
+  '',
+  '## Gas of the custos Guard',
+  '',
+  `Figures ${when('guard')}.`,
+  '',
+  "Receipt gasUsed on the lab (two-of-three Safe, the guard's settings written, balances already non-zero). The overhead is a guarded `execTransaction` minus the same transaction on an unguarded Safe of the same version; approve, cancel and schedule are the guard's own calls (schedule checks the owners' signatures through the Safe).",
+  '',
+  '| Safe | transaction | unguarded | approved path | overhead | scheduled path | overhead | approve | cancel | schedule |',
+  '|---|---|---|---|---|---|---|---|---|---|',
+  ...guard.map(
+    (r) =>
+      `| ${r.safeVersion} | ${r.transaction} | ${r.unguarded} | ${r.approved} | ${r.approvedOverhead} | ${r.scheduled} | ${r.scheduledOverhead} | ${r.approve} | ${r.cancel} | ${r.schedule} |`,
+  ),
   '',
   '## Protocol watchdogs: 500 Chainlink feed checks per block',
   '',

@@ -4,12 +4,12 @@ import { type Address, encodeFunctionData, getAddress, type Hex, parseAbi, parse
 import { configSchema } from '../src/config/schema.js'
 import { SLOT0_WRITER } from '../src/lab/contracts.js'
 import { type Lab, startLab } from '../src/lab/index.js'
+import { packMultiSend } from '../src/model/multisend.js'
 import type { SafeTx } from '../src/model/safe.js'
 import { safeTxHashes } from '../src/model/safe-hash.js'
 import { createConfiguredSimulator, runtimeFrom } from '../src/pipeline.js'
 import type { Simulator } from '../src/simulate/index.js'
 import type { SafeSimInput } from '../src/simulate/safe.js'
-import { packMultiSend } from '../src/verify/multisend.js'
 import { type CountingProxy, startProxy } from './proxy.js'
 import { mean, percentile, round } from './stats.js'
 
@@ -134,22 +134,33 @@ export async function simulationBench(): Promise<Row[]> {
 
     for (const latency of [0, 50]) {
       const proxy = await startProxy(lab.rpcUrl, latency)
-      // Warm fork: one fork, reused; the first simulation (which warms it) is not counted.
-      const warm = createConfiguredSimulator(rt)
-      await run(warm, lab.chainId, proxy.url, pick(0))
-      for (let i = 1; i < inputs.length; i++) await run(warm, lab.chainId, proxy.url, pick(i))
-      const warmSamples: Sample[] = []
+      // Warm fork: one fork, reused; the first simulations (which warm it) are not counted. With
+      // prefetching (the default) and without, side by side, samples taken in turns so that the
+      // machine's noise falls on both alike: a warm fork must not be slower.
+      const warm = [true, false].map((prefetch) => ({
+        prefetch,
+        sim: createConfiguredSimulator(rt, { prefetch }),
+        samples: [] as Sample[],
+      }))
+      for (const w of warm)
+        for (let i = 0; i < inputs.length; i++) await run(w.sim, lab.chainId, proxy.url, pick(i))
       for (let i = 0; i < warmN; i++)
-        warmSamples.push(await measure(proxy, () => run(warm, lab.chainId, proxy.url, pick(i))))
-      await warm.close()
-      rows.push(row('custos warm fork', latency, warmSamples))
+        for (const w of i % 2 ? warm : [...warm].reverse())
+          w.samples.push(await measure(proxy, () => run(w.sim, lab.chainId, proxy.url, pick(i))))
+      for (const w of warm) {
+        await w.sim.close()
+        rows.push(
+          row(w.prefetch ? 'custos warm fork' : 'custos warm fork, without prefetch', latency, w.samples),
+        )
+      }
 
-      // A fresh fork per transaction, as most scripts do: start anvil --fork-url, simulate, stop.
+      // A fresh fork per transaction, as most scripts do: start anvil --fork-url, simulate, stop
+      // (anvil reading lazily: no prefetch).
       const coldSamples: Sample[] = []
       for (let i = 0; i < coldN; i++) {
         coldSamples.push(
           await measure(proxy, async () => {
-            const cold = createConfiguredSimulator(rt)
+            const cold = createConfiguredSimulator(rt, { prefetch: false })
             try {
               await run(cold, lab.chainId, proxy.url, pick(i))
             } finally {

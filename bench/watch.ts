@@ -59,7 +59,10 @@ export type ScaleRow = {
 type Bot = { child: ChildProcess; url: string; stop(): Promise<void> }
 
 export type GovernanceRow = {
-  governors: number
+  /** What the bot watches: one governor, or one Safe polled at the same interval (the yardstick). */
+  watched: 'governor' | 'Safe'
+  /** Which custos: `this build`, or the one BENCH_BEFORE points at. */
+  build: string
   intervalSeconds: number
   n: number
   alertP50: number
@@ -79,6 +82,8 @@ async function startBot(
     governors?: Address[]
     governanceInterval?: number
     nodeOptions?: string
+    /** The checkout whose custos runs (built); this one by default. */
+    root?: string
   },
 ): Promise<Bot> {
   const dir = mkdtempSync(join(tmpdir(), 'custos-bench-'))
@@ -110,7 +115,7 @@ async function startBot(
   const path = join(dir, 'custos.yaml')
   writeFileSync(path, stringify(config))
   const child = spawn('node', ['bin/custos.js', 'run', '--config', path], {
-    cwd: root,
+    cwd: opts.root ?? root,
     env: {
       ...process.env,
       CUSTOS_WEBHOOK_TOKEN: 'bench',
@@ -189,27 +194,7 @@ export async function watchBench(parts: WatchParts): Promise<{
     const owners = [A, B, C].map((o) => o?.address as Address)
     const safes = parts.e2e || parts.scale ? await createSafes(lab, owners, 2, 1000) : []
     for (const s of safes.slice(0, 200)) await lab.test.setBalance({ address: s, value: parseEther('10') })
-    const api = new (await loadApiKit())({ chainId: BigInt(lab.chainId), txServiceUrl: service.url })
-    const nonces = new Map<Address, number>()
-    const propose = async (safe: Address): Promise<Hex> => {
-      const kit = await lab.kit(safe, A as LabAccount)
-      const nonce = nonces.get(safe) ?? 0
-      nonces.set(safe, nonce + 1)
-      const tx = await kit.createTransaction({
-        transactions: [{ to: RECIPIENT, value: '1', data: '0x' }],
-        options: { nonce },
-      })
-      const hash = (await kit.getTransactionHash(tx)) as Hex
-      const signed = await kit.signTransaction(tx)
-      await api.proposeTransaction({
-        safeAddress: safe,
-        safeTransactionData: tx.data,
-        safeTxHash: hash,
-        senderAddress: A?.address as string,
-        senderSignature: signed.getSignature(A?.address as string)?.data ?? '',
-      })
-      return hash
-    }
+    const propose = await proposer(lab, service, A as LabAccount)
 
     for (const [count, mode, interval] of parts.e2e
       ? ([
@@ -282,8 +267,12 @@ export async function watchBench(parts: WatchParts): Promise<{
 
     // Governance end to end: a ProposalCreated mined → its alert at the receiver, one governor polled.
     const stack = parts.governance || parts.scale ? await deployGovernance(lab, { minDelay: 60 }) : undefined
-    if (parts.governance && stack)
-      governance.push(await governanceLatency(lab, service, stack, hook, rpc.url))
+    if (parts.governance && stack) {
+      // The yardstick, a Safe no sample has proposed to (its service has nothing pending).
+      const safe = safes.at(-1) ?? ((await createSafes(lab, owners, 2, 1))[0] as Address)
+      await lab.test.setBalance({ address: safe, value: parseEther('10') })
+      governance.push(...(await governanceLatency(lab, service, stack, hook, rpc.url, { safe, propose })))
+    }
     if (!parts.scale || !stack) return { latency, governance, scale }
 
     // Scale: 1,000 Safes and 100 governors for a while; the bot's own memory and CPU (its anvil
@@ -362,69 +351,139 @@ export async function watchBench(parts: WatchParts): Promise<{
 
 const drainAbi = parseAbi(['function transfer(address to, uint256 amount) returns (bool)'])
 
-/** ProposalCreated mined → its alert at the webhook receiver, `custos run` polling one governor. */
+/**
+ * ProposalCreated mined → its alert at the webhook receiver, `custos run` polling one governor;
+ * side by side, in turns (BENCH_GOVERNANCE_ROUNDS, so that the machine's load falls on each
+ * alike): the same with the custos BENCH_BEFORE points at (a built checkout), and a Safe
+ * transaction reaching the service → its alert, polled at the same interval by this build.
+ */
 async function governanceLatency(
   lab: Lab,
   service: TxServiceEmulator,
   stack: GovernanceStack,
   hook: Awaited<ReturnType<typeof receiver>>,
   rpcUrl: string,
-): Promise<GovernanceRow> {
+  yardstick: { safe: Address; propose: (safe: Address) => Promise<Hex> },
+): Promise<GovernanceRow[]> {
   const samples = Number(process.env.BENCH_E2E_SAMPLES ?? 15)
   const interval = Number(process.env.BENCH_GOVERNANCE_INTERVAL ?? 2)
-  const bot = await startBot(lab, service, [], {
-    interval: 60,
-    webhookUrl: hook.url,
-    push: false,
-    rpcUrl,
-    governors: [stack.governor],
-    governanceInterval: interval,
-  })
-  const alert: number[] = []
-  try {
-    for (let i = 0; i <= samples; i++) {
-      // Mined at a random moment of the poll interval, as a real proposal is.
-      await new Promise((r) => setTimeout(r, Math.random() * interval * 1000))
-      // A treasury drain, so that it is alerted (critical); each description makes a new proposal.
-      const hash = await lab.wallet.writeContract({
-        account: stack.voter,
-        chain: null,
-        address: stack.governor,
-        abi: governorAbi,
-        functionName: 'propose',
-        args: [
-          [stack.token],
-          [0n],
-          [
-            encodeFunctionData({
-              abi: drainAbi,
-              functionName: 'transfer',
-              args: [RECIPIENT, parseEther('1000')],
-            }),
-          ],
-          `Treasury diversification ${i} ${Date.now()}`,
-        ],
+  const rounds = Number(process.env.BENCH_GOVERNANCE_ROUNDS ?? 3)
+  const before = process.env.BENCH_BEFORE
+  const variants: Array<{ watched: GovernanceRow['watched']; build: string; root?: string }> = [
+    { watched: 'governor', build: 'this build' },
+    ...(before
+      ? [{ watched: 'governor' as const, build: process.env.BENCH_BEFORE_LABEL ?? before, root: before }]
+      : []),
+    { watched: 'Safe', build: 'this build' },
+  ]
+  const alerts = variants.map((): number[] => [])
+  let proposals = 0
+  for (let turn = 0; turn < rounds; turn++) {
+    const perTurn = Math.ceil((samples * (turn + 1)) / rounds) - Math.ceil((samples * turn) / rounds)
+    for (const [v, variant] of variants.entries()) {
+      const safe = variant.watched === 'Safe'
+      const bot = await startBot(lab, service, safe ? [yardstick.safe] : [], {
+        interval: safe ? interval : 60,
+        webhookUrl: hook.url,
+        push: false,
+        rpcUrl,
+        governors: safe ? [] : [stack.governor],
+        governanceInterval: interval,
+        ...(variant.root ? { root: variant.root } : {}),
       })
-      // The lab mines each transaction as it is sent: it is in a block once the hash is back.
-      const t0 = performance.now()
-      const receipt = await lab.public.waitForTransactionReceipt({ hash, pollingInterval: 5 })
-      const [created] = parseEventLogs({ abi: governorAbi, eventName: 'ProposalCreated', logs: receipt.logs })
-      if (!created) throw new Error('bench: propose emitted no ProposalCreated')
-      const id = `${lab.chainId}:governor:${stack.governor.toLowerCase()}:${created.args.proposalId}`
-      await until(() => [...hook.arrived.keys()].some((k) => k.startsWith(id)), 60_000)
-      const t1 = [...hook.arrived.entries()].find(([k]) => k.startsWith(id))?.[1] ?? t0
-      // the first one warms the fork and is not counted
-      if (i > 0) alert.push(t1 - t0)
+      try {
+        for (let i = 0; i <= perTurn; i++) {
+          // Mined (or proposed) at a random moment of the poll interval, as a real one is.
+          await new Promise((r) => setTimeout(r, Math.random() * interval * 1000))
+          let t0: number
+          let id: string
+          if (safe) {
+            const hash = await yardstick.propose(yardstick.safe)
+            t0 = performance.now()
+            id = `${lab.chainId}:safe:${hash}`
+          } else {
+            const created = await proposeDrain(lab, stack, proposals++)
+            t0 = created.t0
+            id = `${lab.chainId}:governor:${stack.governor.toLowerCase()}:${created.proposalId}`
+          }
+          await until(() => [...hook.arrived.keys()].some((k) => k.startsWith(id)), 60_000)
+          const t1 = [...hook.arrived.entries()].find(([k]) => k.startsWith(id))?.[1] ?? t0
+          // the first one after the bot starts warms its fork and is not counted
+          if (i > 0) alerts[v]?.push(t1 - t0)
+        }
+      } finally {
+        await bot.stop()
+      }
     }
-  } finally {
-    await bot.stop()
   }
-  return {
-    governors: 1,
-    intervalSeconds: interval,
-    n: alert.length,
-    alertP50: round(percentile(alert, 50)),
-    alertP95: round(percentile(alert, 95)),
-    alertMax: round(Math.max(...alert)),
+  return variants.map((variant, v) => {
+    const alert = alerts[v] ?? []
+    return {
+      watched: variant.watched,
+      build: variant.build,
+      intervalSeconds: interval,
+      n: alert.length,
+      alertP50: round(percentile(alert, 50)),
+      alertP95: round(percentile(alert, 95)),
+      alertMax: round(Math.max(...alert)),
+    }
+  })
+}
+
+/** A treasury drain proposed (so that it is alerted, critical); each one new by its description. */
+async function proposeDrain(
+  lab: Lab,
+  stack: GovernanceStack,
+  n: number,
+): Promise<{ t0: number; proposalId: bigint }> {
+  const hash = await lab.wallet.writeContract({
+    account: stack.voter,
+    chain: null,
+    address: stack.governor,
+    abi: governorAbi,
+    functionName: 'propose',
+    args: [
+      [stack.token],
+      [0n],
+      [
+        encodeFunctionData({
+          abi: drainAbi,
+          functionName: 'transfer',
+          args: [RECIPIENT, parseEther('1000')],
+        }),
+      ],
+      `Treasury diversification ${n} ${Date.now()}`,
+    ],
+  })
+  // The lab mines each transaction as it is sent: it is in a block once the hash is back.
+  const t0 = performance.now()
+  const receipt = await lab.public.waitForTransactionReceipt({ hash, pollingInterval: 5 })
+  const [created] = parseEventLogs({ abi: governorAbi, eventName: 'ProposalCreated', logs: receipt.logs })
+  if (!created) throw new Error('bench: propose emitted no ProposalCreated')
+  return { t0, proposalId: created.args.proposalId }
+}
+
+/** Proposes a new 1-wei transfer from a Safe to the service emulator, signed by one owner. */
+async function proposer(lab: Lab, service: TxServiceEmulator, proposerAccount: LabAccount) {
+  const api = new (await loadApiKit())({ chainId: BigInt(lab.chainId), txServiceUrl: service.url })
+  const nonces = new Map<Address, number>()
+  return async (safe: Address): Promise<Hex> => {
+    const kit = await lab.kit(safe, proposerAccount)
+    const nonce = nonces.get(safe) ?? 0
+    nonces.set(safe, nonce + 1)
+    const tx = await kit.createTransaction({
+      transactions: [{ to: RECIPIENT, value: '1', data: '0x' }],
+      options: { nonce },
+    })
+    const hash = (await kit.getTransactionHash(tx)) as Hex
+    const signed = await kit.signTransaction(tx)
+    await api.proposeTransaction({
+      safeAddress: safe,
+      safeTransactionData: tx.data,
+      safeTxHash: hash,
+      senderAddress: proposerAccount.address,
+      senderSignature: signed.getSignature(proposerAccount.address)?.data ?? '',
+    })
+    return hash
   }
 }

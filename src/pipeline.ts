@@ -249,7 +249,7 @@ export function labelsFor(
 /** A simulator configured from `simulation` in the config; close it when done. */
 export function createConfiguredSimulator(
   rt: Runtime,
-  overrides: { mode?: 'fork' | 'direct'; forkBlock?: bigint; pidFile?: string } = {},
+  overrides: { mode?: 'fork' | 'direct'; forkBlock?: bigint; pidFile?: string; prefetch?: boolean } = {},
 ): Simulator {
   const s = rt.config.simulation
   const block =
@@ -261,6 +261,7 @@ export function createConfiguredSimulator(
     maxAgeMs: s.fork.maxAgeSeconds * 1000,
     maxLifetimeMs: s.fork.maxLifetimeSeconds * 1000,
     maxRssMb: s.fork.maxRssMb,
+    prefetch: overrides.prefetch ?? s.fork.prefetch,
     ...(block !== undefined ? { blockNumber: block } : {}),
     ...(overrides.pidFile ? { pidFile: overrides.pidFile } : {}),
   })

@@ -169,6 +169,72 @@ Example:
       code = guardsCommand(opts, io)
     })
 
+  const guard = program
+    .command('guard')
+    .description(
+      'The custos Guard, a Safe transaction guard (and module guard on 1.5.0): what runs at once only if the guardian approved it, waits a delay it can cancel otherwise, and can always be removed by the owners after removalDelay. See docs/guard.md.',
+    )
+  guard
+    .command('deploy')
+    .description(
+      'Deploy the guard at its deterministic address (the same on every chain) through the deterministic deployment proxy; without a key, print the transaction to send.',
+    )
+    .option('--rpc <url>', 'the chain to deploy on')
+    .option('--key-env <name>', 'environment variable holding the deployer key', 'CUSTOS_DEPLOYER_KEY')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (opts) => {
+      const { guardDeployCommand } = await import('./guard.js')
+      code = await guardDeployCommand(opts, io)
+    })
+  guard
+    .command('enable')
+    .description(
+      'Print the Safe transaction that turns the guard on (configure the guard, setGuard, and setModuleGuard on 1.5.0, as one MultiSendCallOnly batch) with its three hashes, ready to propose and sign. Signs nothing.',
+    )
+    .option('--safe <address>', 'the Safe')
+    .option('--guardian <address>', 'the account that approves and cancels (custos veto key)')
+    .option('--delay <duration>', 'how long a scheduled transaction waits, e.g. 1h (at most 30d)')
+    .option(
+      '--removal-delay <duration>',
+      'how long a guard removal or settings change waits, e.g. 7d (at least --delay, at most 30d)',
+    )
+    .option('--module <address...>', 'Safe 1.5.0: modules whose transactions pass without approval')
+    .option(
+      '--rpc <url>',
+      'read chain id, Safe version and nonce from this node (and check the guard is deployed)',
+    )
+    .option('--chain-id <n>', 'without --rpc: the chain id')
+    .option('--safe-version <v>', 'without --rpc: the Safe version (1.3.0, 1.4.1 or 1.5.0)')
+    .option('--nonce <n>', "the nonce to use (default with --rpc: the Safe's current nonce)")
+    .option(
+      '--multisend-call-only <address>',
+      'MultiSendCallOnly to batch through (default: the official one)',
+    )
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addHelpText(
+      'after',
+      `
+Example:
+  custos guard enable --safe 0xSafe --guardian 0xVetoKey --delay 1h --removal-delay 7d --rpc "$RPC_URL"`,
+    )
+    .action(async (opts) => {
+      const { guardEnableCommand } = await import('./guard.js')
+      code = await guardEnableCommand(opts, io)
+    })
+  guard
+    .command('status')
+    .description(
+      'Show whether a Safe runs the guard, its settings, and (with --tx) what the guard holds for a safeTxHash.',
+    )
+    .option('--safe <address>', 'the Safe')
+    .option('--rpc <url>', 'the chain to read')
+    .option('--tx <safeTxHash>', 'also show approved / scheduled / cancelled for this safeTxHash')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (opts) => {
+      const { guardStatusCommand } = await import('./guard.js')
+      code = await guardStatusCommand(opts, io)
+    })
+
   try {
     await program.parseAsync(argv, { from: 'user' })
     return code

@@ -111,9 +111,16 @@ const simulation = z
         maxRssMb: z.number().int().positive().default(1024),
         /** Fork this block instead of following the chain. */
         blockNumber: z.number().int().nonnegative().optional(),
+        /**
+         * Before a simulation touches state the fork has not seen, ask the RPC once what it will
+         * read (debug_traceCall with prestateTracer, else eth_createAccessList) and fetch it all in
+         * one batch, instead of anvil reading one slot per round trip; the fork also moves to a
+         * newer block by fetching the state it still needs in batches. Off: anvil reads lazily.
+         */
+        prefetch: z.boolean().default(true),
       })
       .strict()
-      .default({ maxAgeSeconds: 120, maxLifetimeSeconds: 3600, maxRssMb: 1024 }),
+      .default({ maxAgeSeconds: 120, maxLifetimeSeconds: 3600, maxRssMb: 1024, prefetch: true }),
   })
   .strict()
 
@@ -139,7 +146,7 @@ export const configSchema = z
       mode: 'fork',
       timeoutMs: 60_000,
       requestTimeoutMs: 30_000,
-      fork: { maxAgeSeconds: 120, maxLifetimeSeconds: 3600, maxRssMb: 1024 },
+      fork: { maxAgeSeconds: 120, maxLifetimeSeconds: 3600, maxRssMb: 1024, prefetch: true },
     }),
     /** Guard settings by guard id. */
     guards: z.record(z.string(), guardSettings).default({}),

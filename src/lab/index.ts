@@ -14,6 +14,7 @@ import {
 import { type HDAccount, mnemonicToAccount } from 'viem/accounts'
 import { type Anvil, startAnvil } from '../simulate/anvil.js'
 import { deploySafeContracts, deployTestToken, type SafeContracts } from './deploy.js'
+import { ensureMulticall3 } from './multicall3.js'
 import { type ProtocolKit, Safe } from './protocol-kit.js'
 
 // anvil's well-known development mnemonic: its accounts are funded with 10,000 ETH each.
@@ -50,7 +51,8 @@ export type Lab = {
 let saltCounter = 0n
 
 /**
- * Starts anvil with the Safe 1.4.1 contracts at their canonical addresses and a test token.
+ * Starts anvil with the Safe 1.4.1 contracts and Multicall3 at their canonical addresses, and a
+ * test token.
  * `hardfork` (anvil's name, e.g. `shanghai`) defaults to anvil's latest; Shanghai is the last fork where
  * SELFDESTRUCT removes code, which the metamorphic-contract scenario needs.
  */
@@ -71,6 +73,7 @@ export async function startLab(opts: { chainId?: number; hardfork?: string } = {
     const clients = { test, wallet, public: pub, deployer: deployer.address }
     const contracts = await deploySafeContracts(clients)
     const token = await deployTestToken(clients)
+    await ensureMulticall3(clients)
     const contractNetworks = {
       [String(chainId)]: {
         safeSingletonAddress: contracts.safe,

@@ -181,6 +181,36 @@ export async function inspectGovernance(rt: Runtime, input: GovernanceInspect): 
     entry.chainId === undefined || entry.chainId === chainId
   const addressBook = rt.config.addressBook.filter(onChain)
   const tokens = rt.config.tokens.filter(onChain)
+  // What does not depend on the simulation is read while it runs: the targets' code pins, the
+  // parameters, the executor's transfer history.
+  const targets = new Set(proposal.calls.map((c) => c.to))
+  const targetProblems: string[] = []
+  const targetPins = settled(
+    readCodePins(
+      client,
+      [...targets].map((a) => ({ address: a, target: true })),
+      facts.createdBlock,
+      targetProblems,
+    ),
+  )
+  const paramsRead = readGovernanceParams(client, {
+    ...(facts.governor ? { governor: facts.governor } : {}),
+    ...(facts.timelock ? { timelock: facts.timelock } : {}),
+    flavor: facts.flavor,
+  })
+  const recipientsRead = settled(
+    (async () => {
+      const head = await client.getBlockNumber()
+      const lookback = BigInt(input.recipientsLookback ?? 200_000)
+      return readPastRecipients(
+        client,
+        proposal.executor,
+        head > lookback ? head - lookback : 0n,
+        head,
+        input.scan.maxBlockRange,
+      )
+    })(),
+  )
   const simulation: SimulationResult | undefined = input.simulate
     ? await input.simulate.simulator.simulateGovernance(chainId, input.simulate.upstreams, {
         chainId,
@@ -194,7 +224,6 @@ export async function inspectGovernance(rt: Runtime, input: GovernanceInspect): 
     : undefined
 
   // Every target, and every contract the simulation touched, is pinned to its code.
-  const targets = new Set(proposal.calls.map((c) => c.to))
   const touched = new Set<Address>()
   if (simulation?.ok)
     for (const f of flattenTrace(simulation.simulation.trace))
@@ -205,15 +234,19 @@ export async function inspectGovernance(rt: Runtime, input: GovernanceInspect): 
         f.to !== proposal.executor
       )
         touched.add(f.to)
-  const code = await readCodePins(
-    client,
-    [
-      ...[...targets].map((a) => ({ address: a, target: true })),
-      ...[...touched].map((a) => ({ address: a, target: false })),
-    ],
-    facts.createdBlock,
-    problems,
-  )
+  const touchedProblems: string[] = []
+  const pinned = await targetPins
+  if ('error' in pinned) throw pinned.error
+  const code = [
+    ...pinned.value,
+    ...(await readCodePins(
+      client,
+      [...touched].map((a) => ({ address: a, target: false })),
+      facts.createdBlock,
+      touchedProblems,
+    )),
+  ]
+  problems.push(...targetProblems, ...touchedProblems)
   // Balances of what leaves the executor: in the simulation, and in the calldata's transfers
   // (so that a proposal judged without a simulation still has its share of the treasury).
   for (const pin of code) {
@@ -238,27 +271,13 @@ export async function inspectGovernance(rt: Runtime, input: GovernanceInspect): 
     )
       outflowTokens.push(c.to)
   const treasury = await readTreasury(client, proposal.executor, ['native', ...outflowTokens])
-  const params = await readGovernanceParams(client, {
-    ...(facts.governor ? { governor: facts.governor } : {}),
-    ...(facts.timelock ? { timelock: facts.timelock } : {}),
-    flavor: facts.flavor,
-  })
-  let pastRecipients: Address[] | undefined
-  try {
-    const head = await client.getBlockNumber()
-    const lookback = BigInt(input.recipientsLookback ?? 200_000)
-    pastRecipients = await readPastRecipients(
-      client,
-      proposal.executor,
-      head > lookback ? head - lookback : 0n,
-      head,
-      input.scan.maxBlockRange,
-    )
-  } catch (error) {
+  const params = await paramsRead
+  const recipients = await recipientsRead
+  const pastRecipients = 'value' in recipients ? recipients.value : undefined
+  if ('error' in recipients)
     problems.push(
-      `could not read the executor's transfer history: ${(error as Error).message.split('\n')[0]}`,
+      `could not read the executor's transfer history: ${(recipients.error as Error).message.split('\n')[0]}`,
     )
-  }
   const governance: GovernanceFacts = {
     ...facts,
     params,
@@ -303,6 +322,13 @@ export async function inspectGovernance(rt: Runtime, input: GovernanceInspect): 
     checkedAt: new Date().toISOString(),
   }
 }
+
+/** A promise's outcome, kept until it is awaited (a read running alongside the simulation). */
+const settled = <T>(p: Promise<T>): Promise<{ value: T } | { error: unknown }> =>
+  p.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  )
 
 /** The proposal as a call tree: a root (the governor or timelock) whose calls the executor makes. */
 function proposalTree(proposal: Proposal, root: Address, rt: Runtime): DecodedCall {

@@ -7,6 +7,11 @@ export type Endpoint = {
   url: string
   mode: 'fork' | 'direct'
   request<T = unknown>(method: string, params: unknown[]): Promise<T>
+  /**
+   * Says that `method(params)` is coming (a fork prefetches what it will read along with what is
+   * running now); returns the function that withdraws it. Absent where there is nothing to gain.
+   */
+  expect?(method: string, params: unknown[]): () => void
 }
 
 let nextId = 1

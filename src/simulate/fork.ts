@@ -17,6 +17,11 @@ export type ForkOptions = {
   /** Fork this block instead of following the chain. */
   blockNumber?: bigint
   /**
+   * Prefetch what a simulation reads from the upstream in a few batched round trips instead of
+   * anvil's one read at a time (see prefetch.ts); off, the relay only relays.
+   */
+  prefetch?: boolean
+  /**
    * A file listing the anvil processes this manager runs. A process killed with SIGKILL cannot
    * stop its children; the next manager given the same file stops the ones it left behind.
    */
@@ -73,7 +78,9 @@ export function createForkManager(options: ForkOptions) {
         last = cause
         continue
       }
-      const relay = await startUpstreamRelay(upstream, options.requestTimeoutMs)
+      const relay = await startUpstreamRelay(upstream, options.requestTimeoutMs, {
+        prefetch: options.prefetch ?? false,
+      })
       try {
         const anvil = await startAnvil({
           forkUrl: relay.url,
@@ -83,6 +90,13 @@ export function createForkManager(options: ForkOptions) {
         })
         const fork: Fork = { anvil, relay, startedAt: Date.now(), forkedAt: Date.now(), active: 0 }
         pids.add(anvil.process.pid)
+        // anvil reads the fork block (with its transactions) on first use: part of forking, not
+        // of the first simulation, so it is read now.
+        if (options.prefetch)
+          await createEndpoint(anvil.rpcUrl, 'fork', options.requestTimeoutMs)
+            .request('eth_getBlockByNumber', ['latest', false])
+            // Reading it ahead failed: the first simulation reads it.
+            .catch(() => undefined)
         if (closed) {
           await stop(fork)
           throw remoteError('the simulator was closed', { retryable: false })
@@ -102,12 +116,20 @@ export function createForkManager(options: ForkOptions) {
     })
   }
 
-  // Re-fork at the upstream's latest block; this drops the warm cache, so it happens only when
-  // the fork is older than maxAge or the chain has moved in a way that matters (refresh).
+  // Re-fork at the upstream's latest block; this drops anvil's warm cache, so it happens only
+  // when the fork is older than maxAge or the chain has moved in a way that matters (refresh).
+  // With prefetching, the relay first fetches again, in batches, the state anvil needed at the
+  // old block, so the new fork starts warm instead of reading it back one slot at a time.
   const moveForward = async (fork: Fork): Promise<boolean> => {
     try {
+      const block = await fork.relay.advance()
       await createEndpoint(fork.anvil.rpcUrl, 'fork', options.requestTimeoutMs).request('anvil_reset', [
-        { forking: { jsonRpcUrl: fork.relay.url } },
+        {
+          forking: {
+            jsonRpcUrl: fork.relay.url,
+            ...(block !== undefined ? { blockNumber: Number(block) } : {}),
+          },
+        },
       ])
       fork.forkedAt = Date.now()
       stats.resets++
@@ -157,6 +179,23 @@ export function createForkManager(options: ForkOptions) {
     return fork
   }
 
+  /** The fork as custos talks to it: each call is announced to the relay, which may prefetch for it. */
+  const endpointOf = (fork: Fork): Endpoint => {
+    const ep = createEndpoint(fork.anvil.rpcUrl, 'fork', options.requestTimeoutMs)
+    return {
+      ...ep,
+      async request<T>(method: string, params: unknown[]): Promise<T> {
+        const done = fork.relay.expect(method, params)
+        try {
+          return await ep.request<T>(method, params)
+        } finally {
+          done()
+        }
+      },
+      expect: (method, params) => fork.relay.expect(method, params),
+    }
+  }
+
   const acquire = (chainId: number, upstreams: string[], refresh: boolean): Promise<Fork> => {
     // One start/reset at a time per chain; concurrent callers share it.
     const previous = jobs.get(chainId)
@@ -187,7 +226,7 @@ export function createForkManager(options: ForkOptions) {
       while (fork.exclusive) await fork.exclusive
       fork.active++
       try {
-        return await fn(createEndpoint(fork.anvil.rpcUrl, 'fork', options.requestTimeoutMs))
+        return await fn(endpointOf(fork))
       } finally {
         fork.active--
       }
@@ -214,7 +253,7 @@ export function createForkManager(options: ForkOptions) {
         while (fork.active > 0) await new Promise((r) => setTimeout(r, 5))
         fork.active++
         try {
-          return await fn(createEndpoint(fork.anvil.rpcUrl, 'fork', options.requestTimeoutMs))
+          return await fn(endpointOf(fork))
         } catch (error) {
           // A run that could not put the fork back leaves it unfit for anyone: it is replaced.
           if (error instanceof ForkTaintedError && forks.get(chainId) === fork) {
@@ -233,6 +272,8 @@ export function createForkManager(options: ForkOptions) {
     stats: () => ({ ...stats, forks: forks.size }),
     /** Requests the forks have sent upstream so far. */
     upstreamRequests: () => [...forks.values()].reduce((n, f) => n + f.relay.requests(), 0),
+    /** Each fork relay's reads, cache hits and prefetches. */
+    relayStats: () => [...forks.values()].map((f) => f.relay.stats()),
     /** The anvil processes, for memory measurements. */
     processes: () => [...forks.values()].map((f) => f.anvil.process),
     /** Stops every fork, including one still starting; a closed manager starts no more. */

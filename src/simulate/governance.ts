@@ -8,6 +8,7 @@ import { BATCH_SENDER, BATCHER_CODE, EXECUTOR_SHADOW } from './batcher.js'
 import type { Endpoint } from './endpoint.js'
 import { effectsOf, traceCallWithDiff } from './outcome.js'
 import { StaleForkError } from './safe.js'
+import { tokenInfoCalls } from './tokens.js'
 import { flattenTrace } from './trace.js'
 
 const MAX_GAS = 30_000_000n
@@ -37,9 +38,6 @@ export async function simulateGovernanceCalls(ep: Endpoint, input: GovernanceSim
   const block = await ep.request<{ number: Hex; gasLimit: Hex }>('eth_getBlockByNumber', ['latest', false])
   if (ep.mode === 'fork' && input.minBlock !== undefined && hexToBigInt(block.number) < input.minBlock)
     throw new StaleForkError(`the fork is at block ${hexToBigInt(block.number)}, before the proposal`)
-  const code = await ep.request<Hex>('eth_getCode', [input.executor, block.number])
-  if (code === '0x')
-    throw remoteError(`the executor ${input.executor} has no code on this chain`, { retryable: false })
   const data = encodeAbiParameters(
     [
       {
@@ -60,6 +58,41 @@ export async function simulateGovernanceCalls(ep: Endpoint, input: GovernanceSim
     data,
     gas: numberToHex(gasLimit < MAX_GAS ? gasLimit : MAX_GAS),
   }
+  // The calls are known before the executor's code is: a fork learns what they read while it
+  // reads that code. The executor's real code matters to calls back into it, which are announced
+  // on their own, as the executor calling itself; so is the token metadata the effects look up.
+  const expect = ep.expect
+  const hints = expect
+    ? [
+        expect('debug_traceCall', [
+          call,
+          block.number,
+          { stateOverrides: { [input.executor]: { code: BATCHER_CODE }, [EXECUTOR_SHADOW]: {} } },
+        ]),
+        ...input.calls
+          .filter((c) => c.to.toLowerCase() === input.executor.toLowerCase())
+          .map((c) =>
+            expect('debug_traceCall', [
+              { from: input.executor, to: c.to, data: c.data, value: numberToHex(c.value), gas: call.gas },
+              block.number,
+              {},
+            ]),
+          ),
+        ...tokenInfoCalls(
+          input.chainId,
+          input.calls.map((c) => c.to),
+          input.tokens,
+        ).map((c) => expect('eth_call', [c, block.number])),
+      ]
+    : []
+  let code: Hex
+  try {
+    code = await ep.request<Hex>('eth_getCode', [input.executor, block.number])
+  } finally {
+    for (const h of hints) h()
+  }
+  if (code === '0x')
+    throw remoteError(`the executor ${input.executor} has no code on this chain`, { retryable: false })
   const overrides = { [input.executor]: { code: BATCHER_CODE }, [EXECUTOR_SHADOW]: { code } }
   const { trace, logs, diff } = await traceCallWithDiff(ep, call, block.number, overrides, input.registry)
   // The overridden code is the simulation's scaffolding, not an effect of the proposal.

@@ -1,6 +1,7 @@
 import {
   type Address,
   concat,
+  decodeFunctionData,
   encodeAbiParameters,
   encodeFunctionData,
   type Hash,
@@ -14,6 +15,7 @@ import {
 } from 'viem'
 import type { FunctionRegistry } from '../model/decoded.js'
 import type { TokenInfo } from '../model/guard.js'
+import { unpackMultiSend } from '../model/multisend.js'
 import type { SafeTx } from '../model/safe.js'
 import { domainHash } from '../model/safe-hash.js'
 import type { AccountDiff, SafeChange, Simulation, TraceCall } from '../model/simulation.js'
@@ -22,6 +24,7 @@ import { seenAddresses } from './effects.js'
 import { type Endpoint, readCall } from './endpoint.js'
 import { effectsOf, traceCallWithDiff } from './outcome.js'
 import { approvedHashSlot, type SafeBefore, SENTINEL, SLOT, safeChanges } from './safe-slots.js'
+import { tokenInfoCalls } from './tokens.js'
 import { flattenTrace } from './trace.js'
 
 const safeAbi = parseAbi([
@@ -31,6 +34,8 @@ const safeAbi = parseAbi([
   'function getModulesPaginated(address start, uint256 pageSize) view returns (address[] array, address next)',
   'function execTransaction(address to, uint256 value, bytes data, uint8 operation, uint256 safeTxGas, uint256 baseGas, uint256 gasPrice, address gasToken, address refundReceiver, bytes signatures) payable returns (bool)',
 ])
+const multiSendAbi = parseAbi(['function multiSend(bytes transactions)'])
+const MULTISEND_SELECTOR = '0x8d80ff0a'
 const SAFE_MSG_TYPEHASH = '0x60b3cbf8b4a223d68d641b3b6ddf9a298e7f33710cf3d3a9d1146b5a6150fbca'
 const MAX_GAS = 30_000_000n
 
@@ -61,10 +66,34 @@ export class StaleForkError extends Error {
 export async function simulateSafeTx(ep: Endpoint, input: SafeSimInput): Promise<Simulation> {
   const started = performance.now()
   const block = await ep.request<{ number: Hex; gasLimit: Hex }>('eth_getBlockByNumber', ['latest', false])
+  // The Safe as the node says it is now gives the very call the simulation will make: a fork
+  // learns what it reads while it reads the Safe, so one prefetch covers both.
+  // The token metadata the effects will look up is announced along with it.
+  const expected = input.expected && execCall(input, input.expected, block, false)
+  const hints = ep.expect
+    ? [
+        ...(expected
+          ? [
+              ep.expect('debug_traceCall', [
+                expected.call,
+                block.number,
+                { stateOverrides: expected.overrides },
+              ]),
+            ]
+          : []),
+        ...tokenInfoCalls(input.chainId, targets(input.tx), input.tokens).map((c) =>
+          (ep.expect as NonNullable<Endpoint['expect']>)('eth_call', [c, block.number]),
+        ),
+      ]
+    : []
+  const withdraw = () => {
+    for (const h of hints) h()
+  }
   let before: SafeBefore
   try {
     before = await readSafe(ep, input.tx.safe, block.number)
   } catch (cause) {
+    withdraw()
     if (ep.mode === 'fork') throw new StaleForkError('the fork does not know this Safe', { cause })
     throw cause
   }
@@ -76,29 +105,47 @@ export async function simulateSafeTx(ep: Endpoint, input: SafeSimInput): Promise
       want.threshold !== before.threshold ||
       want.owners.join() !== before.owners.join())
   ) {
+    withdraw()
     throw new StaleForkError('the fork is behind the chain for this Safe')
   }
-  const sim = await run(ep, input, before, block, false)
-  if (sim.guard?.blocked) sim.withoutGuard = await run(ep, input, before, block, true)
-  sim.durationMs = Math.round(performance.now() - started)
-  return sim
+  try {
+    const sim = await run(ep, input, before, block, false)
+    if (sim.guard?.blocked) sim.withoutGuard = await run(ep, input, before, block, true)
+    sim.durationMs = Math.round(performance.now() - started)
+    return sim
+  } finally {
+    withdraw()
+  }
 }
 
-async function run(
-  ep: Endpoint,
+/** The contracts the transaction calls: its target, and the calls of a MultiSend. */
+function targets(tx: SafeTx): Address[] {
+  if (!tx.data.startsWith(MULTISEND_SELECTOR)) return [tx.to]
+  try {
+    const [packed] = decodeFunctionData({ abi: multiSendAbi, data: tx.data }).args
+    return [tx.to, ...unpackMultiSend(packed, 1000).calls.map((c) => c.to)]
+  } catch {
+    return [tx.to]
+  }
+}
+
+/**
+ * execTransaction as the simulation sends it, for a Safe with these owners, threshold and
+ * nonce: the approvals and the nonce in state overrides, `v = 1` signatures.
+ */
+function execCall(
   input: SafeSimInput,
-  before: SafeBefore,
-  block: { number: Hex; gasLimit: Hex },
+  safe: { owners: readonly Address[]; threshold: bigint; nonce: bigint },
+  block: { gasLimit: Hex },
   clearGuard: boolean,
-): Promise<Simulation> {
-  const started = performance.now()
+) {
   const { tx, safeTxHash } = input
-  const signers = [...before.owners]
+  const signers = [...safe.owners]
     .sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))
-    .slice(0, Number(before.threshold))
+    .slice(0, Number(safe.threshold))
   const stateDiff: Record<Hex, Hex> = {}
   for (const owner of signers) stateDiff[approvedHashSlot(owner, safeTxHash)] = pad('0x01')
-  const nonceOverridden = tx.nonce !== before.nonce
+  const nonceOverridden = tx.nonce !== safe.nonce
   if (nonceOverridden) stateDiff[SLOT.nonce] = pad(numberToHex(tx.nonce))
   if (clearGuard) stateDiff[SLOT.guard as Hex] = pad('0x00')
   // v = 1: r holds the owner, whose approval of the hash is in the overridden storage.
@@ -119,7 +166,7 @@ async function run(
       signatures,
     ],
   })
-  const from = signers[0] ?? before.owners[0] ?? zeroAddress
+  const from = signers[0] ?? safe.owners[0] ?? zeroAddress
   const gasLimit = hexToBigInt(block.gasLimit)
   // With a gas refund, run at the transaction's gasPrice so the refund is actually paid (to the
   // sender, as tx.origin) and shows in the asset changes; the sender gets the ETH to pay for gas.
@@ -134,6 +181,19 @@ async function run(
     [tx.safe]: { stateDiff },
   }
   if (tx.gasPrice > 0n && from !== tx.safe) overrides[from] = { balance: numberToHex(2n ** 200n) }
+  return { call, overrides, from, nonceOverridden }
+}
+
+async function run(
+  ep: Endpoint,
+  input: SafeSimInput,
+  before: SafeBefore,
+  block: { number: Hex; gasLimit: Hex },
+  clearGuard: boolean,
+): Promise<Simulation> {
+  const started = performance.now()
+  const { tx, safeTxHash } = input
+  const { call, overrides, from, nonceOverridden } = execCall(input, before, block, clearGuard)
   const { trace, logs, diff } = await traceCallWithDiff(ep, call, block.number, overrides, input.registry)
   // The simulated sender's own nonce bump is an artefact of simulating, not an effect.
   const storageDiff = diff

@@ -1,4 +1,4 @@
-import { type Address, type Hex, hexToString, parseAbi } from 'viem'
+import { type Address, encodeFunctionData, getAddress, type Hex, hexToString, parseAbi } from 'viem'
 import type { TokenInfo } from '../model/guard.js'
 import type { AssetChange, BalanceBefore } from '../model/simulation.js'
 import { type Endpoint, readCall } from './endpoint.js'
@@ -64,6 +64,25 @@ export async function withTokenInfo(
       return { ...c, ...info }
     }),
   )
+}
+
+/**
+ * The symbol() and decimals() calls withTokenInfo would make for these addresses (the ones not
+ * configured and not looked up yet): a simulation announces them to the fork with its own call,
+ * so that a token it has not seen costs no round trips of its own.
+ */
+export function tokenInfoCalls(
+  chainId: number,
+  addresses: Iterable<Address>,
+  known: TokenInfo[],
+): Array<{ to: Address; data: Hex }> {
+  const out: Array<{ to: Address; data: Hex }> = []
+  for (const a of new Set([...addresses].map((x) => getAddress(x)))) {
+    if (cache.has(`${chainId}:${a}`) || known.some((t) => t.address === a)) continue
+    for (const functionName of ['symbol', 'decimals'] as const)
+      out.push({ to: a, data: encodeFunctionData({ abi: erc20, functionName }) })
+  }
+  return out
 }
 
 /**

@@ -6,14 +6,12 @@ import {
   getAddress,
   type Hash,
   type Hex,
-  keccak256,
   type PublicClient,
-  parseAbi,
   toEventSelector,
   zeroAddress,
 } from 'viem'
 import { InputError, RetryableError } from '../model/errors.js'
-import type { CodePin, GovernanceParams } from '../model/governance.js'
+import type { GovernanceParams } from '../model/governance.js'
 import { GOVERNOR_STATES, GOVERNOR_VIEWS, TIMELOCK_VIEWS } from '../model/governance-abi.js'
 import type { Call } from '../model/proposal.js'
 import { redactUrls } from '../model/redact.js'
@@ -24,6 +22,7 @@ import {
   type ScheduledOperation,
   TIMELOCK_EVENTS,
 } from './governance.js'
+import { readMany } from './multicall.js'
 
 // Reading a governance proposal and its surroundings from a node: where it was created, its
 // state, the parameters it may change, the code it calls. Every read that can fail on a
@@ -31,8 +30,6 @@ import {
 
 const governorAbi = GOVERNOR_VIEWS
 const timelockAbi = TIMELOCK_VIEWS
-const erc20Abi = parseAbi(['function balanceOf(address) view returns (uint256)'])
-const TRANSFER = toEventSelector('event Transfer(address indexed from, address indexed to, uint256 value)')
 const STATES: readonly string[] = GOVERNOR_STATES
 
 /** The node ran the call and the contract reverted (or returned nothing): the function is not there. */
@@ -153,24 +150,26 @@ export type GovernorStatus = {
   eta?: bigint
 }
 
-/**
- * A governor's proposal status, read from the governor's views. `queuedEta` is the ETA a
- * ProposalQueued event gave, which is all a Bravo-style governor says of it.
- */
-export async function readGovernorStatus(
-  client: PublicClient,
+/** The views behind a proposal's status, in one batch: its state, the timelock, its ETA. */
+function statusViews(client: PublicClient, governor: Address, proposalId: bigint) {
+  return readMany(
+    client,
+    (['state', 'timelock', 'proposalEta'] as const).map((functionName) => ({
+      address: governor,
+      abi: governorAbi,
+      functionName,
+      args: functionName === 'timelock' ? [] : [proposalId],
+    })),
+  ) as Promise<[number | undefined, Address | undefined, bigint | undefined]>
+}
+
+function statusOf(
   governor: Address,
-  proposalId: bigint,
-  queuedEta?: bigint,
-): Promise<GovernorStatus> {
-  const read = <T>(functionName: string, args: unknown[] = []) =>
-    attempt(
-      client.readContract({ address: governor, abi: governorAbi, functionName, args } as never) as Promise<T>,
-    )
-  const flavor = await flavorOf(client, governor, proposalId)
-  const stateIndex = await read<number>('state', [proposalId])
-  const timelock = await read<Address>('timelock')
-  const eta = flavor === 'oz' ? await read<bigint>('proposalEta', [proposalId]) : queuedEta
+  flavor: 'oz' | 'bravo',
+  [stateIndex, timelock, ozEta]: Awaited<ReturnType<typeof statusViews>>,
+  queuedEta: bigint | undefined,
+): GovernorStatus {
+  const eta = flavor === 'oz' ? ozEta : queuedEta
   const hasTimelock = timelock !== undefined && timelock !== zeroAddress
   return {
     flavor,
@@ -181,6 +180,23 @@ export async function readGovernorStatus(
   }
 }
 
+/**
+ * A governor's proposal status, read from the governor's views (the flavor, and the rest in one
+ * batch meanwhile). `queuedEta` is the ETA a ProposalQueued event gave, which is all a
+ * Bravo-style governor says of it.
+ */
+export async function readGovernorStatus(
+  client: PublicClient,
+  governor: Address,
+  proposalId: bigint,
+  queuedEta?: bigint,
+): Promise<GovernorStatus> {
+  // statusViews never rejects (each read is undefined when it fails), so it can wait its turn.
+  const views = statusViews(client, governor, proposalId)
+  const flavor = await flavorOf(client, governor, proposalId)
+  return statusOf(governor, flavor, await views, queuedEta)
+}
+
 /** A governor's proposal by id: its creation event (searched back from the head) and its status. */
 export async function readGovernorProposal(
   client: PublicClient,
@@ -188,11 +204,14 @@ export async function readGovernorProposal(
   proposalId: bigint,
   options: ScanOptions,
 ): Promise<GovernorProposal> {
-  if ((await client.getCode({ address: governor })) === undefined)
-    throw new InputError(`${governor} has no code: not a governor on this chain`)
-  const events = await scanBack(client, governor, options, (es) =>
+  // What the flavor does not change is read meanwhile: the creation event, state, timelock, ETA.
+  const scanned = scanBack(client, governor, options, (es) =>
     es.some((e) => e.kind === 'proposal-created' && e.proposalId === proposalId),
   )
+  const views = statusViews(client, governor, proposalId)
+  const [code, events] = await Promise.all([client.getCode({ address: governor }), scanned])
+  if (code === undefined) throw new InputError(`${governor} has no code: not a governor on this chain`)
+  const flavor = await flavorOf(client, governor, proposalId)
   const created = events.find(
     (e): e is Extract<GovernanceEvent, { kind: 'proposal-created' }> =>
       e.kind === 'proposal-created' && e.proposalId === proposalId,
@@ -203,10 +222,10 @@ export async function readGovernorProposal(
     )
   const mine = events.filter((e) => 'proposalId' in e && e.proposalId === proposalId)
   const queued = mine.find((e) => e.kind === 'proposal-queued')
-  const status = await readGovernorStatus(
-    client,
+  const status = statusOf(
     governor,
-    proposalId,
+    flavor,
+    await views,
     queued?.kind === 'proposal-queued' ? queued.eta : undefined,
   )
   return {
@@ -231,7 +250,11 @@ export async function readTimelockOperation(
   options: ScanOptions,
 ): Promise<TimelockOperation> {
   const scheduled = toEventSelector(TIMELOCK_EVENTS[0])
-  const events = await scanBack(client, timelock, options, (es) => es.length > 0, [scheduled, operationId])
+  // The state does not depend on the events: read meanwhile.
+  const [events, status] = await Promise.all([
+    scanBack(client, timelock, options, (es) => es.length > 0, [scheduled, operationId]),
+    readTimelockStatus(client, timelock, operationId),
+  ])
   const [op] = groupScheduled(events)
   if (!op)
     throw new InputError(
@@ -248,28 +271,31 @@ export async function readTimelockOperation(
     () => false,
     [toEventSelector(TIMELOCK_EVENTS[2]), operationId],
   )
-  const status = await readTimelockStatus(client, timelock, operationId)
   return { ...op, ...status, ...(cancelled.length > 0 ? { state: 'cancelled' as const } : {}) }
 }
 
 /**
  * A scheduled TimelockController operation's state, from `getTimestamp`: 0 once cancelled (the
- * operation is known to have been scheduled), 1 once done, else its ETA.
+ * operation is known to have been scheduled), 1 once done, else its ETA. The head's timestamp
+ * is read alongside.
  */
 export async function readTimelockStatus(
   client: PublicClient,
   timelock: Address,
   operationId: Hash,
 ): Promise<{ state: TimelockOperation['state']; eta?: bigint }> {
-  const ts = await attempt(
-    client.readContract({
-      address: timelock,
-      abi: timelockAbi,
-      functionName: 'getTimestamp',
-      args: [operationId],
-    }),
-  )
-  const now = (await client.getBlock()).timestamp
+  const [ts, head] = await Promise.all([
+    attempt(
+      client.readContract({
+        address: timelock,
+        abi: timelockAbi,
+        functionName: 'getTimestamp',
+        args: [operationId],
+      }),
+    ),
+    client.getBlock(),
+  ])
+  const now = head.timestamp
   const state: TimelockOperation['state'] =
     ts === undefined
       ? 'unknown'
@@ -283,145 +309,66 @@ export async function readTimelockStatus(
   return { state, ...(ts !== undefined && ts > 1n ? { eta: ts } : {}) }
 }
 
-/** The governance parameters a proposal may change, as the chain holds them now. */
+/** The governance parameters a proposal may change, as the chain holds them now (one batch). */
 export async function readGovernanceParams(
   client: PublicClient,
   where: { governor?: Address; timelock?: Address; flavor: 'oz' | 'bravo' | 'timelock' },
 ): Promise<GovernanceParams> {
   const params: GovernanceParams = {}
+  const governorReads = where.governor
+    ? (
+        [
+          'votingDelay',
+          'votingPeriod',
+          'proposalThreshold',
+          'quorumNumerator',
+          'quorumDenominator',
+          'proposalGuardian',
+          'guardian',
+          'timelock',
+        ] as const
+      ).map((functionName) => ({ address: where.governor as Address, abi: governorAbi, functionName }))
+    : []
+  const delayReads = (timelock: Address) =>
+    (['getMinDelay', 'delay'] as const).map((functionName) => ({
+      address: timelock,
+      abi: timelockAbi,
+      functionName,
+    }))
+  // The timelock's delay joins the batch when the timelock is known already.
+  const known = where.timelock && where.timelock !== zeroAddress ? where.timelock : undefined
+  const results = await readMany(client, [...governorReads, ...(known ? delayReads(known) : [])])
+  const g = results.slice(0, governorReads.length)
   if (where.governor) {
-    const read = <T>(functionName: string) =>
-      attempt(
-        client.readContract({
-          address: where.governor as Address,
-          abi: governorAbi,
-          functionName,
-        } as never) as Promise<T>,
-      )
+    const [votingDelay, votingPeriod, proposalThreshold, quorumNumerator, quorumDenominator] = g as Array<
+      bigint | undefined
+    >
     const set = <K extends keyof GovernanceParams>(key: K, value: GovernanceParams[K] | undefined) => {
       if (value !== undefined) params[key] = value
     }
-    set('votingDelay', await read<bigint>('votingDelay'))
-    set('votingPeriod', await read<bigint>('votingPeriod'))
-    set('proposalThreshold', await read<bigint>('proposalThreshold'))
-    set('quorumNumerator', await read<bigint>('quorumNumerator'))
-    set('quorumDenominator', await read<bigint>('quorumDenominator'))
-    const guardian = (await read<Address>('proposalGuardian')) ?? (await read<Address>('guardian'))
+    set('votingDelay', votingDelay)
+    set('votingPeriod', votingPeriod)
+    set('proposalThreshold', proposalThreshold)
+    set('quorumNumerator', quorumNumerator)
+    set('quorumDenominator', quorumDenominator)
+    const guardian = (g[5] as Address | undefined) ?? (g[6] as Address | undefined)
     if (guardian) params.proposalGuardian = getAddress(guardian)
-    const timelock = await read<Address>('timelock')
+    const timelock = g[7] as Address | undefined
     if (timelock) params.timelock = getAddress(timelock)
   }
   const timelock = where.timelock ?? params.timelock
   if (timelock && timelock !== zeroAddress) {
-    const delay =
-      (await attempt(
-        client.readContract({ address: timelock, abi: timelockAbi, functionName: 'getMinDelay' }),
-      )) ??
-      (await attempt(client.readContract({ address: timelock, abi: timelockAbi, functionName: 'delay' })))
-    if (delay !== undefined) params.timelockMinDelay = delay
+    const [minDelay, delay] = (
+      known ? results.slice(governorReads.length) : await readMany(client, delayReads(timelock))
+    ) as Array<bigint | undefined>
+    const value = minDelay ?? delay
+    if (value !== undefined) params.timelockMinDelay = value
   }
   return params
 }
 
-const codeHash = (code: Hex | undefined): Hash | null => (code && code !== '0x' ? keccak256(code) : null)
-
-/**
- * The code of each address at the proposal's creation block and now, and for targets the block
- * their current code was deployed in (a binary search over history: needs an archive node).
- */
-export async function readCodePins(
-  client: PublicClient,
-  addresses: Array<{ address: Address; target: boolean }>,
-  createdBlock: bigint,
-  problems: string[],
-): Promise<CodePin[]> {
-  const out: CodePin[] = []
-  for (const { address, target } of addresses) {
-    const now = await client.getCode({ address })
-    let atCreation: Hex | undefined
-    let unpinned = false
-    try {
-      atCreation = await client.getCode({ address, blockNumber: createdBlock })
-    } catch (error) {
-      problems.push(
-        `could not read the code of ${address} at block ${createdBlock} (an archive node is needed): ${(error as Error).message.split('\n')[0]}`,
-      )
-      atCreation = now
-      unpinned = true
-    }
-    const pin: CodePin = { address, atCreation: codeHash(atCreation), now: codeHash(now), target }
-    if (unpinned) pin.unpinned = true
-    if (now && now !== '0x') pin.code = now
-    if (target && now && now !== '0x') {
-      const deployed = await attempt(deployedAt(client, address, keccak256(now)))
-      if (deployed !== undefined) pin.deployedBlock = deployed
-    }
-    out.push(pin)
-  }
-  return out
-}
-
-/** The first block from which `address` has had its current code (binary search). */
-async function deployedAt(client: PublicClient, address: Address, hash: Hash): Promise<bigint> {
-  let lo = 0n
-  let hi = await client.getBlockNumber()
-  while (lo < hi) {
-    const mid = (lo + hi) / 2n
-    const code = await client.getCode({ address, blockNumber: mid })
-    if (codeHash(code) === hash) hi = mid
-    else lo = mid + 1n
-  }
-  return lo
-}
-
-/** What the executor holds of each asset, before the proposal runs. */
-export async function readTreasury(
-  client: PublicClient,
-  executor: Address,
-  tokens: Array<Address | 'native'>,
-): Promise<Array<{ token: Address | 'native'; balance: bigint }>> {
-  const out: Array<{ token: Address | 'native'; balance: bigint }> = []
-  for (const token of new Set(tokens)) {
-    const balance =
-      token === 'native'
-        ? await attempt(client.getBalance({ address: executor }))
-        : await attempt(
-            client.readContract({
-              address: token,
-              abi: erc20Abi,
-              functionName: 'balanceOf',
-              args: [executor],
-            }),
-          )
-    if (balance !== undefined) out.push({ token, balance })
-  }
-  return out
-}
-
-/** Accounts the executor sent ERC20 tokens to in `from..to` (its Transfer history). */
-export async function readPastRecipients(
-  client: PublicClient,
-  executor: Address,
-  from: bigint,
-  to: bigint,
-  maxBlockRange: number,
-): Promise<Address[]> {
-  const out = new Set<Address>()
-  const topic = `0x${executor.slice(2).toLowerCase().padStart(64, '0')}` as Hex
-  for (let lo = from; lo <= to; lo += BigInt(maxBlockRange)) {
-    const hi = lo + BigInt(maxBlockRange) - 1n < to ? lo + BigInt(maxBlockRange) - 1n : to
-    const logs = (await client.request({
-      method: 'eth_getLogs',
-      params: [
-        { fromBlock: `0x${lo.toString(16)}`, toBlock: `0x${hi.toString(16)}`, topics: [TRANSFER, topic] },
-      ],
-    })) as Array<{ topics: Hex[] }>
-    for (const l of logs) {
-      const recipient = l.topics[2]
-      if (recipient) out.add(getAddress(`0x${recipient.slice(26)}`))
-    }
-  }
-  return [...out]
-}
+// What a proposal touches (code pins, the treasury, the executor's transfer history) is read in
+// governance-state.ts; re-exported here, where readers of a proposal look for it.
+export { readCodePins, readPastRecipients, readTreasury } from './governance-state.js'
 
 export type { Call }

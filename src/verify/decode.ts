@@ -1,7 +1,7 @@
 import { type Address, type Hex, zeroAddress } from 'viem'
 import type { DecodedCall, FunctionRegistry, NestingKind } from '../model/decoded.js'
+import { unpackMultiSend } from '../model/multisend.js'
 import type { Operation, SafeOperation } from '../model/safe.js'
-import { unpackMultiSend } from './multisend.js'
 
 export type DecodeLimits = {
   /** Calldata above this many bytes is not decoded (reported instead). */

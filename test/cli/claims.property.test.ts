@@ -1,8 +1,8 @@
 import fc from 'fast-check'
 import { encodeFunctionData, type Hex, maxUint256, parseAbi } from 'viem'
 import { describe, expect, it } from 'vitest'
+import { packMultiSend } from '../../src/model/multisend.js'
 import { type Level, levelRank } from '../../src/model/severity.js'
-import { packMultiSend } from '../../src/verify/multisend.js'
 import { ALICE, BOB, erc20, MULTISEND_CALL_ONLY, multiSend, SAFE, TOKEN } from '../helpers/build.js'
 import { cli } from './run.js'
 

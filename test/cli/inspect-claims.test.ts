@@ -1,6 +1,6 @@
 import { encodeFunctionData, type Hex, parseAbi } from 'viem'
 import { describe, expect, it } from 'vitest'
-import { packMultiSend } from '../../src/verify/multisend.js'
+import { packMultiSend } from '../../src/model/multisend.js'
 import { ALICE, BOB, erc20, MULTISEND_CALL_ONLY, multiSend, SAFE, TOKEN } from '../helpers/build.js'
 import { cli } from './run.js'
 

@@ -1,13 +1,13 @@
 import { type Address, encodeFunctionData, getAddress, type Hex, parseAbi, zeroAddress } from 'viem'
 import { loadAbis } from '../../src/config/load.js'
 import { configSchema } from '../../src/config/schema.js'
+import { packMultiSend } from '../../src/model/multisend.js'
 import type { Report, SafeReport } from '../../src/model/report.js'
 import type { SafeTx } from '../../src/model/safe.js'
 import type { Simulation, SimulationResult } from '../../src/model/simulation.js'
 import { inspectSafeTransaction, type Runtime, runtimeFrom } from '../../src/pipeline.js'
 import type { Simulator } from '../../src/simulate/index.js'
 import type { ServiceTx } from '../../src/sources/tx-json.js'
-import { packMultiSend } from '../../src/verify/multisend.js'
 
 export const SAFE: Address = getAddress('0x5afe5afe5afe5afe5afe5afe5afe5afe5afe5afe')
 export const ALICE: Address = getAddress('0xa11ce00000000000000000000000000000000001')

@@ -1,10 +1,10 @@
 import { encodeFunctionData, type Hex } from 'viem'
 import { describe, expect, it } from 'vitest'
+import { packMultiSend } from '../../src/model/multisend.js'
 import { BUILTIN_ABIS } from '../../src/verify/abis.js'
 import { checkClaimedDecoding } from '../../src/verify/claims.js'
 import { DEFAULT_LIMITS, decodeCallTree } from '../../src/verify/decode.js'
 import { createFunctionRegistry } from '../../src/verify/function-registry.js'
-import { packMultiSend } from '../../src/verify/multisend.js'
 import { ALICE, BOB, erc20, MULTISEND_CALL_ONLY, SAFE, TOKEN } from '../helpers/build.js'
 
 const registry = createFunctionRegistry(Object.entries(BUILTIN_ABIS).map(([name, abi]) => ({ name, abi })))

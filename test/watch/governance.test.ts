@@ -82,6 +82,39 @@ describe('the watch loop on a governor', () => {
     expect((await bot.store.auditLog(50)).some((a) => a.action === 'executed' && a.subject === id)).toBe(true)
   })
 
+  it('judges a proposal once while the reorg window re-reads its creation on each scan', async () => {
+    const simulator = bot.watcher.ctx.simulator
+    const original = simulator.simulateGovernance
+    const simulated: bigint[] = []
+    simulator.simulateGovernance = (chainId, upstreams, input) => {
+      simulated.push(input.minBlock ?? -1n)
+      return original(chainId, upstreams, input)
+    }
+    try {
+      const p = await proposeOz(world.lab, gov, {
+        targets: [gov.token],
+        values: [0n],
+        calldatas: [transfer(gov.voter, parseEther('1'))],
+        description: 'Refund the voter, again',
+      })
+      const id = `${world.lab.chainId}:governor:${gov.governor.toLowerCase()}:${p.proposalId}`
+      await eventually(async () => bot.store.latestReport(id), 20_000, 'the report')
+      // Two more blocks: the next scans read from 4 blocks back, the proposal's block included.
+      await world.lab.test.mine({ blocks: 2 })
+      await eventually(
+        async () => {
+          const cursor = await bot.store.getCursor('governance-events', world.lab.chainId)
+          return cursor !== undefined && BigInt(cursor) >= p.blockNumber + 2n ? true : undefined
+        },
+        20_000,
+        'a scan past the proposal',
+      )
+      expect(simulated.filter((b) => b === p.blockNumber)).toHaveLength(1)
+    } finally {
+      simulator.simulateGovernance = original
+    }
+  })
+
   it('reports a benign grant without a high finding', async () => {
     const p = await proposeOz(world.lab, gov, {
       targets: [gov.token],

@@ -1,0 +1,220 @@
+// Gas of the custos Guard on the lab: a guarded execTransaction on the approved path and on the scheduled path
+// against the same transaction on an unguarded Safe, and the cost of approve, cancel and schedule, for Safe
+// 1.3.0, 1.4.1 and 1.5.0. Figures are receipt gasUsed (after refunds), as the sender pays them.
+import { type Address, concat, encodeFunctionData, type Hash, type Hex, parseAbi, parseEther } from 'viem'
+import { sign } from 'viem/accounts'
+import { deployGuard } from '../src/lab/guard.js'
+import { type Lab, type LabAccount, startLab } from '../src/lab/index.js'
+import { createSafeOf, deploySafeVersion, type LabSafeVersion } from '../src/lab/safe-versions.js'
+import type { SafeTx } from '../src/model/safe.js'
+import { safeTxHashes } from '../src/model/safe-hash.js'
+import { enableGuardTx, guardCalldata, plainSafeTx } from '../src/respond/guard/contract.js'
+import { packMultiSend } from '../src/verify/multisend.js'
+
+export type GuardGasRow = {
+  safeVersion: string
+  transaction: string
+  unguarded: number
+  approved: number
+  scheduled: number
+  approvedOverhead: number
+  scheduledOverhead: number
+  approve: number
+  cancel: number
+  schedule: number
+}
+
+const safeAbi = parseAbi([
+  'function execTransaction(address to, uint256 value, bytes data, uint8 operation, uint256 safeTxGas, uint256 baseGas, uint256 gasPrice, address gasToken, address refundReceiver, bytes signatures) payable returns (bool)',
+  'function nonce() view returns (uint256)',
+])
+const HOUR = 3600
+
+type World = { lab: Lab; version: LabSafeVersion; safe: Address; owners: LabAccount[]; executor: LabAccount }
+
+async function signatures(w: World, tx: SafeTx): Promise<{ hash: Hash; signatures: Hex }> {
+  const hash = safeTxHashes(w.version, w.lab.chainId, tx).safeTxHash
+  const signers = [...w.owners.slice(0, 2)].sort((a, b) =>
+    a.address.toLowerCase() < b.address.toLowerCase() ? -1 : 1,
+  )
+  return {
+    hash,
+    signatures: concat(
+      await Promise.all(signers.map((s) => sign({ hash, privateKey: s.privateKey, to: 'hex' }))),
+    ),
+  }
+}
+
+async function send(lab: Lab, from: LabAccount, to: Address, data: Hex): Promise<number> {
+  const hash = await lab.wallet.sendTransaction({
+    account: from.address,
+    chain: null,
+    to,
+    data,
+    gas: 3_000_000n,
+  })
+  const receipt = await lab.public.waitForTransactionReceipt({ hash, pollingInterval: 5 })
+  if (receipt.status !== 'success') throw new Error(`bench: transaction to ${to} reverted`)
+  return Number(receipt.gasUsed)
+}
+
+async function exec(w: World, tx: SafeTx, sigs: Hex): Promise<number> {
+  const data = encodeFunctionData({
+    abi: safeAbi,
+    functionName: 'execTransaction',
+    args: [
+      tx.to,
+      tx.value,
+      tx.data,
+      tx.operation,
+      tx.safeTxGas,
+      tx.baseGas,
+      tx.gasPrice,
+      tx.gasToken,
+      tx.refundReceiver,
+      sigs,
+    ],
+  })
+  return send(w.lab, w.executor, w.safe, data)
+}
+
+const withoutSafe = ({ safe: _safe, ...fields }: SafeTx) => fields
+
+const nonceOf = (w: World) =>
+  w.lab.public.readContract({ address: w.safe, abi: safeAbi, functionName: 'nonce' })
+
+async function world(lab: Lab, version: LabSafeVersion, guard: Address | undefined): Promise<World> {
+  const [, a, b, c, , executor] = lab.accounts as LabAccount[]
+  const owners = [a, b, c] as LabAccount[]
+  const safe = await createSafeOf(lab, await deploySafeVersion(lab, version), {
+    owners: owners.map((o) => o.address),
+    threshold: 2,
+    fund: parseEther('100'),
+  })
+  const w = { lab, version, safe, owners, executor: executor as LabAccount }
+  // A first transaction on both Safes, so that neither pays for its nonce's first write in the figures.
+  const first = guard
+    ? enableGuardTx({
+        safe,
+        version,
+        nonce: 0n,
+        settings: {
+          guardian: (lab.accounts[4] as LabAccount).address,
+          delay: HOUR,
+          removalDelay: 7 * 24 * HOUR,
+          moduleAllowlist: [],
+        },
+        multiSendCallOnly: lab.contracts.multiSendCallOnly,
+        guard,
+      })
+    : plainSafeTx(safe, { to: safe, data: '0x', nonce: 0n })
+  await exec(w, first, (await signatures(w, first)).signatures)
+  return w
+}
+
+/** The measured transactions: an ETH transfer, an ERC20 transfer, and a MultiSend batch (a DELEGATECALL). */
+function cases(lab: Lab, safe: Address, nonce: bigint): { name: string; tx: SafeTx }[] {
+  const recipient = (lab.accounts[9] as LabAccount).address
+  const transfer = encodeFunctionData({
+    abi: parseAbi(['function transfer(address to, uint256 amount) returns (bool)']),
+    functionName: 'transfer',
+    args: [recipient, 1n],
+  })
+  return [
+    { name: 'ETH transfer', tx: plainSafeTx(safe, { to: recipient, value: 1n, data: '0x', nonce }) },
+    { name: 'ERC20 transfer', tx: plainSafeTx(safe, { to: lab.token, data: transfer, nonce }) },
+    {
+      name: 'MultiSend of two ETH transfers (DELEGATECALL)',
+      tx: plainSafeTx(safe, {
+        to: lab.contracts.multiSendCallOnly,
+        operation: 1,
+        nonce,
+        data: encodeFunctionData({
+          abi: parseAbi(['function multiSend(bytes transactions) payable']),
+          functionName: 'multiSend',
+          args: [
+            packMultiSend([
+              { operation: 0, to: recipient, value: 1n, data: '0x' },
+              { operation: 0, to: recipient, value: 2n, data: '0x' },
+            ]),
+          ],
+        }),
+      }),
+    },
+  ]
+}
+
+export async function guardBench(): Promise<GuardGasRow[]> {
+  const lab = await startLab()
+  try {
+    const guard = await deployGuard(lab)
+    const [, , , , guardian, , stranger] = lab.accounts as LabAccount[]
+    if (!guardian || !stranger) throw new Error('bench: lab accounts missing')
+    // Token balances that are already non-zero everywhere, so that no figure pays for a first write (the
+    // lab token mints 10^15 units to the deployer).
+    const erc20 = parseAbi(['function transfer(address to, uint256 amount) returns (bool)'])
+    const deployer = lab.accounts[0] as LabAccount
+    const fund = (to: Address) =>
+      send(
+        lab,
+        deployer,
+        lab.token,
+        encodeFunctionData({ abi: erc20, functionName: 'transfer', args: [to, 10n ** 12n] }),
+      )
+    await fund((lab.accounts[9] as LabAccount).address)
+    const rows: GuardGasRow[] = []
+    for (const version of ['1.3.0', '1.4.1', '1.5.0'] as const) {
+      const plain = await world(lab, version, undefined)
+      const guarded = await world(lab, version, guard)
+      await fund(plain.safe)
+      await fund(guarded.safe)
+      for (const [i] of cases(lab, plain.safe, 0n).entries()) {
+        const p = cases(lab, plain.safe, await nonceOf(plain))[i] as { name: string; tx: SafeTx }
+        const unguarded = await exec(plain, p.tx, (await signatures(plain, p.tx)).signatures)
+
+        const a = cases(lab, guarded.safe, await nonceOf(guarded))[i] as { name: string; tx: SafeTx }
+        const signedA = await signatures(guarded, a.tx)
+        const approve = await send(lab, guardian, guard, guardCalldata.approve(guarded.safe, signedA.hash))
+        const approved = await exec(guarded, a.tx, signedA.signatures)
+
+        const s = cases(lab, guarded.safe, await nonceOf(guarded))[i] as { name: string; tx: SafeTx }
+        const signedS = await signatures(guarded, s.tx)
+        const schedule = await send(
+          lab,
+          stranger,
+          guard,
+          guardCalldata.schedule(guarded.safe, withoutSafe(s.tx), signedS.signatures),
+        )
+        await lab.test.increaseTime({ seconds: HOUR })
+        const scheduled = await exec(guarded, s.tx, signedS.signatures)
+
+        // Cancel: a transaction at a later nonce, scheduled then cancelled.
+        const c = cases(lab, guarded.safe, (await nonceOf(guarded)) + 5n)[i] as { name: string; tx: SafeTx }
+        const signedC = await signatures(guarded, c.tx)
+        await send(
+          lab,
+          stranger,
+          guard,
+          guardCalldata.schedule(guarded.safe, withoutSafe(c.tx), signedC.signatures),
+        )
+        const cancel = await send(lab, guardian, guard, guardCalldata.cancel(guarded.safe, signedC.hash))
+
+        rows.push({
+          safeVersion: version,
+          transaction: p.name,
+          unguarded,
+          approved,
+          scheduled,
+          approvedOverhead: approved - unguarded,
+          scheduledOverhead: scheduled - unguarded,
+          approve,
+          cancel,
+          schedule,
+        })
+      }
+    }
+    return rows
+  } finally {
+    await lab.stop()
+  }
+}
