@@ -35,6 +35,20 @@ const expected = z
   })
   .strict()
 
+/**
+ * The Safe runs the custos Guard (docs/guard.md) with custos's veto key as its guardian: custos
+ * approves what it judged below `approveBelow` once it has its confirmations, and a veto cancels the
+ * transaction on the guard instead of proposing a rejection the other owners must co-sign.
+ */
+export const safeGuard = z
+  .object({
+    /** The guard's address; by default the deterministic one (`custos guard deploy`). Its code hash is checked before every use. */
+    address: address.optional(),
+    /** custos approves on the guard a fully confirmed transaction judged below this level. */
+    approveBelow: z.enum(LEVELS).default('medium'),
+  })
+  .strict()
+
 export const watchedSafe = z
   .object({
     address,
@@ -49,6 +63,8 @@ export const watchedSafe = z
     escalation: chat.escalationOverride.optional(),
     /** This Safe's policy rules, over the top-level `policy` (finding rules are merged). */
     policy: acting.policyRules.partial().optional(),
+    /** This Safe runs the custos Guard with custos as its guardian. */
+    guard: safeGuard.optional(),
   })
   .strict()
 

@@ -28,6 +28,8 @@ export type Target = {
   relayers: Address[]
   /** A protocol's checks and pause calls (protocols only). */
   protocol?: Pick<ProtocolEntry, 'checks' | 'pauses'>
+  /** The Safe runs the custos Guard with custos as guardian (Safes only). */
+  guard?: SafeEntry['guard']
 }
 
 export interface Targets {
@@ -59,6 +61,7 @@ export function createTargets(
       ...(e.policy ? { policy: e.policy } : {}),
       ...(e.escalation ? { escalation: e.escalation } : {}),
       ...('expected' in e && e.expected ? { expected: e.expected } : {}),
+      ...('guard' in e && e.guard ? { guard: e.guard } : {}),
       relayers: 'relayers' in e ? e.relayers.map((r) => getAddress(r)) : [],
       ...('checks' in e ? { protocol: { checks: e.checks, pauses: e.pauses } } : {}),
     })

@@ -5,7 +5,9 @@ import { errorText } from '../model/redact.js'
 import type { StoredProposal, WorkBatch } from '../model/store.js'
 import type { VetoOutcome } from '../model/veto.js'
 import { escalateNow } from '../respond/escalation.js'
+import { CUSTOS_GUARD_ADDRESS } from '../respond/guard/contract.js'
 import { cancelGovernorProposal } from '../respond/veto/governor.js'
+import { stopOnGuard } from '../respond/veto/guard.js'
 import { type Proposer, rejectSafeTransaction } from '../respond/veto/safe.js'
 import { cancelTimelockOperation } from '../respond/veto/timelock.js'
 import { createVetoSigner, loadVetoKey, type VetoSigner } from '../respond/veto-signer.js'
@@ -42,7 +44,8 @@ export function loadGuardian(config: Config, env: NodeJS.ProcessEnv, logger: Log
             ...(v.keyEnv ? { keyEnv: v.keyEnv } : {}),
             ...(v.keystore ? { keystoreFile: v.keystore.file, passphraseEnv: v.keystore.passphraseEnv } : {}),
           }),
-          { pauses: listedPauses(config) },
+          // Pause calls and guard calls go only where the configuration names them.
+          { pauses: listedPauses(config), guards: guardAddresses(config) },
         )
       : undefined
   if (v.keyEnv) delete env[v.keyEnv]
@@ -51,8 +54,37 @@ export function loadGuardian(config: Config, env: NodeJS.ProcessEnv, logger: Log
   return signer
 }
 
+/** The custos Guard addresses of the Safes that run one, with custos as guardian. */
+export const guardAddresses = (config: Pick<Config, 'safes'>): Address[] => [
+  ...new Set(config.safes.flatMap((s) => (s.guard ? [s.guard.address ?? CUSTOS_GUARD_ADDRESS] : []))),
+]
+
 export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
   const { config, store } = ctx
+
+  /** A Safe running the custos Guard is stopped on the guard; otherwise, or where it cannot be, by a rejection. */
+  async function stopSafe(p: StoredProposal, origin: Extract<StoredProposal['origin'], { kind: 'safe' }>) {
+    const client = ctx.client(p.chainId)
+    const base = { chainId: p.chainId, client, signer: deps.signer, dryRun: config.veto.dryRun }
+    const readSafe = (safe: Address) => readSafeState(client, safe)
+    const guard = ctx.targets.get(p.chainId, p.target.address)?.guard
+    if (guard) {
+      const onGuard = await stopOnGuard(
+        { ...base, readSafe, guard: guard.address ?? CUSTOS_GUARD_ADDRESS },
+        origin,
+      )
+      if (onGuard) return onGuard
+    }
+    return rejectSafeTransaction(
+      {
+        ...base,
+        readSafe,
+        proposer: () => deps.proposer(p.chainId),
+        maxNonceAhead: config.veto.maxNonceAhead,
+      },
+      origin,
+    )
+  }
 
   /** The executor for the proposal's kind: its checks first, then (unless a dry run) the veto. */
   function stop(p: StoredProposal): Promise<VetoOutcome> {
@@ -64,15 +96,7 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
     }
     switch (p.origin.kind) {
       case 'safe':
-        return rejectSafeTransaction(
-          {
-            ...base,
-            readSafe: (safe: Address) => readSafeState(base.client, safe),
-            proposer: () => deps.proposer(p.chainId),
-            maxNonceAhead: config.veto.maxNonceAhead,
-          },
-          p.origin,
-        )
+        return stopSafe(p, p.origin)
       case 'governor':
         return cancelGovernorProposal(base, p.origin, p.calls)
       case 'timelock':

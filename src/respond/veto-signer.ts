@@ -18,12 +18,16 @@ import { CustosError, InputError } from '../model/errors.js'
 import type { SafeTx } from '../model/safe.js'
 import { safeTxHashes } from '../model/safe-hash.js'
 import { parseSafeVersion } from '../model/safe-version.js'
+import { CUSTOS_GUARD_ADDRESS, type GuardSafeTx, guardCalldata } from './guard/contract.js'
 import { decryptKeystoreFile, VetoKeyError } from './keystore.js'
 
 // The veto key is the most dangerous thing custos holds, so the only things it can do are the four
 // vetoes: a canonical Safe rejection (signed off-chain, or executed), and the three governance cancels;
 // and the circuit breaker's one action: a pause call listed in the loaded configuration, to its listed
-// target, with its listed arguments (the list is given once, when the signer is created).
+// target, with its listed arguments (the list is given once, when the signer is created); and, as the
+// guardian of the custos Guard, three calls to the guard's own address only: approve and cancel a
+// safeTxHash, and schedule a Safe transaction with signatures its owners made (the Safe checks them;
+// the key signs nothing of the Safe's).
 // Each builder assembles the transaction from validated fields; nothing here signs a hash, a message,
 // typed data or a transaction that a caller put together, so a bug or a compromise upstream can at
 // worst veto something or send a listed pause (and spend gas within VETO_LIMITS), never move funds. Whether `governor` or
@@ -192,7 +196,16 @@ export type TimelockCancelInput = { chainId: number; timelock: Address; operatio
 export type ListedPause = { id: string; chainId: number; target: Address; function: string; args: unknown[] }
 /** Which listed pause to send: nothing else about it is the caller's to choose. */
 export type PauseInput = { id: string }
-export type VetoSignerOptions = { pauses: ListedPause[] }
+/** approve or cancel `safeTxHash` of `safe` on the custos Guard at `guard`. */
+export type GuardHashInput = { chainId: number; guard: Address; safe: Address; safeTxHash: Hash }
+/** schedule `tx` of `safe` on the custos Guard at `guard`, with the owners' packed signatures. */
+export type GuardScheduleInput = {
+  chainId: number
+  guard: Address
+  safe: Address
+  tx: GuardSafeTx
+  signatures: Hex
+}
 /** The sending account's nonce, gas and EIP-1559 fees, which the caller reads from the chain. */
 export type VetoTxParams = {
   nonce: number | bigint
@@ -211,7 +224,12 @@ function refuse(message: string): never {
  * once, from its descriptor, and only the copy is used afterwards, so a getter or a Proxy cannot show
  * one value to the checks and another to the encoder.
  */
-function strict<K extends string>(input: unknown, what: string, keys: readonly K[]): Record<K, unknown> {
+function strict<K extends string>(
+  input: unknown,
+  what: string,
+  keys: readonly K[],
+  optional: readonly K[] = [],
+): Record<K, unknown> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) refuse(`${what} must be an object`)
   const obj = input as object
   const proto: unknown = Object.getPrototypeOf(obj)
@@ -223,8 +241,9 @@ function strict<K extends string>(input: unknown, what: string, keys: readonly K
   const out = Object.create(null) as Record<K, unknown>
   for (const k of keys) {
     const d = Object.getOwnPropertyDescriptor(obj, k)
-    if (d === undefined) refuse(`${what}.${k} is missing`)
-    else if (!('value' in d)) refuse(`${what}.${k} must be a value, not an accessor`)
+    if (d === undefined) {
+      if (!optional.includes(k)) refuse(`${what}.${k} is missing`)
+    } else if (!('value' in d)) refuse(`${what}.${k} must be a value, not an accessor`)
     else out[k] = d.value
   }
   return out
@@ -344,6 +363,8 @@ export type VetoAction =
   | { kind: 'bravo-cancel'; governor: Address; proposalId: bigint }
   | { kind: 'timelock-cancel'; timelock: Address; operationId: Hash }
   | { kind: 'pause'; id: string; target: Address; signature: string }
+  | { kind: 'guard-approve' | 'guard-cancel'; guard: Address; safe: Address; safeTxHash: Hash }
+  | { kind: 'guard-schedule'; guard: Address; safe: Address; nonce: bigint; safeTxHash: Hash }
 
 type Internal = {
   action: Readonly<VetoAction>
@@ -383,6 +404,12 @@ export type VetoSigner = {
   executeSafeRejection(input: SafeRejectionExecInput, params: VetoTxParams): UnsignedTx
   /** The circuit breaker: the listed pause `id`, to its listed target with its listed arguments. */
   pauseProtocol(input: PauseInput, params: VetoTxParams): UnsignedTx
+  /** custos Guard `approve(safe, safeTxHash)`, to an allowed guard address only. */
+  approveOnGuard(input: GuardHashInput, params: VetoTxParams): UnsignedTx
+  /** custos Guard `cancel(safe, safeTxHash)`, to an allowed guard address only. */
+  cancelOnGuard(input: GuardHashInput, params: VetoTxParams): UnsignedTx
+  /** custos Guard `schedule(safe, tx, signatures)`: the owners' signatures, passed through, never made here. */
+  scheduleOnGuard(input: GuardScheduleInput, params: VetoTxParams): UnsignedTx
   /** Signs an UnsignedTx from this signer as a raw EIP-1559 transaction for eth_sendRawTransaction. */
   signTransaction(tx: UnsignedTx): Promise<Hex>
 }
@@ -432,11 +459,10 @@ const INTERNAL_FIELDS = [
 type Pause = { chainId: number; target: Address; data: Hex; signature: string }
 
 /** The listed pauses, validated and encoded once: the signer builds from these copies only. */
-function pausesOf(options: unknown): ReadonlyMap<string, Pause> {
+function pausesOf(given: unknown): ReadonlyMap<string, Pause> {
   const out = new Map<string, Pause>()
-  if (options === undefined) return out
-  const o = strict(options, 'signer options', ['pauses'])
-  const listed = list(o.pauses, 'pauses', 0, VETO_LIMITS.maxPauses)
+  if (given === undefined) return out
+  const listed = list(given, 'pauses', 0, VETO_LIMITS.maxPauses)
   for (const [i, entry] of listed.entries()) {
     const what = `pauses[${i}]`
     const f = strict(entry, what, ['id', 'chainId', 'target', 'function', 'args'])
@@ -469,15 +495,38 @@ function pausesOf(options: unknown): ReadonlyMap<string, Pause> {
   return out
 }
 
+export type VetoSignerOptions = {
+  /** The listed pauses (`protocols[].pauses`): the only pauses the signer will build. */
+  pauses?: ListedPause[]
+  /** The custos Guard addresses the key may call (the configured ones); by default the deterministic one. */
+  guards?: readonly Address[]
+}
+
 /**
  * The signer for a loaded key: the four veto builders, the Safe rejection signature, the listed
- * pauses (from `options.pauses`, fixed here), and nothing else.
+ * pauses (from `options.pauses`, fixed here), the three guard calls to the allowed guard
+ * addresses, and nothing else.
  */
-export function createVetoSigner(key: VetoKey, options?: VetoSignerOptions): VetoSigner {
+export function createVetoSigner(key: VetoKey, options: VetoSignerOptions = {}): VetoSigner {
   const secret = typeof key === 'object' && key !== null ? secrets.get(key) : undefined
   if (!secret) throw new VetoRefused('createVetoSigner: not a key from loadVetoKey')
-  const pauses = guarded('createVetoSigner', () => pausesOf(options))
+  const opts = guarded('createVetoSigner', () =>
+    strict(options, 'signer options', ['pauses', 'guards'], ['pauses', 'guards']),
+  )
+  const pauses = guarded('createVetoSigner', () => pausesOf(opts.pauses))
   const address = key.address
+  const guards = new Set(
+    guarded('createVetoSigner', () =>
+      list(opts.guards ?? [CUSTOS_GUARD_ADDRESS], 'guards', 0, 64).map((g, i) =>
+        addressOf(g, `guards[${i}]`, { nonZero: true }),
+      ),
+    ),
+  )
+  const guardOf = (v: unknown): Address => {
+    const g = addressOf(v, 'guard', { nonZero: true })
+    if (!guards.has(g)) refuse('guard is not a custos Guard address this key may call')
+    return g
+  }
   // Transactions this signer built, mapped to the copy it signs from: a look-alike object, a copy, or
   // one from another signer is not in here.
   const issued = new WeakMap<object, Internal>()
@@ -626,6 +675,70 @@ export function createVetoSigner(key: VetoKey, options?: VetoSignerOptions): Vet
       )
     })
 
+  const guardHash = (
+    kind: 'guard-approve' | 'guard-cancel',
+    input: GuardHashInput,
+    params: VetoTxParams,
+  ): UnsignedTx =>
+    guarded(kind === 'guard-approve' ? 'approveOnGuard' : 'cancelOnGuard', () => {
+      const f = strict(input, 'guard call', ['chainId', 'guard', 'safe', 'safeTxHash'])
+      const chainId = chainIdOf(f.chainId, 'chainId')
+      const guard = guardOf(f.guard)
+      const safe = addressOf(f.safe, 'safe', { nonZero: true })
+      const safeTxHash = hashOf(f.safeTxHash, 'safeTxHash')
+      const data =
+        kind === 'guard-approve'
+          ? guardCalldata.approve(safe, safeTxHash)
+          : guardCalldata.cancel(safe, safeTxHash)
+      return issue({ kind, guard, safe, safeTxHash }, chainId, guard, data, params)
+    })
+
+  const scheduleOnGuard = (input: GuardScheduleInput, params: VetoTxParams): UnsignedTx =>
+    guarded('scheduleOnGuard', () => {
+      const f = strict(input, 'guard schedule', ['chainId', 'guard', 'safe', 'tx', 'signatures'])
+      const chainId = chainIdOf(f.chainId, 'chainId')
+      const guard = guardOf(f.guard)
+      const safe = addressOf(f.safe, 'safe', { nonZero: true })
+      const t = strict(f.tx, 'tx', [
+        'to',
+        'value',
+        'data',
+        'operation',
+        'safeTxGas',
+        'baseGas',
+        'gasPrice',
+        'gasToken',
+        'refundReceiver',
+        'nonce',
+      ])
+      const operation = t.operation
+      if (operation !== 0 && operation !== 1) refuse('tx.operation must be 0 (CALL) or 1 (DELEGATECALL)')
+      const tx: GuardSafeTx = {
+        to: addressOf(t.to, 'tx.to', { nonZero: false }),
+        value: uintOf(t.value, 'tx.value', MAX_UINT256),
+        data: bytesOf(t.data, 'tx.data', VETO_LIMITS.maxCalldataBytes),
+        operation,
+        safeTxGas: uintOf(t.safeTxGas, 'tx.safeTxGas', MAX_UINT256),
+        baseGas: uintOf(t.baseGas, 'tx.baseGas', MAX_UINT256),
+        gasPrice: uintOf(t.gasPrice, 'tx.gasPrice', MAX_UINT256),
+        gasToken: addressOf(t.gasToken, 'tx.gasToken', { nonZero: false }),
+        refundReceiver: addressOf(t.refundReceiver, 'tx.refundReceiver', { nonZero: false }),
+        nonce: uintOf(t.nonce, 'tx.nonce', VETO_LIMITS.maxSafeNonce),
+      }
+      const signatures = bytesOf(f.signatures, 'signatures', VETO_LIMITS.maxSignaturesBytes)
+      if (signatures.length < 2 + 130) refuse('signatures must hold at least one 65-byte signature')
+      // The guard recomputes the hash; this one names the transaction in the audit log. The version
+      // only changes the hash before Safe 1.0, which the guard does not support.
+      const { safeTxHash } = safeTxHashes('1.3.0', chainId, { safe, ...tx })
+      return issue(
+        { kind: 'guard-schedule', guard, safe, nonce: tx.nonce, safeTxHash },
+        chainId,
+        guard,
+        guardCalldata.schedule(safe, tx, signatures),
+        params,
+      )
+    })
+
   const signSafeRejection = async (input: SafeRejectionInput): Promise<SignedSafeRejection> => {
     const { tx, safeTxHash } = guarded('signSafeRejection', () => {
       const { chainId, safe, version, nonce } = safeRejectionOf(input, 'Safe rejection')
@@ -658,6 +771,10 @@ export function createVetoSigner(key: VetoKey, options?: VetoSignerOptions): Vet
     cancelTimelockOperation,
     executeSafeRejection,
     pauseProtocol,
+    approveOnGuard: (input: GuardHashInput, params: VetoTxParams) =>
+      guardHash('guard-approve', input, params),
+    cancelOnGuard: (input: GuardHashInput, params: VetoTxParams) => guardHash('guard-cancel', input, params),
+    scheduleOnGuard,
     signTransaction: signTx,
   })
 }

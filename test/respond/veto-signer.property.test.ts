@@ -19,6 +19,7 @@ import {
 import { describe, expect, it } from 'vitest'
 import { safeTxHashes } from '../../src/model/safe-hash.js'
 import { KNOWN_SAFE_VERSIONS } from '../../src/model/safe-version.js'
+import { CUSTOS_GUARD_ADDRESS, custosGuardAbi } from '../../src/respond/guard/contract.js'
 import {
   createVetoSigner,
   loadVetoKey,
@@ -103,6 +104,26 @@ const valid = {
   cancelBravoProposal: { chainId: 1, governor: SAFE, proposalId: 7n },
   cancelTimelockOperation: { chainId: 1, timelock: SAFE, operationId: HASH },
   pauseProtocol: { id: '10:0xcomet:all' },
+  approveOnGuard: { chainId: 1, guard: CUSTOS_GUARD_ADDRESS, safe: SAFE, safeTxHash: HASH },
+  cancelOnGuard: { chainId: 1, guard: CUSTOS_GUARD_ADDRESS, safe: SAFE, safeTxHash: HASH },
+  scheduleOnGuard: {
+    chainId: 1,
+    guard: CUSTOS_GUARD_ADDRESS,
+    safe: SAFE,
+    tx: {
+      to: SAFE,
+      value: 1n,
+      data: '0xabcd' as Hex,
+      operation: 1 as const,
+      safeTxGas: 0n,
+      baseGas: 0n,
+      gasPrice: 0n,
+      gasToken: zeroAddress,
+      refundReceiver: zeroAddress,
+      nonce: 4n,
+    },
+    signatures: `0x${'cd'.repeat(130)}` as Hex,
+  },
 }
 type Builder = keyof typeof valid
 
@@ -115,6 +136,9 @@ const entryPoints: Record<string, (input: unknown, params: unknown) => unknown> 
   cancelBravoProposal: (x, p) => signer.cancelBravoProposal(x as never, p as never),
   cancelTimelockOperation: (x, p) => signer.cancelTimelockOperation(x as never, p as never),
   pauseProtocol: (x, p) => signer.pauseProtocol(x as never, p as never),
+  approveOnGuard: (x, p) => signer.approveOnGuard(x as never, p as never),
+  cancelOnGuard: (x, p) => signer.cancelOnGuard(x as never, p as never),
+  scheduleOnGuard: (x, p) => signer.scheduleOnGuard(x as never, p as never),
   signTransaction: (x) => signer.signTransaction(x as never),
   createVetoSigner: (x) => createVetoSigner(x as never),
 }
@@ -188,6 +212,36 @@ const wellFormed = {
   cancelBravoProposal: fc.record({ chainId, governor: vetoTarget, proposalId: uint256 }),
   cancelTimelockOperation: fc.record({ chainId, timelock: vetoTarget, operationId: hash }),
   pauseProtocol: fc.constantFrom(...LISTED.map((l) => ({ id: l.id }))),
+  approveOnGuard: fc.record({
+    chainId,
+    guard: fc.constant(CUSTOS_GUARD_ADDRESS),
+    safe: vetoTarget,
+    safeTxHash: hash,
+  }),
+  cancelOnGuard: fc.record({
+    chainId,
+    guard: fc.constant(CUSTOS_GUARD_ADDRESS),
+    safe: vetoTarget,
+    safeTxHash: hash,
+  }),
+  scheduleOnGuard: fc.record({
+    chainId,
+    guard: fc.constant(CUSTOS_GUARD_ADDRESS),
+    safe: vetoTarget,
+    tx: fc.record({
+      to: anyAddress,
+      value: uint256,
+      data: hex,
+      operation: fc.constantFrom(0, 1),
+      safeTxGas: uint256,
+      baseGas: uint256,
+      gasPrice: uint256,
+      gasToken: anyAddress,
+      refundReceiver: anyAddress,
+      nonce: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+    }),
+    signatures: fc.integer({ min: 65, max: 400 }).chain((n) => bytes(n)),
+  }),
 }
 
 // Things a compromised caller would like signed: hashes, messages, typed data, whole transactions.
@@ -264,6 +318,25 @@ function expectedCall(builder: Exclude<Builder, 'signSafeRejection'>, input: Rec
       if (!listed) throw new Error(`signed a pause that is not listed: ${String(input.id)}`)
       return { to: listed.target, chainId: listed.chainId, data: LISTED_DATA[listed.id] }
     }
+    case 'approveOnGuard':
+    case 'cancelOnGuard':
+      return {
+        to: CUSTOS_GUARD_ADDRESS,
+        fn: builder === 'approveOnGuard' ? 'approve' : 'cancel',
+        args: [input.safe, input.safeTxHash],
+      }
+    case 'scheduleOnGuard': {
+      const tx = input.tx as Record<string, unknown>
+      return {
+        to: CUSTOS_GUARD_ADDRESS,
+        fn: 'schedule',
+        args: [
+          input.safe,
+          { ...tx, to: getAddress(tx.to as string), data: lower(tx.data) },
+          input.signatures,
+        ],
+      }
+    }
   }
 }
 
@@ -287,7 +360,15 @@ async function expectCanonical(
   expect(parsed.maxPriorityFeePerGas ?? 0n).toBe(p.maxPriorityFeePerGas)
   expect(parsed.accessList ?? []).toEqual([])
   if ('data' in want) expect(parsed.data).toBe(want.data)
-  else {
+  else if ('fn' in want) {
+    // A guard call: exactly the one function, to the one allowed guard.
+    const decoded = decodeFunctionData({ abi: custosGuardAbi, data: parsed.data ?? '0x' })
+    expect(decoded.functionName).toBe(want.fn)
+    const args = [...(decoded.args ?? [])].map((a) =>
+      typeof a === 'object' && a !== null ? { ...a, to: getAddress((a as { to: string }).to) } : a,
+    )
+    expect(lower(args)).toEqual(lower(want.args))
+  } else {
     const decoded = decodeFunctionData({ abi: vetoAbi, data: parsed.data ?? '0x' })
     expect(lower(decoded.args)).toEqual(lower(want.args))
   }
@@ -322,6 +403,9 @@ describe('the veto signer refuses everything but canonical vetoes', () => {
     expect(Reflect.ownKeys(signer).sort()).toEqual(
       [
         'address',
+        'approveOnGuard',
+        'cancelOnGuard',
+        'scheduleOnGuard',
         'cancelBravoProposal',
         'cancelGovernorProposal',
         'cancelTimelockOperation',
@@ -461,6 +545,16 @@ describe('the veto signer refuses everything but canonical vetoes', () => {
         null,
         ['1:0xpool:pool'],
       ].map((v) => ['pauseProtocol', 'id', v] as [Builder, string, unknown]),
+      // The guard calls go to the allowed guard address only, and schedule passes whole signatures.
+      ['approveOnGuard', 'guard', SAFE],
+      ['cancelOnGuard', 'guard', SAFE],
+      ['scheduleOnGuard', 'guard', SAFE],
+      ['approveOnGuard', 'safeTxHash', hashOf(31)],
+      ['cancelOnGuard', 'safe', zeroAddress],
+      ['scheduleOnGuard', 'signatures', hashOf(64)],
+      ['scheduleOnGuard', 'tx', { ...valid.scheduleOnGuard.tx, operation: 2 }],
+      ['scheduleOnGuard', 'tx', { ...valid.scheduleOnGuard.tx, nonce: 2n ** 64n }],
+      ['scheduleOnGuard', 'tx', { ...valid.scheduleOnGuard.tx, extra: 1 }],
     ]
     for (const [builder, field, value] of bad) {
       const outcome = await attempt(() =>
@@ -492,6 +586,18 @@ describe('the veto signer refuses everything but canonical vetoes', () => {
       calldatas: Array(4).fill(big),
     }
     await expectCanonical('cancelGovernorProposal', edge, PARAMS, signer.cancelGovernorProposal(edge, PARAMS))
+  })
+
+  it('calls only the guard addresses it was given', async () => {
+    const elsewhere = createVetoSigner(key, { guards: [SAFE] })
+    expectRefused(await attempt(() => elsewhere.approveOnGuard(valid.approveOnGuard, PARAMS)))
+    const tx = elsewhere.cancelOnGuard({ ...valid.cancelOnGuard, guard: SAFE }, PARAMS)
+    expect(tx.to).toBe(SAFE)
+    const none = createVetoSigner(key, { guards: [] })
+    expectRefused(await attempt(() => none.approveOnGuard(valid.approveOnGuard, PARAMS)))
+    expectRefused(await attempt(() => none.cancelOnGuard(valid.cancelOnGuard, PARAMS)))
+    expectRefused(await attempt(() => none.scheduleOnGuard(valid.scheduleOnGuard, PARAMS)))
+    expectRefused(await attempt(() => createVetoSigner(key, { guards: [zeroAddress] })))
   })
 
   it('refuses transaction parameters that are not bounded integers', async () => {
@@ -639,7 +745,13 @@ describe('the veto signer refuses everything but canonical vetoes', () => {
   it('refuses a pause list that is not exactly well-formed', async () => {
     await fc.assert(
       fc.asyncProperty(anything, async (x) => {
-        fc.pre(x !== undefined)
+        // No options, or options naming nothing ({}), are the defaults: no pauses, the default guard.
+        const empty =
+          typeof x === 'object' &&
+          x !== null &&
+          (Object.getPrototypeOf(x) === Object.prototype || Object.getPrototypeOf(x) === null) &&
+          Reflect.ownKeys(x).length === 0
+        fc.pre(x !== undefined && !empty)
         expectRefused(await attempt(() => createVetoSigner(key, x as never)))
       }),
       RUNS,

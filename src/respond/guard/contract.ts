@@ -2,16 +2,17 @@ import {
   type Address,
   concat,
   encodeFunctionData,
+  encodePacked,
   getContractAddress,
   type Hash,
   type Hex,
   keccak256,
   parseAbi,
+  size,
   toHex,
   zeroAddress,
 } from 'viem'
 import type { Operation, SafeTx } from '../../model/safe.js'
-import { packMultiSend } from '../../verify/multisend.js'
 import { guardArtifact } from './artifact.js'
 
 // Everything custos (and its CLI) needs to talk to the custos Guard: the committed build, its deterministic
@@ -148,8 +149,14 @@ export function enableGuardTx(opts: {
       ? [{ to: opts.safe, data: setModuleGuardCalldata(guard) }]
       : []),
   ]
-  const packed = packMultiSend(
-    calls.map((c) => ({ operation: 0 as Operation, to: c.to, value: 0n, data: c.data })),
+  // MultiSend's packing (operation, to, value, data length, data), every call a CALL of no value.
+  const packed = concat(
+    calls.map((c) =>
+      encodePacked(
+        ['uint8', 'address', 'uint256', 'uint256', 'bytes'],
+        [0, c.to, 0n, BigInt(size(c.data)), c.data],
+      ),
+    ),
   )
   return {
     safe: opts.safe,
