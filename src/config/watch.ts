@@ -149,6 +149,11 @@ export const sources = z
       .prefault({}),
     /** A source with no successful poll for this many intervals raises its own alert. */
     silentAfterIntervals: z.number().int().min(1).default(3),
+    /**
+     * …and for at least this long (s): one poll that inspects and simulates new transactions can
+     * take longer than a few short intervals on a slow machine, which is not silence.
+     */
+    silentAfterSeconds: z.number().int().min(1).default(60),
   })
   .strict()
   .prefault({})

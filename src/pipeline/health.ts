@@ -62,20 +62,20 @@ export async function driftWork(ctx: WatchContext, safe: Target): Promise<Work> 
 }
 
 /**
- * Silence is not health: a source that has not succeeded for `silentAfter` intervals raises
+ * Silence is not health: a source that has not succeeded for `silentAfter` intervals (and seconds) raises
  * its own alert, once per outage (the key carries when it last succeeded).
  */
 export async function checkSilence(
   ctx: WatchContext,
   sources: Map<string, SourceHealth>,
-  silentAfter: number,
+  silentAfter: { intervals: number; seconds: number },
   startedAt: number,
 ): Promise<string[]> {
   const silent: string[] = []
   const now = ctx.clock()
   for (const [name, h] of sources) {
     const since = h.lastSuccess ?? startedAt
-    if (now - since <= silentAfter * h.intervalMs) continue
+    if (now - since <= Math.max(silentAfter.intervals * h.intervalMs, silentAfter.seconds * 1000)) continue
     silent.push(name)
     const alert = eventAlert({
       level: 'high',

@@ -137,9 +137,12 @@ export function createWatcher(deps: WatchDeps) {
     heartbeat = clock()
     metrics.heartbeat.set(Math.floor(heartbeat / 1000))
     await Promise.all([
-      checkSilence(ctx, runner.health, src.silentAfterIntervals, startedAt).catch((e) =>
-        fault('silent-source check', e),
-      ),
+      checkSilence(
+        ctx,
+        runner.health,
+        { intervals: src.silentAfterIntervals, seconds: src.silentAfterSeconds },
+        startedAt,
+      ).catch((e) => fault('silent-source check', e)),
       store
         .outboxDepth()
         .then((n) => metrics.outboxDepth.set(n))

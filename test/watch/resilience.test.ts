@@ -84,14 +84,17 @@ describe('watch loop resilience', () => {
   })
 
   it('raises its own alert, once, when a source falls silent', async () => {
+    // Down from the start: no poll can succeed, so there is one outage and one alert however slow
+    // the machine is (an outage set after the start can race a first poll that succeeds).
+    world.service.outage = 503
     bot = await startBot(world, {
       sources: {
         txService: { intervalSeconds: 1 },
         chainEvents: { intervalSeconds: 1 },
         silentAfterIntervals: 2,
+        silentAfterSeconds: 2,
       },
     })
-    world.service.outage = 503
     const silent = () => world.receiver.unique().filter((k) => k.startsWith('silent:tx-service:31337'))
     await eventually(() => (silent().length ? true : undefined), 15_000, 'the silence alert')
     await new Promise((r) => setTimeout(r, 1500))
