@@ -1,9 +1,10 @@
 # custos in a container: built from source, run as a non-root user, with anvil from npm.
 #   docker build -t custos .
 #   docker run --rm -i custos inspect --file - --chain-id 1 --safe-version 1.3.0 < tx.json
-#   docker run -d -v $PWD/custos.yaml:/config/custos.yaml:ro -v custos-data:/data -p 8080:8080 \
-#     -e MAINNET_RPC_URL custos run --config /config/custos.yaml
-# For `run` in a container, set `dataDir: /data` and `server.host: 0.0.0.0` in the config.
+#   docker compose up -d          (compose.yaml: custos run, the config mounted, state in a volume)
+# For `run` in a container, set `dataDir: /data` and `server.host: 0.0.0.0` in the config
+# (docs/operations.md). This file has not been built on the machines custos is developed on,
+# which cannot pull base images.
 
 FROM node:20-bookworm-slim AS build
 # better-sqlite3 compiles its native module when no prebuilt binary can be fetched.
@@ -30,7 +31,14 @@ COPY --chown=root:root config ./config
 RUN mkdir -p /data && chown node:node /data
 USER node
 ENV HOME=/home/node
+# Heap caps for a long-running `custos run` (docs/benchmark.md: about 160 MB RSS for 1,000 Safes
+# and 100 governors); raise --max-old-space-size for many more (docker run -e NODE_OPTIONS=…).
+ENV NODE_OPTIONS="--max-old-space-size=160 --max-semi-space-size=8"
 VOLUME /data
 EXPOSE 8080
+# Healthy while /healthz answers 200 (the watch loop's heartbeat is fresh and the store works);
+# CUSTOS_HEALTH_URL when the config listens elsewhere than port 8080.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch(process.env.CUSTOS_HEALTH_URL || 'http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "/app/bin/custos.js"]
 CMD ["--help"]

@@ -185,12 +185,21 @@ const lines = [
   '',
   `Figures ${when('scale')}; each row has its own date (one row per bot NODE_OPTIONS).`,
   '',
+  "The bot is started as `node bin/custos.js run` with the row's NODE_OPTIONS. Without a heap cap in them, bin/custos.js starts itself again with its caps: the bot's RSS is then the capped process's RSS plus the memory the launching process holds alone (its pages shared with the child are counted once). Its anvil forks are not counted.",
+  '',
   '| Safes | governors | Safe poll interval | governor poll interval | bot NODE_OPTIONS | seconds | bot RSS p50 MB | bot RSS max MB | JS heap used max MB | JS heap total max MB | bot CPU % | service requests per Safe per minute | RPC requests per Safe per minute | RPC requests per minute | measured |',
   '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ...watch.scale.map(
     (r) =>
       `| ${dash(r.safes)} | ${dash(r.governors)} | ${dash(r.intervalSeconds)} s | ${r.governanceIntervalSeconds === undefined ? '–' : `${r.governanceIntervalSeconds} s`} | ${r.nodeOptions ? `\`${r.nodeOptions}\`` : '–'} | ${dash(r.seconds)} | ${dash(r.rssMbP50)} | ${dash(r.rssMbMax)} | ${dash(r.heapUsedMbMax)} | ${dash(r.heapTotalMbMax)} | ${dash(r.cpuPercent)} | ${dash(r.serviceRequestsPerSafePerMinute)} | ${dash(r.rpcRequestsPerSafePerMinute)} | ${dash(r.rpcRequestsPerMinute)} | ${dash(r.measured)} |`,
   ),
+  '',
+  ...watch.scale
+    .filter((r) => r.processes !== undefined && r.processes > 1)
+    .map(
+      (r) =>
+        `With NODE_OPTIONS ${r.nodeOptions ? `\`${r.nodeOptions}\`` : 'unset'}: ${r.processes} Node processes (bin/custos.js and the capped one it started); the launcher held at most ${r.launcherMbMax} MB alone, included above.`,
+    ),
   '',
   '## Soak: simulations on one warm fork, recycled',
   '',

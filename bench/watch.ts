@@ -2,7 +2,7 @@
 // its stored report and its alert, with 1 and 200 watched Safes, by polling and by push; the
 // service requests it makes; and the bot's memory and CPU while watching 1,000 Safes.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -22,7 +22,7 @@ import { freePort } from '../src/simulate/anvil.js'
 import { loadApiKit } from '../src/sources/tx-service.js'
 import { deployGovernors } from './governors.js'
 import { createSafes } from './safes.js'
-import { percentile, procRssMb, round } from './stats.js'
+import { descendants, isCustos, percentile, procPrivateMb, procRssMb, procTicks, round } from './stats.js'
 
 const RECIPIENT = getAddress('0xbDd077f651EBe7f7b3cE16fe5F2b025BE2969516')
 const root = join(import.meta.dirname, '../..')
@@ -48,6 +48,10 @@ export type ScaleRow = {
   seconds: number
   rssMbP50: number
   rssMbMax: number
+  /** Node processes custos ran as: 2 when bin/custos.js started itself again with the heap caps. */
+  processes?: number
+  /** The most memory the launching process held alone (MB), included in the RSS figures. */
+  launcherMbMax?: number
   heapUsedMbMax: number
   heapTotalMbMax: number
   cpuPercent: number
@@ -293,24 +297,31 @@ export async function watchBench(parts: WatchParts): Promise<{
     const pid = bot.child.pid as number
     // Let the first rounds (which read each Safe's full state once) pass before measuring.
     await new Promise((r) => setTimeout(r, 2 * interval * 1000))
+    // custos is the Node process started and, when bin/custos.js starts itself again with the heap
+    // caps, its child: its memory is the working process's RSS plus what the launcher holds
+    // alone (its pages shared with the child, the node binary's mostly, are counted once).
+    // Its anvil forks are not counted.
+    const family = [pid, ...descendants(pid)].filter(isCustos)
+    const worker = family.at(-1) as number
+    const launchers = family.filter((p) => p !== worker)
     const rss: number[] = []
+    const launcherMb: number[] = []
     const heap: number[] = []
     const heapTotal: number[] = []
-    const ticks = () => {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
-      return Number(f[11]) + Number(f[12])
-    }
+    const ticks = () => family.reduce((sum, p) => sum + procTicks(p), 0)
     const svcBefore = service.requests.byRoute.get('GET multisig-transactions') ?? 0
     const rpcBefore = rpc.count
     const cpuBefore = ticks()
     const started = performance.now()
     for (let s = 0; s < scaleSeconds; s++) {
       await new Promise((r) => setTimeout(r, 1000))
-      rss.push(procRssMb(pid))
+      const launcher = launchers.reduce((sum, p) => sum + procPrivateMb(p), 0)
+      launcherMb.push(launcher)
+      rss.push(procRssMb(worker) + launcher)
       if (s % 10 === 0) {
         const metrics = await (await fetch(`${bot.url}/metrics`)).text()
         const gauge = (name: string) =>
-          Number(new RegExp(`custos_process_nodejs_${name} (\\d+)`).exec(metrics)?.[1] ?? 0) / 2 ** 20
+          Number(new RegExp(`custos_nodejs_${name} (\\d+)`).exec(metrics)?.[1] ?? 0) / 2 ** 20
         heap.push(gauge('heap_size_used_bytes'))
         heapTotal.push(gauge('heap_size_total_bytes'))
       }
@@ -327,6 +338,8 @@ export async function watchBench(parts: WatchParts): Promise<{
       seconds: Math.round(wall),
       rssMbP50: round(percentile(rss, 50)),
       rssMbMax: round(Math.max(...rss)),
+      processes: family.length,
+      launcherMbMax: round(Math.max(0, ...launcherMb)),
       heapUsedMbMax: round(Math.max(...heap)),
       heapTotalMbMax: round(Math.max(...heapTotal)),
       cpuPercent: round(cpu),

@@ -12,7 +12,9 @@ export default defineGuard({
       'A target or recipient that shares its first and last 4 hex digits with a known address but is a different address (address poisoning).',
     appliesTo: ['safe', 'governor', 'timelock', 'module'],
     needsSimulation: false,
-    maxSeverity: 'high',
+    codes: {
+      'lookalike-address': 'high',
+    },
   },
   options: z.object({}),
   check(ctx) {

@@ -84,7 +84,13 @@ export default defineGuard({
       'Assets that actually leave the executor in the simulation (gas refunds included): by their share of what it held before, above per-token or total thresholds, or to a first-time recipient.',
     appliesTo: ['safe', 'governor', 'timelock', 'module'],
     needsSimulation: true,
-    maxSeverity: 'critical',
+    codes: {
+      'outflow-share': 'critical',
+      'outflow-share-unknown': 'medium',
+      'outflow-above-threshold': 'high',
+      'outflow-above-total': 'high',
+      'new-recipient': 'medium',
+    },
   },
   options,
   check(ctx) {

@@ -12,7 +12,12 @@ export default defineGuard({
       "The code of a target or touched contract changed, vanished or appeared between the proposal's creation and now: voters approved other code (the Tornado Cash pattern).",
     appliesTo: ['governor', 'timelock'],
     needsSimulation: false,
-    maxSeverity: 'critical',
+    codes: {
+      'code-changed': 'critical',
+      'code-vanished': 'critical',
+      'code-appeared': 'high',
+      'code-not-pinned': 'medium',
+    },
   },
   options: z.object({}),
   check(ctx) {

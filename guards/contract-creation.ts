@@ -9,7 +9,10 @@ export default defineGuard({
       'A Safe transaction with operation 2 (CREATE): a legacy Safe (0.1.0, 1.0.0) deploys its data as a new contract, whose init code custos cannot decode; a later Safe cannot run it at all.',
     appliesTo: ['safe'],
     needsSimulation: false,
-    maxSeverity: 'high',
+    codes: {
+      'contract-creation': 'high',
+      'unsupported-operation': 'high',
+    },
   },
   options: z.object({}),
   check(ctx) {

@@ -18,7 +18,11 @@ export default defineGuard({
       "A source's decoding of the calldata (the transaction service's dataDecoded) that the raw bytes do not bear out, or that custos cannot check.",
     appliesTo: ['safe', 'governor', 'timelock', 'module'],
     needsSimulation: false,
-    maxSeverity: 'high',
+    codes: {
+      'decoded-mismatch': 'high',
+      'claim-malformed': 'high',
+      'claim-unverifiable': 'high',
+    },
   },
   options: z.object({}),
   check(ctx) {

@@ -15,7 +15,9 @@ export default defineGuard({
       'A DELEGATECALL, at any depth, to anything but the official Safe libraries or an allowlisted contract.',
     appliesTo: ['safe', 'module'],
     needsSimulation: false,
-    maxSeverity: 'critical',
+    codes: {
+      'untrusted-delegatecall': 'critical',
+    },
   },
   options: z.object({
     /** Contracts you have reviewed and trust to run with the Safe's storage. */

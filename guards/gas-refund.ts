@@ -10,7 +10,11 @@ export default defineGuard({
       'A gas refund (non-zero gasPrice): paid in a token or to a chosen receiver, or large enough (baseGas × gasPrice) to drain the Safe into the executor.',
     appliesTo: ['safe'],
     needsSimulation: false,
-    maxSeverity: 'high',
+    codes: {
+      'gas-refund': 'high',
+      'large-refund-to-executor': 'high',
+      'refund-to-executor': 'medium',
+    },
   },
   options: z.object({
     /** A native refund to the executor that can exceed this (wei, before the gas the call itself uses) is high. */

@@ -272,7 +272,32 @@ export default defineGuard({
       'A proposal that changes its own governance: voting delay or period, quorum, proposal threshold, timelock delay lowered, guardian changed or removed, timelock replaced, pending admin set, timelock roles granted or revoked.',
     appliesTo: ['governor', 'timelock'],
     needsSimulation: false,
-    maxSeverity: 'critical',
+    // Numbers raise `<param>-changed|lowered|raised`: critical at zero or below a configured floor
+    // (which a raise can still be under); a voting delay has no floor and a raise never reaches
+    // zero; the proposal threshold is high at zero, else medium.
+    codes: {
+      'voting-delay-changed': 'critical',
+      'voting-delay-lowered': 'critical',
+      'voting-delay-raised': 'low',
+      'voting-period-changed': 'critical',
+      'voting-period-lowered': 'critical',
+      'voting-period-raised': 'critical',
+      'proposal-threshold-changed': 'high',
+      'proposal-threshold-lowered': 'high',
+      'proposal-threshold-raised': 'medium',
+      'quorum-changed': 'critical',
+      'quorum-lowered': 'critical',
+      'quorum-raised': 'critical',
+      'timelock-delay-changed': 'critical',
+      'timelock-delay-lowered': 'critical',
+      'timelock-delay-raised': 'critical',
+      'pending-admin-set': 'critical',
+      'timelock-replaced': 'critical',
+      'guardian-removed': 'critical',
+      'guardian-changed': 'high',
+      'timelock-role-granted': 'critical',
+      'timelock-role-revoked': 'critical',
+    },
   },
   options,
   check(ctx) {

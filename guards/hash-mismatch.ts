@@ -7,7 +7,9 @@ export default defineGuard({
     description: 'The safeTxHash a source claims is not the hash of the fields it sent.',
     appliesTo: ['safe'],
     needsSimulation: false,
-    maxSeverity: 'critical',
+    codes: {
+      'hash-mismatch': 'critical',
+    },
   },
   options: z.object({}),
   check(ctx) {

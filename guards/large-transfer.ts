@@ -42,7 +42,9 @@ export default defineGuard({
       'The executor sends more of a token (summed over the whole transaction) than its configured threshold.',
     appliesTo: ['safe', 'governor', 'timelock', 'module'],
     needsSimulation: false,
-    maxSeverity: 'high',
+    codes: {
+      'large-transfer': 'high',
+    },
   },
   options: z.object({ thresholds: z.array(tokenThreshold).default([]) }),
   check(ctx) {

@@ -8,7 +8,9 @@ export default defineGuard({
       'Other transactions compete for the same Safe nonce: only one can execute, so signers must know which one they sign.',
     appliesTo: ['safe'],
     needsSimulation: false,
-    maxSeverity: 'medium',
+    codes: {
+      'competing-transactions': 'medium',
+    },
   },
   options: z.object({}),
   check(ctx) {

@@ -11,7 +11,13 @@ export default defineGuard({
       'Ownership transfers (Ownable and Ownable2Step), role grants, revocations and role-admin changes, admin changes in the simulated logs (the Radiant pattern): critical when control goes outside the address book.',
     appliesTo: ['safe', 'governor', 'timelock', 'module'],
     needsSimulation: true,
-    maxSeverity: 'critical',
+    codes: {
+      'control-to-unknown': 'critical',
+      'permission-changed': 'high',
+      'control-renounced': 'high',
+      'role-revoked': 'high',
+      'role-admin-changed': 'high',
+    },
   },
   options: z.object({}),
   check(ctx) {

@@ -61,7 +61,10 @@ export default defineGuard({
       'Calls that transfer ownership, grant or revoke roles, upgrade proxies or change admins (Radiant), read from the calldata: critical when control goes outside the address book.',
     appliesTo: ['safe', 'governor', 'timelock', 'module'],
     needsSimulation: false,
-    maxSeverity: 'critical',
+    codes: {
+      'control-to-unknown': 'critical',
+      'privileged-call': 'high',
+    },
   },
   options: z.object({}),
   check(ctx) {

@@ -9,7 +9,9 @@ export default defineGuard({
       'An EIP-1967 implementation, admin or beacon slot changes (or an Upgraded event) on any contract the transaction touches.',
     appliesTo: ['safe', 'governor', 'timelock', 'module'],
     needsSimulation: true,
-    maxSeverity: 'high',
+    codes: {
+      'proxy-upgraded': 'high',
+    },
   },
   options: z.object({}),
   check(ctx) {

@@ -42,7 +42,10 @@ export default defineGuard({
       "A call to the Safe's own owner, threshold, module, guard, fallback-handler or singleton functions.",
     appliesTo: ['safe', 'module'],
     needsSimulation: false,
-    maxSeverity: 'critical',
+    codes: {
+      'singleton-change': 'critical',
+      'config-change': 'high',
+    },
   },
   options: z.object({}),
   check(ctx) {

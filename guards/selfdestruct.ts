@@ -12,7 +12,10 @@ export default defineGuard({
     appliesTo: ['safe', 'governor', 'timelock', 'module'],
     // The governance code scan needs no simulation; without one, a Safe transaction gets no finding.
     needsSimulation: false,
-    maxSeverity: 'critical',
+    codes: {
+      selfdestruct: 'critical',
+      'selfdestruct-reachable': 'high',
+    },
   },
   options: z.object({}),
   check(ctx) {

@@ -9,7 +9,11 @@ export default defineGuard({
       'The proposal does something else now than when custos first simulated it: it fails where it succeeded (or the reverse), or moves other assets.',
     appliesTo: ['governor', 'timelock'],
     needsSimulation: true,
-    maxSeverity: 'high',
+    codes: {
+      'now-fails': 'high',
+      'now-succeeds': 'high',
+      'assets-changed': 'high',
+    },
   },
   options: z.object({}),
   check(ctx) {

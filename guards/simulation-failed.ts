@@ -8,7 +8,10 @@ export default defineGuard({
       'The simulated transaction reverts or fails (or its nonce is already used), with the decoded reason.',
     appliesTo: ['safe', 'governor', 'timelock', 'module'],
     needsSimulation: true,
-    maxSeverity: 'medium',
+    codes: {
+      'would-revert': 'medium',
+      'stale-nonce': 'info',
+    },
   },
   options: z.object({}),
   check(ctx) {

@@ -8,7 +8,9 @@ export default defineGuard({
       'A simulation was asked for but could not run or timed out: a simulation that did not happen is never read as safe.',
     appliesTo: ['safe', 'governor', 'timelock', 'module'],
     needsSimulation: true,
-    maxSeverity: 'high',
+    codes: {
+      'simulation-unavailable': 'high',
+    },
   },
   options: z.object({}),
   check(ctx) {

@@ -91,7 +91,11 @@ export default defineGuard({
       'Token approvals, in the calldata and in the simulation: unlimited ones to spenders outside the address book are high, every other approval medium.',
     appliesTo: ['safe', 'governor', 'timelock', 'module'],
     needsSimulation: false,
-    maxSeverity: 'high',
+    codes: {
+      'unlimited-approval': 'high',
+      approval: 'medium',
+      'approval-revoked': 'info',
+    },
   },
   options: z.object({
     /** Amounts at or above this (in base units) count as unlimited; the default is 2^128. */

@@ -129,7 +129,11 @@ export default defineGuard({
       "Assets leaving a DAO's treasury (the executor) by share of its holdings and per-token thresholds; two or more tokens drained empties it; a first-time recipient raises it (Compound proposal 289).",
     appliesTo: ['governor', 'timelock'],
     needsSimulation: false,
-    maxSeverity: 'critical',
+    codes: {
+      'treasury-drain': 'critical',
+      'treasury-outflow': 'critical',
+      'first-time-recipient': 'critical',
+    },
   },
   options,
   check(ctx) {

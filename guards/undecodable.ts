@@ -10,7 +10,11 @@ export default defineGuard({
       'Calldata custos cannot decode from the bytes alone (unknown function, malformed, oversized, too deep) or that hides extra bytes.',
     appliesTo: ['safe', 'governor', 'timelock', 'module'],
     needsSimulation: false,
-    maxSeverity: 'high',
+    codes: {
+      undecodable: 'high',
+      'non-canonical-encoding': 'high',
+      'zero-target': 'high',
+    },
   },
   options: z.object({}),
   check(ctx) {

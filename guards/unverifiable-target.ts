@@ -13,7 +13,10 @@ export default defineGuard({
       'Calldata sent to an address with no code, or to a contract deployed shortly before the proposal (critical when its code can SELFDESTRUCT or DELEGATECALL): voters cannot have reviewed what will run.',
     appliesTo: ['governor', 'timelock'],
     needsSimulation: false,
-    maxSeverity: 'critical',
+    codes: {
+      'no-code': 'high',
+      'recent-contract': 'critical',
+    },
   },
   options: z.object({
     /** A target deployed at most this many blocks before the proposal counts as recent (50000 ≈ a week). */

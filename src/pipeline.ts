@@ -25,6 +25,7 @@ import { readSafeState } from './verify/chain.js'
 import type { DecodeLimits } from './verify/decode.js'
 import { createFunctionRegistry } from './verify/function-registry.js'
 import { verifySafeTx } from './verify/index.js'
+import { checkCodes } from './watchdogs/index.js'
 
 const OPERATIONS = ['call', 'delegatecall', 'create'] as const
 
@@ -46,7 +47,7 @@ export function createRuntime(configPath?: string): Runtime {
 
 export function runtimeFrom(loaded: LoadedConfig): Runtime {
   const { config } = loaded
-  const guards = configureGuards(GUARDS, config.guards, loaded.path)
+  const guards = configureGuards(GUARDS, config, loaded.path, checkCodes())
   const registry = createFunctionRegistry([
     ...loaded.abis,
     ...Object.entries(BUILTIN_ABIS).map(([name, abi]) => ({ name, abi })),

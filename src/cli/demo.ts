@@ -163,24 +163,53 @@ export async function demoCommand(opts: { keep?: boolean }, io: Io, stop?: Abort
           `   proposed ${safeTxHash}; custos reported ${report.level.toUpperCase()} in ${Math.round(performance.now() - started)} ms`,
         ),
       )
-      if (veto)
+      // custos's own action, named for what it is: a proposed rejection is not yet a veto.
+      if (veto) {
+        const message = (veto.details as { message?: string }).message ?? veto.action
         say(
-          style.bold(`   custos vetoed it: ${(veto.details as { message?: string }).message ?? veto.action}`),
+          style.bold(
+            `   custos ${veto.action === 'veto-sent' || veto.action === 'veto-proposed' ? message : `${veto.action}: ${message}`}`,
+          ),
         )
+      }
       say('')
     }
-    say(style.bold('Reports'))
-    for (const id of ids) {
-      const r = await store.latestReport(id)
-      say(`  ${(r?.level ?? '?').toUpperCase().padEnd(9)} ${server.url}/reports/${encodeURIComponent(id)}`)
-    }
     if (opts.keep) {
-      say(style.dim('\n--keep: custos keeps watching; propose more transactions, or stop with Ctrl-C.'))
+      // Served until Ctrl-C: the links work.
+      say(style.bold('Reports'))
+      for (const id of ids) {
+        const r = await store.latestReport(id)
+        say(`  ${(r?.level ?? '?').toUpperCase().padEnd(9)} ${server.url}/reports/${encodeURIComponent(id)}`)
+      }
+      say(style.bold('\n--keep: the lab, the emulator and custos keep running (stop with Ctrl-C).'))
+      say('For custos init and your own custos run, in another terminal:')
+      say(`  export CUSTOS_LAB_RPC=${lab.rpcUrl}`)
+      say(`  export CUSTOS_LAB_TX_SERVICE=${service.url}`)
+      say(`  export CUSTOS_LAB_SAFE=${world.safe}`)
+      say(
+        `To propose more transactions, do what a wallet does: sign the safeTxHash with an owner's key and post it to the emulator (api-kit's proposeTransaction with txServiceUrl ${service.url}, chain ${lab.chainId}); custos judges it within a second. The owners (threshold 2) use anvil's well-known development keys, never to be used on a real chain:`,
+      )
+      for (const [i, o] of [a, b, c].entries())
+        say(
+          `  owner ${'ABC'[i]} ${o?.address} key ${o?.privateKey}${i === 2 ? " (also custos's guardian key in this demo)" : ''}`,
+        )
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve())
         process.once('SIGTERM', () => resolve())
         stop?.addEventListener('abort', () => resolve(), { once: true })
       })
+    } else {
+      // The report pages are served only while the demo runs: say so instead of printing dead links.
+      say(style.bold('Reports'))
+      for (const id of ids) {
+        const r = await store.latestReport(id)
+        say(`  ${(r?.level ?? '?').toUpperCase().padEnd(9)} ${id}`)
+      }
+      say(
+        style.dim(
+          '\nThe report pages linked above are served only while the demo runs: run `npm start -- --keep` (custos demo --keep) to open them, and to try custos init on the lab.',
+        ),
+      )
     }
     say(style.dim(`\ndemo finished in ${Math.round(performance.now() - t0)} ms; the lab is stopped.`))
     return 0

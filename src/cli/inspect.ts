@@ -1,11 +1,9 @@
 import type { Address, Hash } from 'viem'
-import { resolveSecret } from '../config/load.js'
-import type { Config } from '../config/schema.js'
 import { InputError } from '../model/errors.js'
 import type { Report } from '../model/report.js'
 import { reportToJson } from '../model/report-json.js'
 import { unsupportedOperation } from '../model/safe-version.js'
-import { isLevel, type Level, levelRank } from '../model/severity.js'
+import { type Level, levelRank } from '../model/severity.js'
 import { address as addressSchema, uint256 } from '../model/zod.js'
 import { type GovernanceTarget, inspectGovernance } from '../pipeline/inspect-governance.js'
 import {
@@ -15,9 +13,18 @@ import {
   type Runtime,
 } from '../pipeline.js'
 import { createRpcClient } from '../sources/rpc.js'
-import { parseJsonText, parseServiceTx, type ServiceTx } from '../sources/tx-json.js'
+import { parseServiceTx, type ServiceTx, unwrapTxFile } from '../sources/tx-json.js'
 import { fetchTransactionsAtNonce } from '../sources/tx-service.js'
-import { type Io, readInput } from './io.js'
+import {
+  parseChainId,
+  parseFailOn,
+  parseField,
+  readTxFile,
+  rpcUrls,
+  simulationOptions,
+  txServiceOptions,
+} from './inspect-options.js'
+import type { Io } from './io.js'
 import { renderText } from './render-text.js'
 import { createStyle } from './style.js'
 
@@ -49,8 +56,28 @@ export async function inspectCommand(opts: InspectOptions, io: Io): Promise<numb
   if (opts.format !== 'text' && opts.format !== 'json')
     throw new InputError(`--format must be text or json, not "${opts.format}"`)
   const failOn = parseFailOn(opts.failOn ?? rt.config.failOn)
-  const chainId = opts.chainId === undefined ? undefined : parseChainId(opts.chainId)
-  const urls = rpcUrls(opts, rt.config, chainId, io)
+  let chainId = opts.chainId === undefined ? undefined : parseChainId(opts.chainId)
+  let safeVersion = opts.safeVersion
+  // What the reader must know about how this was checked (shown after the report, and as `notes`).
+  const notes: string[] = []
+  // The file is read first: it may carry its chain id and Safe version, as `{ "tx": … }` files do.
+  let fileTx: unknown
+  if (opts.file !== undefined && opts.governor === undefined && opts.timelock === undefined) {
+    const wrapped = unwrapTxFile(await readTxFile(opts.file, rt, io))
+    fileTx = wrapped.tx
+    if (chainId === undefined && wrapped.chainId !== undefined) {
+      chainId = wrapped.chainId
+      notes.push(`chain id ${chainId} from the file (give --chain-id to override it)`)
+    }
+    if (safeVersion === undefined && wrapped.safeVersion !== undefined) {
+      safeVersion = wrapped.safeVersion
+      notes.push(`Safe version ${safeVersion} from the file (give --safe-version to override it)`)
+    }
+  }
+  // With --chain-id and --safe-version the config's RPC is optional: its variables may be unset
+  // on a signer's laptop, and the address book and guard options still apply.
+  const offlineOk = chainId !== undefined && safeVersion !== undefined && !opts.simulate && !opts.safe
+  const urls = rpcUrls(opts, rt.config, chainId, io, offlineOk ? notes : undefined)
   const client = urls.length ? createRpcClient(urls) : undefined
   if (opts.simulate && !client)
     throw new InputError('--simulate needs an RPC: give --rpc URL (or an RPC for --chain-id in the config)')
@@ -59,7 +86,7 @@ export async function inspectCommand(opts: InspectOptions, io: Io): Promise<numb
   if (opts.governor !== undefined || opts.timelock !== undefined) {
     if (!client) throw new InputError('--governor and --timelock read the chain: give --rpc URL')
     const report = await inspectGovernanceTarget(rt, opts, client, urls, simOverrides)
-    write([report], opts, io, false)
+    write([report], opts, io, false, notes)
     return levelRank(report.risk.level) >= levelRank(failOn) ? 1 : 0
   }
 
@@ -67,14 +94,7 @@ export async function inspectCommand(opts: InspectOptions, io: Io): Promise<numb
   if (opts.file !== undefined) {
     if (opts.safe !== undefined || opts.nonce !== undefined)
       throw new InputError('give either --file or --safe with --nonce, not both')
-    const limit = Math.max(16 * 1024 * 1024, 4 * rt.limits.maxCalldataBytes + 1024 * 1024)
-    const text = await readInput(opts.file, io, limit).catch((cause) => {
-      throw new InputError(
-        `cannot read ${opts.file}: ${cause.code === 'ETOOBIG' ? cause.message : (cause.code ?? cause.message)}`,
-        { cause },
-      )
-    })
-    sources = [parseServiceTx(parseJsonText(text, opts.file === '-' ? 'stdin' : opts.file), 'transaction')]
+    sources = [parseServiceTx(fileTx, 'transaction')]
   } else if (opts.safe !== undefined) {
     if (opts.nonce === undefined) throw new InputError('--safe needs --nonce')
     if (chainId === undefined)
@@ -97,7 +117,7 @@ export async function inspectCommand(opts: InspectOptions, io: Io): Promise<numb
       const report = await inspectSafeTransaction(rt, {
         source,
         ...(chainId !== undefined ? { chainId } : {}),
-        ...(opts.safeVersion ? { safeVersion: opts.safeVersion } : {}),
+        ...(safeVersion ? { safeVersion } : {}),
         ...(client ? { client } : {}),
         ...(sources.length > 1 ? { sameNonce: sources } : {}),
         ...(simulator ? { simulate: { simulator, upstreams: urls } } : {}),
@@ -111,7 +131,16 @@ export async function inspectCommand(opts: InspectOptions, io: Io): Promise<numb
   } finally {
     await simulator?.close()
   }
-  write(reports, opts, io, opts.safe !== undefined)
+  if (!client) {
+    notes.push(
+      "offline: the confirmations were not checked against the Safe's current owners, nor the nonce against the Safe's (give --rpc to check them)",
+    )
+    if (reports.some((r) => r.hashes?.claimedSafeTxHash && !r.hashes.match))
+      notes.push(
+        'the claimed safeTxHash does not match: if you typed --chain-id or --safe-version, check them first (a wrong chain id or version gives another hash)',
+      )
+  }
+  write(reports, opts, io, opts.safe !== undefined, notes)
   const worst = reports.reduce<Level>(
     (w, r) => (levelRank(r.risk.level) > levelRank(w) ? r.risk.level : w),
     'none',
@@ -119,22 +148,27 @@ export async function inspectCommand(opts: InspectOptions, io: Io): Promise<numb
   return levelRank(worst) >= levelRank(failOn) ? 1 : 0
 }
 
-function write(reports: Report[], opts: InspectOptions, io: Io, fromService: boolean): void {
+function write(reports: Report[], opts: InspectOptions, io: Io, fromService: boolean, notes: string[]): void {
   if (opts.format === 'json') {
-    const body = fromService
-      ? {
-          nonce: reports[0]?.proposal.origin.kind === 'safe' ? reports[0].proposal.origin.nonce : null,
-          reports: reports.map(reportToJson),
-        }
-      : reportToJson(reports[0] as Report)
+    const body = (
+      fromService
+        ? {
+            nonce: reports[0]?.proposal.origin.kind === 'safe' ? reports[0].proposal.origin.nonce : null,
+            reports: reports.map(reportToJson),
+          }
+        : reportToJson(reports[0] as Report)
+    ) as Record<string, unknown>
     // reportToJson is plain already: one pass, not another round trip (megabytes of calldata).
-    io.stdout.write(`${JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`)
+    io.stdout.write(
+      `${JSON.stringify(notes.length ? { ...body, notes } : body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`,
+    )
     return
   }
   const style = createStyle(Boolean(io.stdout.isTTY) && !io.env.NO_COLOR)
   if (reports.length > 1)
     io.stdout.write(style.bold(`${reports.length} transactions compete for this nonce\n\n`))
   io.stdout.write(`${reports.map((r) => renderText(r, style)).join(`\n\n${'─'.repeat(72)}\n\n`)}\n`)
+  if (notes.length) io.stdout.write(`\n${notes.map((n) => style.dim(`note: ${n}`)).join('\n')}\n`)
 }
 
 /** A governor proposal or timelock operation, read from the chain (the same report shape as a Safe's). */
@@ -181,69 +215,6 @@ async function inspectGovernanceTarget(
   } finally {
     await simulator?.close()
   }
-}
-
-function parseFailOn(value: string): Level {
-  if (!isLevel(value))
-    throw new InputError(`--fail-on must be one of none, info, low, medium, high, critical (got "${value}")`)
-  return value
-}
-
-function parseChainId(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) <= 0 || !Number.isSafeInteger(Number(value))) {
-    throw new InputError(`--chain-id must be a positive integer (got "${value}")`)
-  }
-  return Number(value)
-}
-
-function parseField(schema: typeof addressSchema | typeof uint256, value: string, flag: string): unknown {
-  const parsed = schema.safeParse(value)
-  if (!parsed.success) throw new InputError(`${flag}: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
-  return parsed.data
-}
-
-/** --rpc wins; otherwise the config's RPCs for --chain-id, if any. */
-function rpcUrls(opts: InspectOptions, config: Config, chainId: number | undefined, io: Io): string[] {
-  if (opts.rpc) {
-    if (!/^(https?|wss?):\/\//.test(opts.rpc)) throw new InputError('--rpc must be an http(s) or ws(s) URL')
-    return [opts.rpc]
-  }
-  const chain = chainId === undefined ? undefined : config.chains[String(chainId)]
-  return (chain?.rpc ?? []).map((r, i) => resolveSecret(r, io.env, `chains.${chainId}.rpc[${i}]`))
-}
-
-function simulationOptions(opts: InspectOptions): { mode?: 'fork' | 'direct'; forkBlock?: bigint } {
-  if (
-    opts.simulationMode !== undefined &&
-    opts.simulationMode !== 'fork' &&
-    opts.simulationMode !== 'direct'
-  ) {
-    throw new InputError(`--simulation-mode must be fork or direct (got "${opts.simulationMode}")`)
-  }
-  if (opts.forkBlock !== undefined && !/^\d+$/.test(opts.forkBlock))
-    throw new InputError('--fork-block must be a block number')
-  return {
-    ...(opts.simulationMode ? { mode: opts.simulationMode as 'fork' | 'direct' } : {}),
-    ...(opts.forkBlock ? { forkBlock: BigInt(opts.forkBlock) } : {}),
-  }
-}
-
-function txServiceOptions(opts: InspectOptions, config: Config, chainId: number, io: Io) {
-  const chain = config.chains[String(chainId)]
-  const url = opts.txService ?? chain?.txService
-  const keyEnv = opts.apiKeyEnv ?? chain?.txServiceApiKeyEnv
-  let apiKey: string | undefined
-  if (keyEnv) {
-    apiKey = io.env[keyEnv]
-    if (!apiKey)
-      throw new InputError(`environment variable ${keyEnv} (the transaction service API key) is not set`)
-  }
-  if (!url && !apiKey) {
-    throw new InputError(
-      "Safe's hosted transaction service needs an API key: pass --api-key-env NAME, or --tx-service URL for your own",
-    )
-  }
-  return { chainId, ...(url ? { url } : {}), ...(apiKey ? { apiKey } : {}) }
 }
 
 export type { Runtime }

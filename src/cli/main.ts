@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import { Command, CommanderError, Option } from 'commander'
 import { CustosError } from '../model/errors.js'
 import { redactUrls } from '../model/redact.js'
@@ -6,19 +5,7 @@ import { configCheckCommand } from './config-check.js'
 import { guardsCommand } from './guards-list.js'
 import { inspectCommand } from './inspect.js'
 import { type Io, processIo } from './io.js'
-
-// Two levels up from src/cli in the sources, three from dist/src/cli once built.
-const pkg = (() => {
-  for (const rel of ['../../package.json', '../../../package.json']) {
-    try {
-      const json = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8'))
-      if (json.name === 'custos') return json as { version: string }
-    } catch {
-      // try the next candidate
-    }
-  }
-  return { version: '0.0.0' }
-})()
+import { packageVersion } from './version.js'
 
 /** Runs the CLI; resolves to the exit code instead of exiting, so tests can call it in-process. */
 export async function run(argv: string[], io: Io = processIo()): Promise<number> {
@@ -27,7 +14,7 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
   const program = new Command()
     .name('custos')
     .description('Verify, simulate and judge Safe transactions and DAO proposals before signers trust them.')
-    .version(pkg.version, '-V, --version')
+    .version(packageVersion(), '-V, --version')
     .option('--debug', 'show stack traces on errors')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
@@ -38,7 +25,10 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
     .description(
       'Check one Safe transaction, governor proposal or timelock operation without trusting any UI or API: recompute its hashes, decode the raw calldata, recover the signatures, simulate it (--simulate) and run the guards.',
     )
-    .option('--file <path>', 'a transaction as the Safe Transaction Service returns it (JSON); - reads stdin')
+    .option(
+      '--file <path>',
+      'a transaction as the Safe Transaction Service returns it (JSON), or wrapped as { "tx": … } with chainId and safeVersion; - reads stdin',
+    )
     .option('--safe <address>', 'fetch every transaction of this Safe at --nonce from a transaction service')
     .option('--nonce <n>', 'with --safe: the nonce to inspect')
     .option(
@@ -98,13 +88,77 @@ Examples:
       code = await inspectCommand(opts, io)
     })
 
+  const collect = (value: string, previous: string[]) => [...previous, value]
+  program
+    .command('init')
+    .description(
+      'Write a configuration for your Safes, governors and timelocks, read from the chain: owners, threshold, modules, guard and fallback handler pinned as `expected`, the RPC as an environment variable.',
+    )
+    .option('--safe <address>', 'a Safe to watch (repeat for several)', collect, [])
+    .option('--governor <address>', 'a governor (OpenZeppelin or Bravo) to watch (repeatable)', collect, [])
+    .option('--timelock <address>', 'a TimelockController to watch (repeatable)', collect, [])
+    .option('--chain-id <n>', 'the chain they are on (checked against the RPC)')
+    .option('--rpc <url>', 'an RPC URL to read them from; it is not written to the file')
+    .option(
+      '--rpc-env <name>',
+      'the environment variable the config reads the RPC URL from (default RPC_URL_<chain id>)',
+    )
+    .option(
+      '--tx-service <url>',
+      "transaction service base URL ending in /api (default: Safe's hosted service)",
+    )
+    .option(
+      '--api-key-env <name>',
+      'environment variable with the transaction service API key (default SAFE_API_KEY for the hosted service)',
+    )
+    .option(
+      '--name <name>',
+      'names for the Safes, then the governors, then the timelocks, in order (repeatable; default "Safe 0x1234…abcd")',
+      collect,
+      [],
+    )
+    .option('--out <file>', 'where to write the configuration', 'custos.yaml')
+    .option('--force', 'overwrite --out if it exists')
+    .addHelpText(
+      'after',
+      `
+Example:
+  custos init --safe 0xYourSafe --chain-id 1 --rpc "$RPC_URL" --api-key-env SAFE_API_KEY
+It prints the environment variables to set and the next commands (config check, run).`,
+    )
+    .action(async (opts) => {
+      const { initCommand } = await import('./init.js')
+      code = await initCommand(opts, io)
+    })
+
   const config = program.command('config').description('Work with the configuration file.')
   config
     .command('check')
-    .description('Validate a configuration file (and that the environment variables it names are set).')
+    .description(
+      "Validate a configuration file: everything custos run checks before it starts (the file, the guards' options, a chain for every watched address, duplicates, keys written in RPC URLs, the environment variables it names, the data directory).",
+    )
     .option('--config <file>', 'the YAML file to check (default: built-in defaults)')
+    .option(
+      '--offline',
+      'skip what depends on the machine custos runs on: environment variables and the data directory',
+    )
     .action((opts) => {
       code = configCheckCommand(opts, io)
+    })
+
+  config
+    .command('docs')
+    .description(
+      'Print the configuration reference generated from the schema (docs/configuration.md), or a JSON Schema.',
+    )
+    .addOption(
+      new Option('--format <format>', 'output format')
+        .choices(['markdown', 'json-schema'])
+        .default('markdown'),
+    )
+    .action(async (opts) => {
+      const { configDocsCommand } = await import('./config-docs.js')
+      code = configDocsCommand(opts, io)
     })
 
   program
@@ -120,12 +174,44 @@ Examples:
       'after',
       `
 It serves /healthz, /readyz, /metrics and /reports/:id on server.host:server.port (127.0.0.1:8080 by default),
-keeps its state in dataDir (a SQLite file; one custos per data directory: a second exits 2),
-and logs JSON to stderr.`,
+keeps its state in dataDir (a SQLite file, relative to the config file; one custos per data directory:
+a second exits 2) or, with store.driver: postgres, in a PostgreSQL database that any number of replicas
+share (each source led by one of them; see custos status), and logs JSON to stderr.
+A configuration or environment problem stops it at once, exit 2 (custos config check finds the same).
+bin/custos.js caps V8's heap (--max-old-space-size=160 --max-semi-space-size=8); NODE_OPTIONS with
+--max-old-space-size sets your own (docs/operations.md).
+Start with: custos init --safe ADDRESS --chain-id N --rpc URL (writes custos.yaml).`,
     )
     .action(async (opts) => {
       const { runCommand } = await import('./run.js')
       code = await runCommand(opts, io)
+    })
+
+  program
+    .command('status')
+    .description(
+      'Show what the store says: the replicas sharing it and the sources each leads (PostgreSQL), the scan cursors, pending proposals and alerts waiting to be sent.',
+    )
+    .requiredOption('--config <file>', 'the YAML configuration of `custos run` (its `store` is read)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (opts) => {
+      const { statusCommand } = await import('./status.js')
+      code = await statusCommand(opts, io)
+    })
+
+  program
+    .command('store')
+    .description('Work with the store.')
+    .command('migrate')
+    .description(
+      'Copy an SQLite store (custos stopped) into an empty PostgreSQL database, the one store.url names (DATABASE_URL by default), to run replicas on it.',
+    )
+    .requiredOption('--from <sqlite:FILE>', 'the SQLite store, e.g. sqlite:.data/custos.db')
+    .requiredOption('--to <postgres>', 'postgres')
+    .option('--config <file>', 'the YAML configuration whose store.url names the database')
+    .action(async (opts) => {
+      const { storeMigrateCommand } = await import('./store-migrate.js')
+      code = await storeMigrateCommand(opts, io)
     })
 
   program
@@ -154,7 +240,20 @@ Example:
     .description(
       'Start a local chain with a Safe (the lab), the transaction service emulator and custos watching them, then propose four transactions, benign and malicious, as owners would; custos reports each on the console with a report page. Needs nothing but npm ci.',
     )
-    .option('--keep', 'keep the lab and custos running after the scenario (stop with Ctrl-C)')
+    .option(
+      '--keep',
+      "keep the lab, the emulator and custos running after the scenario (stop with Ctrl-C); prints the report links, the lab's export lines for custos init, and how to propose more transactions",
+    )
+    .addHelpText(
+      'after',
+      `
+Environment (optional): with DISCORD_TOKEN and DISCORD_CHANNEL_ID the alerts go to Discord instead of the console.
+  DISCORD_TOKEN        the bot token custos logs in with
+  DISCORD_CHANNEL_ID   the channel the alerts are posted to
+  DISCORD_SIGNER_IDS   comma-separated Discord user ids, made the demo Safe's owners A, B, C, so their button presses count
+  DISCORD_GUILD_ID     registers the /custos commands in this guild, where they appear at once
+  DISCORD_API_URL      a REST API base other than Discord's own (a proxy, or a fake in tests)`,
+    )
     .action(async (opts) => {
       // Loaded on demand: the lab pulls in protocol-kit, which `inspect` does not need.
       const { demoCommand } = await import('./demo.js')
@@ -163,7 +262,9 @@ Example:
 
   program
     .command('guards')
-    .description('List the guards: id, worst severity, what each catches, and its default options.')
+    .description(
+      'List the guards: id, worst severity, what each catches, its finding codes (each with its worst severity: what policy.findings may name) and its default options.',
+    )
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action((opts) => {
       code = guardsCommand(opts, io)

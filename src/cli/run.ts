@@ -1,27 +1,50 @@
-import { join } from 'node:path'
+import { getHeapStatistics } from 'node:v8'
 import type { Address } from 'viem'
+import { runIssues } from '../config/check.js'
 import { ConfigError, resolveSecret } from '../config/load.js'
 import { InputError } from '../model/errors.js'
 import { errorText } from '../model/redact.js'
 import { buildNotifiers, type Channels } from '../pipeline/notifiers.js'
 import { monitorStore } from '../pipeline/store-health.js'
 import { createWatcher } from '../pipeline/watch.js'
-import { createRuntime, environmentIssues, type Runtime } from '../pipeline.js'
+import { createRuntime, type Runtime } from '../pipeline.js'
 import { startHttpServer } from '../server/http.js'
 import { createMetrics } from '../server/metrics.js'
 import { lockDataDir } from '../store/lock.js'
-import { openSqliteStore } from '../store/sqlite.js'
+import { openStore, storeLabel } from '../store/open.js'
 import type { Io } from './io.js'
 import { createLogger } from './logger.js'
+import { packageVersion } from './version.js'
 
 /**
  * `custos run`: the long-running guard. Resolves with 0 after SIGTERM/SIGINT (or `stop`) once
  * the work in flight is drained; what was not delivered stays in the outbox for the next start.
  */
 export async function runCommand(opts: { config?: string }, io: Io, stop?: AbortSignal): Promise<number> {
+  // Listened for from the first moment (a SIGTERM while starting stops cleanly once started) to
+  // the last (a second SIGTERM, as a service manager may send to the whole process group while
+  // custos forwards its own, must not kill it in the middle of draining).
+  let done = () => {}
+  const stopping = new Promise<void>((resolve) => {
+    done = () => resolve()
+  })
+  process.on('SIGTERM', done)
+  process.on('SIGINT', done)
+  stop?.addEventListener('abort', done, { once: true })
+  try {
+    return await start(opts, io, stopping)
+  } finally {
+    process.off('SIGTERM', done)
+    process.off('SIGINT', done)
+  }
+}
+
+async function start(opts: { config?: string }, io: Io, stopping: Promise<void>): Promise<number> {
   const rt = createRuntime(opts.config)
-  const missing = environmentIssues(rt, io.env)
-  if (missing.length) throw new ConfigError(opts.config ?? 'config', missing)
+  // The same checks as `config check`, the data directory's included: a configuration or
+  // environment problem is one line naming the setting, never an "internal error" later.
+  const issues = runIssues(rt.config, io.env)
+  if (issues.length) throw new ConfigError(opts.config ?? 'config', issues)
   const config = rt.config
   if (rt.targets.all.length === 0)
     throw new InputError(
@@ -30,21 +53,25 @@ export async function runCommand(opts: { config?: string }, io: Io, stop?: Abort
   // Before anything touches the data directory: a second instance stops here (exit 2).
   const lock = lockDataDir(config.dataDir)
   try {
-    return await watch(rt, io, stop)
+    return await watch(rt, io, stopping)
   } finally {
     lock.release()
   }
 }
 
-async function watch(rt: Runtime, io: Io, stop: AbortSignal | undefined): Promise<number> {
+async function watch(rt: Runtime, io: Io, stopping: Promise<void>): Promise<number> {
   const config = rt.config
   const logger = createLogger(config.logging.level)
-  const storePath = config.store.path ?? join(config.dataDir, 'custos.db')
+  // bin/custos.js caps the heap unless NODE_OPTIONS does: say which limit this process has.
+  logger.info({ heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20) }, 'heap limit')
   const metrics = createMetrics()
   let channels: Channels | undefined
   // A damaged store stops the start (exit 2); one that fails later fails /healthz and is announced.
-  const monitored = monitorStore(openSqliteStore(storePath), {
-    path: storePath,
+  const opened = await openStore(config, io.env, (e) =>
+    logger.warn({ error: errorText(e) }, 'a database connection failed; the next query reconnects'),
+  )
+  const monitored = monitorStore(opened, {
+    path: storeLabel(config),
     metrics,
     logger,
     notifiers: () => channels?.notifiers ?? [],
@@ -76,10 +103,17 @@ async function watch(rt: Runtime, io: Io, stop: AbortSignal | undefined): Promis
           const waiting = (s?.expected ?? []).filter((x) => !s?.ready.includes(x))
           return {
             ok: s !== undefined && waiting.length === 0,
-            body: { ready: waiting.length === 0, waitingFor: waiting, sources: s?.sources ?? {} },
+            body: {
+              ready: waiting.length === 0,
+              waitingFor: waiting,
+              sources: s?.sources ?? {},
+              replica: s?.replica,
+              leads: s?.leads ?? [],
+            },
           }
         },
         report: async (id) => (/^\d+$/.test(id) ? store.getReport(Number(id)) : store.latestReport(id)),
+        targetName: (chainId, address) => rt.targets.get(chainId, address)?.name,
         onError: (error) => {
           metrics.httpErrors.inc()
           logger.error({ error: errorText(error) }, 'HTTP request failed')
@@ -111,17 +145,13 @@ async function watch(rt: Runtime, io: Io, stop: AbortSignal | undefined): Promis
     metrics,
     channels,
     publicUrl: publicUrl.replace(/\/$/, ''),
+    version: packageVersion(),
   })
   await watcher.start()
   if (server)
     logger.info({ url: server.url }, 'HTTP server listening (/healthz /readyz /metrics /reports/:id)')
 
-  await new Promise<void>((resolve) => {
-    const done = () => resolve()
-    process.once('SIGTERM', done)
-    process.once('SIGINT', done)
-    stop?.addEventListener('abort', done, { once: true })
-  })
+  await stopping
   logger.info({}, 'stopping: draining work in flight')
   await watcher.stop()
   await server?.close()

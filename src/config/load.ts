@@ -7,12 +7,15 @@ import { InputError } from '../model/errors.js'
 import { formatIssues } from '../model/zod.js'
 import { type Config, configSchema, type SecretRef } from './schema.js'
 
-/** A configuration problem; `issues` are path-qualified lines such as `chains.1.rpc[0]: …`. */
+/**
+ * A configuration problem, in the file or in the environment it names; `issues` are
+ * path-qualified lines such as `chains.1.rpc[0]: …`.
+ */
 export class ConfigError extends InputError {
   override name = 'ConfigError'
   readonly issues: string[]
   constructor(source: string, issues: string[], options?: { cause?: unknown }) {
-    super(`${source} is not a valid configuration: ${issues.join('; ')}`, options)
+    super(`${source}: ${issues.join('; ')}`, options)
     this.issues = issues
   }
 }
@@ -41,9 +44,26 @@ export function parseConfigText(text: string, source: string): LoadedConfig {
     throw new ConfigError(source, [`(yaml): ${(cause as Error).message.split('\n')[0]}`], { cause })
   }
   const parsed = configSchema.safeParse(raw)
-  if (!parsed.success) throw new ConfigError(source, formatIssues(parsed.error))
-  const config = parsed.data
-  return { config, path: source, abis: loadAbis(config, dirname(resolve(source)), source) }
+  if (!parsed.success) throw new ConfigError(source, formatIssues(parsed.error, '', configSchema))
+  const baseDir = dirname(resolve(source))
+  const config = withPathsFrom(parsed.data, baseDir)
+  return { config, path: source, abis: loadAbis(config, baseDir, source) }
+}
+
+/**
+ * Relative paths in a file are relative to the file, wherever custos is started from (as a
+ * service manager or a container would start it): `dataDir`, `store.path`, `veto.keystore.file`
+ * and `abis[].file`.
+ */
+function withPathsFrom(config: Config, baseDir: string): Config {
+  const out: Config = { ...config, dataDir: resolve(baseDir, config.dataDir) }
+  if (config.store.path) out.store = { ...config.store, path: resolve(baseDir, config.store.path) }
+  if (config.veto.keystore)
+    out.veto = {
+      ...config.veto,
+      keystore: { ...config.veto.keystore, file: resolve(baseDir, config.veto.keystore.file) },
+    }
+  return out
 }
 
 /** Loads the config's extra ABIs (files relative to `baseDir`), reporting each bad one by path. */
@@ -119,6 +139,7 @@ export function missingSecrets(config: Config, env: NodeJS.ProcessEnv): string[]
     if (config.veto.keyEnv) need(config.veto.keyEnv, 'veto.keyEnv')
     if (config.veto.keystore) need(config.veto.keystore.passphraseEnv, 'veto.keystore.passphraseEnv')
   }
+  if (config.store.driver === 'postgres') need(config.store.url.env, 'store.url')
   if (config.sources.webhook.enabled && !env[config.sources.webhook.tokenEnv]) {
     issues.push(
       `sources.webhook.tokenEnv: environment variable ${config.sources.webhook.tokenEnv} is not set`,

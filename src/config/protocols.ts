@@ -25,12 +25,17 @@ const constant: z.ZodType<unknown> = z.lazy(() =>
 /** A call with constant arguments: `function` is a signature, e.g. `pause()` or `getReserves() returns (int256)`. */
 export const viewCall = z
   .object({
-    /** The contract called. */
-    to: address,
-    /** Its signature with what it returns, e.g. `targetReserves() returns (uint256)`. */
-    function: z.string().min(3),
-    /** Constant arguments, in order: numbers (decimal strings past 2^53), booleans, addresses, 0x hex. */
-    args: z.array(constant).default([]),
+    to: address.describe('The contract called.'),
+    function: z
+      .string()
+      .min(3)
+      .describe('Its signature with what it returns, e.g. `targetReserves() returns (uint256)`.'),
+    args: z
+      .array(constant)
+      .default([])
+      .describe(
+        'Constant arguments, in order: numbers (decimal strings past 2^53), booleans, addresses, 0x hex.',
+      ),
   })
   .strict()
   .superRefine((c, ctx) => encodable(c.function, c.args, ctx))
@@ -45,101 +50,136 @@ function encodable(signature: string, args: readonly unknown[], ctx: z.Refinemen
 
 /** What every check has. */
 const common = {
-  /** How alerts, `custos check` and the store name this check; unique within the protocol. */
-  id,
-  /** The level a broken check is alerted at. */
-  level: z.enum(SEVERITIES).default('high'),
-  /** `block` (each new block, the default) or seconds between evaluations. */
-  every: z.union([z.literal('block'), seconds]).default('block'),
-  /** `pause`: a broken check calls for the protocol's pause (see `veto.pauses`); unpausing is never automatic. */
-  action: z.literal('pause').optional(),
-  /** The pause to send, by name, when the protocol lists several. */
-  pause: id.optional(),
-  /**
-   * Raised again while broken when a measured problem grows by this much since its last alert,
-   * by finding code: `{ stale: 3600 }` (seconds), `{ deviation: 100 }` (basis points),
-   * `{ violated: 1e18 }` (the invariant's measure). A new problem is always raised.
-   */
-  worseBy: z.record(z.string().regex(/^[a-z-]+$/), z.number().positive()).default({}),
+  id: id.describe('How alerts, `custos check` and the store name this check; unique within the protocol.'),
+  level: z.enum(SEVERITIES).default('high').describe('The level a broken check is alerted at.'),
+  every: z
+    .union([z.literal('block'), seconds])
+    .default('block')
+    .describe('`block` (each new block, the default) or seconds between evaluations.'),
+  action: z
+    .literal('pause')
+    .optional()
+    .describe(
+      "`pause`: a broken check calls for the protocol's pause (see `veto.pauses`); unpausing is never automatic.",
+    ),
+  pause: id.optional().describe('The pause to send, by name, when the protocol lists several.'),
+  worseBy: z
+    .record(z.string().regex(/^[a-z-]+$/), z.number().positive())
+    .default({})
+    .describe(
+      "Raised again while broken when a measured problem grows by this much since its last alert, by finding code: `{ stale: 3600 }` (seconds), `{ deviation: 100 }` (basis points), `{ violated: 1e18 }` (the invariant's measure). A new problem is always raised.",
+    ),
 }
 
 const feedSource = z.union([
-  z.object({ /** Another Chainlink feed for the same price. */ feed: address }).strict(),
+  z.object({ feed: address.describe('Another Chainlink feed for the same price.') }).strict(),
   z
     .object({
-      /** A view giving the same price (a pool's TWAP through a view contract)… */
-      call: viewCall,
-      /** …with this many decimals. */
-      decimals: z.number().int().min(0).max(77),
+      call: viewCall.describe("A view giving the same price (a pool's TWAP through a view contract)…"),
+      decimals: z.number().int().min(0).max(77).describe('…with this many decimals.'),
     })
     .strict(),
 ])
 
 const chainlinkFeed = z
   .object({
-    kind: z.literal('chainlink-feed'),
+    kind: z.literal('chainlink-feed').describe('The kind of check.'),
     ...common,
-    /** The feed the protocol reads (the proxy, as protocols do). */
-    feed: address,
-    /** The feed's own heartbeat (s): each feed has its own, never one global limit. */
-    heartbeat: seconds,
-    /** How late past the heartbeat a round may land before the feed is stale (s). */
-    grace: z.number().int().min(0).default(60),
-    /**
-     * An answer at or past a bound is pinned (the LUNA failure mode). `auto` reads the
-     * aggregator's `minAnswer`/`maxAnswer` (through the proxy's `aggregator()`); `none` skips it.
-     */
+    feed: address.describe('The feed the protocol reads (the proxy, as protocols do).'),
+    heartbeat: seconds.describe(
+      "The feed's own heartbeat (s): each feed has its own, never one global limit.",
+    ),
+    grace: z
+      .number()
+      .int()
+      .min(0)
+      .default(60)
+      .describe('How late past the heartbeat a round may land before the feed is stale (s).'),
     bounds: z
-      .union([z.enum(['auto', 'none']), z.object({ min: integer, max: integer }).strict()])
-      .default('auto'),
-    /** Compare with a second source: stale-free but off by more than `maxBps` is broken. */
+      .union([
+        z.enum(['auto', 'none']),
+        z
+          .object({
+            min: integer.describe('The lowest answer the aggregator accepts.'),
+            max: integer.describe('The highest answer the aggregator accepts.'),
+          })
+          .strict(),
+      ])
+      .default('auto')
+      .describe(
+        "An answer at or past a bound is pinned (the LUNA failure mode). `auto` reads the aggregator's `minAnswer`/`maxAnswer` (through the proxy's `aggregator()`); `none` skips it; or give `{ min, max }`.",
+      ),
     deviation: z
       .object({
-        against: feedSource,
-        /** The largest difference allowed, in basis points of the second source. */
-        maxBps: z.number().positive(),
+        against: feedSource.describe('The second source: `{ feed }` or `{ call, decimals }`.'),
+        maxBps: z
+          .number()
+          .positive()
+          .describe('The largest difference allowed, in basis points of the second source.'),
       })
       .strict()
-      .optional(),
-    /** On an L2: the sequencer uptime feed (answer 1 = down) and the grace period after it is back (s). */
+      .optional()
+      .describe('Compare with a second source: stale-free but off by more than `maxBps` is broken.'),
     sequencer: z
-      .object({ feed: address, gracePeriod: z.number().int().min(0).default(3600) })
+      .object({
+        feed: address.describe('The L2 sequencer uptime feed (answer 1 = down).'),
+        gracePeriod: z
+          .number()
+          .int()
+          .min(0)
+          .default(3600)
+          .describe('How long after the sequencer is back prices are still distrusted (s).'),
+      })
       .strict()
-      .optional(),
+      .optional()
+      .describe('On an L2: the sequencer uptime feed and the grace period after it is back.'),
   })
   .strict()
 
 const pausedCheck = z
   .object({
-    kind: z.literal('paused'),
+    kind: z.literal('paused').describe('The kind of check.'),
     ...common,
-    /** Contracts and the pause state each must be in. */
     contracts: z
       .array(
         z
           .object({
-            address,
-            /** How the contract is named in alerts. */
-            name: z.string().min(1).optional(),
-            /** A view returning a bool, e.g. `paused()` or Comet's `isSupplyPaused()`. */
-            function: z.string().min(3).default('paused()'),
-            /** Must it be paused? */
-            expect: z.boolean().default(false),
+            address: address.describe('The contract.'),
+            name: z.string().min(1).optional().describe('How the contract is named in alerts.'),
+            function: z
+              .string()
+              .min(3)
+              .default('paused()')
+              .describe("A view returning a bool, e.g. `paused()` or Comet's `isSupplyPaused()`."),
+            expect: z.boolean().default(false).describe('Must it be paused?'),
           })
           .strict(),
       )
-      .min(1),
+      .min(1)
+      .describe('Contracts and the pause state each must be in.'),
   })
   .strict()
 
 const holder = z
   .object({
-    /** A view returning the holder, e.g. `owner()`, `pauseGuardian()`, `admin()`. */
-    function: z.string().min(3).optional(),
-    /** An AccessControl role: its name (`PAUSER_ROLE`, hashed), `DEFAULT_ADMIN_ROLE`, or a 0x bytes32. */
-    role: z.string().min(1).optional(),
-    /** Who must hold it; with a role, anyone else found holding it (AccessControlEnumerable) is drift. */
-    expected: z.array(address).min(1),
+    function: z
+      .string()
+      .min(3)
+      .optional()
+      .describe('A view returning the holder, e.g. `owner()`, `pauseGuardian()`, `admin()`.'),
+    role: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'An AccessControl role: its name (`PAUSER_ROLE`, hashed), `DEFAULT_ADMIN_ROLE`, or a 0x bytes32.',
+      ),
+    expected: z
+      .array(address)
+      .min(1)
+      .describe(
+        'Who must hold it; with a role, anyone else found holding it (AccessControlEnumerable) is drift.',
+      ),
   })
   .strict()
   .refine((h) => (h.function === undefined) !== (h.role === undefined), {
@@ -148,36 +188,53 @@ const holder = z
 
 const rolesCheck = z
   .object({
-    kind: z.literal('roles'),
+    kind: z.literal('roles').describe('The kind of check.'),
     ...common,
-    contract: address,
-    holders: z.array(holder).min(1),
+    contract: address.describe('The contract whose powers are checked.'),
+    holders: z.array(holder).min(1).describe('Each power (a view or a role) and who must hold it.'),
   })
   .strict()
 
 const pauseReady = z
   .object({
-    kind: z.literal('pause-ready'),
+    kind: z.literal('pause-ready').describe('The kind of check.'),
     ...common,
-    /** A simulation on the fork each time: once a minute by default, not each block. */
-    every: z.union([z.literal('block'), seconds]).default(60),
-    /** The account that would send the pause (the veto key's address when custos sends it). */
-    sender: address,
-    /** The sender must hold the native token for this many pauses at today's fees. */
-    pauses: z.number().int().min(1).default(3),
+    every: z
+      .union([z.literal('block'), seconds])
+      .default(60)
+      .describe('A simulation on the fork each time: once a minute by default, not each block.'),
+    sender: address.describe(
+      "The account that would send the pause (the veto key's address when custos sends it).",
+    ),
+    pauses: z
+      .number()
+      .int()
+      .min(1)
+      .default(3)
+      .describe("The sender must hold the native token for this many pauses at today's fees."),
   })
   .strict()
 
 const invariant = z
   .object({
-    kind: z.literal('invariant'),
+    kind: z.literal('invariant').describe('The kind of check.'),
     ...common,
-    /** Named view calls; each name is a CEL variable holding the result (an object of named outputs when there are several). */
-    calls: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an identifier'), viewCall),
-    /** A CEL expression over the calls that must be true, e.g. `reserves >= target`. */
-    expression: z.string().min(1),
-    /** Optional CEL number: how far from healthy, bigger is worse (e.g. `target - reserves`), for `worseBy.violated`. */
-    measure: z.string().min(1).optional(),
+    calls: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an identifier'), viewCall)
+      .describe(
+        'Named view calls; each name is a CEL variable holding the result (an object of named outputs when there are several).',
+      ),
+    expression: z
+      .string()
+      .min(1)
+      .describe('A CEL expression over the calls that must be true, e.g. `reserves >= target`.'),
+    measure: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Optional CEL number: how far from healthy, bigger is worse (e.g. `target - reserves`), for `worseBy.violated`.',
+      ),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -211,32 +268,39 @@ export const check = z.discriminatedUnion('kind', [
 /** A pause the circuit breaker may send: the only calls the veto key makes besides vetoes. */
 export const pauseCall = z
   .object({
-    /** How checks (`pause:`), chat and the audit log name it. */
-    name: id,
-    /** The contract paused. */
-    target: address,
-    /** Its signature, e.g. `pause()` or Comet's `pause(bool,bool,bool,bool,bool)`. */
-    function: z.string().min(3),
-    /** Constant arguments, in order. */
-    args: z.array(constant).default([]),
+    name: id.describe('How checks (`pause:`), chat and the audit log name it.'),
+    target: address.describe('The contract paused.'),
+    function: z
+      .string()
+      .min(3)
+      .describe("Its signature, e.g. `pause()` or Comet's `pause(bool,bool,bool,bool,bool)`."),
+    args: z.array(constant).default([]).describe('Constant arguments, in order.'),
   })
   .strict()
   .superRefine((p, ctx) => encodable(p.function, p.args, ctx))
 
 export const watchedProtocol = z
   .object({
-    /** How alerts name it. */
-    name: z.string().min(1),
-    chainId: z.number().int().positive(),
-    /** Its main contract (the pool, the comptroller): chat and silences may name the protocol by it. */
-    address,
-    /** The pause calls its checks may send (`action: pause`) and `pause-ready` tries. */
-    pauses: z.array(pauseCall).default([]),
-    checks: z.array(check).min(1),
-    /** This protocol's escalation ladder, where it differs from the top-level one. */
-    escalation: chat.escalationOverride.optional(),
-    /** This protocol's policy rules, over the top-level `policy`. */
-    policy: acting.policyRules.partial().optional(),
+    name: z.string().min(1).describe('How alerts name it.'),
+    chainId: z.number().int().positive().describe('The chain it is on; needs an entry under `chains`.'),
+    address: address.describe(
+      'Its main contract (the pool, the comptroller): chat and silences may name the protocol by it.',
+    ),
+    pauses: z
+      .array(pauseCall)
+      .default([])
+      .describe('The pause calls its checks may send (`action: pause`) and `pause-ready` tries.'),
+    checks: z
+      .array(check)
+      .min(1)
+      .describe('Its checks: chainlink-feed, paused, roles, pause-ready, invariant.'),
+    escalation: chat.escalationOverride
+      .optional()
+      .describe("This protocol's escalation ladder, where it differs from the top-level one."),
+    policy: acting.policyRules
+      .partial()
+      .optional()
+      .describe("This protocol's policy rules, over the top-level `policy`."),
   })
   .strict()
   .superRefine((p, ctx) => {

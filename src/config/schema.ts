@@ -4,18 +4,14 @@ import { address } from '../model/zod.js'
 import * as acting from './acting.js'
 import * as chat from './chat.js'
 import * as protocols from './protocols.js'
+import { envName, secretRef } from './secret.js'
 import * as watch from './watch.js'
 
-// This schema is the configuration's documentation: every field has a comment and a default.
-// config/custos.example.yaml shows each one; `custos config check` validates a file against it.
+// This schema is the configuration's documentation: every field has a description and a
+// default, and `custos config docs` prints the reference (docs/configuration.md) from it.
+// `custos config check` validates a file against it.
 
-/** A secret is never written in the file: it names the environment variable that holds it. */
-export const secretRef = z
-  .object({
-    /** Name of the environment variable holding the value. */
-    env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name'),
-  })
-  .strict()
+export { secretRef }
 
 /** An RPC endpoint: a plain URL for public nodes, `{ env: NAME }` for URLs that carry a key. */
 export const rpcEndpoint = z.union([
@@ -25,49 +21,64 @@ export const rpcEndpoint = z.union([
 
 const chainSchema = z
   .object({
-    /** RPC endpoints for this chain, in order of preference. */
-    rpc: z.array(rpcEndpoint).default([]),
-    /** Safe Transaction Service base URL, ending in /api. Defaults to Safe's hosted service for the chain. */
-    txService: z.url().optional(),
-    /** Environment variable with the Transaction Service API key (required by Safe's hosted service). */
-    txServiceApiKeyEnv: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
-      .optional(),
-    /** Overrides `simulation.mode` for this chain. */
-    simulationMode: z.enum(['fork', 'direct']).optional(),
+    rpc: z
+      .array(rpcEndpoint)
+      .default([])
+      .describe(
+        'RPC endpoints in order of preference (failover): a plain URL for public nodes, `{ env: NAME }` for URLs that carry a key.',
+      ),
+    txService: z
+      .url()
+      .optional()
+      .describe(
+        "Safe Transaction Service base URL, ending in /api. Default: Safe's hosted service for the chain.",
+      ),
+    txServiceApiKeyEnv: envName
+      .optional()
+      .describe(
+        "Environment variable with the transaction service API key (Safe's hosted service needs one).",
+      ),
+    simulationMode: z
+      .enum(['fork', 'direct'])
+      .optional()
+      .describe('Overrides `simulation.mode` for this chain.'),
   })
   .strict()
 
+const chainId = z.number().int().positive()
+
 const addressBookEntry = z
   .object({
-    address,
-    /** How findings name this address. */
-    name: z.string().min(1),
-    /** Limit the entry to one chain; omitted means every chain. */
-    chainId: z.number().int().positive().optional(),
+    address: address.describe('The address.'),
+    name: z.string().min(1).describe('How findings name this address.'),
+    chainId: chainId.optional().describe('Limit the entry to one chain; omitted means every chain.'),
   })
   .strict()
 
 const token = z
   .object({
-    address,
-    symbol: z.string().min(1),
-    decimals: z.number().int().min(0).max(77),
-    chainId: z.number().int().positive().optional(),
+    address: address.describe("The token's contract."),
+    symbol: z.string().min(1).describe('Its symbol, as findings show amounts.'),
+    decimals: z.number().int().min(0).max(77).describe('Its decimals.'),
+    chainId: chainId.optional().describe('Limit the entry to one chain; omitted means every chain.'),
   })
   .strict()
 
 const abiSource = z
   .object({
-    /** Shown next to every function decoded with this ABI. */
-    name: z.string().min(1),
-    /** A JSON ABI (or a Hardhat/Foundry artifact with an `abi` field), relative to this config file. */
-    file: z.string().min(1).optional(),
-    /** Human-readable signatures, e.g. `function deposit(uint256 amount, address receiver)`. */
-    signatures: z.array(z.string().min(1)).optional(),
-    /** Use this ABI only for calls to these contracts. */
-    addresses: z.array(address).optional(),
+    name: z.string().min(1).describe('Shown next to every function decoded with this ABI.'),
+    file: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'A JSON ABI (or a Hardhat/Foundry artifact with an `abi` field), relative to this config file.',
+      ),
+    signatures: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Human-readable signatures, e.g. `function deposit(uint256 amount, address receiver)`.'),
+    addresses: z.array(address).optional().describe('Use this ABI only for calls to these contracts.'),
   })
   .strict()
   .refine((a) => (a.file === undefined) !== (a.signatures === undefined), {
@@ -76,117 +87,183 @@ const abiSource = z
 
 const limits = z
   .object({
-    /** Calldata larger than this (bytes) is not decoded; it becomes a finding instead. */
     maxCalldataBytes: z
       .number()
       .int()
       .positive()
-      .default(1024 * 1024),
-    /** How deep nested calls (MultiSend in MultiSend, nested Safes) are decoded. */
-    maxDepth: z.number().int().min(1).max(64).default(8),
-    /** How many calls of one transaction are decoded at most. */
-    maxCalls: z.number().int().positive().default(1000),
+      .default(1024 * 1024)
+      .describe('Calldata larger than this (bytes) is not decoded; it becomes a finding instead.'),
+    maxDepth: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(8)
+      .describe('How deep nested calls (MultiSend in MultiSend, nested Safes) are decoded.'),
+    maxCalls: z
+      .number()
+      .int()
+      .positive()
+      .default(1000)
+      .describe('How many calls of one transaction are decoded at most.'),
   })
   .strict()
 
 const simulation = z
   .object({
-    /**
-     * `fork`: simulate on a warm local anvil fork of the chain's RPC (works with any RPC and keeps
-     * the load on it low). `direct`: ask the RPC node itself, which must support debug_traceCall
-     * with callTracer, prestateTracer and state overrides.
-     */
-    mode: z.enum(['fork', 'direct']).default('fork'),
-    /** A simulation that takes longer than this (ms) is reported as unavailable (a high finding). */
-    timeoutMs: z.number().int().positive().default(60_000),
-    /** Timeout of each request to the fork or the node (ms). */
-    requestTimeoutMs: z.number().int().positive().default(30_000),
+    mode: z
+      .enum(['fork', 'direct'])
+      .default('fork')
+      .describe(
+        '`fork`: simulate on a warm local anvil fork of the RPC (works with any RPC and keeps the load on it low). `direct`: ask the RPC node itself, which must support debug_traceCall with callTracer, prestateTracer and state overrides.',
+      ),
+    timeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .default(60_000)
+      .describe('A simulation that takes longer than this (ms) is reported as unavailable (a high finding).'),
+    requestTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .default(30_000)
+      .describe('Timeout of each request to the fork or the node (ms).'),
     fork: z
       .object({
-        /** Re-fork at the latest block once the fork is this old (s); this drops its warm cache. */
-        maxAgeSeconds: z.number().int().positive().default(120),
-        /** Replace the anvil process after this long (s). */
-        maxLifetimeSeconds: z.number().int().positive().default(3600),
-        /** Replace the anvil process once its memory passes this (MB). */
-        maxRssMb: z.number().int().positive().default(1024),
-        /** Fork this block instead of following the chain. */
-        blockNumber: z.number().int().nonnegative().optional(),
-        /**
-         * Before a simulation touches state the fork has not seen, ask the RPC once what it will
-         * read (debug_traceCall with prestateTracer, else eth_createAccessList) and fetch it all in
-         * one batch, instead of anvil reading one slot per round trip; the fork also moves to a
-         * newer block by fetching the state it still needs in batches. Off: anvil reads lazily.
-         */
-        prefetch: z.boolean().default(true),
+        maxAgeSeconds: z
+          .number()
+          .int()
+          .positive()
+          .default(120)
+          .describe('Re-fork at the latest block once the fork is this old (s); this drops its warm cache.'),
+        maxLifetimeSeconds: z
+          .number()
+          .int()
+          .positive()
+          .default(3600)
+          .describe('Replace the anvil process after this long (s).'),
+        maxRssMb: z
+          .number()
+          .int()
+          .positive()
+          .default(1024)
+          .describe('Replace the anvil process once its memory passes this (MB).'),
+        blockNumber: z
+          .number()
+          .int()
+          .nonnegative()
+          .optional()
+          .describe('Fork this block instead of following the chain.'),
+        prefetch: z
+          .boolean()
+          .default(true)
+          .describe(
+            'Before a simulation touches state the fork has not seen, ask the RPC once what it will read (debug_traceCall with prestateTracer, else eth_createAccessList) and fetch it all in one batch, instead of anvil reading one slot per round trip; the fork also moves to a newer block by fetching the state it still needs in batches. Off: anvil reads lazily.',
+          ),
       })
       .strict()
-      .default({ maxAgeSeconds: 120, maxLifetimeSeconds: 3600, maxRssMb: 1024, prefetch: true }),
+      .default({ maxAgeSeconds: 120, maxLifetimeSeconds: 3600, maxRssMb: 1024, prefetch: true })
+      .describe('The warm fork (`mode: fork`).'),
   })
   .strict()
 
 /** Per-guard settings: `enabled`, plus the guard's own options (see `custos guards`). */
-const guardSettings = z.object({ enabled: z.boolean().default(true) }).catchall(z.unknown())
+const guardSettings = z
+  .object({ enabled: z.boolean().default(true).describe('Run this guard.') })
+  .catchall(z.unknown())
+  .describe("`enabled`, plus the guard's own options (`custos guards` lists them with their defaults).")
 
 export const configSchema = z
   .object({
-    /** Version of this file's format. */
-    version: z.literal(1).default(1),
-    /** Chains by chain id: how to reach them. */
-    chains: z.record(z.string().regex(/^\d+$/, 'chain ids are decimal numbers'), chainSchema).default({}),
-    /** Named addresses: your Safes, signers, counterparties, trusted contracts. */
-    addressBook: z.array(addressBookEntry).default([]),
-    /** Tokens whose symbol and decimals findings should use. */
-    tokens: z.array(token).default([]),
-    /** Extra ABIs for decoding calldata, on top of the built-in ones. */
-    abis: z.array(abiSource).default([]),
-    /** Bounds on decoding untrusted calldata. */
-    limits: limits.default({ maxCalldataBytes: 1024 * 1024, maxDepth: 8, maxCalls: 1000 }),
-    /** How transactions are simulated (`inspect --simulate`). */
-    simulation: simulation.default({
-      mode: 'fork',
-      timeoutMs: 60_000,
-      requestTimeoutMs: 30_000,
-      fork: { maxAgeSeconds: 120, maxLifetimeSeconds: 3600, maxRssMb: 1024, prefetch: true },
-    }),
-    /** Guard settings by guard id. */
-    guards: z.record(z.string(), guardSettings).default({}),
-    /** A guard that runs longer than this (ms) becomes a `guard-error` finding. */
-    guardTimeoutMs: z.number().int().positive().default(2000),
-    /** Default for `inspect --fail-on`: exit 1 at or above this risk level. */
-    failOn: z.enum(LEVELS).default('high'),
+    version: z.literal(1).default(1).describe("Version of this file's format."),
+    chains: z
+      .record(z.string().regex(/^\d+$/, 'chain ids are decimal numbers'), chainSchema)
+      .default({})
+      .describe('Chains by chain id (quoted: `"1":`): how to reach them.'),
+    addressBook: z
+      .array(addressBookEntry)
+      .default([])
+      .describe(
+        'Named addresses: your Safes, signers, counterparties, trusted contracts. Findings name addresses with these, and an address listed here counts as known.',
+      ),
+    tokens: z.array(token).default([]).describe('Tokens whose symbol and decimals findings should use.'),
+    abis: z
+      .array(abiSource)
+      .default([])
+      .describe('Extra ABIs for decoding calldata, on top of the built-in ones.'),
+    limits: limits
+      .default({ maxCalldataBytes: 1024 * 1024, maxDepth: 8, maxCalls: 1000 })
+      .describe('Bounds on decoding untrusted calldata.'),
+    simulation: simulation
+      .default({
+        mode: 'fork',
+        timeoutMs: 60_000,
+        requestTimeoutMs: 30_000,
+        fork: { maxAgeSeconds: 120, maxLifetimeSeconds: 3600, maxRssMb: 1024, prefetch: true },
+      })
+      .describe('How transactions are simulated (`inspect --simulate`, and `custos run`).'),
+    guards: z.record(z.string(), guardSettings).default({}).describe('Guard settings by guard id.'),
+    guardTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .default(2000)
+      .describe('A guard that runs longer than this (ms) becomes a `guard-error` finding.'),
+    failOn: z
+      .enum(LEVELS)
+      .default('high')
+      .describe('Default for `inspect --fail-on`: exit 1 at or above this risk level.'),
     // The watch loop (`custos run`):
-    /** The Safes `custos run` watches. */
-    safes: z.array(watch.watchedSafe).default([]),
-    /** Governors (OpenZeppelin Governor, GovernorBravo) whose proposals `custos run` watches. */
-    governors: z.array(watch.watchedGovernance).default([]),
-    /** TimelockControllers whose scheduled operations `custos run` watches (not a governor's own). */
-    timelocks: z.array(watch.watchedGovernance).default([]),
-    /** Protocols whose health checks (price feeds, pauses, roles, the pause path, invariants) `custos run` evaluates. */
-    protocols: z.array(protocols.watchedProtocol).default([]),
-    sources: watch.sources,
-    /** Which reports are alerted. */
-    alerts: watch.alerts,
-    /** Where alerts go: console, webhooks, Discord, Slack, Telegram, PagerDuty. */
-    notify: watch.notify,
-    /** Who may press chat buttons and run `/custos` commands, by chat identity. */
-    signers: z.array(chat.signer).default([]),
-    /** Chasing unacknowledged alerts: mention and DM the signers, then page, then repeat. */
-    escalation: chat.escalation,
-    /** When custos vetoes, by level and by finding, and when reviewed marks hold it back. */
-    policy: acting.policyRules.prefault({}),
-    /** The veto key and its limits; off by default (a veto is then escalated). */
-    veto: acting.veto,
-    /** Retries of alert delivery. */
-    outbox: watch.outbox,
-    /** HTTP server: /healthz, /readyz, /metrics, /reports/:id, /hooks/safe. */
-    server: watch.server,
-    /** Directory for the store and other state. */
-    dataDir: z.string().default('.data'),
-    store: watch.store,
-    logging: watch.logging,
+    safes: z.array(watch.watchedSafe).default([]).describe('The Safes `custos run` watches.'),
+    governors: z
+      .array(watch.watchedGovernance)
+      .default([])
+      .describe('Governors (OpenZeppelin Governor, GovernorBravo) whose proposals `custos run` watches.'),
+    timelocks: z
+      .array(watch.watchedGovernance)
+      .default([])
+      .describe(
+        "TimelockControllers whose scheduled operations `custos run` watches (not a governor's own: it is followed through its governor).",
+      ),
+    protocols: z
+      .array(protocols.watchedProtocol)
+      .default([])
+      .describe(
+        'Protocols whose health checks (price feeds, pauses, roles, the pause path, invariants) `custos run` evaluates.',
+      ),
+    sources: watch.sources.describe('Where `custos run` learns about proposals, and how often.'),
+    alerts: watch.alerts.describe('Which reports are alerted.'),
+    notify: watch.notify.describe('Where alerts go: console, webhooks, Discord, Slack, Telegram, PagerDuty.'),
+    signers: z
+      .array(chat.signer)
+      .default([])
+      .describe('Who may press chat buttons and run `/custos` commands, by chat identity.'),
+    escalation: chat.escalation.describe(
+      'Chasing unacknowledged alerts: mention and DM the signers, then page, then repeat.',
+    ),
+    policy: acting.policyRules
+      .prefault({})
+      .describe('When custos vetoes, by level and by finding, and when reviewed marks hold it back.'),
+    veto: acting.veto.describe('The veto key and its limits; off by default (a veto is then escalated).'),
+    outbox: watch.outbox.describe('Retries of alert delivery.'),
+    server: watch.server.describe('HTTP server: /healthz, /readyz, /metrics, /reports/:id, /hooks/safe.'),
+    dataDir: z
+      .string()
+      .default('.data')
+      .describe('Directory for the store and other state, relative to the config file.'),
+    store: watch.store.describe('The store: a SQLite file, or PostgreSQL shared by replicas.'),
+    logging: watch.logging.describe('Logs (JSON lines on stderr).'),
   })
   .strict()
   .superRefine((c, ctx) => {
+    // Agreement needs several replicas, and only a shared PostgreSQL store has them.
+    if (c.veto.quorum > 1 && c.store.driver !== 'postgres')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['veto', 'quorum'],
+        message: 'a quorum above 1 needs replicas: set store.driver to postgres',
+      })
     // One address is one target: a protocol keyed by a watched Safe's address would take its name.
     const taken = new Set(
       [...c.safes, ...c.governors, ...c.timelocks].map((t) => `${t.chainId}:${t.address.toLowerCase()}`),
@@ -206,4 +283,4 @@ export const configSchema = z
 
 export type Config = z.output<typeof configSchema>
 export type ChainConfig = z.output<typeof chainSchema>
-export type SecretRef = z.output<typeof secretRef>
+export type { SecretRef } from './secret.js'

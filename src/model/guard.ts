@@ -3,7 +3,7 @@ import type { z } from 'zod'
 import type { Finding } from './finding.js'
 import type { GovernanceFacts } from './governance.js'
 import type { Proposal } from './proposal.js'
-import type { Severity } from './severity.js'
+import { SEVERITIES, type Severity } from './severity.js'
 import type { SimulationResult } from './simulation.js'
 import type { Verification } from './verification.js'
 
@@ -37,8 +37,12 @@ export type GuardMeta = {
   description: string
   appliesTo: Array<'safe' | 'governor' | 'timelock' | 'module'>
   needsSimulation: boolean
-  /** The worst severity it can raise, for docs and `custos guards`. */
-  maxSeverity: Severity
+  /**
+   * Every finding code it can raise, with the worst severity that code can have (as an eslint rule
+   * declares its messages). The runner refuses any other code, or a worse severity, as a
+   * `guard-error`; `policy.findings` may name only these; docs and `custos guards` read them.
+   */
+  codes: Record<string, Severity>
 }
 
 export type Guard<Schema extends z.ZodType = z.ZodType> = {
@@ -46,6 +50,15 @@ export type Guard<Schema extends z.ZodType = z.ZodType> = {
   /** Options schema; `{}` must parse (every field has a default). */
   options: Schema
   check(ctx: GuardContext<z.output<Schema>>): GuardFinding[] | Promise<GuardFinding[]>
+}
+
+/** The code the runner raises for any guard that failed, or broke its declaration. */
+export const GUARD_ERROR = 'guard-error'
+
+/** The worst severity a guard's own codes can have (what docs and `custos guards` show). */
+export function worstSeverity(meta: Pick<GuardMeta, 'codes'>): Severity {
+  const declared = Object.values(meta.codes)
+  return SEVERITIES.filter((s) => declared.includes(s)).at(-1) ?? 'info'
 }
 
 /** Identity helper that gives a guard's `check` its typed options. */

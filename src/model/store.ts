@@ -82,6 +82,17 @@ export type WorkBatch = {
   }>
   /** Sets (`until` in ms) or clears (`until: null`) a silence. */
   silences?: Array<{ target: string; until: number | null; actor: string }>
+  /**
+   * This replica's judgement of proposals, for `veto.quorum` (replaces its earlier one). Only a
+   * store shared by replicas keeps them; the SQLite store is one process's and ignores them.
+   */
+  votes?: Array<{
+    proposalId: string
+    level: Level
+    veto: boolean
+    /** A second opinion asked for by another replica's vote (it asks for none in turn). */
+    second?: boolean
+  }>
 }
 
 /** Where a proposal is on the escalation ladder (see respond/escalation.ts). */
@@ -179,7 +190,7 @@ export type Store = {
   /**
    * The right to act on a proposal's veto, or why not: one transaction checks that no other
    * attempt holds or settled it, counts the claims against the rate limits and writes the claim,
-   * so no two attempts (in one process or several sharing the file) can both act. The attempt's
+   * so no two attempts (in one process or in several replicas) can both act. The attempt's
    * outcome, committed with the claim's token (`WorkBatch.vetoes[].claim`), settles it.
    */
   claimVeto(request: VetoClaimRequest): Promise<VetoClaim>
@@ -201,7 +212,13 @@ export type Store = {
   getReport(id: number): Promise<StoredReport | undefined>
   latestReport(proposalId: string): Promise<StoredReport | undefined>
   firstReport(proposalId: string): Promise<StoredReport | undefined>
+  /** Rows due at `now`, in order; on a shared store, claimed for this replica while it sends them. */
   dueOutbox(now: number, limit: number): Promise<OutboxRow[]>
+  /**
+   * Holds a due row for this process right before it is sent: false when it is no longer
+   * pending, or another replica holds it (one that dies mid-send lets go when its claim runs out).
+   */
+  claimOutbox(id: number): Promise<boolean>
   /** Marks a row sent; `message` records the chat message it posted, for later edits. */
   markSent(id: number, at: number, message?: { proposalId: string; ref: string }): Promise<void>
   markRetry(id: number, nextAttemptAt: number, error: string): Promise<void>
@@ -209,5 +226,62 @@ export type Store = {
   outboxDepth(): Promise<number>
   audit(entry: AuditEntry): Promise<void>
   auditLog(limit: number): Promise<Array<AuditEntry & { id: number; at: number }>>
+  /** How several `custos run` processes share this store; absent where there can be only one. */
+  replicas?: ReplicaStore
   close(): Promise<void>
+}
+
+/** What a replica says of itself. */
+export type ReplicaInfo = { host: string; pid: number; version: string; startedAt: number }
+
+export type Replica = ReplicaInfo & {
+  id: string
+  /** Last heartbeat (ms, the database's clock). */
+  seenAt: number
+  /** Its heartbeat has not run out. */
+  alive: boolean
+}
+
+/** One replica's right to run a source, until `expiresAt` (ms, the database's clock). */
+export type Lease = {
+  name: string
+  holder: string
+  acquiredAt: number
+  expiresAt: number
+  /** It has not run out (by the database's clock). */
+  active: boolean
+}
+
+/** A replica's judgement of a proposal (`veto.quorum`). */
+export type Vote = { replica: string; level: Level; veto: boolean; at: number }
+
+/**
+ * Coordination of replicas through the shared store. Times that decide who holds what come from
+ * the database's clock, so replicas whose clocks disagree still agree on when a lease ran out.
+ */
+export type ReplicaStore = {
+  /** This replica's id: its leases, claims and votes carry it. */
+  readonly id: string
+  /** Says this replica is alive for `ttlMs` more. */
+  heartbeat(info: ReplicaInfo, ttlMs: number): Promise<void>
+  /**
+   * Renews the leases among `keep` that this replica still holds and takes those among `take`
+   * that nobody holds or whose holder let them run out; returns every lease it holds now.
+   */
+  lease(keep: string[], take: string[], ttlMs: number): Promise<string[]>
+  /** Gives leases up at once (a graceful stop, or more than its share). */
+  release(names: string[]): Promise<void>
+  /** Leaves: its leases and its heartbeat go, so others take over at once. */
+  leave(): Promise<void>
+  replicas(): Promise<Replica[]>
+  leases(): Promise<Lease[]>
+  /** Now by the database's clock (ms), to read the times above against. */
+  now(): Promise<number>
+  /** The latest judgement of each replica that judged the proposal. */
+  votes(proposalId: string): Promise<Vote[]>
+  /**
+   * Pending proposals a replica judged worth a veto that this one has not judged since: it
+   * should judge them itself, through its own RPC endpoints (a second opinion).
+   */
+  votesWanted(limit: number): Promise<string[]>
 }

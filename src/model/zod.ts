@@ -15,6 +15,7 @@ export const address = z
   })
   .refine((s) => isAddress(s, { strict: true }), { message: 'address has an invalid EIP-55 checksum' })
   .transform((s): Address => getAddress(s))
+  .meta({ format: 'address' })
 
 /** Hex bytes (`0x` + an even number of hex digits). */
 export const hexBytes = z
@@ -54,13 +55,90 @@ export const uint256 = z
     return n
   })
 
-/** Formats zod issues as `path: message` lines (`chains.1.rpc[0]: …`), as config and input errors show them. */
-export function formatIssues(error: z.ZodError, prefix = ''): string[] {
+/**
+ * Formats zod issues as `path: message` lines (`chains.1.rpc[0]: …`), as config and input errors
+ * show them. With the schema, an unknown key gets the nearest known one: `did you mean "txService"?`
+ */
+export function formatIssues(error: z.ZodError, prefix = '', schema?: z.ZodType): string[] {
   return error.issues.map((issue) => {
     let path = prefix
     for (const key of issue.path) {
       path += typeof key === 'number' ? `[${key}]` : path ? `.${String(key)}` : String(key)
     }
-    return `${path || '(root)'}: ${issue.message}`
+    let message = issue.message
+    if (schema && issue.code === 'unrecognized_keys') {
+      const known = keysAt(schema, issue.path)
+      message = issue.keys
+        .map((k) => {
+          const near = nearest(k, known)
+          return `unknown key "${k}"${near ? ` (did you mean "${near}"?)` : ''}`
+        })
+        .join('; ')
+    }
+    return `${path || '(root)'}: ${message}`
   })
+}
+
+type Def = {
+  type: string
+  innerType?: z.ZodType
+  in?: z.ZodType
+  element?: z.ZodType
+  valueType?: z.ZodType
+  options?: z.ZodType[]
+  shape?: Record<string, z.ZodType>
+}
+const defOf = (s: z.ZodType) => (s as unknown as { _zod: { def: Def } })._zod.def
+
+/** The keys an object schema accepts at `path` (through defaults, optionals, arrays, records, unions). */
+export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  const unwrap = (s: z.ZodType): z.ZodType[] => {
+    const d = defOf(s)
+    if (d.innerType) return unwrap(d.innerType)
+    if (d.type === 'pipe' && d.in) return unwrap(d.in)
+    if (d.type === 'union' && d.options) return d.options.flatMap(unwrap)
+    return [s]
+  }
+  let here = unwrap(schema)
+  for (const key of path) {
+    here = here.flatMap((s) => {
+      const d = defOf(s)
+      if (d.type === 'object' && typeof key === 'string') {
+        const child = d.shape?.[key]
+        return child ? unwrap(child) : []
+      }
+      if (d.type === 'array' && typeof key === 'number' && d.element) return unwrap(d.element)
+      if (d.type === 'record' && d.valueType) return unwrap(d.valueType)
+      return []
+    })
+  }
+  return [
+    ...new Set(here.flatMap((s) => (defOf(s).type === 'object' ? Object.keys(defOf(s).shape ?? {}) : []))),
+  ]
+}
+
+/** The known word closest to `word`, if it is close enough to be a typo (case-insensitive edit distance). */
+export function nearest(word: string, known: readonly string[]): string | undefined {
+  let best: { k: string; d: number } | undefined
+  for (const k of known) {
+    const d = editDistance(word.toLowerCase(), k.toLowerCase())
+    if (!best || d < best.d) best = { k, d }
+  }
+  return best && best.d <= Math.max(1, Math.floor(word.length / 3)) ? best.k : undefined
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions). */
+export function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(
+        (prev[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      )
+    prev = row
+  }
+  return prev[b.length] as number
 }

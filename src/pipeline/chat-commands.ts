@@ -13,6 +13,7 @@ import {
 import { escalateNow } from '../respond/escalation.js'
 import type { WatchContext } from './context.js'
 import { ladderFor } from './policy.js'
+import { replicaLines, replicasView } from './replicas.js'
 import { parseDuration, silenceChanged } from './silences.js'
 import { proposalName, proposalUpdate } from './updates.js'
 
@@ -192,6 +193,8 @@ export function createChatCommands(ctx: WatchContext, hooks: ChatHooks): ChatCom
         lines.push(
           `🔴 ${name}: ${h.failures} failures${h.lastError ? ` (${h.lastError.slice(0, 120)})` : ''}`,
         )
+    const replicas = await replicasView(store)
+    if (replicas) lines.push(...replicaLines(replicas, ctx.cluster?.id))
     const scans: Record<string, string> = {
       'safe-events': 'Safe events',
       'governance-events': 'governance events',

@@ -9,6 +9,7 @@ import type { Notifier } from '../respond/notifier.js'
 import type { OutboxWorker } from '../respond/outbox.js'
 import type { Metrics } from '../server/metrics.js'
 import type { Simulator } from '../simulate/index.js'
+import type { Cluster } from './cluster.js'
 import type { Vetoer } from './veto.js'
 
 /** What the watch loop's handlers share: a bag of services, passed down, no singletons. */
@@ -29,6 +30,8 @@ export type WatchContext = {
   upstreams(chainId: number): string[]
   /** What custos knows of each watched Safe's on-chain state (see `createSafeStates`). */
   safes: SafeStates
+  /** The replicas sharing the store, and which sources this one leads (absent in unit tests). */
+  cluster?: Cluster
   /** Acts on vetoes (the policy's and the chat's); set once the watcher is built. */
   vetoer?: Vetoer
   /** Commits a batch and wakes the outbox when it queued alerts. */

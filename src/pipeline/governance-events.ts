@@ -27,6 +27,7 @@ export function governanceEventsSource(ctx: WatchContext, chainId: number): Sour
   return {
     kind: 'governance',
     name: `governance:${chainId}`,
+    label: `governance events on chain ${chainId} (${watched.map((t) => t.name).join(', ')})`,
     chainId,
     everySeconds: cfg.intervalSeconds,
     async *poll() {
@@ -162,20 +163,24 @@ async function judgeItem(
   const previous = await ctx.store.getProposal(id)
   if (previous && previous.status !== 'pending') return noWork()
   const target = ctx.targets.get(chainId, previous?.target.address ?? addressOf(item))
-  const firstReport = (await ctx.store.firstReport(id))?.json as
-    | { governance?: { code?: Array<{ address: string; now: string | null }> } }
-    | undefined
-  const first = summaryFromReportJson(firstReport)
-  const report = (await inspect(ctx.rt, item, {
-    ...inspectEnv(ctx, chainId),
-    ...(first ? { firstSimulation: first } : {}),
-    ...(firstReport?.governance?.code ? { recordedPins: firstReport.governance.code } : {}),
-  })) as GovernanceReport
-
+  const report = await inspectItem(ctx, chainId, item)
   // What can change a verdict: the findings, the simulated effects, the state and ETA, a silence.
   const fingerprint = fingerprintOf(report, target ? ctx.safes.epoch(target.key) : 0)
   if (previous?.fingerprint === fingerprint && !extra.ended) return noWork()
   return judge(ctx, { report, fingerprint, ...extra })
+}
+
+/** Inspects a governance proposal, against what its first report recorded (simulation, code). */
+export async function inspectItem(ctx: WatchContext, chainId: number, item: GovernanceItem) {
+  const firstReport = (await ctx.store.firstReport(proposalId(chainId, item.origin)))?.json as
+    | { governance?: { code?: Array<{ address: string; now: string | null }> } }
+    | undefined
+  const first = summaryFromReportJson(firstReport)
+  return (await inspect(ctx.rt, item, {
+    ...inspectEnv(ctx, chainId),
+    ...(first ? { firstSimulation: first } : {}),
+    ...(firstReport?.governance?.code ? { recordedPins: firstReport.governance.code } : {}),
+  })) as GovernanceReport
 }
 
 const addressOf = (item: GovernanceItem) =>
@@ -191,6 +196,7 @@ export function resimulateSource(ctx: WatchContext): Source {
   return {
     kind: 'governance-resimulate',
     name: 'governance-resimulate',
+    label: 'governance re-simulation',
     everySeconds: cfg.intervalSeconds,
     async *poll() {
       const now = ctx.clock()
@@ -223,7 +229,7 @@ export function resimulateSource(ctx: WatchContext): Source {
   }
 }
 
-function governanceItemOf(p: StoredProposal): GovernanceItem | undefined {
+export function governanceItemOf(p: StoredProposal): GovernanceItem | undefined {
   return p.origin.kind === 'governor' || p.origin.kind === 'timelock'
     ? { origin: p.origin, calls: p.calls }
     : undefined

@@ -1,5 +1,6 @@
 import type { Target } from '../model/target.js'
 import { eventAlert } from '../respond/events.js'
+import { WATCH_FINDINGS } from '../score/codes.js'
 import { compareConfig, readSafeConfig } from '../sources/drift.js'
 import { noWork, type WatchContext, type Work } from './context.js'
 import type { Source, SourceHealth } from './jobs.js'
@@ -10,6 +11,7 @@ export function driftSource(ctx: WatchContext): Source {
   return {
     kind: 'drift',
     name: 'drift',
+    label: 'drift check',
     everySeconds: ctx.config.sources.drift.intervalSeconds,
     async *poll() {
       for (const safe of ctx.targets.ofKind('safe')) if (safe.expected) yield await driftWork(ctx, safe)
@@ -45,8 +47,8 @@ export async function driftWork(ctx: WatchContext, safe: Target): Promise<Work> 
     safe: safe.address,
     findings: drift.map((d) => ({
       severity: critical ? 'critical' : 'high',
-      guard: 'drift-watchdog',
-      code: 'config-drift',
+      guard: WATCH_FINDINGS.drift.guard,
+      code: WATCH_FINDINGS.drift.code,
       message: `${d.field}: expected ${d.expected}, found ${d.actual}`,
     })),
     now: ctx.clock(),
@@ -77,10 +79,12 @@ export async function checkSilence(
     const since = h.lastSuccess ?? startedAt
     if (now - since <= Math.max(silentAfter.intervals * h.intervalMs, silentAfter.seconds * 1000)) continue
     silent.push(name)
+    const seconds = Math.round((now - since) / 1000)
     const alert = eventAlert({
       level: 'high',
-      title: `source silent: ${name}`,
-      summary: `no successful poll of ${name} for ${Math.round((now - since) / 1000)} s (${h.failures} failures${h.lastError ? `, last: ${h.lastError}` : ''}): custos cannot see new transactions there`,
+      // Named as the configuration names it, not by the internal key.
+      title: `source silent: ${h.source}`,
+      summary: `${h.lastSuccess === null ? `no successful poll of the ${h.source} since custos started ${seconds} s ago` : `no successful poll of the ${h.source} for ${seconds} s`} (${h.failures} failures${h.lastError ? `, last: ${h.lastError}` : ''}): custos cannot see new transactions there`,
       dedupKey: `silent:${name}:${since}`,
       now,
     })

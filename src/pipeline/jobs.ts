@@ -19,12 +19,16 @@ export type Source = {
   kind: string
   /** Its health key, e.g. `chain-events:1` or `tx-service:1:0xSafe`. */
   name: string
+  /** What it watches, named as the configuration names it: alerts and /readyz show it (default: its name). */
+  label?: string
   chainId?: number
   everySeconds: number
   /** Started this long after each tick, so many sources of one kind do not run in a burst. */
   offsetMs?: number
   /** The readiness key its first success sets (default: its name). */
   ready?: string
+  /** Replicas on one store: the lease whose holder runs it (default: its name). */
+  lease?: string
   poll(): AsyncIterable<Work>
   /** After each successful run (e.g. a per-Safe metric). */
   onSuccess?(): void
@@ -32,6 +36,7 @@ export type Source = {
 
 export type Job = {
   name: string
+  label?: string
   kind: string
   chainId?: number
   everySeconds: number
@@ -41,11 +46,16 @@ export type Job = {
   source: boolean
   /** Run once at start, not only at the first tick. */
   atStart: boolean
+  /** Run only by the replica holding this lease (the others stand by). */
+  lease?: string
   run(): Promise<void>
   onSuccess?(): void
 }
 
 export type SourceHealth = {
+  /** What is watched, named as the configuration names it. */
+  source: string
+  /** When it last succeeded; null when it never has. */
   lastSuccess: number | null
   intervalMs: number
   failures: number
@@ -62,12 +72,16 @@ export type JobRunnerDeps = {
   schedule(expression: string, fn: () => void): () => void
   /** A failure that trying again cannot fix (the job keeps its schedule). */
   onFatalError?(job: string, error: unknown): void
+  /** Whether this replica holds a lease (always, when one process owns the store). */
+  leads?(lease: string): boolean
 }
 
 /** A source as a job: each unit of work it yields is committed and acted on in order. */
 export function sourceJob(ctx: WatchContext, source: Source): Job {
+  const lease = source.lease ?? source.name
   return {
     name: source.name,
+    ...(source.label ? { label: source.label } : {}),
     kind: source.kind,
     ...(source.chainId !== undefined ? { chainId: source.chainId } : {}),
     everySeconds: source.everySeconds,
@@ -75,12 +89,24 @@ export function sourceJob(ctx: WatchContext, source: Source): Job {
     ...(source.ready ? { ready: source.ready } : {}),
     source: true,
     atStart: true,
+    lease,
     async run() {
-      for await (const work of source.poll()) await act(ctx, work)
+      for await (const work of source.poll()) {
+        // A leader that lost its lease mid-run leaves the rest to the new one (from the cursor).
+        if (ctx.cluster && !ctx.cluster.leads(lease)) return
+        await act(ctx, work)
+      }
     },
     ...(source.onSuccess ? { onSuccess: source.onSuccess } : {}),
   }
 }
+
+const fresh = (job: Job): SourceHealth => ({
+  source: job.label ?? job.name,
+  lastSuccess: null,
+  intervalMs: job.everySeconds * 1000,
+  failures: 0,
+})
 
 export function createJobRunner(deps: JobRunnerDeps) {
   const { logger, metrics, clock } = deps
@@ -94,7 +120,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
 
   const mark = (job: Job, error?: unknown) => {
     if (!job.source) return
-    const h = health.get(job.name) ?? { lastSuccess: null, intervalMs: job.everySeconds * 1000, failures: 0 }
+    const h = health.get(job.name) ?? fresh(job)
     if (error === undefined) health.set(job.name, { ...h, lastSuccess: clock(), failures: 0 })
     else {
       const { lastError: _, fatal: __, ...rest } = h
@@ -111,6 +137,12 @@ export function createJobRunner(deps: JobRunnerDeps) {
   const runOnce = (job: Job): Promise<void> => {
     const busy = running.get(job.name)
     if (busy || stopped) return busy ?? Promise.resolve()
+    if (job.lease && deps.leads && !deps.leads(job.lease)) {
+      // Another replica leads it: standing by is this one's part, healthy and ready.
+      mark(job)
+      ready.add(job.ready ?? job.name)
+      return Promise.resolve()
+    }
     const run = (async () => {
       try {
         await job.run()
@@ -146,8 +178,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
   return {
     add(job: Job) {
       jobs.set(job.name, job)
-      if (job.source && !health.has(job.name))
-        health.set(job.name, { lastSuccess: null, intervalMs: job.everySeconds * 1000, failures: 0 })
+      if (job.source && !health.has(job.name)) health.set(job.name, fresh(job))
     },
     /** Starts every job's schedule (jobs of one interval share a tick) and the first runs. */
     start() {
@@ -166,6 +197,9 @@ export function createJobRunner(deps: JobRunnerDeps) {
       return job ? runOnce(job) : Promise.resolve()
     },
     has: (name: string) => jobs.has(name),
+    /** The leases of the jobs (their sources), for the replicas to share out. */
+    leases: () => [...new Set([...jobs.values()].flatMap((j) => (j.lease ? [j.lease] : [])))],
+    busy: (name: string) => running.has(name),
     health,
     ready,
     /** Stops the schedules and waits for the runs in flight. */

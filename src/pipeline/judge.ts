@@ -123,6 +123,10 @@ export async function judge(ctx: WatchContext, j: Judgement): Promise<Work> {
     ],
     escalations: [...(escalation ? [escalation] : []), ...(clearing?.escalations ?? [])],
     outbox: [...(actions.includes('notify') ? fanOut(ctx, alert) : []), ...(clearing?.outbox ?? [])],
+    // With a quorum, this replica's judgement is its vote on a veto.
+    ...(ctx.config.veto.quorum > 1
+      ? { votes: [{ proposalId: id, level, veto: actions.includes('veto') }] }
+      : {}),
     audit: [
       ...(j.reopened ? [{ actor: 'custos', action: 'reorg-recheck', subject: id }] : []),
       {

@@ -31,6 +31,7 @@ export function safeEventsSource(
   return {
     kind: 'chain-events',
     name: `chain-events:${chainId}`,
+    label: `chain events on chain ${chainId} (${safes.map((t) => t.name).join(', ')})`,
     chainId,
     everySeconds: ev.intervalSeconds,
     async *poll() {
@@ -100,6 +101,14 @@ async function eventsWork(
     const id = `${ev.blockHash}:${ev.logIndex}`
     if (seen.has(id)) continue
     acted.push(id)
+    // Replicas: the Safe's transaction service may be polled by another one, whose view of the
+    // Safe (owners, nonce, approvals) this event changes. It reads this mark on every poll.
+    if (ctx.cluster?.replicated)
+      batch.cursors?.push({
+        source: safeStateMark(ev.safe),
+        chainId,
+        value: `${ev.blockNumber}:${ev.logIndex}:${ev.blockHash}`,
+      })
     switch (ev.name) {
       case 'ExecutionSuccess':
       case 'ExecutionFailure': {
@@ -237,3 +246,6 @@ async function sender(ctx: WatchContext, chainId: number, tx: Hash): Promise<Add
     return undefined
   }
 }
+
+/** The cursor row that moves whenever a Safe's on-chain state changed (see `safeServiceSource`). */
+export const safeStateMark = (safe: Address) => `safe-state:${safe.toLowerCase()}`

@@ -12,6 +12,7 @@ import { inspectEnv, type WatchContext, type Work } from './context.js'
 import { inspect } from './inspect.js'
 import type { Source } from './jobs.js'
 import { judge } from './judge.js'
+import { safeStateMark } from './safe-chain.js'
 import { closeProposal, fanOut } from './updates.js'
 
 // A Safe's pending transactions, from the transaction service: every new or changed one is
@@ -36,16 +37,24 @@ export function safeServiceSource(
   offsetMs: number,
 ): Source {
   const svc = ctx.config.sources.txService
+  let mark: string | undefined
   return {
     kind: 'tx-service',
     // Health per Safe: one Safe failing every poll must not hide behind others that succeed.
     name: `tx-service:${target.chainId}:${target.address}`,
+    label: `transaction service for ${target.name} (chain ${target.chainId})`,
     chainId: target.chainId,
     everySeconds: svc.intervalSeconds,
     offsetMs,
     ready: `tx-service:${target.chainId}`,
     async *poll() {
       await access.gate(target.chainId).wait()
+      if (ctx.cluster?.replicated) {
+        // The chain events may be read by another replica: what they changed is marked in the store.
+        const now = await ctx.store.getCursor(safeStateMark(target.address), target.chainId)
+        if (mark !== undefined && now !== mark) ctx.safes.invalidate(target.key)
+        mark = now ?? ''
+      }
       const nonce = await currentNonce(ctx, target)
       const service = await access.service(target.chainId)
       const { txs, problems } = await service.pending(target.address, nonce, svc.pageSize)

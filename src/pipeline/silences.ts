@@ -31,15 +31,20 @@ export async function silenceChanged(ctx: WatchContext, targets: Target[]) {
 
 /**
  * Watches silences end: a silence that expired since the last look re-judges its target's held
- * proposals, as `unsilence` does.
+ * proposals, as `unsilence` does. Among replicas, a silence set or lifted through another one's
+ * chat counts too (it judged again there, but this one may lead the target's source).
  */
 export function createSilenceWatch(ctx: WatchContext) {
-  let silenced = new Set<string>()
+  let silenced = new Map<string, number>()
+  let first = true
   return async function expiredSilences() {
-    const now = new Set((await ctx.store.activeSilences(ctx.clock())).map((s) => s.target))
-    const ended = [...silenced].filter((t) => !now.has(t))
+    const now = new Map((await ctx.store.activeSilences(ctx.clock())).map((s) => [s.target, s.until]))
+    const ended = [...silenced.keys()].filter((t) => !now.has(t))
+    const moved = ctx.cluster?.replicated && !first ? [...now].filter(([t, u]) => silenced.get(t) !== u) : []
     silenced = now
-    const targets = ctx.targets.all.filter((t) => ended.includes(t.key))
+    first = false
+    const changed = new Set([...ended, ...moved.map(([t]) => t)])
+    const targets = ctx.targets.all.filter((t) => changed.has(t.key))
     if (targets.length) await silenceChanged(ctx, targets)
   }
 }

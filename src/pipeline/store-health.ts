@@ -10,9 +10,12 @@ import type { Metrics } from '../server/metrics.js'
 /** A store with no fault for this long is healthy again. */
 export const STORE_RECOVERY_MS = 60_000
 
-// SQLite result codes that say the store itself fails (the file, the disk, the lock), as opposed
-// to a statement custos got wrong.
-const FAULT = /^SQLITE_(CORRUPT|NOTADB|IOERR|FULL|CANTOPEN|READONLY|BUSY|LOCKED|PERM|PROTOCOL|NOMEM|AUTH)/
+// Result codes that say the store itself fails (the file, the disk, the lock, the database
+// server or the way to it), as opposed to a statement custos got wrong: SQLite's, PostgreSQL's
+// SQLSTATE classes 08 (connection), 53 (resources), 57P (shut down) and 58 (system), and the
+// socket's.
+const FAULT =
+  /^(SQLITE_(CORRUPT|NOTADB|IOERR|FULL|CANTOPEN|READONLY|BUSY|LOCKED|PERM|PROTOCOL|NOMEM|AUTH)|08|53|57P|58|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE)/
 
 export type StoreStatus = {
   ok: boolean

@@ -136,9 +136,25 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
     const sw = vetoSwitch(config, p)
     const now = ctx.clock()
     if (!sw.enabled) return record(p, by, { status: 'refused', message: sw.off }, now)
+    // With a quorum, the policy's veto waits until that many replicas judged the proposal at the
+    // veto level, each through its own RPC endpoints (a signer's press is a person's decision).
+    if (by.kind === 'auto' && v.quorum > 1) {
+      const agreed = (await store.replicas?.votes(p.id))?.filter((x) => x.veto).length ?? 0
+      if (agreed < v.quorum) {
+        const message = `waiting for ${v.quorum} replicas to judge it worth a veto (${agreed} so far)`
+        await store.audit({
+          actor: by.actor,
+          action: 'veto-awaiting-quorum',
+          subject: p.id,
+          details: { agreed },
+        })
+        ctx.logger.info({ proposal: p.id, agreed, quorum: v.quorum }, message)
+        return { status: 'refused', message }
+      }
+    }
     // The store grants one attempt at a time per proposal, and none once custos acted (a dry run
     // counts only while custos is still in dry run), with the rate limits counted in the same
-    // transaction: no second judgement, press or process can act again. The executor still
+    // transaction: no second judgement, press, process or replica can act again. The executor still
     // checks there is something left to stop.
     const claim = await store.claimVeto({
       proposalId: p.id,
@@ -203,7 +219,10 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
           ctx,
           p,
           done ? (pause ? 'paused' : 'vetoed') : outcome.escalate ? 'escalated' : 'veto-requested',
-          `${who}: ${pause ? 'pause' : 'veto'} ${outcome.status}: ${outcome.message}`,
+          // What was done, in the actor's name: "custos proposed a rejection…", "custos vetoed it…".
+          done
+            ? `${who} ${outcome.message}`
+            : `${who}: ${pause ? 'pause' : 'veto'} ${outcome.status}: ${outcome.message}`,
           `veto:${by.kind}:${now}`,
         )),
         ...(pause ? pauseNotice(ctx, p, outcome, who) : []),

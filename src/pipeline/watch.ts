@@ -13,6 +13,7 @@
 //! 5. The outbox delivers alerts (delivery.ts); the ladder chases them (ladder.ts); chat presses
 //!    and commands come back through chat-commands.ts.
 //! One job runner (jobs.ts) owns scheduling, no-overlap, health, readiness, metrics and logs.
+//! Replicas on PostgreSQL (cluster.ts): each source runs on the replica holding its lease.
 
 import type { Address } from 'viem'
 import type { Logger } from '../model/logger.js'
@@ -22,6 +23,7 @@ import { createConfiguredSimulator, type Runtime } from '../pipeline.js'
 import type { Metrics } from '../server/metrics.js'
 import { createChainClients, createServiceAccess } from './chains.js'
 import { createChatCommands } from './chat-commands.js'
+import { createCluster } from './cluster.js'
 import { act, createSafeStates, type WatchContext } from './context.js'
 import { createDelivery } from './delivery.js'
 import { createFaultReporter } from './faults.js'
@@ -31,6 +33,7 @@ import { createJobRunner, sourceJob } from './jobs.js'
 import { climbLadders } from './ladder.js'
 import type { Channels } from './notifiers.js'
 import { protocolSource } from './protocols.js'
+import { secondOpinions } from './quorum.js'
 import { safeEventsSource } from './safe-chain.js'
 import { safeServiceSource } from './safe-poll.js'
 import { createSchedule, type Schedule } from './schedule.js'
@@ -54,6 +57,8 @@ export type WatchDeps = {
   schedule?: Schedule
   /** A job failed in a way trying again cannot fix (it keeps its schedule; this hears of it). */
   onFatalError?: (job: string, error: unknown) => void
+  /** custos's version, as replicas show it to each other. */
+  version?: string
 }
 
 export function createWatcher(deps: WatchDeps) {
@@ -83,11 +88,17 @@ export function createWatcher(deps: WatchDeps) {
   ctx.vetoer = createVetoer(ctx, { signer, proposer: access.service })
 
   const startedAt = clock()
+  const cluster = createCluster({
+    ...{ store, config, logger, metrics, version: deps.version ?? 'unknown' },
+    onAcquired: (lease) => void runner.runNow(lease),
+  })
+  ctx.cluster = cluster
   const runner = createJobRunner({
     logger,
     metrics,
     clock,
     schedule: deps.schedule ?? createSchedule(logger),
+    leads: cluster.leads,
     ...(deps.onFatalError ? { onFatalError: deps.onFatalError } : {}),
   })
   const src = config.sources
@@ -132,6 +143,8 @@ export function createWatcher(deps: WatchDeps) {
     await expiredSilences()
     await climbLadders(ctx)
   })
+  // Agreement before a veto: what another replica judged worth one, this one judges too.
+  if (config.veto.quorum > 1) internal('second-opinion', 2, () => secondOpinions(ctx))
   let heartbeat = clock()
   internal('heartbeat', 5, async () => {
     heartbeat = clock()
@@ -160,6 +173,8 @@ export function createWatcher(deps: WatchDeps) {
       ...protocols.map((t) => `protocol:${t.chainId}:${t.address}`),
     ],
     sources: Object.fromEntries(runner.health),
+    replica: cluster.id,
+    leads: cluster.held(),
   })
   return {
     ctx,
@@ -167,7 +182,11 @@ export function createWatcher(deps: WatchDeps) {
     async start() {
       const rpc = targets.chains().map((c) => ({ chainId: c, rpc: chains.upstreams(c).map(redactUrl) }))
       logger.info({ targets: targets.all.length, chains: rpc }, 'custos watching')
+      await cluster.start(runner.leases(), runner.busy)
       outbox.start()
+      // Every Safe's last-poll series exists from the start (0: never polled), so a Safe that
+      // never succeeds shows on a dashboard instead of being absent from it.
+      for (const t of safes) metrics.lastPoll.set({ chain: String(t.chainId), safe: t.address }, 0)
       runner.start()
       await deps.channels.start(createChatCommands(ctx, { status, wakeLadder: () => void ladder() }))
     },
@@ -186,6 +205,7 @@ export function createWatcher(deps: WatchDeps) {
       await Promise.race([outbox.flush(), new Promise((r) => setTimeout(r, STOP_DELIVERY_MS))])
       await outbox.stop()
       await deps.channels.stop()
+      await cluster.stop()
       await simulator.close()
     },
   }

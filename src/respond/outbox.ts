@@ -43,7 +43,9 @@ export function createOutboxWorker(store: Store, notifiers: Notifier[], options:
     return Math.round(exp / 2 + (random() * exp) / 2)
   }
 
-  const deliverRow = async (row: OutboxRow): Promise<boolean> => {
+  const deliverRow = async (row: OutboxRow): Promise<boolean | 'skipped'> => {
+    // Replicas: another one may hold the row now, or have sent it meanwhile.
+    if (!(await store.claimOutbox(row.id))) return 'skipped'
     const notifier = byChannel.get(row.channel)
     if (!notifier) {
       await store.markDead(row.id, `no notifier for channel ${row.channel}`)
@@ -98,6 +100,7 @@ export function createOutboxWorker(store: Store, notifiers: Notifier[], options:
       if (stopping) return delivered
       const rows = await store.dueOutbox(clock(), 50)
       if (rows.length === 0) return delivered
+      let skipped = 0
       const byChannelRows = new Map<string, OutboxRow[]>()
       for (const row of rows) byChannelRows.set(row.channel, [...(byChannelRows.get(row.channel) ?? []), row])
       const counts = await Promise.all(
@@ -105,12 +108,16 @@ export function createOutboxWorker(store: Store, notifiers: Notifier[], options:
           let n = 0
           for (const row of list) {
             if (stopping) break
-            if (await deliverRow(row)) n++
+            const done = await deliverRow(row)
+            if (done === 'skipped') skipped++
+            else if (done) n++
           }
           return n
         }),
       )
       delivered += counts.reduce((a, b) => a + b, 0)
+      // Rows held elsewhere stay due here too: this round is over.
+      if (skipped === rows.length) return delivered
     }
   }
 

@@ -1,6 +1,6 @@
 import type { Finding } from '../model/finding.js'
-import type { Guard, GuardContext, GuardFinding } from '../model/guard.js'
-import { isLevel, SEVERITIES } from '../model/severity.js'
+import { GUARD_ERROR, type Guard, type GuardContext, type GuardFinding } from '../model/guard.js'
+import { isLevel, levelRank, maxLevel, SEVERITIES, type Severity } from '../model/severity.js'
 import { sanitize } from '../model/text.js'
 
 export type ConfiguredGuard = { guard: Guard; options: unknown }
@@ -10,7 +10,9 @@ export type RunOptions = { timeoutMs: number }
 /**
  * Runs every guard on one proposal. A guard that throws, times out or returns something that is
  * not a list of findings becomes a `guard-error` finding (high): a check that did not run is
- * never read as a pass.
+ * never read as a pass. A finding whose code the guard did not declare, or worse than the
+ * severity it declared for that code, becomes a `guard-error` too (at least high, never below what
+ * was raised): the declaration is what the docs and `policy.findings` trust.
  */
 export async function runGuards(
   guards: ConfiguredGuard[],
@@ -31,13 +33,13 @@ export async function runGuards(
             Promise.resolve().then(() => guard.check({ ...ctx, options })),
             timeoutMs,
           )
-          return validate(found).map((f) => ({ guard: id, ...f, message: sanitize(f.message) }))
+          return validate(found).map((f) => held(guard, { guard: id, ...f, message: sanitize(f.message) }))
         } catch (cause) {
           const reason = cause instanceof Error ? cause.message : String(cause)
           return [
             {
               guard: id,
-              code: 'guard-error',
+              code: GUARD_ERROR,
               severity: 'high' as const,
               message: `guard ${id} failed: ${reason}`,
             },
@@ -46,6 +48,21 @@ export async function runGuards(
       }),
   )
   return results.flat()
+}
+
+/** The finding if the guard declared its code at this severity or worse; a guard-error otherwise. */
+function held(guard: Guard, f: Finding): Finding {
+  const id = guard.meta.id
+  const atLeastHigh = maxLevel(f.severity, 'high') as Severity
+  if (f.code === GUARD_ERROR) return { ...f, severity: atLeastHigh }
+  // Own keys only: `constructor` or `toString` is no declared code.
+  const declared = Object.hasOwn(guard.meta.codes, f.code) ? guard.meta.codes[f.code] : undefined
+  if (declared !== undefined && levelRank(f.severity) <= levelRank(declared)) return f
+  const why =
+    declared === undefined
+      ? `raised the undeclared code ${f.code}`
+      : `raised ${f.code} at ${f.severity}, above the ${declared} it declares for it`
+  return { ...f, code: GUARD_ERROR, severity: atLeastHigh, message: `guard ${id} ${why}: ${f.message}` }
 }
 
 function validate(found: unknown): GuardFinding[] {

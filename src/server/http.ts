@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { InputError } from '../model/errors.js'
 import type { StoredReport } from '../model/store.js'
 import type { Metrics } from './metrics.js'
 import { renderReportPage } from './report-page.js'
@@ -13,6 +14,8 @@ export type HttpDeps = {
   ready(): { ok: boolean; body: unknown }
   /** A report by its number, or the latest for a proposal id. */
   report(id: string): Promise<StoredReport | undefined>
+  /** How the configuration names a watched address, for the report page's title. */
+  targetName?(chainId: number, address: string): string | undefined
   /** POST /hooks/safe, when enabled: a bearer token, and a handler that says if the hint was taken. */
   hook?: { token: string; handle(body: unknown): boolean }
   /** A request that failed inside custos (answered 500): logged and counted by the caller. */
@@ -59,6 +62,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<{ url: string; cl
         renderReportPage(report.json as Record<string, unknown>, {
           reportId: report.id,
           createdAt: report.createdAt,
+          targetName: targetOf(report.json, deps.targetName),
         }),
         {
           'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
@@ -79,7 +83,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<{ url: string; cl
     send(res, 404, 'text/plain', 'not found')
   }
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
+    server.once('error', (error) => reject(listenError(error, deps.host, deps.port)))
     server.listen(deps.port, deps.host, () => resolve())
   })
   const address = server.address() as AddressInfo
@@ -140,4 +144,26 @@ async function readBody(req: IncomingMessage, max: number): Promise<string> {
     if (body.length > max) throw new Error('too large')
   }
   return body
+}
+
+/** Why the server could not listen, naming the setting to change. */
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  const why: Record<string, string> = {
+    EADDRINUSE: `server.port ${port} is already in use on ${host}`,
+    EACCES: `server.port ${port} on ${host} needs privileges this user does not have (ports below 1024)`,
+    EADDRNOTAVAIL: `server.host ${host} is not an address of this machine`,
+    ENOTFOUND: `server.host ${host} does not resolve to an address`,
+    EAI_AGAIN: `server.host ${host} does not resolve to an address`,
+  }
+  const message = error.code ? why[error.code] : undefined
+  return message ? new InputError(message, { cause: error }) : error
+}
+
+/** The configured name of the Safe, governor or timelock a report is about. */
+function targetOf(json: unknown, lookup: HttpDeps['targetName']): string | undefined {
+  if (!lookup) return undefined
+  const j = json as { chainId?: number; safe?: { address?: string }; governance?: Record<string, unknown> }
+  const g = j.governance
+  const address = g ? (g.flavor === 'timelock' ? g.timelock : g.governor) : j.safe?.address
+  return typeof j.chainId === 'number' && typeof address === 'string' ? lookup(j.chainId, address) : undefined
 }

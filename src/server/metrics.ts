@@ -3,7 +3,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 /** The watch loop's Prometheus metrics, on their own registry (served at /metrics). */
 export function createMetrics() {
   const registry = new Registry()
-  collectDefaultMetrics({ register: registry, prefix: 'custos_process_' })
+  // prom-client's own names already start with process_ or nodejs_: custos_ is the only prefix.
+  collectDefaultMetrics({ register: registry, prefix: 'custos_' })
   const m = {
     registry,
     proposalsSeen: new Counter({
@@ -111,6 +112,18 @@ export function createMetrics() {
     heartbeat: new Gauge({
       name: 'custos_heartbeat_seconds',
       help: 'Unix time of the last loop heartbeat',
+      registers: [registry],
+    }),
+    replica: new Gauge({
+      name: 'custos_replica_info',
+      help: "This process's replica id (1)",
+      labelNames: ['replica'],
+      registers: [registry],
+    }),
+    leads: new Gauge({
+      name: 'custos_source_leader',
+      help: 'Whether this replica leads the source now (1) or stands by (0)',
+      labelNames: ['source'],
       registers: [registry],
     }),
   }

@@ -25,7 +25,14 @@ table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}td,th{border-bot
 .sev-critical,.sev-high{color:#b71c1c;font-weight:700}.sev-medium{color:#e65100}
 </style>`
 
-export function renderReportPage(report: Json, meta: { reportId: number; createdAt: number }): string {
+export type ReportPageMeta = {
+  reportId: number
+  createdAt: number
+  /** How the configuration names the Safe, governor or timelock (the page is titled with it). */
+  targetName?: string | undefined
+}
+
+export function renderReportPage(report: Json, meta: ReportPageMeta): string {
   const risk = (report.risk ?? {}) as { level?: string; score?: number }
   const safe = (report.safe ?? {}) as Json
   const hashes = (report.hashes ?? {}) as Json
@@ -40,9 +47,21 @@ export function renderReportPage(report: Json, meta: { reportId: number; created
   const check = report.check as Json | undefined
   if (check) return renderCheckPage(report, check, meta, level, risk.score)
   // A Safe transaction shows its Safe and hashes; a governance proposal its governor or timelock.
+  const named = meta.targetName ? `${esc(meta.targetName)} · ` : ''
   const subject = gov
-    ? `${gov.flavor === 'timelock' ? 'Timelock' : 'Governor'} <span class="mono">${name(gov.flavor === 'timelock' ? gov.timelock : gov.governor)}</span>`
-    : `Safe <span class="mono">${name(safe.address)}</span>`
+    ? `${named}${gov.flavor === 'timelock' ? 'Timelock' : 'Governor'} <span class="mono">${name(gov.flavor === 'timelock' ? gov.timelock : gov.governor)}</span>`
+    : `${named}Safe <span class="mono">${name(safe.address)}</span>`
+  // As the alert that links here is titled: level, the target's name, the nonce or proposal.
+  const item = String(report.id ?? '').split(':')[3] ?? ''
+  const title = [
+    level.toUpperCase(),
+    meta.targetName ?? (gov ? (gov.flavor === 'timelock' ? gov.timelock : gov.governor) : safe.address),
+    gov
+      ? gov.flavor === 'timelock'
+        ? `operation ${item.slice(0, 10)}…`
+        : `proposal ${item}`
+      : `nonce ${tx.nonce}`,
+  ]
   const subtitle = gov
     ? `chain ${esc(report.chainId)} · ${esc(gov.flavor)} · executor ${name(gov.executor)} · created in block ${esc(gov.createdBlock)}${gov.state ? ` · ${esc(gov.state)}` : ''}`
     : `chain ${esc(report.chainId)} · Safe ${esc(safe.version)} · nonce ${esc(tx.nonce)}`
@@ -58,7 +77,7 @@ ${hashes.claimedSafeTxHash ? `<tr><th>Claimed</th><td class="mono">${esc(hashes.
 </table>`
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(level.toUpperCase())} · ${esc(gov ? (gov.governor ?? gov.timelock) : safe.address)}${gov ? '' : ` · nonce ${esc(tx.nonce)}`}</title>
+<title>${esc(title.join(' · '))}</title>
 ${STYLE(level)}</head><body>
 <h1><span class="badge" id="level">${esc(level.toUpperCase())}</span> ${subject}</h1>
 <p class="dim">${subtitle} · score ${esc(risk.score)} · report #${meta.reportId} checked ${esc(new Date(meta.createdAt).toISOString())}</p>

@@ -86,6 +86,23 @@ export function parseServiceTx(input: unknown, label = 'transaction'): ServiceTx
   }
 }
 
+/**
+ * A file may hold the transaction itself, or wrap it as `{ "tx": {…}, "chainId", "safeVersion" }`
+ * (as test corpora and exports do): the wrapper's chain id and version are returned beside it.
+ */
+export function unwrapTxFile(input: unknown): { tx: unknown; chainId?: number; safeVersion?: string } {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return { tx: input }
+  const o = input as Record<string, unknown>
+  if (typeof o.tx !== 'object' || o.tx === null || 'to' in o) return { tx: input }
+  return {
+    tx: o.tx,
+    ...(typeof o.chainId === 'number' && Number.isSafeInteger(o.chainId) && o.chainId > 0
+      ? { chainId: o.chainId }
+      : {}),
+    ...(typeof o.safeVersion === 'string' ? { safeVersion: o.safeVersion } : {}),
+  }
+}
+
 /** Deeper than any transaction needs; a claim nested millions deep costs seconds to parse and collect. */
 export const MAX_JSON_DEPTH = 512
 

@@ -2,30 +2,24 @@ import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import type { Address } from 'viem'
-import { StoreError } from '../model/errors.js'
+import { InputError, StoreError } from '../model/errors.js'
 import { proposalRef } from '../model/ref.js'
-import type { Level } from '../model/severity.js'
 import type {
   AuditEntry,
   Escalation,
-  OutboxRow,
   PostedMessage,
-  ProposalStatus,
   SignerAction,
   Store,
   StoredProposal,
-  StoredReport,
   VetoClaim,
   VetoClaimRequest,
   VetoStatus,
   WorkBatch,
 } from '../model/store.js'
 import { VETO_LEASE_MS } from '../model/store.js'
-import { decodeJson, encodeJson } from './codec.js'
+import { encodeJson } from './codec.js'
 import { MIGRATIONS } from './migrations.js'
-
-const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))
+import { json, proposalOf, toEscalation, toOutbox, toProposal, toReport } from './rows.js'
 
 /**
  * Opens (creating and migrating) the SQLite store at `path`, in WAL mode. A damaged file is
@@ -140,6 +134,7 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
       JOIN outbox o ON o.channel = m.channel AND o.dedup_key = m.dedup_key
       WHERE m.proposal_id = ? AND m.channel = ? ORDER BY m.created_at, o.id`),
     outboxRow: db.prepare('SELECT channel, dedup_key FROM outbox WHERE id = ?'),
+    outboxStatus: db.prepare('SELECT status FROM outbox WHERE id = ?'),
     sent: db.prepare(
       "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
     ),
@@ -222,6 +217,7 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
         q.settleClaim.run(v.status, now, v.proposalId, v.claim)
       else q.releaseClaim.run(v.proposalId, v.claim)
     }
+    // batch.votes: one process judges alone (a quorum needs replicas on PostgreSQL).
     for (const x of batch.silences ?? []) {
       if (x.until === null) q.clearSilence.run(x.target)
       else q.setSilence.run(x.target, x.until, x.actor, now)
@@ -283,6 +279,9 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     latestReport: async (proposalId) => toReport(q.latestReport.get(proposalId)),
     firstReport: async (proposalId) => toReport(q.firstReport.get(proposalId)),
     dueOutbox: async (now, limit) => (q.due.all(now, limit) as Record<string, unknown>[]).map(toOutbox),
+    // One process sends: a row is its own while it is pending.
+    claimOutbox: async (id) =>
+      (q.outboxStatus.get(id) as { status: string } | undefined)?.status === 'pending',
     markSent: async (id, at, message) =>
       void db.transaction(() => {
         q.sent.run(at, id)
@@ -397,8 +396,8 @@ const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim().slice(0, 300)
 function migrate(db: Database.Database) {
   const current = db.pragma('user_version', { simple: true }) as number
   if (current > MIGRATIONS.length) {
-    throw new Error(
-      `the store was written by a newer custos (schema ${current}, this one knows ${MIGRATIONS.length})`,
+    throw new InputError(
+      `the store ${db.name} was written by a newer custos (schema ${current}, this one knows ${MIGRATIONS.length}): upgrade custos, or give it another dataDir`,
     )
   }
   for (let v = current; v < MIGRATIONS.length; v++) {
@@ -409,71 +408,4 @@ function migrate(db: Database.Database) {
       db.pragma(`user_version = ${v + 1}`)
     })()
   }
-}
-
-function toProposal(row: unknown): StoredProposal | undefined {
-  if (!row) return undefined
-  const r = row as Record<string, unknown>
-  return {
-    id: r.id as string,
-    ref: (r.ref as string | null) ?? proposalRef(r.id as string),
-    chainId: r.chain_id as number,
-    target: { kind: r.target_kind as StoredProposal['target']['kind'], address: r.target as Address },
-    key: r.key as string,
-    origin: decodeJson(r.origin as string),
-    calls: decodeJson(r.calls as string),
-    fingerprint: r.fingerprint as string,
-    status: r.status as ProposalStatus,
-    level: (r.level as Level | null) ?? null,
-    firstSeen: r.first_seen as number,
-    lastSeen: r.last_seen as number,
-  }
-}
-
-function toReport(row: unknown): StoredReport | undefined {
-  if (!row) return undefined
-  const r = row as Record<string, unknown>
-  return {
-    id: r.id as number,
-    proposalId: r.proposal_id as string,
-    fingerprint: r.fingerprint as string,
-    level: r.level as Level,
-    score: r.score as number,
-    createdAt: r.created_at as number,
-    json: JSON.parse(r.json as string),
-    alert: r.alert ? JSON.parse(r.alert as string) : undefined,
-  }
-}
-
-function toOutbox(r: Record<string, unknown>): OutboxRow {
-  return {
-    id: r.id as number,
-    channel: r.channel as string,
-    dedupKey: r.dedup_key as string,
-    payload: JSON.parse(r.payload as string),
-    attempts: r.attempts as number,
-    nextAttemptAt: r.next_attempt_at as number,
-    status: r.status as OutboxRow['status'],
-    lastError: (r.last_error as string | null) ?? null,
-  }
-}
-
-function toEscalation(row: unknown): Escalation | undefined {
-  if (!row) return undefined
-  const r = row as Record<string, unknown>
-  return {
-    proposalId: r.proposal_id as string,
-    level: r.level as Level,
-    stage: r.stage as Escalation['stage'],
-    round: r.round as number,
-    nextAt: r.next_at as number,
-    status: r.status as Escalation['status'],
-    startedAt: r.started_at as number,
-  }
-}
-
-/** The proposal an outbox payload is about (alerts, updates and notices carry `proposalId`). */
-function proposalOf(payload: unknown): string | null {
-  const id = (payload as { proposalId?: unknown } | null)?.proposalId
-  return typeof id === 'string' ? id : null
 }

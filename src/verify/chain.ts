@@ -10,7 +10,7 @@ import {
   parseAbi,
 } from 'viem'
 import { InputError, remoteError } from '../model/errors.js'
-import { redactUrls } from '../model/redact.js'
+import { errorText } from '../model/redact.js'
 import type { SafeHashes, SafeState } from '../model/safe.js'
 import { safeTxPreimage } from '../model/safe-hash.js'
 import { compareVersions, parseSafeVersion } from '../model/safe-version.js'
@@ -31,16 +31,8 @@ const eip1271 = parseAbi([
 const MAGIC_BYTES32 = '0x1626ba7e'
 const MAGIC_LEGACY = '0x20c13b0b'
 
-const remote = (what: string, cause: unknown) => {
-  const reason =
-    cause instanceof Error
-      ? ((cause as { shortMessage?: string }).shortMessage ?? cause.message)
-      : String(cause)
-  return remoteError(`${what}: ${redactUrls(reason.split('\n')[0] ?? reason)}`, {
-    cause,
-    retryable: true,
-  })
-}
+const remote = (what: string, cause: unknown) =>
+  remoteError(`${what}: ${errorText(cause)}`, { cause, retryable: true })
 
 /** Reads the Safe's version, owners, threshold and nonce: the facts the signatures are judged against. */
 export async function readSafeState(client: PublicClient, safe: Address): Promise<SafeState> {

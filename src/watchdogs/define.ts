@@ -13,6 +13,8 @@ export type PauseInfo = { name: string; target: Address; data: Hex; signature: s
 
 export type CheckKindDef<K extends CheckConfig['kind']> = {
   kind: K
+  /** Every problem code it can report, as a guard declares its codes: `policy.findings` may name `<kind>/<code>`. */
+  codes: readonly string[]
   /** The view calls it needs this round; keys are its own (the round namespaces them). */
   reads(check: CheckOf<K>): ReadCall[]
   /** Reads that depend on the first ones' answers (the bounds of the aggregator a proxy names). */

@@ -18,3 +18,7 @@ export const CHECKS: { [K in CheckConfig['kind']]: CheckKindDef<K> } = {
 
 /** The definition of a check's kind. */
 export const checkKind = <K extends CheckConfig['kind']>(kind: K): CheckKindDef<K> => CHECKS[kind]
+
+/** Every `<kind>/<code>` a protocol check can report, for the policy's finding rules. */
+export const checkCodes = (): string[] =>
+  Object.values(CHECKS).flatMap((def) => def.codes.map((code) => `${def.kind}/${code}`))

@@ -1,7 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
+import { demoCommand } from '../../src/cli/demo.js'
 import { startFakeDiscord } from '../fakes/discord.js'
+import { eventually } from '../helpers/watch-world.js'
 import { cli } from './run.js'
 
 const root = join(import.meta.dirname, '../..')
@@ -19,12 +22,18 @@ describe('custos demo (what `npm start` runs)', () => {
     expect(sections[1]).toMatch(/safe-config-change\/config-change/)
     expect(sections[2]).toMatch(/delegatecall-untrusted\/untrusted-delegatecall/)
     expect(sections[2]).toMatch(/safe-state-change\/singleton-changed/)
-    // custos's guardian (owner C) answers each critical proposal with a rejection at its nonce.
+    // custos's guardian (owner C) answers each critical proposal with a rejection at its nonce:
+    // proposed, not yet a veto, with the signatures it still needs.
     expect(sections[1]).toMatch(
-      /custos vetoed it: proposed a rejection at nonce 1 \(0x[0-9a-f]{64}\), signed by the guardian/,
+      /custos proposed a rejection at nonce 1 \(0x[0-9a-f]{64}\), signed by the guardian: 1 more signature needed before this transaction can no longer execute/,
     )
-    expect(sections[2]).toMatch(/custos vetoed it: proposed a rejection at nonce 2/)
-    expect(sections[3]).not.toMatch(/vetoed it/)
+    expect(sections[2]).toMatch(/custos proposed a rejection at nonce 2/)
+    expect(r.stdout).not.toMatch(/vetoed/)
+    expect(sections[3]).not.toMatch(/rejection at nonce 3/)
+    // The report pages are gone once the demo exits: no links to them at the end, but how to keep them.
+    const end = r.stdout.slice(r.stdout.lastIndexOf('Reports'))
+    expect(end).not.toMatch(/http:\/\//)
+    expect(end).toContain('npm start -- --keep')
     expect(sections[3]).toMatch(/HIGH · Demo Treasury · nonce 3/)
     expect(sections[3]).toMatch(/decoded-mismatch\/decoded-mismatch/)
     for (const s of sections) {
@@ -32,6 +41,48 @@ describe('custos demo (what `npm start` runs)', () => {
       expect(ms).toBeLessThan(10_000)
     }
     expect(r.stdout).toMatch(/the lab is stopped/)
+  })
+})
+
+describe('custos demo --keep', () => {
+  it('keeps serving the report pages it links to, and says how to use the lab', async () => {
+    const stop = new AbortController()
+    let out = ''
+    const stdout = new PassThrough().on('data', (d) => (out += d))
+    const stderr = new PassThrough()
+    const done = demoCommand(
+      { keep: true },
+      { stdout, stderr, stdin: new PassThrough(), env: {} },
+      stop.signal,
+    )
+    try {
+      await eventually(() => out.includes('owner C'), 60_000, 'the --keep instructions')
+      const links = [...out.matchAll(/^ {2}[A-Z]+ +(http:\/\/127\.0\.0\.1:\d+\/reports\/\S+)$/gm)].map(
+        (m) => m[1],
+      )
+      expect(links).toHaveLength(4)
+      for (const link of links) expect((await fetch(link as string)).status).toBe(200)
+      const safe = /export CUSTOS_LAB_SAFE=(0x[0-9a-fA-F]{40})/.exec(out)?.[1]
+      expect(safe).toBeDefined()
+      expect(out).toMatch(/export CUSTOS_LAB_RPC=http:\/\/127\.0\.0\.1:\d+/)
+      expect(out).toMatch(/export CUSTOS_LAB_TX_SERVICE=http:\/\/127\.0\.0\.1:\d+\/api/)
+      expect(out).toMatch(/owner A 0x[0-9a-fA-F]{40} key 0x[0-9a-f]{64}/)
+    } finally {
+      stop.abort()
+      expect(await done).toBe(0)
+    }
+  }, 90_000)
+
+  it('lists the environment variables that send the demo to Discord in --help', async () => {
+    const help = (await cli(['demo', '--help'])).stdout
+    for (const name of [
+      'DISCORD_TOKEN',
+      'DISCORD_CHANNEL_ID',
+      'DISCORD_SIGNER_IDS',
+      'DISCORD_GUILD_ID',
+      'DISCORD_API_URL',
+    ])
+      expect(help).toMatch(new RegExp(`^  ${name} +\\S`, 'm'))
   })
 })
 

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { cli } from './run.js'
@@ -156,6 +157,61 @@ describe('custos inspect', () => {
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/^custos: cannot reach the RPC node/)
     expect(r.stderr).not.toContain('SECRETKEY123')
+  })
+
+  it('accepts a file shaped { "tx": … } and takes its chain id and version, saying so', async () => {
+    const path = join(import.meta.dirname, '../fixtures/corpus/bybit-2025-02.json')
+    const r = await cli(['inspect', '--file', path])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(1)
+    expect(r.stdout).toContain('chain 1 · Safe 1.1.1 · nonce 71')
+    expect(r.stdout).toContain('note: chain id 1 from the file (give --chain-id to override it)')
+    expect(r.stdout).toContain('note: Safe version 1.1.1 from the file')
+  })
+
+  it('says offline that the owners and the nonce were not checked', async () => {
+    const text = await cli(['inspect', '--file', '-', ...sepolia], { stdin: transfer })
+    expect(text.stdout).toContain(
+      "note: offline: the confirmations were not checked against the Safe's current owners, nor the nonce",
+    )
+    const json = JSON.parse(
+      (await cli(['inspect', '--file', '-', ...sepolia, '--format', 'json'], { stdin: transfer })).stdout,
+    )
+    expect(json.notes).toEqual([expect.stringMatching(/^offline: the confirmations were not checked/)])
+  })
+
+  it('points at a typed chain id or version when the hash does not match', async () => {
+    const r = await cli(['inspect', '--file', '-', '--chain-id', '1', '--safe-version', '1.4.1'], {
+      stdin: transfer,
+    })
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/CRITICAL\s+hash-mismatch\/hash-mismatch/)
+    expect(r.stdout).toContain('if you typed --chain-id or --safe-version, check them first')
+    const right = await cli(['inspect', '--file', '-', ...sepolia], { stdin: transfer })
+    expect(right.stdout).not.toContain('if you typed --chain-id')
+  })
+
+  it('uses --config offline (address book) when --chain-id and --safe-version are given', async () => {
+    const config = join(mkdtempSync(join(tmpdir(), 'custos-inspect-')), 'custos.yaml')
+    writeFileSync(
+      config,
+      [
+        'chains: { "1": { rpc: [{ env: MAINNET_RPC_URL }] } }',
+        'addressBook: [{ address: "0x96221423681A6d52E184D440a8eFCEbB105C7242", name: "Vendor payout contract" }]',
+      ].join('\n'),
+    )
+    const args = ['inspect', '--file', '-', '--chain-id', '1', '--safe-version', '1.1.1', '--config', config]
+    const r = await cli(args, { stdin: bybit })
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(1)
+    expect(r.stdout).toContain('(Vendor payout contract)')
+    expect(r.stdout).toContain(
+      "note: chains.1.rpc: MAINNET_RPC_URL not set, so the config's RPC was not used",
+    )
+    // Simulating needs the RPC: there the unset variable is an error.
+    const sim = await cli([...args, '--simulate'], { stdin: bybit })
+    expect(sim.code).toBe(2)
+    expect(sim.stderr).toContain('MAINNET_RPC_URL is not set')
   })
 
   it('has help for every command', async () => {

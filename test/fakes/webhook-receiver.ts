@@ -22,10 +22,12 @@ export type Received = {
 export async function startWebhookReceiver() {
   const received: Received[] = []
   const script: Array<{ status: number; headers?: Record<string, string> }> = []
+  let delayMs = 0
   const server: Server = createServer((req, res) => {
     let body = ''
     req.on('data', (c) => (body += c))
-    req.on('end', () => {
+    req.on('end', async () => {
+      if (delayMs) await new Promise((r) => setTimeout(r, delayMs))
       const next = script.shift() ?? { status: 200 }
       if (next.status === 200)
         received.push({ at: Date.now(), headers: req.headers, body, json: JSON.parse(body) })
@@ -56,6 +58,10 @@ export async function startWebhookReceiver() {
           .map((r) => r.headers['idempotency-key'] as string),
       ),
     ],
+    /** Answers every request this much later (a slow receiver: a send takes a while). */
+    slow(ms: number) {
+      delayMs = ms
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
 }

@@ -5,12 +5,12 @@ import type { CodePin } from '../../src/model/governance.js'
 import {
   BENIGN_PROPOSAL_RUNTIME,
   CLONE_RUNTIME,
-  codes,
   findings,
   type GovernanceCase,
   GRANTEE,
   USDC,
 } from '../helpers/governance.js'
+import { guardTester, table } from '../helpers/guard-tester.js'
 
 // The Tornado Cash takeover: voters reviewed the proposal contract's code; before execution it was
 // destroyed and other code deployed at the same address.
@@ -26,7 +26,7 @@ const pin = (fields: Partial<CodePin>): CodePin => ({
   ...fields,
 })
 const execute = [{ to: PROPOSAL, data: '0x61461954' as const }]
-const C = (code: string, severity: string) => `code-pinning/${code}:${severity}`
+const C = (code: string, severity: string) => `${code}:${severity}`
 
 const cases: Array<GovernanceCase<object> & { name: string; expect: string[] }> = [
   { name: 'the code is what voters saw', calls: execute, facts: { code: [pin({})] }, expect: [] },
@@ -88,11 +88,12 @@ const cases: Array<GovernanceCase<object> & { name: string; expect: string[] }> 
   { name: 'no governance facts', calls: execute, facts: null, expect: [] },
 ]
 
-describe('code-pinning', () => {
-  it.each(cases)('$name', async (c) => {
-    expect(await codes(guard, c)).toEqual(c.expect)
-  })
+guardTester(
+  guard,
+  table(cases, (c) => findings(guard, c)),
+)
 
+describe('code-pinning, beyond the table', () => {
   it('names the address, the block and both hashes', async () => {
     const [finding] = await findings(guard, { calls: execute, facts: { code: [pin({ now: SWAPPED })] } })
     expect(finding?.message).toBe(

@@ -13,15 +13,8 @@ import {
 import { describe, expect, it } from 'vitest'
 import guard from '../../guards/governance-param-change.js'
 import type { GovernanceParams } from '../../src/model/governance.js'
-import {
-  ATTACKER,
-  codes,
-  findings,
-  GOVERNOR,
-  type GovernanceCase,
-  TIMELOCK,
-  USDC,
-} from '../helpers/governance.js'
+import { ATTACKER, findings, GOVERNOR, type GovernanceCase, TIMELOCK, USDC } from '../helpers/governance.js'
+import { guardTester, table } from '../helpers/guard-tester.js'
 
 const abi = parseAbi([
   'function setVotingDelay(uint48)',
@@ -61,7 +54,7 @@ const params: GovernanceParams = {
 const oz = { flavor: 'oz' as const, params }
 const onGovernor = (data: Hex) => ({ calls: [{ to: GOVERNOR, data }], facts: oz })
 const onTimelock = (data: Hex) => ({ calls: [{ to: TIMELOCK, data }], facts: oz })
-const C = (code: string, severity: string) => `governance-param-change/${code}:${severity}`
+const C = (code: string, severity: string) => `${code}:${severity}`
 
 const cases: Array<GovernanceCase<object> & { name: string; expect: string[] }> = [
   {
@@ -264,6 +257,30 @@ const cases: Array<GovernanceCase<object> & { name: string; expect: string[] }> 
     expect: [C('voting-delay-changed', 'medium')],
   },
   {
+    name: "another governor's voting period (its current value is not read)",
+    calls: [{ to: OTHER_GOVERNOR, data: enc('setVotingPeriod', 100n) }],
+    facts: oz,
+    expect: [C('voting-period-changed', 'medium')],
+  },
+  {
+    name: 'a voting period raised, but still below the configured floor',
+    ...onGovernor(enc('setVotingPeriod', 60_000n)),
+    options: { minVotingPeriod: 100_000 },
+    expect: [C('voting-period-raised', 'critical')],
+  },
+  {
+    name: "another governor's proposal threshold set to zero",
+    calls: [{ to: OTHER_GOVERNOR, data: enc('setProposalThreshold', 0n) }],
+    facts: oz,
+    expect: [C('proposal-threshold-changed', 'high')],
+  },
+  {
+    name: "another governor's quorum set to zero",
+    calls: [{ to: OTHER_GOVERNOR, data: enc('updateQuorumNumerator', 0n) }],
+    facts: oz,
+    expect: [C('quorum-changed', 'critical')],
+  },
+  {
     name: 'lowered and restored in one proposal',
     calls: [
       { to: GOVERNOR, data: enc('setVotingDelay', 1n) },
@@ -299,11 +316,12 @@ const cases: Array<GovernanceCase<object> & { name: string; expect: string[] }> 
   },
 ]
 
-describe('governance-param-change', () => {
-  it.each(cases)('$name', async (c) => {
-    expect(await codes(guard, c)).toEqual(c.expect)
-  })
+guardTester(
+  guard,
+  table(cases, (c) => findings(guard, c)),
+)
 
+describe('governance-param-change, beyond the table', () => {
   it('names the contract, the values and the floor', async () => {
     const [finding] = await findings(guard, onTimelock(enc('updateDelay', 3600n)))
     expect(finding?.message).toBe(

@@ -1,10 +1,10 @@
 import { encodeFunctionData, type Hex, parseEther } from 'viem'
 import { describe, expect, it } from 'vitest'
+import guard from '../../guards/large-transfer.js'
 import type { SafeTx } from '../../src/model/safe.js'
 import {
   ALICE,
   BOB,
-  codesOf,
   erc20,
   inspectOffline,
   MULTISEND,
@@ -14,6 +14,7 @@ import {
   source,
   TOKEN,
 } from '../helpers/build.js'
+import { guardTester, table } from '../helpers/guard-tester.js'
 
 const transfer = (amount: bigint): Hex =>
   encodeFunctionData({ abi: erc20, functionName: 'transfer', args: [BOB, amount] })
@@ -28,7 +29,7 @@ const config = {
     },
   },
 }
-const HIGH = ['large-transfer/large-transfer:high']
+const HIGH = ['large-transfer:high']
 
 const cases: Array<{ name: string; tx: Partial<SafeTx>; config?: object; expect: string[] }> = [
   { name: 'ETH under the threshold', tx: { value: parseEther('0.5') }, expect: [] },
@@ -76,36 +77,34 @@ const cases: Array<{ name: string; tx: Partial<SafeTx>; config?: object; expect:
     tx: { to: MULTISEND, operation: 0, data: multiSend([{ to: TOKEN, data: transfer(5000_000000n) }]) },
     expect: [],
   },
+  {
+    name: 'an OpenZeppelin 5 ABI (`value`, not `amount`) still sums the transfer',
+    tx: { to: TOKEN, data: transfer(5000_000000n) },
+    config: {
+      ...config,
+      abis: [{ name: 'oz5', signatures: ['function transfer(address to, uint256 value) returns (bool)'] }],
+    },
+    expect: HIGH,
+  },
   { name: 'no thresholds configured', tx: { value: parseEther('1000') }, config: {}, expect: [] },
   {
     name: 'a threshold whose decimals are unknown fails closed',
     tx: { to: BOB, data: transfer(1n) },
     config: { guards: { 'large-transfer': { thresholds: [{ token: BOB, max: '1' }] } } },
-    expect: ['large-transfer/guard-error:high'],
+    expect: ['guard-error:high'],
   },
 ]
 
-describe('large-transfer', () => {
-  it.each(cases)('$name', async (c) => {
-    expect(codesOf(await inspectOffline(source(c.tx), c.config ?? config), 'large-transfer')).toEqual(
-      c.expect,
-    )
-  })
+guardTester(
+  guard,
+  table(cases, (c) => inspectOffline(source(c.tx), c.config ?? config)),
+)
 
+describe('large-transfer, beyond the table', () => {
   it('says how much, in token units, to whom', async () => {
     const report = await inspectOffline(source({ to: TOKEN, data: transfer(1234_500000n) }), config)
     expect(report.findings.find((f) => f.guard === 'large-transfer')?.message).toBe(
       `sends 1,234.5 USDC to ${BOB}, above the 1000 threshold`,
     )
-  })
-})
-
-describe('large-transfer with an OpenZeppelin 5 ABI (`value`, not `amount`)', () => {
-  it('still sums the transfer', async () => {
-    const report = await inspectOffline(source({ to: TOKEN, data: transfer(5000_000000n) }), {
-      ...config,
-      abis: [{ name: 'oz5', signatures: ['function transfer(address to, uint256 value) returns (bool)'] }],
-    })
-    expect(codesOf(report, 'large-transfer')).toEqual(['large-transfer/large-transfer:high'])
   })
 })

@@ -1,9 +1,9 @@
 import { encodeFunctionData, type Hex, parseAbi, zeroHash } from 'viem'
-import { describe, expect, it } from 'vitest'
+import { expect } from 'vitest'
+import guard from '../../guards/privileged-call.js'
 import {
   ALICE,
   BOB,
-  codesOf,
   inspectOffline,
   MULTISEND_CALL_ONLY,
   multiSend,
@@ -11,6 +11,7 @@ import {
   source,
   TOKEN,
 } from '../helpers/build.js'
+import { guardTester, table } from '../helpers/guard-tester.js'
 
 const abi = parseAbi([
   'function transferOwnership(address newOwner)',
@@ -29,70 +30,76 @@ const cases: Array<{ name: string; data: Hex; expect: string[] }> = [
   {
     name: 'Radiant: transferOwnership to an unknown address',
     data: enc('transferOwnership', [BOB]),
-    expect: ['privileged-call/control-to-unknown:critical'],
+    expect: ['control-to-unknown:critical'],
   },
   {
     name: 'transferOwnership to an address-book entry',
     data: enc('transferOwnership', [ALICE]),
-    expect: ['privileged-call/privileged-call:high'],
+    expect: ['privileged-call:high'],
   },
   {
     name: 'transferOwnership to the Safe itself',
     data: enc('transferOwnership', [SAFE]),
-    expect: ['privileged-call/privileged-call:high'],
+    expect: ['privileged-call:high'],
   },
   {
     name: 'renounceOwnership',
     data: enc('renounceOwnership'),
-    expect: ['privileged-call/privileged-call:high'],
+    expect: ['privileged-call:high'],
   },
   {
     name: 'DEFAULT_ADMIN_ROLE to an unknown address',
     data: enc('grantRole', [zeroHash, BOB]),
-    expect: ['privileged-call/control-to-unknown:critical'],
+    expect: ['control-to-unknown:critical'],
   },
   {
     name: 'a minor role to an unknown address',
     data: enc('grantRole', [MINTER, BOB]),
-    expect: ['privileged-call/privileged-call:high'],
+    expect: ['privileged-call:high'],
   },
   {
     name: 'revokeRole',
     data: enc('revokeRole', [MINTER, ALICE]),
-    expect: ['privileged-call/privileged-call:high'],
+    expect: ['privileged-call:high'],
   },
   {
     name: 'upgradeToAndCall',
     data: enc('upgradeToAndCall', [BOB, '0x']),
-    expect: ['privileged-call/privileged-call:high'],
+    expect: ['privileged-call:high'],
   },
   {
     name: 'changeProxyAdmin to an unknown admin',
     data: enc('changeProxyAdmin', [TOKEN, BOB]),
-    expect: ['privileged-call/control-to-unknown:critical'],
+    expect: ['control-to-unknown:critical'],
   },
 ]
 
-describe('privileged-call', () => {
-  it.each(cases)('$name', async (c) => {
-    expect(
-      codesOf(await inspectOffline(source({ to: TOKEN, data: c.data }), book), 'privileged-call'),
-    ).toEqual(c.expect)
-  })
+const call = (data: Hex) => inspectOffline(source({ to: TOKEN, data }), book)
+const { valid, invalid } = table(cases, (c) => call(c.data))
 
-  it('finds it inside a batch', async () => {
-    const data = multiSend([
-      { to: BOB, value: 1n },
-      { to: TOKEN, data: enc('transferOwnership', [BOB]) },
-    ])
-    const report = await inspectOffline(source({ to: MULTISEND_CALL_ONLY, operation: 1, data }), book)
-    expect(report.findings.find((f) => f.guard === 'privileged-call')).toMatchObject({
-      path: '0.1',
-      severity: 'critical',
-    })
-  })
-
-  it('ignores ordinary calls', async () => {
-    expect(codesOf(await inspectOffline(source({ to: BOB, value: 1n }), book), 'privileged-call')).toEqual([])
-  })
+guardTester(guard, {
+  valid: [
+    ...valid,
+    { name: 'an ordinary call', run: () => inspectOffline(source({ to: BOB, value: 1n }), book) },
+  ],
+  invalid: [
+    ...invalid,
+    {
+      name: 'one inside a batch',
+      run: () =>
+        inspectOffline(
+          source({
+            to: MULTISEND_CALL_ONLY,
+            operation: 1,
+            data: multiSend([
+              { to: BOB, value: 1n },
+              { to: TOKEN, data: enc('transferOwnership', [BOB]) },
+            ]),
+          }),
+          book,
+        ),
+      expect: ['control-to-unknown:critical'],
+      also: ([f]) => expect(f?.path).toBe('0.1'),
+    },
+  ],
 })

@@ -1,5 +1,6 @@
 import { encodeFunctionData, type Hex, parseAbi, zeroAddress } from 'viem'
 import { describe, expect, it } from 'vitest'
+import guard from '../../guards/safe-config-change.js'
 import type { SafeTx } from '../../src/model/safe.js'
 import {
   ALICE,
@@ -12,10 +13,11 @@ import {
   safeAbi,
   source,
 } from '../helpers/build.js'
+import { guardTester, table } from '../helpers/guard-tester.js'
 
 const call = (functionName: string, args: unknown[]): Hex =>
   encodeFunctionData({ abi: safeAbi, functionName, args } as never)
-const HIGH = ['safe-config-change/config-change:high']
+const HIGH = ['config-change:high']
 
 const cases: Array<{ name: string; tx: Partial<SafeTx>; expect: string[]; message?: RegExp }> = [
   {
@@ -50,7 +52,7 @@ const cases: Array<{ name: string; tx: Partial<SafeTx>; expect: string[]; messag
   {
     name: 'changeMasterCopy is a singleton change',
     tx: { to: SAFE, data: call('changeMasterCopy', [BOB]) },
-    expect: ['safe-config-change/singleton-change:critical'],
+    expect: ['singleton-change:critical'],
   },
   {
     name: 'enableModule inside a MultiSend batch',
@@ -72,14 +74,15 @@ const cases: Array<{ name: string; tx: Partial<SafeTx>; expect: string[]; messag
   { name: 'an ordinary transfer', tx: { to: BOB, value: 5n }, expect: [] },
 ]
 
-describe('safe-config-change', () => {
-  it.each(cases)('$name', async (c) => {
+guardTester(
+  guard,
+  table(cases, async (c) => {
     const report = await inspectOffline(source(c.tx))
-    expect(codesOf(report, 'safe-config-change')).toEqual(c.expect)
     if (c.message)
       expect(report.findings.find((f) => f.guard === 'safe-config-change')?.message).toMatch(c.message)
-  })
-})
+    return report
+  }),
+)
 
 describe('safe-config-change, where the target hides', () => {
   it('sees a MultiSend 1.5.0 entry with a zero `to`, which runs on the Safe itself', async () => {

@@ -3,15 +3,8 @@ import guard from '../../guards/simulation-drift.js'
 import type { SimulationSummary } from '../../src/model/governance.js'
 import type { AssetChange } from '../../src/model/simulation.js'
 import { summarizeSimulation, summaryFromReportJson } from '../../src/score/simulation-summary.js'
-import {
-  ATTACKER,
-  codes,
-  findings,
-  type GovernanceCase,
-  GRANTEE,
-  TIMELOCK,
-  USDC,
-} from '../helpers/governance.js'
+import { ATTACKER, findings, type GovernanceCase, GRANTEE, TIMELOCK, USDC } from '../helpers/governance.js'
+import { guardTester, table } from '../helpers/guard-tester.js'
 
 // A proposal is simulated when it is created and again until it executes: what it does at
 // execution is what matters, and a change in between (a target's code, a price, a balance) is
@@ -31,7 +24,7 @@ const first = (assetChanges: AssetChange[], success = true): SimulationSummary =
   success,
   assetChanges: summarizeSimulation({ success, assetChanges } as never, '').assetChanges,
 })
-const D = (code: string) => `simulation-drift/${code}:high`
+const D = (code: string) => `${code}:high`
 
 const cases: Array<GovernanceCase<object> & { name: string; expect: string[] }> = [
   {
@@ -77,11 +70,12 @@ const cases: Array<GovernanceCase<object> & { name: string; expect: string[] }> 
   },
 ]
 
-describe('simulation-drift', () => {
-  it.each(cases)('$name', async (c) => {
-    expect(await codes(guard, c)).toEqual(c.expect)
-  })
+guardTester(
+  guard,
+  table(cases, (c) => findings(guard, c)),
+)
 
+describe('simulation-drift, beyond the table', () => {
   it('says what changed and since when', async () => {
     const [f] = await findings(guard, {
       simulation: { assetChanges: [pay(ATTACKER, 7n)] },

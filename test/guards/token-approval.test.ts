@@ -1,10 +1,10 @@
 import { encodeFunctionData, type Hex, maxUint256, parseAbi, zeroAddress } from 'viem'
 import { describe, expect, it } from 'vitest'
+import guard from '../../guards/token-approval.js'
 import type { Approval } from '../../src/model/simulation.js'
 import {
   ALICE,
   BOB,
-  codesOf,
   inspectOffline,
   inspectWithSimulation,
   MULTISEND_CALL_ONLY,
@@ -14,6 +14,7 @@ import {
   source,
   TOKEN,
 } from '../helpers/build.js'
+import { guardTester, table } from '../helpers/guard-tester.js'
 
 const abi = parseAbi([
   'function approve(address spender, uint256 amount)',
@@ -29,135 +30,137 @@ const cases: Array<{ name: string; data: Hex; config?: object; expect: string[] 
   {
     name: 'unlimited approve to an unknown spender',
     data: enc('approve', [BOB, maxUint256]),
-    expect: ['token-approval/unlimited-approval:high'],
+    expect: ['unlimited-approval:high'],
   },
   {
     name: 'unlimited approve to an address-book spender',
     data: enc('approve', [ALICE, maxUint256]),
     config: book,
-    expect: ['token-approval/unlimited-approval:medium'],
+    expect: ['unlimited-approval:medium'],
   },
   {
     name: 'a limited approve',
     data: enc('approve', [BOB, 10n ** 18n]),
-    expect: ['token-approval/approval:medium'],
+    expect: ['approval:medium'],
   },
-  { name: 'a revocation', data: enc('approve', [BOB, 0n]), expect: ['token-approval/approval-revoked:info'] },
+  { name: 'a revocation', data: enc('approve', [BOB, 0n]), expect: ['approval-revoked:info'] },
   {
     name: 'unlimited increaseAllowance',
     data: enc('increaseAllowance', [BOB, 2n ** 200n]),
-    expect: ['token-approval/unlimited-approval:high'],
+    expect: ['unlimited-approval:high'],
   },
   {
     name: 'setApprovalForAll(true)',
     data: enc('setApprovalForAll', [BOB, true]),
-    expect: ['token-approval/unlimited-approval:high'],
+    expect: ['unlimited-approval:high'],
   },
   {
     name: 'setApprovalForAll(false)',
     data: enc('setApprovalForAll', [BOB, false]),
-    expect: ['token-approval/approval-revoked:info'],
+    expect: ['approval-revoked:info'],
   },
   {
     name: 'Permit2 approve for the max uint160',
     data: enc('approve', [TOKEN, BOB, 2n ** 160n - 1n, 0]),
-    expect: ['token-approval/unlimited-approval:high'],
+    expect: ['unlimited-approval:high'],
   },
   {
     name: 'a lower "unlimited" bar from options',
     data: enc('approve', [BOB, 10n ** 30n]),
     config: { guards: { 'token-approval': { unlimitedFrom: '1000000000000000000000000' } } },
-    expect: ['token-approval/unlimited-approval:high'],
+    expect: ['unlimited-approval:high'],
   },
 ]
 
-describe('token-approval', () => {
-  it.each(cases)('$name', async (c) => {
-    expect(
-      codesOf(await inspectOffline(source({ to: TOKEN, data: c.data }), c.config ?? {}), 'token-approval'),
-    ).toEqual(c.expect)
-  })
+const approval = (fields: Partial<Approval>): Approval => ({
+  standard: 'erc20',
+  token: TOKEN,
+  owner: SAFE,
+  spender: BOB,
+  ...(fields.standard === undefined || fields.standard === 'erc20' ? { amount: maxUint256 } : {}),
+  ...fields,
+})
+const simCases: Array<{ name: string; data?: Hex; approvals: Approval[]; expect: string[] }> = [
+  { name: 'no approval', approvals: [], expect: [] },
+  {
+    name: 'an unlimited ERC20 approval the calldata does not show',
+    approvals: [approval({})],
+    expect: ['unlimited-approval:high'],
+  },
+  {
+    name: 'an operator approval (ApprovalForAll)',
+    approvals: [approval({ standard: 'operator', approved: true })],
+    expect: ['unlimited-approval:high'],
+  },
+  {
+    name: 'one ERC721 token approved',
+    approvals: [approval({ standard: 'erc721', tokenId: 7n })],
+    expect: ['approval:medium'],
+  },
+  {
+    name: 'an ERC721 approval cleared by a transfer',
+    approvals: [approval({ standard: 'erc721', tokenId: 7n, spender: zeroAddress })],
+    expect: [],
+  },
+  {
+    name: 'granted then revoked in one transaction: what stands is the revocation',
+    approvals: [approval({}), approval({ amount: 0n })],
+    expect: ['approval-revoked:info'],
+  },
+  {
+    name: "someone else's approval",
+    approvals: [approval({ owner: ALICE })],
+    expect: [],
+  },
+  {
+    name: 'an approval the calldata shows is judged once',
+    data: enc('approve', [BOB, maxUint256]),
+    approvals: [approval({})],
+    expect: ['unlimited-approval:high'],
+  },
+]
 
-  it('finds approvals inside a batch', async () => {
-    const data = multiSend([{ to: TOKEN, data: enc('approve', [BOB, maxUint256]) }])
-    const report = await inspectOffline(source({ to: MULTISEND_CALL_ONLY, operation: 1, data }))
-    expect(report.findings.find((f) => f.guard === 'token-approval')).toMatchObject({
-      path: '0.0',
-      severity: 'high',
-    })
-  })
+const calldata = table(cases, (c) => inspectOffline(source({ to: TOKEN, data: c.data }), c.config ?? {}))
+const simulated = table(simCases, (c) =>
+  inspectWithSimulation(
+    { ok: true, simulation: simulation({ approvals: c.approvals }) },
+    {},
+    source({ to: TOKEN, ...(c.data ? { data: c.data } : {}) }),
+  ),
+)
+
+guardTester(guard, {
+  valid: [...calldata.valid, ...simulated.valid.map((c) => ({ ...c, name: `simulated: ${c.name}` }))],
+  invalid: [
+    ...calldata.invalid,
+    {
+      name: 'an approval inside a batch',
+      run: () =>
+        inspectOffline(
+          source({
+            to: MULTISEND_CALL_ONLY,
+            operation: 1,
+            data: multiSend([{ to: TOKEN, data: enc('approve', [BOB, maxUint256]) }]),
+          }),
+        ),
+      expect: ['unlimited-approval:high'],
+      also: ([f]) => expect(f?.path).toBe('0.0'),
+    },
+    {
+      name: 'setApprovalForAll(operator, true) with a config ABI that names parameters differently',
+      run: () =>
+        inspectOffline(source({ to: TOKEN, data: enc('setApprovalForAll', [BOB, true]) }), {
+          abis: [
+            { name: 'nft', signatures: ['function setApprovalForAll(address _operator, bool _approved)'] },
+          ],
+        }),
+      expect: ['unlimited-approval:high'],
+    },
+    ...simulated.invalid.map((c) => ({ ...c, name: `simulated: ${c.name}` })),
+  ],
 })
 
-describe('token-approval with a config ABI that names parameters differently', () => {
-  it('still reads setApprovalForAll(operator, true) as an unlimited approval', async () => {
-    const config = {
-      abis: [{ name: 'nft', signatures: ['function setApprovalForAll(address _operator, bool _approved)'] }],
-    }
-    const report = await inspectOffline(
-      source({ to: TOKEN, data: enc('setApprovalForAll', [BOB, true]) }),
-      config,
-    )
-    expect(codesOf(report, 'token-approval')).toEqual(['token-approval/unlimited-approval:high'])
-  })
-})
-
-describe('token-approval on what the simulation shows', () => {
-  const approval = (fields: Partial<Approval>): Approval => ({
-    standard: 'erc20',
-    token: TOKEN,
-    owner: SAFE,
-    spender: BOB,
-    ...(fields.standard === undefined || fields.standard === 'erc20' ? { amount: maxUint256 } : {}),
-    ...fields,
-  })
-  const simCases: Array<{ name: string; data?: Hex; approvals: Approval[]; expect: string[] }> = [
-    { name: 'no approval', approvals: [], expect: [] },
-    {
-      name: 'an unlimited ERC20 approval the calldata does not show',
-      approvals: [approval({})],
-      expect: ['token-approval/unlimited-approval:high'],
-    },
-    {
-      name: 'an operator approval (ApprovalForAll)',
-      approvals: [approval({ standard: 'operator', approved: true })],
-      expect: ['token-approval/unlimited-approval:high'],
-    },
-    {
-      name: 'one ERC721 token approved',
-      approvals: [approval({ standard: 'erc721', tokenId: 7n })],
-      expect: ['token-approval/approval:medium'],
-    },
-    {
-      name: 'an ERC721 approval cleared by a transfer',
-      approvals: [approval({ standard: 'erc721', tokenId: 7n, spender: zeroAddress })],
-      expect: [],
-    },
-    {
-      name: 'granted then revoked in one transaction: what stands is the revocation',
-      approvals: [approval({}), approval({ amount: 0n })],
-      expect: ['token-approval/approval-revoked:info'],
-    },
-    {
-      name: "someone else's approval",
-      approvals: [approval({ owner: ALICE })],
-      expect: [],
-    },
-    {
-      name: 'an approval the calldata shows is judged once',
-      data: enc('approve', [BOB, maxUint256]),
-      approvals: [approval({})],
-      expect: ['token-approval/unlimited-approval:high'],
-    },
-  ]
-  it.each(simCases)('$name', async (c) => {
-    const report = await inspectWithSimulation(
-      { ok: true, simulation: simulation({ approvals: c.approvals }) },
-      {},
-      source({ to: TOKEN, ...(c.data ? { data: c.data } : {}) }),
-    )
-    expect(codesOf(report, 'token-approval')).toEqual(c.expect)
-  })
-
+describe('token-approval, beyond the table', () => {
   it('says the approval was seen in the simulation', async () => {
     const report = await inspectWithSimulation(
       { ok: true, simulation: simulation({ approvals: [approval({})] }) },

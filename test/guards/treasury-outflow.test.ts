@@ -6,13 +6,13 @@ import { erc20 } from '../helpers/build.js'
 import {
   ATTACKER,
   COMP,
-  codes,
   findings,
   type GovernanceCase,
   GRANTEE,
   TIMELOCK,
   USDC,
 } from '../helpers/governance.js'
+import { guardTester, table } from '../helpers/guard-tester.js'
 
 const usdc = (n: string) => parseUnits(n, 6)
 const comp = (n: string) => parseUnits(n, 18)
@@ -35,7 +35,7 @@ const treasury = [
 const facts = { treasury, pastRecipients: [GRANTEE] }
 const transfer = (to: `0x${string}`, amount: bigint) =>
   encodeFunctionData({ abi: erc20, functionName: 'transfer', args: [to, amount] })
-const C = (code: string, severity: string) => `treasury-outflow/${code}:${severity}`
+const C = (code: string, severity: string) => `${code}:${severity}`
 
 const cases: Array<GovernanceCase<object> & { name: string; expect: string[] }> = [
   {
@@ -193,11 +193,12 @@ const cases: Array<GovernanceCase<object> & { name: string; expect: string[] }> 
   },
 ]
 
-describe('treasury-outflow', () => {
-  it.each(cases)('$name', async (c) => {
-    expect(await codes(guard, c)).toEqual(c.expect)
-  })
+guardTester(
+  guard,
+  table(cases, (c) => findings(guard, c)),
+)
 
+describe('treasury-outflow, beyond the table', () => {
   it('says how much, what share, to whom, and that the recipient is new', async () => {
     const [finding] = await findings(guard, {
       simulation: { assetChanges: [out(COMP, comp('499000'), GOLD_VAULT)] },

@@ -5,11 +5,11 @@ import type { CodePin } from '../../src/model/governance.js'
 import {
   BENIGN_PROPOSAL_RUNTIME,
   CLONE_RUNTIME,
-  codes,
   findings,
   type GovernanceCase,
   GRANTEE,
 } from '../helpers/governance.js'
+import { guardTester, table } from '../helpers/guard-tester.js'
 
 const TARGET = getAddress('0x7e9f4d6c8b5a2e3f1d0c9b8a7e6f5d4c3b2a1908')
 const CREATED = 20_000_000n
@@ -27,7 +27,7 @@ const deployed = (code: Hex | undefined, blocksBefore: bigint, fields: Partial<C
   ...fields,
 })
 const execute = [{ to: TARGET, data: '0x61461954' as const }]
-const C = (code: string, severity: string) => `unverifiable-target/${code}:${severity}`
+const C = (code: string, severity: string) => `${code}:${severity}`
 
 const cases: Array<GovernanceCase<object> & { name: string; expect: string[] }> = [
   {
@@ -118,11 +118,12 @@ const cases: Array<GovernanceCase<object> & { name: string; expect: string[] }> 
   { name: 'no governance facts', calls: execute, facts: null, expect: [] },
 ]
 
-describe('unverifiable-target', () => {
-  it.each(cases)('$name', async (c) => {
-    expect(await codes(guard, c)).toEqual(c.expect)
-  })
+guardTester(
+  guard,
+  table(cases, (c) => findings(guard, c)),
+)
 
+describe('unverifiable-target, beyond the table', () => {
   it('names the opcode and where it is', async () => {
     const [finding] = await findings(guard, {
       calls: execute,

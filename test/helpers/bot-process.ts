@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { stringify } from 'yaml'
 
 const root = join(import.meta.dirname, '../..')
+const HEAP_FLAGS = ['--max-old-space-size=160', '--max-semi-space-size=8']
 
 /** `custos run` as a real process, with a YAML config, for restart and signal tests. */
 export function botProcess(dir: string, config: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) {
@@ -21,7 +22,9 @@ export function botProcess(dir: string, config: Record<string, unknown>, env: No
     stdout: () => stdout,
     pid: () => child?.pid,
     start() {
-      child = spawn('node', ['bin/custos.js', 'run', '--config', path], {
+      // Started as the image starts it, with the heap caps given to Node, so that custos is one
+      // process (signals, SIGSTOP, /proc); test/cli/heap.test.ts covers bin/custos.js adding them.
+      child = spawn('node', [...HEAP_FLAGS, 'bin/custos.js', 'run', '--config', path], {
         cwd: root,
         env: { ...process.env, NO_COLOR: '1', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -139,6 +139,8 @@ export async function startBot(
   schedule = fastSchedule,
   env: NodeJS.ProcessEnv = {},
   logger?: import('../../src/model/logger.js').Logger,
+  /** Another store than the SQLite file in the data directory (a replica's PostgreSQL one). */
+  given?: import('../../src/model/store.js').Store,
 ) {
   const { silentLogger } = await import('../../src/model/logger.js')
   const log = logger ?? silentLogger
@@ -148,7 +150,7 @@ export async function startBot(
   const { createMetrics } = await import('../../src/server/metrics.js')
   const { openSqliteStore } = await import('../../src/store/sqlite.js')
   const rt = world.runtime(extra)
-  const store = openSqliteStore(rt.config.store.path ?? join(rt.config.dataDir, 'custos.db'))
+  const store = given ?? openSqliteStore(rt.config.store.path ?? join(rt.config.dataDir, 'custos.db'))
   const metrics = createMetrics()
   let watcher: ReturnType<typeof createWatcher> | undefined
   const token = 'test-token'

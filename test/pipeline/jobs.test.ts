@@ -7,7 +7,10 @@ import { createMetrics } from '../../src/server/metrics.js'
 // The job runner every source runs on: spread start times, no overlap with a job's own run in
 // flight, health and readiness per job, retryable and fatal failures told apart.
 
-const runnerFor = (schedule: (expression: string, fn: () => void) => () => void = () => () => {}) => {
+const runnerFor = (
+  schedule: (expression: string, fn: () => void) => () => void = () => () => {},
+  leads?: (lease: string) => boolean,
+) => {
   const fatal: string[] = []
   const metrics = createMetrics()
   const runner = createJobRunner({
@@ -16,6 +19,7 @@ const runnerFor = (schedule: (expression: string, fn: () => void) => () => void 
     clock: Date.now,
     schedule,
     onFatalError: (job) => fatal.push(job),
+    ...(leads ? { leads } : {}),
   })
   return { runner, fatal, metrics }
 }
@@ -108,5 +112,24 @@ describe('the job runner', () => {
     runner.start()
     await runner.stop()
     expect(done).toBe(true)
+  })
+
+  it('runs a leased job only on the replica holding its lease; the others stand by, healthy and ready', async () => {
+    const held = new Set(['mine'])
+    const ran: string[] = []
+    const { runner } = runnerFor(undefined, (lease) => held.has(lease))
+    for (const name of ['mine', 'theirs'])
+      runner.add(job(name, async () => void ran.push(name), { lease: name, ready: `ready:${name}` }))
+    runner.add(job('internal', async () => void ran.push('internal'), { source: false }))
+    expect(runner.leases().sort()).toEqual(['mine', 'theirs'])
+    await Promise.all(['mine', 'theirs', 'internal'].map((n) => runner.runNow(n)))
+    expect(ran.sort()).toEqual(['internal', 'mine'])
+    expect(runner.health.get('theirs')).toMatchObject({ failures: 0 })
+    expect(runner.health.get('theirs')?.lastSuccess).toBeTypeOf('number')
+    expect([...runner.ready].sort()).toEqual(['internal', 'ready:mine', 'ready:theirs'])
+    // The lease moves here: the job runs.
+    held.add('theirs')
+    await runner.runNow('theirs')
+    expect(ran).toContain('theirs')
   })
 })

@@ -90,11 +90,14 @@ describe('automatic vetoes on the lab', () => {
       expect(nonce).toBe(1n)
       const kit = await world.lab.kit(safe, world.owners.A)
       await expect(kit.executeTransaction(await kit.signTransaction(created))).rejects.toThrow()
-      // The channels were told, with what custos did.
-      await eventually(() =>
+      // The channels were told, with what custos did: here a veto, the transaction can no longer run.
+      const told = await eventually(() =>
         world.receiver
           .others()
           .find((r) => r.json.update?.proposalId === id && r.json.update.event === 'vetoed'),
+      )
+      expect(told.json.update?.text).toMatch(
+        /custos vetoed it: executed the rejection at nonce 0 \(0x[0-9a-f]{64}\); this transaction can no longer execute/,
       )
     } finally {
       await bot.stop()

@@ -52,6 +52,6 @@ export async function cancelGovernorProposal(
         )
   const sent = await send(client, await signer.signTransaction(unsigned))
   return sent.ok
-    ? { status: 'sent', txHash: sent.hash, message: `cancelled (${sent.hash})` }
+    ? { status: 'sent', txHash: sent.hash, message: `vetoed it: cancelled (${sent.hash})` }
     : { status: 'failed', txHash: sent.hash, message: `the cancel reverted (${sent.hash})` }
 }

@@ -78,7 +78,7 @@ export async function rejectSafeTransaction(deps: SafeVetoDeps, origin: SafeOrig
       ? {
           status: 'sent',
           txHash: sent.hash,
-          message: `executed the rejection at nonce ${origin.nonce} (${sent.hash})`,
+          message: `vetoed it: executed the rejection at nonce ${origin.nonce} (${sent.hash}); this transaction can no longer execute`,
         }
       : {
           status: 'failed',
@@ -96,6 +96,9 @@ export async function rejectSafeTransaction(deps: SafeVetoDeps, origin: SafeOrig
   })
   return {
     status: 'proposed',
-    message: `proposed a rejection at nonce ${origin.nonce} (${rejection.safeTxHash}), signed by the guardian: ${Number(state.threshold) - 1} more signature(s) needed`,
+    // Not a veto yet: the transaction can still execute until the rejection does.
+    message: `proposed a rejection at nonce ${origin.nonce} (${rejection.safeTxHash}), signed by the guardian: ${plural(Number(state.threshold) - 1, 'more signature')} needed before this transaction can no longer execute`,
   }
 }
+
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`

@@ -20,6 +20,16 @@ type Round = readonly [bigint, bigint, bigint, bigint, bigint]
 
 export const chainlinkFeed = defineCheck({
   kind: 'chainlink-feed',
+  codes: [
+    'stale',
+    'at-min-answer',
+    'at-max-answer',
+    'non-positive',
+    'deviation',
+    'sequencer-down',
+    'sequencer-grace',
+    'unreadable',
+  ],
   reads(c) {
     const reads: ReadCall[] = [
       callOf('round', c.feed, fn('latestRoundData')),

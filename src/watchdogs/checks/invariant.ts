@@ -42,6 +42,7 @@ const show = (v: unknown) =>
 
 export const invariant = defineCheck({
   kind: 'invariant',
+  codes: ['violated', 'evaluation-error', 'unreadable'],
   reads: (c) => compile(c).calls.map((x) => callOf(x.name, x.to, x.fn, x.args)),
   evaluate(c, facts) {
     const { calls, expression, measure } = compile(c)

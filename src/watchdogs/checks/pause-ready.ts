@@ -13,6 +13,7 @@ const FALLBACK_GAS = 200_000n
 
 export const pauseReady = defineCheck({
   kind: 'pause-ready',
+  codes: ['no-pause', 'pause-reverts', 'low-balance', 'simulation-unavailable', 'unreadable'],
   needsFees: true,
   reads: (c) => (getEthBalance ? [callOf('balance', MULTICALL3, getEthBalance, [c.sender])] : []),
   simulate: (c, pause) => (pause ? { from: c.sender, to: pause.target, data: pause.data } : undefined),

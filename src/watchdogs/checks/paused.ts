@@ -6,6 +6,7 @@ import { callOf, defineCheck, failureOf, readValue, short, viewFunction } from '
 
 export const paused = defineCheck({
   kind: 'paused',
+  codes: ['paused', 'not-paused', 'unreadable'],
   reads: (c) => c.contracts.map((x, i) => callOf(`c${i}`, x.address, viewFunction(x.function, 'bool'))),
   evaluate(c, facts) {
     const problems: CheckProblem[] = []

@@ -21,6 +21,7 @@ const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
 
 export const roles = defineCheck({
   kind: 'roles',
+  codes: ['missing-holder', 'unexpected-holder', 'unreadable'],
   reads(c) {
     const reads: ReadCall[] = []
     c.holders.forEach((h, i) => {
