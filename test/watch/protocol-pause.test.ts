@@ -1,4 +1,4 @@
-import { encodeFunctionData, parseEther } from 'viem'
+import { encodeFunctionData, parseEther, toFunctionSelector } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LAB_TARGET_RESERVES, PAUSE_GUARDIAN_ROLE } from '../../src/lab/protocol/index.js'
 import { createChatCommands } from '../../src/pipeline/chat-commands.js'
@@ -70,8 +70,54 @@ describe('the circuit breaker on the lab', () => {
         ),
       )
       expect(audit.action).toBe('veto-dry-run')
+      expect(JSON.stringify(audit.details)).toContain('passes its gas estimate')
       const notice = await eventually(() => w.pauseNotices()[0], 20_000, 'every channel told')
       expect(notice.title).toMatch(/pause dry-run/)
+      expect(await paused(p.pool)).toBe(false)
+    } finally {
+      await w.bot.stop()
+    }
+  })
+
+  it('in a dry run, says the live pause would fail when the key cannot pause (its role revoked), and sends nothing', async () => {
+    const p = await freshProtocol(world)
+    await send(
+      world,
+      p.admin,
+      p.pool,
+      encodeFunctionData({
+        abi: poolAbi,
+        functionName: 'revokeRole',
+        args: [PAUSE_GUARDIAN_ROLE, p.guardian.address],
+      }),
+    )
+    const veto = { enabled: true, keyEnv: 'CUSTOS_VETO_KEY', pauses: { enabled: true } }
+    const w = await watchProtocol(
+      world,
+      p,
+      [withPool(p.pool)],
+      { veto },
+      { CUSTOS_VETO_KEY: p.guardian.privateKey },
+    )
+    try {
+      await drain(p)
+      await w.alertOf('reserves')
+      const episode = await w.episode('reserves')
+      const audit = await eventually(async () =>
+        (await w.bot.store.auditLog(100)).find(
+          (a) => a.subject === episode?.id && a.action.startsWith('veto-'),
+        ),
+      )
+      expect(audit.action).toBe('veto-failed')
+      expect(JSON.stringify(audit.details)).toMatch(
+        /dry run: the pause pause\(\) on 0x[0-9a-fA-F]{40} cannot be sent/,
+      )
+      // The key's estimate reverts with AccessControl's error (pause-ready names it; here its selector).
+      expect(JSON.stringify(audit.details)).toContain(
+        toFunctionSelector('AccessControlUnauthorizedAccount(address,bytes32)'),
+      )
+      const notice = await eventually(() => w.pauseNotices()[0], 20_000, 'every channel told')
+      expect(notice.title).toMatch(/pause failed/)
       expect(await paused(p.pool)).toBe(false)
     } finally {
       await w.bot.stop()
