@@ -33,9 +33,9 @@ const expected = z
   .strict()
 
 /**
- * The Safe runs the custos Guard (docs/guard.md) with custos's veto key as its guardian: custos
- * approves what it judged below `approveBelow` once it has its confirmations, and a veto cancels the
- * transaction on the guard instead of proposing a rejection the other owners must co-sign.
+ * The Safe runs the custos Guard (docs/guard.md) with custos's veto key as its guardian: a veto
+ * cancels the transaction on the guard instead of proposing a rejection the other owners must
+ * co-sign, and the guard's events are watched.
  */
 export const safeGuard = z
   .object({
@@ -44,10 +44,6 @@ export const safeGuard = z
       .describe(
         "The guard's address; by default the deterministic one (`custos guard deploy`). Its code hash is checked before every use.",
       ),
-    approveBelow: z
-      .enum(LEVELS)
-      .default('medium')
-      .describe('custos approves on the guard a fully confirmed transaction judged below this level.'),
   })
   .strict()
 

@@ -28,6 +28,7 @@ import { act, createSafeStates, type WatchContext } from './context.js'
 import { createDelivery } from './delivery.js'
 import { createFaultReporter } from './faults.js'
 import { governanceEventsSource, resimulateSource } from './governance-events.js'
+import { guardEventsSource } from './guard-events.js'
 import { checkSilence, driftSource, driftWork } from './health.js'
 import { createJobRunner, sourceJob } from './jobs.js'
 import { climbLadders } from './ladder.js'
@@ -119,6 +120,10 @@ export function createWatcher(deps: WatchDeps) {
   }
   if (src.chainEvents.enabled)
     for (const c of targets.chains('safe')) runner.add(sourceJob(ctx, safeEventsSource(ctx, c, changed)))
+  // The custos Guard's events, on the chains where a watched Safe runs it with custos as guardian.
+  if (src.chainEvents.enabled)
+    for (const c of new Set(safes.filter((t) => t.guard).map((t) => t.chainId)))
+      runner.add(sourceJob(ctx, guardEventsSource(ctx, c)))
   if (src.governance.enabled && targets.chains('governor', 'timelock').length) {
     for (const c of targets.chains('governor', 'timelock'))
       runner.add(sourceJob(ctx, governanceEventsSource(ctx, c)))

@@ -1,17 +1,20 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Address, encodeFunctionData, getAddress, type Hex, parseAbi } from 'viem'
+import { type Address, encodeFunctionData, getAddress, type Hex, parseAbi, zeroAddress } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SLOT0_WRITER } from '../../src/lab/contracts.js'
 import type { LabAccount } from '../../src/lab/index.js'
+import { setGuardCalldata } from '../../src/respond/guard/contract.js'
 import {
+  advance,
   DEFAULT_SETTINGS,
   execute,
   type GuardWorld,
   guardedSafe,
   readStatus,
   schedule,
+  signTx,
 } from '../helpers/guard.js'
 import { eventually, startBot, startWorld, type World } from '../helpers/watch-world.js'
 
@@ -81,7 +84,7 @@ const vetoOf = (bot: Awaited<ReturnType<typeof startBot>>, id: string) =>
     'the veto',
   )
 
-describe('a veto on a Safe that runs the custos Guard', () => {
+describe('a veto on a Safe that runs the custos Guard', { timeout: 120_000 }, () => {
   it('cancels a fully signed Bybit-style transaction on the guard: it can neither execute nor be scheduled again', async () => {
     const w = await guardedSafe(world.lab, '1.4.1', { settings: () => DEFAULT_SETTINGS(guardian.address) })
     const { id, tx, safeTxHash } = await proposeBybit(w, [w.owners[0], w.owners[1]] as LabAccount[])
@@ -105,9 +108,9 @@ describe('a veto on a Safe that runs the custos Guard', () => {
     }
   })
 
-  it('holds one that lacks signatures (nothing runs unapproved) and proposes no rejection', async () => {
+  it('holds one that lacks signatures, and cancels it as soon as someone schedules it with signatures gathered elsewhere', async () => {
     const w = await guardedSafe(world.lab, '1.4.1', { settings: () => DEFAULT_SETTINGS(guardian.address) })
-    const { id, tx } = await proposeBybit(w, [w.owners[0]] as LabAccount[])
+    const { id, tx, safeTxHash } = await proposeBybit(w, [w.owners[0]] as LabAccount[])
     const bot = await startBot(world, config(w.safe), undefined, env())
     try {
       const veto = await vetoOf(bot, id)
@@ -115,6 +118,48 @@ describe('a veto on a Safe that runs the custos Guard', () => {
       expect(JSON.stringify(veto.details)).toMatch(/held by the custos Guard/)
       expect((await world.api.getPendingTransactions(w.safe)).results).toHaveLength(1)
       expect((await execute(w, tx)).ok).toBe(false)
+      // The attacker gets B's signature outside the service and starts the clock on the guard.
+      const signed = await (await world.lab.kit(w.safe, w.owners[1] as LabAccount)).signTransaction(
+        tx,
+        'eth_sign',
+      )
+      expect((await schedule(w, signed)).ok).toBe(true)
+      await eventually(
+        async () => (await readStatus(w, safeTxHash)).cancelled || undefined,
+        60_000,
+        'the cancel',
+      )
+      const sent = await eventually(async () =>
+        (await bot.store.auditLog(100)).find((a) => a.action === 'veto-sent' && a.subject === id),
+      )
+      expect(JSON.stringify(sent.details)).toMatch(/cancelled on the custos Guard/)
+      await advance(world.lab, 2 * 3600)
+      expect((await execute(w, signed)).ok).toBe(false)
+    } finally {
+      await bot.stop()
+    }
+  })
+
+  it('pages at once when a guard change is scheduled', async () => {
+    const w = await guardedSafe(world.lab, '1.4.1', { settings: () => DEFAULT_SETTINGS(guardian.address) })
+    const bot = await startBot(world, config(w.safe), undefined, env())
+    try {
+      // Two owners sign the guard's removal and anyone schedules it: the guardian cannot cancel it.
+      const removal = await signTx(w, { to: w.safe, data: setGuardCalldata(zeroAddress) })
+      expect((await schedule(w, removal)).ok).toBe(true)
+      const page = await eventually(
+        () =>
+          world.receiver
+            .accepted()
+            .find(
+              (r) =>
+                r.json.alert.dedupKey.includes(':guard-change:') &&
+                r.json.alert.title.includes('guard change scheduled'),
+            ),
+        60_000,
+        'the page',
+      )
+      expect(page.json.alert.level).toBe('critical')
     } finally {
       await bot.stop()
     }
