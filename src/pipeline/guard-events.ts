@@ -1,14 +1,13 @@
 import type { Address, Hash } from 'viem'
 import { safeProposalId } from '../model/proposal.js'
-import { type Level, levelRank } from '../model/severity.js'
+import { levelRank } from '../model/severity.js'
 import type { WorkBatch } from '../model/store.js'
-import { eventAlert } from '../respond/events.js'
 import { CUSTOS_GUARD_ADDRESS, custosGuardAbi } from '../respond/guard/contract.js'
 import { scanLogs } from '../sources/scan.js'
 import type { WatchContext, Work } from './context.js'
 import type { Source } from './jobs.js'
 import { rulesFor } from './policy.js'
-import { fanOut } from './updates.js'
+import { safeAlerter } from './updates.js'
 
 // The custos Guard's events for the watched Safes that run it, so that what is done on the guard
 // outside custos is seen: a transaction someone schedules (with the owners' signatures they
@@ -78,21 +77,7 @@ async function eventsWork(
   }
   const veto: string[] = []
   const acted: string[] = []
-  const alert = (level: Level, safe: Address, title: string, summary: string, dedupKey: string) =>
-    batch.outbox?.push(
-      ...fanOut(
-        ctx,
-        eventAlert({
-          level,
-          title: `${ctx.targets.get(chainId, safe)?.name ?? safe} · ${title}`,
-          summary,
-          dedupKey,
-          chainId,
-          safe,
-          now: ctx.clock(),
-        }),
-      ),
-    )
+  const alert = safeAlerter(ctx, batch.outbox ?? [], chainId)
   for (const log of logs) {
     const safe = log.args.safe
     const target = safe ? ctx.targets.get(chainId, safe) : undefined

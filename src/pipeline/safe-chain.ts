@@ -1,16 +1,14 @@
 import { type Address, getAddress, type Hash, parseAbi } from 'viem'
 import { safeProposalId } from '../model/proposal.js'
 import { errorText } from '../model/redact.js'
-import type { Level } from '../model/severity.js'
 import type { WorkBatch } from '../model/store.js'
 import { type Target, targetKey } from '../model/target.js'
-import { eventAlert } from '../respond/events.js'
 import { readSafeEvents, SAFE_CONFIG_EVENTS, type SafeEvent } from '../sources/safe-events.js'
 import { scanLogs } from '../sources/scan.js'
 import { readSafeState } from '../verify/chain.js'
 import type { WatchContext, Work } from './context.js'
 import type { Source } from './jobs.js'
-import { closeProposal, fanOut } from './updates.js'
+import { closeProposal, safeAlerter } from './updates.js'
 
 /**
  * The Safe events of one chain: executions close their proposals (and an execution custos never
@@ -78,21 +76,7 @@ async function eventsWork(
     cursors: [{ source: 'safe-events', chainId, value: to.toString() }],
   }
   const changes: Target[] = []
-  const alert = (level: Level, safe: Address, title: string, summary: string, dedupKey: string) =>
-    batch.outbox?.push(
-      ...fanOut(
-        ctx,
-        eventAlert({
-          level,
-          title: `${ctx.targets.get(chainId, safe)?.name ?? safe} · ${title}`,
-          summary,
-          dedupKey,
-          chainId,
-          safe,
-          now: ctx.clock(),
-        }),
-      ),
-    )
+  const alert = safeAlerter(ctx, batch.outbox ?? [], chainId)
 
   const acted: string[] = []
   for (const ev of events) {

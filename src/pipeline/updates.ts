@@ -1,8 +1,10 @@
+import type { Address } from 'viem'
 import type { Alert, EscalationNotice, ProposalUpdate, UpdateEvent } from '../model/alert.js'
-import { levelRank } from '../model/severity.js'
+import { type Level, levelRank } from '../model/severity.js'
 import type { Escalation, StoredProposal, WorkBatch } from '../model/store.js'
 import { describeKey } from '../model/target.js'
 import type { ChatStore } from '../respond/chat.js'
+import { eventAlert } from '../respond/events.js'
 import type { WatchContext } from './context.js'
 
 // What goes to which channel: alerts to every channel whose minimum level they reach, ladder
@@ -15,6 +17,32 @@ export function fanOut(ctx: Pick<WatchContext, 'notifiers'>, alert: Alert): Outb
   return ctx.notifiers
     .filter((n) => levelRank(alert.level) >= levelRank(n.minLevel))
     .map((n) => ({ channel: n.channel, dedupKey: alert.dedupKey, payload: alert }))
+}
+
+/**
+ * A source's alert about a watched Safe, titled with the Safe's configured name, added to `outbox`
+ * for every channel its level reaches (the chain event sources raise these).
+ */
+export function safeAlerter(
+  ctx: Pick<WatchContext, 'notifiers' | 'targets' | 'clock'>,
+  outbox: Outbox,
+  chainId: number,
+) {
+  return (level: Level, safe: Address, title: string, summary: string, dedupKey: string) =>
+    outbox.push(
+      ...fanOut(
+        ctx,
+        eventAlert({
+          level,
+          title: `${ctx.targets.get(chainId, safe)?.name ?? safe} · ${title}`,
+          summary,
+          dedupKey,
+          chainId,
+          safe,
+          now: ctx.clock(),
+        }),
+      ),
+    )
 }
 
 /**
