@@ -1,5 +1,5 @@
 import { type Abi, type Address, decodeFunctionResult, encodeFunctionData, type Hex } from 'viem'
-import { remoteError } from '../model/errors.js'
+import { isRetryable, remoteError } from '../model/errors.js'
 import { redactUrls } from '../model/redact.js'
 
 /** A JSON-RPC node that can trace calls with state overrides: a local fork or the upstream itself. */
@@ -75,3 +75,16 @@ export async function readCall<T>(
   const out = await ep.request<Hex>('eth_call', [{ to, data }, block])
   return decodeFunctionResult({ abi, functionName, data: out } as never) as T
 }
+
+/**
+ * For a read whose failure means something ("no symbol()", "not a Safe"): the fallback when the
+ * node answered (an error result such as a revert, or an answer that does not decode). A transport
+ * failure (a timeout, a refused connection, HTTP 5xx or 429) is no answer: it is rethrown, so the
+ * simulation fails and is reported unavailable (never judged with less than it should read).
+ */
+export const ifAnswered =
+  <T>(fallback: T) =>
+  (error: unknown): T => {
+    if (isRetryable(error)) throw error
+    return fallback
+  }

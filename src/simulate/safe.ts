@@ -21,7 +21,7 @@ import { domainHash } from '../model/safe-hash.js'
 import type { AccountDiff, SafeChange, Simulation, TraceCall } from '../model/simulation.js'
 import { wordToAddress } from './diff.js'
 import { seenAddresses } from './effects.js'
-import { type Endpoint, readCall } from './endpoint.js'
+import { type Endpoint, ifAnswered, readCall } from './endpoint.js'
 import { effectsOf, traceCallWithDiff } from './outcome.js'
 import { approvedHashSlot, type SafeBefore, SENTINEL, SLOT, safeChanges } from './safe-slots.js'
 import { tokenInfoCalls } from './tokens.js'
@@ -259,10 +259,10 @@ async function nestedSafeChanges(
     others.map(async (d) => {
       // Safe proxies answer masterCopy() (selector a619486e) in their own code: a cheap test
       // before the eight reads that tell a Safe's state.
-      const code = await ep.request<Hex>('eth_getCode', [d.address, block]).catch(() => '0x')
+      const code = await ep.request<Hex>('eth_getCode', [d.address, block]).catch(ifAnswered<Hex>('0x'))
       if (!code.toLowerCase().includes('a619486e')) return undefined
       // Answers masterCopy() but not the Safe getters: not a Safe whose configuration can change.
-      const before = await readSafe(ep, d.address, block).catch(() => undefined)
+      const before = await readSafe(ep, d.address, block).catch(ifAnswered(undefined))
       if (!before) return undefined
       const changes = safeChanges(d, before, candidates, hashes)
       return changes.some((c) => c.field !== 'nonce' && c.field !== 'approvedHashes')
@@ -295,7 +295,8 @@ async function readSafe(ep: Endpoint, safe: Address, block: Hex): Promise<SafeBe
         block,
       )
         .then(([list]) => [...list])
-        .catch(() => [] as Address[]),
+        // Safes before 1.3.0 have no getModulesPaginated: no modules listed.
+        .catch(ifAnswered([] as Address[])),
     ])
   return { owners: [...owners], threshold, nonce, singleton, guard, fallbackHandler, moduleGuard, modules }
 }

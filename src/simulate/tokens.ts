@@ -1,7 +1,8 @@
 import { type Address, encodeFunctionData, getAddress, type Hex, hexToString, parseAbi } from 'viem'
+import { isRetryable } from '../model/errors.js'
 import type { TokenInfo } from '../model/guard.js'
 import type { AssetChange, BalanceBefore } from '../model/simulation.js'
-import { type Endpoint, readCall } from './endpoint.js'
+import { type Endpoint, ifAnswered, readCall } from './endpoint.js'
 
 const erc20 = parseAbi([
   'function symbol() view returns (string)',
@@ -26,14 +27,18 @@ async function lookup(
   const hit = cache.get(key)
   if (hit) return hit
   const [symbol, decimals] = await Promise.all([
-    readCall<string>(ep, token, erc20, 'symbol', [], block).catch(() =>
-      readCall<Hex>(ep, token, bytes32Symbol, 'symbol', [], block)
-        .then((h) => hexToString(h, { size: 32 }).replace(/\0+$/, ''))
-        // No symbol at all: the token is shown by its address.
-        .catch(() => undefined),
-    ),
-    // No decimals(): amounts are shown in base units.
-    readCall<number>(ep, token, erc20, 'decimals', [], block).catch(() => undefined),
+    readCall<string>(ep, token, erc20, 'symbol', [], block).catch((error: unknown) => {
+      if (isRetryable(error)) throw error
+      return (
+        readCall<Hex>(ep, token, bytes32Symbol, 'symbol', [], block)
+          .then((h) => hexToString(h, { size: 32 }).replace(/\0+$/, ''))
+          // No symbol at all: the token is shown by its address.
+          .catch(ifAnswered(undefined))
+      )
+    }),
+    // No decimals(): amounts are shown in base units. A node that did not answer is not cached
+    // as "no decimals": the error fails this simulation instead.
+    readCall<number>(ep, token, erc20, 'decimals', [], block).catch(ifAnswered(undefined)),
   ])
   const info = {
     ...(symbol && /^[\x20-\x7e]{1,32}$/.test(symbol) ? { symbol } : {}),
@@ -109,7 +114,9 @@ export async function balancesBefore(
             ? BigInt(await ep.request<Hex>('eth_getBalance', [holder, block]))
             : await readCall<bigint>(ep, token, erc20, 'balanceOf', [holder], block)
         return { holder, token, balance }
-      } catch {
+      } catch (error) {
+        // A token whose balanceOf reverts has no share to judge; a node that did not answer fails the simulation.
+        if (isRetryable(error)) throw error
         return undefined
       }
     }),

@@ -37,9 +37,6 @@ const ALLOWED: Record<string, string[]> = {
   'src/simulate/governance-lifecycle.ts': [
     'stopping the impersonation failed: the evm_revert right after restores the fork, or the fork is replaced',
   ],
-  'src/simulate/safe.ts': [
-    'a touched contract that answers masterCopy() but not the Safe getters is not a Safe whose configuration can change',
-  ],
   'src/sources/governance.ts': [
     'a log that is not a governor event is tried as a timelock event',
     'a log that is neither: not an event custos follows',
@@ -58,10 +55,6 @@ const ALLOWED: Record<string, string[]> = {
   'src/store/pg-schema.ts': ['a rollback that fails after an error: the original error is rethrown'],
   'src/store/postgres.ts': [
     'a rollback that fails after an error: the original error is rethrown, the connection discarded',
-  ],
-  'src/simulate/tokens.ts': [
-    'a token without a bytes32 symbol() either: shown by address',
-    'a token without decimals(): amounts shown in base units',
   ],
 }
 
