@@ -123,8 +123,9 @@ export async function judge(ctx: WatchContext, j: Judgement): Promise<Work> {
     ],
     escalations: [...(escalation ? [escalation] : []), ...(clearing?.escalations ?? [])],
     outbox: [...(actions.includes('notify') ? fanOut(ctx, alert) : []), ...(clearing?.outbox ?? [])],
-    // With a quorum, this replica's judgement is its vote on a veto.
-    ...(ctx.config.veto.quorum > 1
+    // With a quorum, this replica's judgement is its vote on a veto. A protocol check gets no vote:
+    // other replicas cannot judge it again yet, so its pause is escalated instead (pipeline/veto.ts).
+    ...(ctx.config.veto.quorum > 1 && proposal.origin.kind !== 'check'
       ? { votes: [{ proposalId: id, level, veto: actions.includes('veto') }] }
       : {}),
     audit: [

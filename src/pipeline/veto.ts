@@ -136,6 +136,12 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
     const sw = vetoSwitch(config, p)
     const now = ctx.clock()
     if (!sw.enabled) return record(p, by, { status: 'refused', message: sw.off }, now)
+    // Other replicas cannot give a second opinion on a protocol check yet: with a quorum, its
+    // pause would wait forever, so the signers are asked instead (they can press Pause).
+    if (by.kind === 'auto' && v.quorum > 1 && p.origin.kind === 'check') {
+      const message = `veto.quorum is ${v.quorum} and replicas cannot judge a protocol check again yet: the pause is left to the signers`
+      return record(p, by, { status: 'refused', message, escalate: true }, now)
+    }
     // With a quorum, the policy's veto waits until that many replicas judged the proposal at the
     // veto level, each through its own RPC endpoints (a signer's press is a person's decision).
     if (by.kind === 'auto' && v.quorum > 1) {

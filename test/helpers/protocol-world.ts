@@ -45,6 +45,8 @@ export async function watchProtocol(
   checks: unknown[],
   extra: Record<string, unknown> = {},
   env: NodeJS.ProcessEnv = {},
+  /** A store opened by the test (PostgreSQL, for replica settings); by default the bot's SQLite file. */
+  store?: Parameters<typeof startBot>[5],
 ) {
   const since = Date.now()
   const bot = await startBot(
@@ -62,6 +64,8 @@ export async function watchProtocol(
     },
     undefined,
     env,
+    undefined,
+    store,
   )
   const received = () =>
     world.receiver

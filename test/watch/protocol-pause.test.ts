@@ -1,7 +1,9 @@
 import { encodeFunctionData, parseEther, toFunctionSelector } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startPostgres } from '../../src/lab/postgres.js'
 import { LAB_TARGET_RESERVES, PAUSE_GUARDIAN_ROLE } from '../../src/lab/protocol/index.js'
 import { createChatCommands } from '../../src/pipeline/chat-commands.js'
+import { openPostgresStore } from '../../src/store/postgres.js'
 import { freshProtocol, poolAbi, send, watchProtocol } from '../helpers/protocol-world.js'
 import { eventually, startWorld, type World } from '../helpers/watch-world.js'
 
@@ -221,6 +223,45 @@ describe('the circuit breaker on the lab', () => {
       )
     } finally {
       await w.bot.stop()
+    }
+  })
+
+  it('with veto.quorum above 1, leaves the pause to the signers (no replica can judge a check again) and says why', async () => {
+    const p = await freshProtocol(world)
+    const veto = {
+      enabled: true,
+      keyEnv: 'CUSTOS_VETO_KEY',
+      quorum: 2,
+      pauses: { enabled: true, dryRun: false },
+    }
+    const db = await startPostgres()
+    const w = await watchProtocol(
+      world,
+      p,
+      [withPool(p.pool)],
+      { veto, store: { driver: 'postgres', leaseSeconds: 3 } },
+      { CUSTOS_VETO_KEY: p.guardian.privateKey },
+      await openPostgresStore(db.url, { replicaId: 'only' }),
+    )
+    try {
+      await drain(p)
+      const refused = await eventually(
+        async () =>
+          (await w.bot.store.auditLog(100)).find(
+            (a) =>
+              a.action === 'veto-refused' &&
+              a.subject.includes(':check:') &&
+              a.subject.includes(':reserves:'),
+          ),
+        20_000,
+        'the refused pause',
+      )
+      expect(JSON.stringify(refused.details)).toContain('the pause is left to the signers')
+      expect(await paused(p.pool)).toBe(false)
+      expect((await w.bot.store.auditLog(100)).some((a) => a.action === 'veto-awaiting-quorum')).toBe(false)
+    } finally {
+      await w.bot.stop()
+      await db.stop()
     }
   })
 
