@@ -89,9 +89,9 @@ describe('code pins', () => {
   it('find the block a target was deployed in, once per address and code', async () => {
     await lab.test.mine({ blocks: 150 })
     const [token] = await deployTokens(lab, 1)
-    const deployed = await lab.public.getBlockNumber()
+    const deployed = await lab.public.getBlockNumber({ cacheTime: 0 })
     await lab.test.mine({ blocks: 40 })
-    const created = await lab.public.getBlockNumber()
+    const created = await lab.public.getBlockNumber({ cacheTime: 0 })
     node.methods.clear()
     const problems: string[] = []
     const pins = await readCodePins(
@@ -125,12 +125,12 @@ describe("the executor's transfer history", () => {
     const [first, second] = freshAddresses('history', 2) as [Address, Address]
     await fundTokens(lab, [token as Address], first, 10n)
     const from = 0n
-    let head = await lab.public.getBlockNumber()
+    let head = await lab.public.getBlockNumber({ cacheTime: 0 })
     expect(await readPastRecipients(client, sender(), from, head, 50)).toContain(first)
 
     await lab.test.mine({ blocks: 100 })
     await fundTokens(lab, [token as Address], second, 10n)
-    head = await lab.public.getBlockNumber()
+    head = await lab.public.getBlockNumber({ cacheTime: 0 })
     node.calls.length = 0
     const cached = await readPastRecipients(client, sender(), from, head, 50)
     const reread = await readPastRecipients(createRpcClient([lab.rpcUrl]), sender(), from, head, 50)
@@ -145,7 +145,7 @@ describe("the executor's transfer history", () => {
   })
 
   it('leaves out transfers older than the window', async () => {
-    const head = await lab.public.getBlockNumber()
+    const head = await lab.public.getBlockNumber({ cacheTime: 0 })
     const [old] = freshAddresses('history', 1)
     expect(await readPastRecipients(client, sender(), head - 10n, head, 50)).not.toContain(old)
   })
