@@ -6,7 +6,7 @@ import { sign } from 'viem/accounts'
 import { deployGuard } from '../src/lab/guard.js'
 import { type Lab, type LabAccount, startLab } from '../src/lab/index.js'
 import { createSafeOf, deploySafeVersion, type LabSafeVersion } from '../src/lab/safe-versions.js'
-import type { SafeTx } from '../src/model/safe.js'
+import { execTransactionData, type SafeTx } from '../src/model/safe.js'
 import { safeTxHashes } from '../src/model/safe-hash.js'
 import { enableGuardTx, guardCalldata, plainSafeTx } from '../src/respond/guard/contract.js'
 import { packMultiSend } from '../src/verify/multisend.js'
@@ -25,7 +25,6 @@ export type GuardGasRow = {
 }
 
 const safeAbi = parseAbi([
-  'function execTransaction(address to, uint256 value, bytes data, uint8 operation, uint256 safeTxGas, uint256 baseGas, uint256 gasPrice, address gasToken, address refundReceiver, bytes signatures) payable returns (bool)',
   'function nonce() view returns (uint256)',
 ])
 const HOUR = 3600
@@ -59,22 +58,7 @@ async function send(lab: Lab, from: LabAccount, to: Address, data: Hex): Promise
 }
 
 async function exec(w: World, tx: SafeTx, sigs: Hex): Promise<number> {
-  const data = encodeFunctionData({
-    abi: safeAbi,
-    functionName: 'execTransaction',
-    args: [
-      tx.to,
-      tx.value,
-      tx.data,
-      tx.operation,
-      tx.safeTxGas,
-      tx.baseGas,
-      tx.gasPrice,
-      tx.gasToken,
-      tx.refundReceiver,
-      sigs,
-    ],
-  })
+  const data = execTransactionData(tx, sigs)
   return send(w.lab, w.executor, w.safe, data)
 }
 

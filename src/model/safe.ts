@@ -1,4 +1,4 @@
-import type { Address, Hash, Hex } from 'viem'
+import { type Address, encodeFunctionData, type Hash, type Hex, parseAbi } from 'viem'
 
 /** Safe `Enum.Operation`: 0 = CALL, 1 = DELEGATECALL. */
 export type Operation = 0 | 1
@@ -42,3 +42,26 @@ export type SafeState = {
   threshold: bigint
   nonce: bigint
 }
+
+const execTransactionAbi = parseAbi([
+  'function execTransaction(address to, uint256 value, bytes data, uint8 operation, uint256 safeTxGas, uint256 baseGas, uint256 gasPrice, address gasToken, address refundReceiver, bytes signatures) payable returns (bool)',
+])
+
+/** The calldata of the Safe's `execTransaction` for `tx` with the packed `signatures`. */
+export const execTransactionData = (tx: SafeTx, signatures: Hex): Hex =>
+  encodeFunctionData({
+    abi: execTransactionAbi,
+    functionName: 'execTransaction',
+    args: [
+      tx.to,
+      tx.value,
+      tx.data,
+      tx.operation,
+      tx.safeTxGas,
+      tx.baseGas,
+      tx.gasPrice,
+      tx.gasToken,
+      tx.refundReceiver,
+      signatures,
+    ],
+  })

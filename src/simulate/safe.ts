@@ -3,7 +3,6 @@ import {
   concat,
   decodeFunctionData,
   encodeAbiParameters,
-  encodeFunctionData,
   type Hash,
   type Hex,
   hexToBigInt,
@@ -16,7 +15,7 @@ import {
 import type { FunctionRegistry } from '../model/decoded.js'
 import type { TokenInfo } from '../model/guard.js'
 import { unpackMultiSend } from '../model/multisend.js'
-import type { SafeTx } from '../model/safe.js'
+import { execTransactionData, type SafeTx } from '../model/safe.js'
 import { domainHash } from '../model/safe-hash.js'
 import type { AccountDiff, SafeChange, Simulation, TraceCall } from '../model/simulation.js'
 import { wordToAddress } from './diff.js'
@@ -32,7 +31,6 @@ const safeAbi = parseAbi([
   'function getThreshold() view returns (uint256)',
   'function nonce() view returns (uint256)',
   'function getModulesPaginated(address start, uint256 pageSize) view returns (address[] array, address next)',
-  'function execTransaction(address to, uint256 value, bytes data, uint8 operation, uint256 safeTxGas, uint256 baseGas, uint256 gasPrice, address gasToken, address refundReceiver, bytes signatures) payable returns (bool)',
 ])
 const multiSendAbi = parseAbi(['function multiSend(bytes transactions)'])
 const MULTISEND_SELECTOR = '0x8d80ff0a'
@@ -150,22 +148,7 @@ function execCall(
   if (clearGuard) stateDiff[SLOT.guard as Hex] = pad('0x00')
   // v = 1: r holds the owner, whose approval of the hash is in the overridden storage.
   const signatures = concat(signers.map((o) => concat([pad(o), pad('0x00'), '0x01'])))
-  const data = encodeFunctionData({
-    abi: safeAbi,
-    functionName: 'execTransaction',
-    args: [
-      tx.to,
-      tx.value,
-      tx.data,
-      tx.operation,
-      tx.safeTxGas,
-      tx.baseGas,
-      tx.gasPrice,
-      tx.gasToken,
-      tx.refundReceiver,
-      signatures,
-    ],
-  })
+  const data = execTransactionData(tx, signatures)
   const from = signers[0] ?? safe.owners[0] ?? zeroAddress
   const gasLimit = hexToBigInt(block.gasLimit)
   // With a gas refund, run at the transaction's gasPrice so the refund is actually paid (to the
