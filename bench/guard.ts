@@ -24,9 +24,7 @@ export type GuardGasRow = {
   schedule: number
 }
 
-const safeAbi = parseAbi([
-  'function nonce() view returns (uint256)',
-])
+const safeAbi = parseAbi(['function nonce() view returns (uint256)'])
 const HOUR = 3600
 
 type World = { lab: Lab; version: LabSafeVersion; safe: Address; owners: LabAccount[]; executor: LabAccount }
