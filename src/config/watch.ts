@@ -44,6 +44,12 @@ export const safeGuard = z
       .describe(
         "The guard's address; by default the deterministic one (`custos guard deploy`). Its code hash is checked before every use.",
       ),
+    approveBelow: z
+      .enum(LEVELS)
+      .default('medium')
+      .describe(
+        'Once a transaction has its signatures, custos approves it on the guard (it runs at once) when its level is below this, and never at or above `policy.vetoAt`; from this level up to the veto level custos schedules it itself, so the delay starts, and escalates. `none` approves nothing.',
+      ),
   })
   .strict()
 

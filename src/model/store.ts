@@ -80,6 +80,12 @@ export type WorkBatch = {
     details?: unknown
     claim?: string
   }>
+  /**
+   * What custos did as the custos Guard's guardian (approve, schedule, cancel): `signed` right
+   * before a transaction is broadcast (so its event is known as custos's own, whichever replica
+   * reads it), then the outcome.
+   */
+  guardian?: Array<Omit<GuardianRecord, 'at'> & { details?: unknown }>
   /** Sets (`until` in ms) or clears (`until: null`) a silence. */
   silences?: Array<{ target: string; until: number | null; actor: string }>
   /**
@@ -93,6 +99,15 @@ export type WorkBatch = {
     /** A second opinion asked for by another replica's vote (it asks for none in turn). */
     second?: boolean
   }>
+}
+
+/** One of custos's guardian transactions on the custos Guard, or its outcome. */
+export type GuardianRecord = {
+  proposalId: string
+  action: 'approve' | 'schedule' | 'cancel'
+  status: VetoStatus | 'signed'
+  txHash?: string | undefined
+  at: number
 }
 
 /** Where a proposal is on the escalation ladder (see respond/escalation.ts). */
@@ -198,6 +213,8 @@ export type Store = {
   vetoesSince(since: number, target?: { chainId: number; address: string }): Promise<number>
   /** The outcomes of the veto attempts on one proposal, oldest first. */
   vetoOutcomes(proposalId: string): Promise<VetoStatus[]>
+  /** custos's guardian records for a proposal, or for one transaction hash; oldest first. */
+  guardianActions(of: { proposalId: string } | { txHash: string }): Promise<GuardianRecord[]>
   /** The messages `channel` posted about a proposal, oldest first. */
   messagesFor(proposalId: string, channel: string): Promise<PostedMessage[]>
   getCursor(source: string, chainId: number): Promise<string | undefined>

@@ -112,6 +112,18 @@ export async function writeBatch(
       "INSERT INTO vetoes (proposal_id, kind, status, details, created_at) VALUES ($1, 'request', 'requested', $2, $3)",
       [v.proposalId, json({ actor: v.actor, signer: v.signer, channel: v.channel }), now],
     )
+  for (const g of batch.guardian ?? [])
+    await c.query(
+      'INSERT INTO vetoes (proposal_id, kind, status, tx_hash, details, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
+      [
+        g.proposalId,
+        'guardian',
+        g.status,
+        g.txHash?.toLowerCase() ?? null,
+        json({ action: g.action, ...(g.details === undefined ? {} : { details: g.details }) }),
+        now,
+      ],
+    )
   for (const v of batch.vetoes ?? []) {
     await c.query(
       'INSERT INTO vetoes (proposal_id, kind, status, tx_hash, details, created_at) VALUES ($1, $2, $3, $4, $5, $6)',

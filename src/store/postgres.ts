@@ -15,7 +15,7 @@ import { VETO_LEASE_MS } from '../model/store.js'
 import { writeBatch } from './pg-commit.js'
 import { ALIVE, pgReplicaStore } from './pg-replicas.js'
 import { migratePostgres } from './pg-schema.js'
-import { json, toEscalation, toOutbox, toProposal, toReport } from './rows.js'
+import { json, toEscalation, toGuardianRecord, toOutbox, toProposal, toReport } from './rows.js'
 
 // The store on PostgreSQL, for replicas: the same contract as the SQLite store, with claims that
 // let several `custos run` processes share the work (see pg-replicas.ts).
@@ -270,6 +270,14 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       )
         .map((r) => toEscalation(r) as Escalation)
         .sort((a, b) => a.nextAt - b.nextAt),
+    guardianActions: async (of) =>
+      (
+        await rows(
+          `SELECT proposal_id, status, tx_hash, details, created_at FROM vetoes
+           WHERE kind = 'guardian' AND ${'txHash' in of ? 'tx_hash' : 'proposal_id'} = $1 ORDER BY id`,
+          ['txHash' in of ? of.txHash.toLowerCase() : of.proposalId],
+        )
+      ).map(toGuardianRecord),
     vetoOutcomes: async (proposalId) =>
       (
         await rows(

@@ -1,7 +1,14 @@
 import type { Address } from 'viem'
 import { proposalRef } from '../model/ref.js'
 import type { Level } from '../model/severity.js'
-import type { Escalation, OutboxRow, ProposalStatus, StoredProposal, StoredReport } from '../model/store.js'
+import type {
+  Escalation,
+  GuardianRecord,
+  OutboxRow,
+  ProposalStatus,
+  StoredProposal,
+  StoredReport,
+} from '../model/store.js'
 import { decodeJson } from './codec.js'
 
 // Rows as both stores read them back: the same column names, JSON in text columns, times and
@@ -75,4 +82,15 @@ export function toEscalation(row: unknown): Escalation | undefined {
 export function proposalOf(payload: unknown): string | null {
   const id = (payload as { proposalId?: unknown } | null)?.proposalId
   return typeof id === 'string' ? id : null
+}
+
+export function toGuardianRecord(row: Record<string, unknown>): GuardianRecord {
+  const details = decodeJson(row.details as string) as { action?: GuardianRecord['action'] } | null
+  return {
+    proposalId: row.proposal_id as string,
+    action: details?.action ?? 'cancel',
+    status: row.status as GuardianRecord['status'],
+    ...(row.tx_hash ? { txHash: row.tx_hash as string } : {}),
+    at: Number(row.created_at),
+  }
 }

@@ -19,7 +19,7 @@ import type {
 import { VETO_LEASE_MS } from '../model/store.js'
 import { encodeJson } from './codec.js'
 import { MIGRATIONS } from './migrations.js'
-import { json, proposalOf, toEscalation, toOutbox, toProposal, toReport } from './rows.js'
+import { json, proposalOf, toEscalation, toGuardianRecord, toOutbox, toProposal, toReport } from './rows.js'
 
 /**
  * Opens (creating and migrating) the SQLite store at `path`, in WAL mode. A damaged file is
@@ -96,6 +96,12 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     vetoRequests: db.prepare("SELECT * FROM vetoes WHERE proposal_id = ? AND kind = 'request' ORDER BY id"),
     vetoOutcomes: db.prepare(
       "SELECT status FROM vetoes WHERE proposal_id = ? AND kind IN ('auto', 'chat') ORDER BY id",
+    ),
+    guardianOf: db.prepare(
+      "SELECT proposal_id, status, tx_hash, details, created_at FROM vetoes WHERE kind = 'guardian' AND proposal_id = ? ORDER BY id",
+    ),
+    guardianTx: db.prepare(
+      "SELECT proposal_id, status, tx_hash, details, created_at FROM vetoes WHERE kind = 'guardian' AND tx_hash = ? ORDER BY id",
     ),
     insertVeto: db.prepare(
       'INSERT INTO vetoes (proposal_id, kind, status, tx_hash, details, created_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -217,6 +223,15 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
         q.settleClaim.run(v.status, now, v.proposalId, v.claim)
       else q.releaseClaim.run(v.proposalId, v.claim)
     }
+    for (const g of batch.guardian ?? [])
+      q.insertVeto.run(
+        g.proposalId,
+        'guardian',
+        g.status,
+        g.txHash?.toLowerCase() ?? null,
+        json({ action: g.action, ...(g.details === undefined ? {} : { details: g.details }) }),
+        now,
+      )
     // batch.votes: one process judges alone (a quorum needs replicas on PostgreSQL).
     for (const x of batch.silences ?? []) {
       if (x.until === null) q.clearSilence.run(x.target)
@@ -324,6 +339,12 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     getEscalation: async (proposalId) => toEscalation(q.getEscalation.get(proposalId)),
     dueEscalations: async (now, limit) =>
       (q.dueEscalations.all(now, limit) as unknown[]).map((r) => toEscalation(r) as Escalation),
+    guardianActions: async (of) =>
+      (
+        ('txHash' in of
+          ? q.guardianTx.all(of.txHash.toLowerCase())
+          : q.guardianOf.all(of.proposalId)) as Record<string, unknown>[]
+      ).map(toGuardianRecord),
     vetoOutcomes: async (proposalId) =>
       (q.vetoOutcomes.all(proposalId) as Array<{ status: VetoStatus }>).map((r) => r.status),
     vetoesSince: async (since, target) => countClaims(since, '', target),

@@ -309,6 +309,36 @@ export function storeContract(name: string, open: OpenStore) {
     })
   })
 
+  describe(`${name} store: guardian records`, () => {
+    it("finds custos's guardian transactions by proposal and by hash, apart from the vetoes", async () => {
+      const { store } = await open()
+      const tx = `0x${'ab'.repeat(32)}`
+      await store.commit({
+        proposals: [proposal('g1')],
+        guardian: [
+          {
+            proposalId: 'g1',
+            action: 'approve',
+            status: 'signed',
+            txHash: tx.toUpperCase().replace('0X', '0x'),
+          },
+          { proposalId: 'g1', action: 'approve', status: 'sent', txHash: tx, details: { message: 'ok' } },
+        ],
+        vetoes: [{ proposalId: 'g1', kind: 'auto', status: 'failed', txHash: `0x${'cd'.repeat(32)}` }],
+      })
+      const mine = await store.guardianActions({ proposalId: 'g1' })
+      expect(mine.map((r) => [r.action, r.status, r.txHash])).toEqual([
+        ['approve', 'signed', tx],
+        ['approve', 'sent', tx],
+      ])
+      expect((await store.guardianActions({ txHash: tx.toUpperCase().replace('0X', '0x') })).length).toBe(2)
+      // A veto attempt is not a guardian record, and guardian records are not veto outcomes.
+      expect(await store.guardianActions({ txHash: `0x${'cd'.repeat(32)}` })).toEqual([])
+      expect(await store.vetoOutcomes('g1')).toEqual(['failed'])
+      await store.close()
+    })
+  })
+
   describe(`${name} store: veto claims`, () => {
     it('grants one attempt per proposal; a settled veto holds, a failed one is released', async () => {
       const { store } = await open()

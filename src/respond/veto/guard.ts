@@ -1,8 +1,16 @@
-import type { Address, Hex } from 'viem'
+import { type Address, type Hash, type Hex, keccak256 } from 'viem'
 import type { SafeOrigin } from '../../model/proposal.js'
 import type { Confirmation, SafeState } from '../../model/safe.js'
 import type { VetoOutcome } from '../../model/veto.js'
-import { readGuardDeployment, readGuardSettings, readGuardTxStatus, readSafeGuards } from '../guard/read.js'
+import {
+  type GuardTxStatus,
+  type OnChainGuardSettings,
+  readGuardDeployment,
+  readGuardSettings,
+  readGuardTxStatus,
+  readSafeGuards,
+} from '../guard/read.js'
+import type { UnsignedTx, VetoSigner, VetoTxParams } from '../veto-signer.js'
 import { type ExecutorDeps, noKey } from './common.js'
 import { prepared, send } from './send.js'
 
@@ -17,6 +25,8 @@ export type GuardVetoDeps = ExecutorDeps & {
   /** The guard the configuration names for this Safe. */
   guard: Address
   readSafe(safe: Address): Promise<SafeState>
+  /** Called with each guardian transaction's hash right before it is broadcast. */
+  beforeSend?(txHash: Hash, action: GuardAction): Promise<void>
 }
 
 /**
@@ -44,17 +54,25 @@ export function packOwnerSignatures(
     .join('')}`
 }
 
+/** Where a transaction stands on the guard, once custos knows it may act there. */
+type OnGuard = {
+  state: SafeState
+  status: GuardTxStatus
+  settings: OnChainGuardSettings
+}
+
 /**
- * The guarded veto. Undefined when the guard cannot stop this one (the Safe does not run this
- * guard, it was never configured, the transaction changes the guard or was already approved):
- * the caller then falls back to the rejection.
+ * The checks every guardian action makes first: the nonce is not used yet, the Safe runs this guard,
+ * the code there is the custos Guard, the Safe configured it with custos's key as guardian.
+ * Undefined when the Safe does not run this guard or never configured it (the caller falls back);
+ * an outcome when custos must not act.
  */
-export async function stopOnGuard(deps: GuardVetoDeps, origin: SafeOrigin): Promise<VetoOutcome | undefined> {
-  const { chainId, client, signer, guard } = deps
+async function onGuard(deps: GuardVetoDeps, origin: SafeOrigin): Promise<OnGuard | VetoOutcome | undefined> {
+  const { client, signer, guard } = deps
   const safe = origin.safe
   const state = await deps.readSafe(safe)
   if (state.nonce > origin.nonce)
-    return { status: 'refused', message: `nonce ${origin.nonce} is already used: nothing to stop` }
+    return { status: 'refused', message: `nonce ${origin.nonce} is already used: nothing to do on the guard` }
   const [onSafe, deployment] = await Promise.all([
     readSafeGuards(client, safe),
     readGuardDeployment(client, guard),
@@ -72,9 +90,23 @@ export async function stopOnGuard(deps: GuardVetoDeps, origin: SafeOrigin): Prom
     return {
       status: 'refused',
       escalate: true,
-      message: `the guard's guardian for ${safe} is ${settings.guardian}, not custos's key ${signer.address}: it cannot cancel; escalated to the signers instead`,
+      message: `the guard's guardian for ${safe} is ${settings.guardian}, not custos's key ${signer.address}: it cannot act on the guard; escalated to the signers instead`,
     }
   const status = await readGuardTxStatus(client, safe, origin.safeTxHash, guard)
+  return { state, status, settings }
+}
+
+const isOutcome = (x: OnGuard | VetoOutcome): x is VetoOutcome => 'status' in x && 'message' in x
+
+/**
+ * The guarded veto. Undefined when the guard cannot stop this one (the Safe does not run this
+ * guard, it was never configured, the transaction changes the guard or was already approved):
+ * the caller then falls back to the rejection.
+ */
+export async function stopOnGuard(deps: GuardVetoDeps, origin: SafeOrigin): Promise<VetoOutcome | undefined> {
+  const found = await onGuard(deps, origin)
+  if (!found || isOutcome(found)) return found
+  const { state, status } = found
   if (status.cancelled)
     return { status: 'refused', message: 'already cancelled on the custos Guard: it can never execute' }
   if (status.guardChange || status.approved) return undefined
@@ -91,12 +123,20 @@ export async function stopOnGuard(deps: GuardVetoDeps, origin: SafeOrigin): Prom
       status: 'dry-run',
       message: `dry run: custos would ${status.scheduled ? 'cancel it' : 'schedule it with the owners’ signatures and cancel it'} on the custos Guard now, and sent nothing`,
     }
-  if (!signer) return noKey
+  if (!deps.signer) return noKey
   if (signatures) {
-    const unsigned = await prepared(client, signer.address, (params) =>
-      signer.scheduleOnGuard({ chainId, guard, safe, tx: withoutSafe(origin.tx), signatures }, params),
+    const scheduled = await sendOnGuard(deps, 'schedule', (signer, params) =>
+      signer.scheduleOnGuard(
+        {
+          chainId: deps.chainId,
+          guard: deps.guard,
+          safe: origin.safe,
+          tx: withoutSafe(origin.tx),
+          signatures,
+        },
+        params,
+      ),
     )
-    const scheduled = await send(client, await signer.signTransaction(unsigned))
     if (!scheduled.ok)
       return {
         status: 'failed',
@@ -104,10 +144,12 @@ export async function stopOnGuard(deps: GuardVetoDeps, origin: SafeOrigin): Prom
         message: `scheduling it on the guard (to cancel it) reverted (${scheduled.hash})`,
       }
   }
-  const unsigned = await prepared(client, signer.address, (params) =>
-    signer.cancelOnGuard({ chainId, guard, safe, safeTxHash: origin.safeTxHash }, params),
+  const sent = await sendOnGuard(deps, 'cancel', (signer, params) =>
+    signer.cancelOnGuard(
+      { chainId: deps.chainId, guard: deps.guard, safe: origin.safe, safeTxHash: origin.safeTxHash },
+      params,
+    ),
   )
-  const sent = await send(client, await signer.signTransaction(unsigned))
   return sent.ok
     ? {
         status: 'sent',
@@ -116,5 +158,121 @@ export async function stopOnGuard(deps: GuardVetoDeps, origin: SafeOrigin): Prom
       }
     : { status: 'failed', txHash: sent.hash, message: `the cancel on the guard reverted (${sent.hash})` }
 }
+
+/**
+ * The fast path for what custos judged benign: the guardian approves the safeTxHash, and the
+ * owners' signed transaction runs at once. The Safe still checks their signatures: an approval
+ * lets nothing run that they did not sign.
+ */
+export async function approveOnGuard(deps: GuardVetoDeps, origin: SafeOrigin): Promise<VetoOutcome> {
+  const found = await onGuard(deps, origin)
+  if (!found) return notGuarded(deps)
+  if (isOutcome(found)) return found
+  const { status } = found
+  if (status.cancelled)
+    return {
+      status: 'refused',
+      message: 'cancelled on the custos Guard: it can never execute, nor be approved',
+    }
+  if (status.approved) return { status: 'refused', message: 'already approved on the custos Guard' }
+  if (status.guardChange)
+    return {
+      status: 'refused',
+      message: 'a change of the guard or its settings cannot be approved: it runs after its removal delay',
+    }
+  if (deps.dryRun)
+    return {
+      status: 'dry-run',
+      message: 'dry run: custos would approve it on the custos Guard now, and sent nothing',
+    }
+  if (!deps.signer) return noKey
+  const sent = await sendOnGuard(deps, 'approve', (signer, params) =>
+    signer.approveOnGuard(
+      { chainId: deps.chainId, guard: deps.guard, safe: origin.safe, safeTxHash: origin.safeTxHash },
+      params,
+    ),
+  )
+  return sent.ok
+    ? {
+        status: 'sent',
+        txHash: sent.hash,
+        message: `approved it on the custos Guard (${sent.hash}): it can execute now`,
+      }
+    : { status: 'failed', txHash: sent.hash, message: `the approval on the guard reverted (${sent.hash})` }
+}
+
+/**
+ * Starts the guard's clock for a transaction custos will neither approve nor cancel: scheduled with
+ * the owners' own signatures, it can run once the delay has passed, unless the guardian (custos,
+ * or the signers through it) cancels it meanwhile.
+ */
+export async function scheduleOnGuard(deps: GuardVetoDeps, origin: SafeOrigin): Promise<VetoOutcome> {
+  const found = await onGuard(deps, origin)
+  if (!found) return notGuarded(deps)
+  if (isOutcome(found)) return found
+  const { state, status, settings } = found
+  if (status.cancelled)
+    return { status: 'refused', message: 'cancelled on the custos Guard: it can never execute' }
+  if (status.scheduled)
+    return {
+      status: 'refused',
+      message: `already scheduled on the custos Guard: it can execute from ${when(status.executableAt)}`,
+    }
+  const signatures = packOwnerSignatures(origin.confirmations, state.owners, state.threshold)
+  if (!signatures)
+    return {
+      status: 'refused',
+      message: `not scheduled yet: custos schedules it once it has its ${state.threshold} signatures`,
+    }
+  if (deps.dryRun)
+    return {
+      status: 'dry-run',
+      message: `dry run: custos would schedule it on the custos Guard now (it could run ${settings.delay} s later), and sent nothing`,
+    }
+  if (!deps.signer) return noKey
+  const sent = await sendOnGuard(deps, 'schedule', (signer, params) =>
+    signer.scheduleOnGuard(
+      { chainId: deps.chainId, guard: deps.guard, safe: origin.safe, tx: withoutSafe(origin.tx), signatures },
+      params,
+    ),
+  )
+  if (!sent.ok)
+    return {
+      status: 'failed',
+      txHash: sent.hash,
+      message: `scheduling it on the guard reverted (${sent.hash})`,
+    }
+  const after = await readGuardTxStatus(deps.client, origin.safe, origin.safeTxHash, deps.guard)
+  return {
+    status: 'sent',
+    txHash: sent.hash,
+    message: `scheduled it on the custos Guard (${sent.hash}): it can execute from ${when(after.executableAt)} unless the guardian cancels it`,
+  }
+}
+
+export type GuardAction = 'approve' | 'cancel' | 'schedule'
+
+/**
+ * Signs one guardian call, tells `beforeSend` its hash (so custos knows its own transaction when
+ * the guard's event comes back, whichever replica sees it), then sends it and waits for the receipt.
+ */
+async function sendOnGuard(
+  deps: GuardVetoDeps,
+  action: GuardAction,
+  build: (signer: VetoSigner, params: VetoTxParams) => UnsignedTx,
+): Promise<{ hash: Hash; ok: boolean }> {
+  const signer = deps.signer as VetoSigner
+  const unsigned = await prepared(deps.client, signer.address, (params) => build(signer, params))
+  const raw = await signer.signTransaction(unsigned)
+  await deps.beforeSend?.(keccak256(raw), action)
+  return send(deps.client, raw)
+}
+
+const notGuarded = (deps: GuardVetoDeps): VetoOutcome => ({
+  status: 'refused',
+  message: `the Safe does not run the custos Guard at ${deps.guard} (or never configured it): nothing to do on the guard`,
+})
+
+const when = (seconds: bigint) => new Date(Number(seconds) * 1000).toISOString()
 
 const withoutSafe = ({ safe: _safe, ...fields }: SafeOrigin['tx']) => fields
