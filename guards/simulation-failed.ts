@@ -11,6 +11,7 @@ export default defineGuard({
     codes: {
       'would-revert': 'medium',
       'stale-nonce': 'info',
+      'held-by-guard': 'medium',
     },
   },
   options: z.object({}),
@@ -25,12 +26,24 @@ export default defineGuard({
         message: `nonce ${sim.nonce.tx} is already used (the Safe is at ${sim.nonce.onChain}): this transaction can never execute`,
       })
     }
+    // The guards judge what it does once let through (intentOf): a guard that held it shows here.
+    const held = sim.guard?.blocked === true
     if (!sim.success) {
-      const blocked = sim.guard?.blocked ? " (blocked by the Safe's transaction guard)" : ''
       out.push({
         code: 'would-revert',
         severity: 'medium',
-        message: `the transaction would fail${blocked}: ${sim.revertReason ?? 'no reason given'}`,
+        message: `the transaction would fail${held ? ", even with the Safe's transaction guard cleared" : ''}: ${sim.revertReason ?? 'no reason given'}`,
+      })
+    } else if (held) {
+      // The custos Guard holds every transaction until it is approved or its delay has passed:
+      // that is its job, not a fault. Another guard that blocks it means it cannot run as signed.
+      const custos = (sim.guard as { custos?: unknown }).custos !== undefined
+      out.push({
+        code: 'held-by-guard',
+        severity: custos ? 'info' : 'medium',
+        message: custos
+          ? 'the custos Guard holds it until it is approved, or scheduled and its delay has passed; what it does once let through is judged here'
+          : "the Safe's transaction guard blocks it: it cannot run as signed (what it would do is judged here)",
       })
     }
     return out

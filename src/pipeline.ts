@@ -10,7 +10,7 @@ import type { SafeReport } from './model/report.js'
 import type { SafeState } from './model/safe.js'
 import { safeTxHashes } from './model/safe-hash.js'
 import { parseSafeVersion } from './model/safe-version.js'
-import type { SimulationResult } from './model/simulation.js'
+import { intentOf, type SimulationResult } from './model/simulation.js'
 import { createTargets, type Targets } from './model/target.js'
 import type { Verification } from './model/verification.js'
 import { configureGuards } from './score/configure.js'
@@ -172,7 +172,7 @@ export async function inspectSafeTransaction(rt: Runtime, target: InspectTarget)
         verification,
         addressBook,
         tokens,
-        simulation,
+        simulation: intentOf(simulation),
         sameNonce: (target.sameNonce ?? []).map((other) => ({
           safeTxHash: safeTxHashes(version, chainId, other.tx).safeTxHash,
           to: other.tx.to,

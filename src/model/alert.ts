@@ -26,6 +26,8 @@ export type Alert = {
   link?: string
   /** A protocol check's alert: the pause a signer may press (the button says Pause, not Veto). */
   pause?: string
+  /** The Safe runs the custos Guard with custos as guardian: a signer may press Approve too. */
+  guarded?: true
   dedupKey: string
   createdAt: string
 }
@@ -58,6 +60,10 @@ export type UpdateEvent =
   | 'resolved'
   /** custos sent (or in a dry run would have sent) a protocol's pause. */
   | 'paused'
+  /** custos approved it on the custos Guard: it can run now. */
+  | 'approved'
+  /** custos scheduled it on the custos Guard: it can run after the delay unless cancelled. */
+  | 'scheduled'
 
 /** A signer to chase, with the identities chat channels know them by. */
 export type SignerContact = { name: string; address: string; discord?: string; telegram?: number }

@@ -15,6 +15,8 @@ export type SafeOrigin = {
   /** The exact fields that are signed. */
   tx: SafeTx
   confirmations: Confirmation[]
+  /** Where custos first read it when that was not the transaction service: the custos Guard's Scheduled event. */
+  seenOn?: 'guard'
 }
 
 /** A governor's proposal, as its ProposalCreated event gave it. */

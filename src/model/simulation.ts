@@ -169,3 +169,16 @@ export type Simulation = {
 
 /** Either a simulation, or why there is none (which is itself a finding). */
 export type SimulationResult = { ok: true; simulation: Simulation } | { ok: false; error: string }
+
+/**
+ * What the guards judge: the transaction as it runs once let through. When the Safe's guard
+ * blocked the simulated call (the custos Guard holds every transaction until it is approved or its
+ * delay has passed), the run with the guard cleared shows what it does; the blocked run shows
+ * nothing, and judging that would lower the risk of a drain to "it reverts".
+ */
+export function intentOf(result: SimulationResult | undefined): SimulationResult | undefined {
+  if (!result?.ok) return result
+  const { withoutGuard, ...sim } = result.simulation
+  if (!sim.guard?.blocked || !withoutGuard) return result
+  return { ok: true, simulation: { ...withoutGuard, guard: sim.guard } }
+}

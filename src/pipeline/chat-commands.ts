@@ -85,6 +85,12 @@ export function createChatCommands(ctx: WatchContext, hooks: ChatHooks): ChatCom
         message: 'This is a protocol check: there is nothing to veto.',
         proposalId: proposal.id,
       }
+    if (p.action === 'approve' && !ctx.targets.get(proposal.chainId, proposal.target.address)?.guard)
+      return {
+        outcome: 'refused',
+        message: 'This Safe does not run the custos Guard: there is nothing to approve.',
+        proposalId: proposal.id,
+      }
     if (p.action === 'pause' && !(proposal.origin.kind === 'check' && proposal.origin.pause))
       return { outcome: 'refused', message: 'There is no pause to send for this.', proposalId: proposal.id }
 
@@ -132,6 +138,23 @@ export function createChatCommands(ctx: WatchContext, hooks: ChatHooks): ChatCom
         message = `${what === 'pause' ? 'Pause' : 'Veto'} request recorded for ${signer.name}.`
         break
       }
+      case 'approve': {
+        // An approval request also acknowledges: a signer looked and wants it to run now.
+        batch = {
+          acks: [action],
+          escalations: stop(escalation),
+          outbox: await proposalUpdate(
+            ctx,
+            proposal,
+            'acknowledged',
+            `approval requested by ${who}`,
+            `approve:${key}`,
+          ),
+          audit: [{ actor, action: 'approve-requested', subject: proposal.id, details }],
+        }
+        message = `Approval request recorded for ${signer.name}.`
+        break
+      }
       case 'escalate': {
         const policy = ladderFor(config, ctx.targets.get(proposal.chainId, proposal.target.address))
         const level = (proposal.level ?? 'high') as Level
@@ -153,6 +176,13 @@ export function createChatCommands(ctx: WatchContext, hooks: ChatHooks): ChatCom
         outcome.status === 'sent'
           ? ` Pause sent: ${outcome.message}`
           : ` custos did not send the pause (${outcome.message}).`
+    }
+    if (p.action === 'approve' && ctx.vetoer) {
+      const outcome = await ctx.vetoer.guard(proposal, 'approve', { kind: 'chat', actor })
+      message +=
+        outcome.status === 'sent'
+          ? ` ${outcome.message}`
+          : ` custos did not approve it on the guard (${outcome.message}).`
     }
     if (p.action === 'veto' && ctx.vetoer) {
       const outcome = await ctx.vetoer.veto(proposal, { kind: 'chat', actor })

@@ -43,7 +43,12 @@ export type WatchContext = {
  * said to veto, which are acted on only once the batch is committed (so a veto is never sent
  * for a verdict that was not stored).
  */
-export type Work = { batch: WorkBatch; veto: string[] }
+export type Work = {
+  batch: WorkBatch
+  veto: string[]
+  /** Guardian actions on the custos Guard (approve, schedule), run after the vetoes. */
+  guardian?: Array<{ id: string; action: 'approve' | 'schedule' }>
+}
 
 export const noWork = (): Work => ({ batch: {}, veto: [] })
 
@@ -52,6 +57,7 @@ export function mergeWork(into: Work, b: Work): Work {
   const batch = into.batch as Record<string, unknown[] | undefined>
   for (const [k, v] of Object.entries(b.batch)) if (Array.isArray(v)) batch[k] = [...(batch[k] ?? []), ...v]
   into.veto.push(...b.veto)
+  if (b.guardian?.length) into.guardian = [...(into.guardian ?? []), ...b.guardian]
   return into
 }
 
@@ -61,6 +67,10 @@ export async function act(ctx: WatchContext, work: Work): Promise<void> {
   for (const id of work.veto) {
     const p = await ctx.store.getProposal(id)
     if (p) await ctx.vetoer?.veto(p, { kind: 'auto', actor: 'custos' })
+  }
+  for (const g of work.guardian ?? []) {
+    const p = await ctx.store.getProposal(g.id)
+    if (p?.status === 'pending') await ctx.vetoer?.guard(p, g.action, { kind: 'auto', actor: 'custos' })
   }
 }
 

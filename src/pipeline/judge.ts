@@ -8,6 +8,7 @@ import type { Target } from '../model/target.js'
 import { alertFromReport } from '../respond/alerts.js'
 import { onVerdict } from '../respond/escalation.js'
 import type { WatchContext, Work } from './context.js'
+import { guardianAction } from './guardian.js'
 import { decideFor, ladderFor } from './policy.js'
 import { silencedUntil } from './silences.js'
 import { closeProposal, fanOut } from './updates.js'
@@ -72,6 +73,7 @@ export async function judge(ctx: WatchContext, j: Judgement): Promise<Work> {
     dedupKey,
     ref: proposalRef(id),
     ...(j.ended ? { ended: j.ended.text } : {}),
+    ...(target?.guard ? { guarded: true } : {}),
   })
   // Nobody is chased about, and nothing vetoes, what already ran.
   const actions = j.ended ? decision.actions.filter((a) => a === 'log' || a === 'notify') : decision.actions
@@ -145,5 +147,11 @@ export async function judge(ctx: WatchContext, j: Judgement): Promise<Work> {
     ],
   }
   ctx.logger.info({ proposal: id, level, score: report.risk.score, actions }, 'proposal checked')
-  return { batch, veto: actions.includes('veto') ? [id] : [] }
+  // On a Safe that runs the custos Guard, what is not vetoed is approved or scheduled there.
+  const onGuard = j.ended ? undefined : guardianAction(ctx, target, level, actions, report)
+  return {
+    batch,
+    veto: actions.includes('veto') ? [id] : [],
+    ...(onGuard ? { guardian: [{ id, action: onGuard }] } : {}),
+  }
 }

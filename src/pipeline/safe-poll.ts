@@ -131,8 +131,10 @@ export async function* pendingWork(
   }
 
   // What the service no longer lists: deleted (still at a future nonce) or replaced (nonce used).
+  // One read from the guard's Scheduled event was never in the service's list: only its nonce ends it.
   const gone = (await ctx.store.proposalsOf(chainId, target.address, 'pending')).filter(
-    (p) => !seen.has(p.id),
+    (p) =>
+      !seen.has(p.id) && !(p.origin.kind === 'safe' && p.origin.seenOn === 'guard' && BigInt(p.key) >= nonce),
   )
   // An execution that landed between the nonce read and the list read left the list too: read
   // the nonce again, and what it has passed since is left to the chain events (executed) or the

@@ -85,7 +85,7 @@ export async function proposalUpdate(
     event,
     // Named, for channels that can only post this one line (Slack, a webhook).
     text: `${proposalName(ctx, proposal)}: ${text}`,
-    resolves: event !== 'escalated',
+    resolves: event !== 'escalated' && event !== 'scheduled',
     dedupKey: `${proposal.id}:update:${key}`,
     createdAt: new Date(ctx.clock()).toISOString(),
   }

@@ -13,6 +13,7 @@ import { cancelTimelockOperation } from '../respond/veto/timelock.js'
 import { createVetoSigner, loadVetoKey, type VetoSigner } from '../respond/veto-signer.js'
 import { readSafeState } from '../verify/chain.js'
 import type { WatchContext } from './context.js'
+import { actAsGuardian, type GuardianAction } from './guardian.js'
 import { listedPauses, pauseEpisode, pauseNotice, vetoSwitch } from './pause.js'
 import { ladderFor } from './policy.js'
 import { proposalUpdate } from './updates.js'
@@ -70,7 +71,14 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
     const guard = ctx.targets.get(p.chainId, p.target.address)?.guard
     if (guard) {
       const onGuard = await stopOnGuard(
-        { ...base, readSafe, guard: guard.address ?? CUSTOS_GUARD_ADDRESS },
+        {
+          ...base,
+          readSafe,
+          guard: guard.address ?? CUSTOS_GUARD_ADDRESS,
+          // Recorded before it is broadcast: the guard's event for it is then known as custos's own.
+          beforeSend: (txHash, action) =>
+            ctx.commit({ guardian: [{ proposalId: p.id, action, status: 'signed', txHash }] }),
+        },
         origin,
       )
       if (onGuard) return onGuard
@@ -112,6 +120,15 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
   }
 
   let queue: Promise<void> = Promise.resolve()
+  /** One at a time: every action spends the guardian account's nonce. */
+  function serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = queue.then(work)
+    queue = run.then(
+      () => undefined,
+      () => undefined,
+    )
+    return run
+  }
   return {
     /**
      * Vetoes a proposal: the policy's decision (`auto`) or a signer's press (`chat`). The store's
@@ -119,12 +136,15 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
      * they all spend the guardian account's nonce.
      */
     veto(p: StoredProposal, by: { kind: 'auto' | 'chat'; actor: string }): Promise<VetoOutcome> {
-      const run = queue.then(() => vetoOnce(p, by))
-      queue = run.then(
-        () => undefined,
-        () => undefined,
-      )
-      return run
+      return serial(() => vetoOnce(p, by))
+    },
+    /** Approves or schedules a Safe transaction on the custos Guard (pipeline/guardian.ts). */
+    guard(
+      p: StoredProposal,
+      action: GuardianAction,
+      by: { kind: 'auto' | 'chat'; actor: string },
+    ): Promise<VetoOutcome> {
+      return serial(() => actAsGuardian(ctx, deps.signer, p, action, by))
     },
   }
 

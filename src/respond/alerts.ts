@@ -70,6 +70,8 @@ export function alertFromReport(
     ref?: string
     /** It already ran (or was cancelled) before custos could alert: said in the title. */
     ended?: string
+    /** The Safe runs the custos Guard with custos as guardian (its alert gets an Approve button). */
+    guarded?: boolean
   },
 ): Alert {
   if (report.check) return checkAlert(report, report.check, opts)
@@ -92,6 +94,7 @@ export function alertFromReport(
     summary: describeCall(report.call, names),
     chainId: report.proposal.chainId,
     ...(origin.kind === 'safe' ? { safe: origin.safe } : {}),
+    ...(origin.kind === 'safe' && opts.guarded ? { guarded: true as const } : {}),
     proposalId: report.proposal.id,
     ...(opts.ref ? { ref: opts.ref } : {}),
     ...(report.hashes

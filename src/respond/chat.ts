@@ -4,7 +4,7 @@ import type { PostedMessage, ProposalStatus, SignerAction } from '../model/store
 // What the two-way chat channels (Discord, Telegram) share: the button actions, what a press
 // returns, and the state a message about a proposal shows.
 
-export const CHAT_ACTIONS = ['ack', 'escalate', 'veto', 'pause'] as const
+export const CHAT_ACTIONS = ['ack', 'escalate', 'veto', 'pause', 'approve'] as const
 export type ChatAction = (typeof CHAT_ACTIONS)[number]
 
 /** A button press, from whichever chat: checked against the signer map before anything happens. */
@@ -47,7 +47,7 @@ export type ChatStore = {
 export const buttonId = (action: ChatAction, ref: string) => `custos:${action}:${ref}`
 
 export function parseButtonId(id: string): { action: ChatAction; ref: string } | undefined {
-  const m = /^custos:(ack|escalate|veto|pause):([A-Za-z0-9_-]{16})$/.exec(id)
+  const m = /^custos:(ack|escalate|veto|pause|approve):([A-Za-z0-9_-]{16})$/.exec(id)
   return m ? { action: m[1] as ChatAction, ref: m[2] as string } : undefined
 }
 
@@ -98,6 +98,8 @@ export const hasButtons = (alert: Alert) => alert.kind === 'report' && Boolean(a
 export function chatActions(alert: Alert): ChatAction[] {
   if (alert.pause) return ['ack', 'escalate', 'pause']
   if (alert.proposalId?.includes(':check:')) return ['ack', 'escalate']
+  // On the custos Guard a signer can let it run now, as well as stop it.
+  if (alert.guarded) return ['ack', 'escalate', 'approve', 'veto']
   return ['ack', 'escalate', 'veto']
 }
 
@@ -106,6 +108,7 @@ export const ACTION_LABELS: Record<ChatAction, string> = {
   escalate: 'Escalate',
   veto: 'Veto',
   pause: 'Pause',
+  approve: 'Approve',
 }
 
 /** Who ran a command, as the chat knows them. */

@@ -130,6 +130,7 @@ export function alertButtons(alert: Alert, state?: ChatState): APIActionRowCompo
       escalate: ButtonStyle.Secondary,
       veto: ButtonStyle.Danger,
       pause: ButtonStyle.Danger,
+      approve: ButtonStyle.Success,
     } as const
     for (const action of chatActions(alert))
       buttons.push({

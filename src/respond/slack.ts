@@ -25,6 +25,8 @@ const UPDATE_EVENTS: ReadonlySet<UpdateEvent> = new Set([
   'veto-requested',
   'resolved',
   'paused',
+  'approved',
+  'scheduled',
 ])
 
 type Block = Record<string, unknown>

@@ -204,6 +204,21 @@ const table: Record<string, Case[]> = {
       result: ok({ nonce: { onChain: 5n, tx: 3n, overridden: true, stale: true } }),
       expect: ['stale-nonce:info'],
     },
+    {
+      name: 'another guard blocks it (what it intends is judged)',
+      result: ok({ guard: { address: BOB, blocked: true } }),
+      expect: ['held-by-guard:medium'],
+    },
+    {
+      name: 'the custos Guard holds it until approved or its delay passed',
+      result: ok({ guard: { address: BOB, blocked: true, custos: { runs: 'needs-schedule' } } as never }),
+      expect: ['held-by-guard:info'],
+    },
+    {
+      name: 'it reverts even with the guard cleared',
+      result: ok({ success: false, guard: { address: BOB, blocked: true } }),
+      expect: ['would-revert:medium'],
+    },
   ],
   'simulation-unavailable': [
     { name: 'a simulation ran', result: ok({}), expect: [] },
