@@ -63,8 +63,7 @@ afterAll(() => lab?.stop())
 const txOf = (w: GuardWorld, tx: SafeTransaction): SafeTx => ({ safe: w.safe, ...fieldsOf(tx) })
 
 /** The transaction as `custos inspect --file -` reads it. */
-const json = (tx: SafeTx) =>
-  JSON.stringify({ ...tx, value: String(tx.value), gasPrice: String(tx.gasPrice), nonce: Number(tx.nonce) })
+const json = (tx: SafeTx) => JSON.stringify(tx, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))
 
 /** Inspected through the pipeline with a simulator of its own (a fresh fork of the lab as it is now). */
 async function inspect(tx: SafeTx): Promise<Report> {
