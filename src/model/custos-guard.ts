@@ -43,7 +43,7 @@ const SHORT: Record<CustosGuardRun, string> = {
   now: 'runs now',
   'after-delay': 'runs after the delay',
   never: 'never runs',
-  'needs-schedule': 'runs only once scheduled (or approved)',
+  'needs-schedule': 'runs only once scheduled',
   unknown: 'unknown',
 }
 

@@ -89,6 +89,13 @@ export function judgeCustosGuard(
     removalDelay: s.removalDelay,
     epoch: s.epoch,
   }
+  // A used nonce is the Safe's refusal, not the guard's, but "runs" must not say otherwise.
+  if (sim.nonce?.stale)
+    return {
+      runs: 'never',
+      reason: `its nonce ${sim.nonce.tx} is already used (the Safe is at ${sim.nonce.onChain}): it can never run`,
+      ...base,
+    }
   if (s.epoch === 0)
     return {
       runs: 'now',
@@ -105,31 +112,27 @@ export function judgeCustosGuard(
   if (isRejection(tx))
     return view({ runs: 'now', reason: 'the canonical rejection: the guard always lets it through at once' })
   if (status.cancelled)
-    return view({
-      runs: 'never',
-      reason: 'cancelled by the guardian; it cannot be scheduled again',
-    })
-  const wait = guardChange ? s.removalDelay : s.delay
-  const waitName = guardChange
+    return view({ runs: 'never', reason: 'cancelled by the guardian; it cannot be scheduled again' })
+  if (status.approved && !guardChange) return view({ runs: 'now', reason: 'approved by the guardian' })
+  const wait = guardChange
     ? `removalDelay (${duration(s.removalDelay)}), as it changes the guard or its settings`
     : `delay (${duration(s.delay)})`
-  if (status.approved && !guardChange) return view({ runs: 'now', reason: 'approved by the guardian' })
   if (status.scheduled) {
     // A guard change passes only once cleared (scheduled removalDelay ago), whatever the guardian approved.
     const at = guardChange ? status.clearedAt : status.executableAt
     const since = `scheduled at ${isoTime(status.scheduledAt)} with the owners' signatures`
-    if (at <= blockTime) return view({ runs: 'now', reason: `${since}; its ${waitName} has passed` })
+    if (at <= blockTime) return view({ runs: 'now', reason: `${since}; its ${wait} has passed` })
     return view({
       runs: 'after-delay',
       executableAt: at,
-      reason: `${since}; it runs once its ${waitName} has passed, unless the guardian cancels it first${guardChange ? ' (it cannot cancel a guard change)' : ''}`,
+      reason: `${since}, then its ${wait}; ${guardChange ? 'the guardian cannot cancel it' : 'the guardian can still cancel it'}`,
     })
   }
   return view({
     runs: 'needs-schedule',
     reason: guardChange
-      ? `neither scheduled nor cleared: it runs only ${duration(wait)} (removalDelay) after someone schedules it with the owners' signatures, as it changes the guard or its settings; the guardian can neither approve it early nor cancel it`
-      : `neither approved nor scheduled: it runs only once someone schedules it with the owners' signatures and ${duration(wait)} (delay) passes, or once the guardian approves it`,
+      ? `someone must schedule it with the owners' signatures, then wait its ${wait}; the guardian can neither approve it early nor cancel it`
+      : `neither approved nor scheduled: someone must schedule it with the owners' signatures, then wait its ${wait}, unless the guardian approves it`,
   })
 }
 

@@ -98,8 +98,8 @@ describe('simulating a transaction on a Safe 1.4.1 that runs the custos Guard', 
 
     const text = await cli(['inspect', '--file', '-', '--rpc', lab.rpcUrl, '--simulate'], { stdin: json(tx) })
     expect(text.stderr).toBe('')
-    expect(text.stdout).toMatch(
-      /custos Guard {2}runs only once scheduled \(or approved\): neither approved nor scheduled: it runs only once someone schedules it with the owners' signatures and 1 h \(delay\) passes, or once the guardian approves it/,
+    expect(text.stdout).toContain(
+      "custos Guard  runs only once scheduled: neither approved nor scheduled: someone must schedule it with the owners' signatures, then wait its delay (1 h), unless the guardian approves it",
     )
     expect(text.stdout).toContain("The Safe's guard blocks it. What it intends with the guard cleared:")
     expect(text.stdout.indexOf('custos Guard')).toBeLessThan(text.stdout.indexOf('result        FAILS'))
@@ -230,7 +230,9 @@ describe('simulating a transaction on a Safe 1.4.1 that runs the custos Guard', 
 
     const unscheduled = await inspect(txOf(w, signed))
     expect(custosOf(unscheduled)).toMatchObject({ runs: 'needs-schedule', guardChange: true })
-    expect(custosOf(unscheduled).reason).toMatch(/7 d \(removalDelay\) after someone schedules it/)
+    expect(custosOf(unscheduled).reason).toMatch(
+      /then wait its removalDelay \(7 d\), as it changes the guard or its settings; the guardian can neither approve it early nor cancel it$/,
+    )
 
     const scheduled = await schedule(w, signed)
     expect(scheduled.ok).toBe(true)
@@ -245,6 +247,17 @@ describe('simulating a transaction on a Safe 1.4.1 that runs the custos Guard', 
       guardChange: true,
     })
     expect(simOf(waiting).success).toBe(false)
+  })
+
+  it('a transaction at a nonce already used never runs, whatever the guard holds for it', async () => {
+    const w = await guardedSafe(lab, '1.4.1') // enabling the guard used nonce 0
+    const signed = await signTx(w, { to: w.stranger.address, value: 7n, nonce: 0n })
+    expect((await guardianDoes(w, 'approve', await hashOf(w, signed))).ok).toBe(true)
+    const r = await inspect(txOf(w, signed))
+    expect(custosOf(r)).toMatchObject({
+      runs: 'never',
+      reason: 'its nonce 0 is already used (the Safe is at 1): it can never run',
+    })
   })
 
   it('a Safe that set the guard but never configured it passes through', async () => {
