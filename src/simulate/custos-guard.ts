@@ -105,7 +105,9 @@ export function judgeCustosGuard(
   const guardChange =
     status.guardChange ||
     leaveShape(tx, guard, ctx.abi) ||
-    changesGuard(sim.withoutGuard ?? sim, tx.safe, guard, ctx.abi)
+    changesGuard(sim.withoutGuard ?? sim, tx.safe, guard, ctx.abi) ||
+    // The guard itself said so: what the diff of a run with the slot cleared cannot show (a slot written to zero).
+    /\b(?:GuardChangeNotCleared|ReconfigureNotCleared)\(/.test(sim.revertReason ?? '')
   const { guardChange: _recorded, ...st } = status
   const view = (v: Omit<CustosGuardView, keyof typeof base | 'status' | 'guardChange'>): CustosGuardView =>
     crossCheck({ ...v, ...base, guardChange, status: st }, sim, guard, ctx.abi)

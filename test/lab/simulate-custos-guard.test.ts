@@ -13,6 +13,8 @@ import {
   zeroAddress,
 } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { deployGuardAttack } from '../../src/lab/guard.js'
+import { guardAttacks } from '../../src/lab/guard-attacks.js'
 import { type Lab, type LabAccount, startLab } from '../../src/lab/index.js'
 import type { CustosGuardView } from '../../src/model/custos-guard.js'
 import type { Report } from '../../src/model/report.js'
@@ -249,6 +251,39 @@ describe('simulating a transaction on a Safe 1.4.1 that runs the custos Guard', 
     expect(simOf(waiting).success).toBe(false)
   })
 
+  it('a guard slot cleared by DELEGATECALL code is a guard change too: its approval does not count', async () => {
+    const w = await guardedSafe(lab, '1.4.1')
+    const attack = await deployGuardAttack(lab, 'ClearGuardSlot')
+    const data = encodeFunctionData({ abi: guardAttacks.contracts.ClearGuardSlot.abi, functionName: 'run' })
+    const signed = await signTx(w, { to: attack, data, operation: 1 })
+    expect((await guardianDoes(w, 'approve', await hashOf(w, signed))).ok).toBe(true)
+    const r = await inspect(txOf(w, signed))
+    expect(simOf(r).revertReason).toMatch(/GuardChangeNotCleared/)
+    expect(custosOf(r)).toMatchObject({
+      runs: 'needs-schedule',
+      guardChange: true,
+      status: { approved: true },
+    })
+  })
+
+  it('says "unknown" when the records let it run now but the guard stops the simulated transaction', async () => {
+    const w = await guardedSafe(lab, '1.4.1')
+    const attack = await deployGuardAttack(lab, 'PopOwnFrameThenUnguard')
+    const data = encodeFunctionData({
+      abi: guardAttacks.contracts.PopOwnFrameThenUnguard.abi,
+      functionName: 'run',
+      args: [w.guard, attack],
+    })
+    const signed = await signTx(w, { to: attack, data, operation: 1 })
+    expect((await guardianDoes(w, 'approve', await hashOf(w, signed))).ok).toBe(true)
+    const r = await inspect(txOf(w, signed))
+    expect(simOf(r).guard?.blocked).toBe(true)
+    expect(custosOf(r).runs).toBe('unknown')
+    expect(custosOf(r).reason).toMatch(
+      /^its records let it run now \(approved by the guardian\), yet the guard stopped the simulated transaction: .*HookMismatch/,
+    )
+  })
+
   it('a transaction at a nonce already used never runs, whatever the guard holds for it', async () => {
     const w = await guardedSafe(lab, '1.4.1') // enabling the guard used nonce 0
     const signed = await signTx(w, { to: w.stranger.address, value: 7n, nonce: 0n })
@@ -323,6 +358,20 @@ describe('simulating a transaction on a Safe 1.4.1 that runs the custos Guard', 
     })
     expect(text.stdout).toContain("The Safe's guard blocks it. What it intends with the guard cleared:")
     expect(text.stdout).not.toContain('custos Guard')
+  })
+})
+
+describe('on Safe 1.5.0, where the custos Guard is the module guard too', () => {
+  it('needs a schedule until the guardian approves; then runs now', async () => {
+    const w = await guardedSafe(lab, '1.5.0')
+    const signed = await signTx(w, { to: w.stranger.address, value: parseEther('1') })
+    const before = await inspect(txOf(w, signed))
+    expect(custosOf(before)).toMatchObject({ runs: 'needs-schedule', guardChange: false })
+    expect(simOf(before).withoutGuard?.success).toBe(true)
+    expect((await guardianDoes(w, 'approve', await hashOf(w, signed))).ok).toBe(true)
+    const after = await inspect(txOf(w, signed))
+    expect(custosOf(after).runs).toBe('now')
+    expect(simOf(after).success).toBe(true)
   })
 })
 
