@@ -4,6 +4,7 @@ import {
   type Address,
   type Hash,
   type Hex,
+  hexToBigInt,
   keccak256,
   toFunctionSelector,
   zeroAddress,
@@ -37,9 +38,40 @@ const SET_MODULE_GUARD = '0xe068df37'
 
 /**
  * The guard's settings for `safe` and its status of `safeTxHash`; undefined when the code at `guard` is not the
- * custos Guard. Never throws: a read that fails gives an `unknown` view with the reason.
+ * custos Guard. Never rejects (it runs beside the simulation, which may end first): a read that fails gives an
+ * `unknown` view with the reason.
  */
-export async function readCustosGuard(
+export function readCustosGuard(
+  ep: Endpoint,
+  known: CustosGuardKnowledge,
+  guard: Address,
+  safe: Address,
+  safeTxHash: Hash,
+  block: Hex,
+): Promise<Reads | CustosGuardView | undefined> {
+  return read(ep, known, guard, safe, safeTxHash, block).catch((error) =>
+    unknown(`the custos Guard could not be read: ${why(error)}`),
+  )
+}
+
+/**
+ * The view of what was read: the guard's rules applied to its records. A judgement that cannot be made (a block
+ * without a time) is `unknown` too, never a failed simulation.
+ */
+export function custosGuardView(
+  reads: Reads | CustosGuardView,
+  ctx: { tx: SafeTx; guard: Address; blockTime: Hex | undefined; sim: Simulation; abi: Abi },
+): CustosGuardView {
+  if (isView(reads)) return reads
+  try {
+    if (ctx.blockTime === undefined) return unknown('the node gave no time for the simulated block')
+    return judgeCustosGuard(reads, { ...ctx, blockTime: hexToBigInt(ctx.blockTime) })
+  } catch (error) {
+    return unknown(`the custos Guard's records could not be judged: ${why(error)}`)
+  }
+}
+
+async function read(
   ep: Endpoint,
   known: CustosGuardKnowledge,
   guard: Address,
@@ -77,7 +109,7 @@ export async function readCustosGuard(
 }
 
 /** The guard's rules applied to its records, checked against what the simulation saw the guard do. */
-export function judgeCustosGuard(
+function judgeCustosGuard(
   reads: Reads,
   ctx: { tx: SafeTx; guard: Address; blockTime: bigint; sim: Simulation; abi: Abi },
 ): CustosGuardView {
@@ -224,4 +256,4 @@ function why(error: unknown): string {
   return String(e.shortMessage ?? e.message ?? error).split('\n')[0] as string
 }
 
-export const isView = (r: Reads | CustosGuardView): r is CustosGuardView => 'runs' in r
+const isView = (r: Reads | CustosGuardView): r is CustosGuardView => 'runs' in r

@@ -18,7 +18,7 @@ import { unpackMultiSend } from '../model/multisend.js'
 import { execTransactionData, type SafeTx } from '../model/safe.js'
 import { domainHash } from '../model/safe-hash.js'
 import type { AccountDiff, SafeChange, Simulation, TraceCall } from '../model/simulation.js'
-import { type CustosGuardKnowledge, isView, judgeCustosGuard, readCustosGuard } from './custos-guard.js'
+import { type CustosGuardKnowledge, custosGuardView, readCustosGuard } from './custos-guard.js'
 import { wordToAddress } from './diff.js'
 import { seenAddresses } from './effects.js'
 import { type Endpoint, ifAnswered, readCall } from './endpoint.js'
@@ -68,7 +68,7 @@ export async function simulateSafeTx(
   known: { custosGuard?: CustosGuardKnowledge } = {},
 ): Promise<Simulation> {
   const started = performance.now()
-  const block = await ep.request<{ number: Hex; gasLimit: Hex; timestamp: Hex }>('eth_getBlockByNumber', [
+  const block = await ep.request<{ number: Hex; gasLimit: Hex; timestamp?: Hex }>('eth_getBlockByNumber', [
     'latest',
     false,
   ])
@@ -124,15 +124,13 @@ export async function simulateSafeTx(
     if (sim.guard?.blocked) sim.withoutGuard = await run(ep, input, before, block, true)
     const reads = await custos
     if (sim.guard && reads && known.custosGuard)
-      sim.guard.custos = isView(reads)
-        ? reads
-        : judgeCustosGuard(reads, {
-            tx: input.tx,
-            guard: before.guard,
-            blockTime: hexToBigInt(block.timestamp),
-            sim,
-            abi: known.custosGuard.abi,
-          })
+      sim.guard.custos = custosGuardView(reads, {
+        tx: input.tx,
+        guard: before.guard,
+        blockTime: block.timestamp,
+        sim,
+        abi: known.custosGuard.abi,
+      })
     sim.durationMs = Math.round(performance.now() - started)
     return sim
   } finally {
