@@ -2,6 +2,7 @@
 // manager replaces anvil during the run; anvil's RSS is sampled throughout.
 import { type Address, parseEther } from 'viem'
 import { type Lab, startLab } from '../src/lab/index.js'
+import { custosGuardAbi, guardCodeHash } from '../src/respond/guard/contract.js'
 import { createSimulator } from '../src/simulate/index.js'
 import type { SafeSimInput } from '../src/simulate/safe.js'
 import { transactions } from './simulate.js'
@@ -68,6 +69,7 @@ async function soak(
     maxAgeMs: 120_000,
     maxLifetimeMs,
     maxRssMb,
+    custosGuard: { abi: custosGuardAbi, codeHash: guardCodeHash },
   })
   const rss: number[] = []
   const sample = () => {

@@ -13,6 +13,7 @@ import { parseSafeVersion } from './model/safe-version.js'
 import { intentOf, type SimulationResult } from './model/simulation.js'
 import { createTargets, type Targets } from './model/target.js'
 import type { Verification } from './model/verification.js'
+import { custosGuardAbi, guardCodeHash } from './respond/guard/contract.js'
 import { configureGuards } from './score/configure.js'
 import { type NameSources, nameOf } from './score/describe.js'
 import { aggregateRisk, sortFindings } from './score/risk.js'
@@ -263,6 +264,7 @@ export function createConfiguredSimulator(
     maxLifetimeMs: s.fork.maxLifetimeSeconds * 1000,
     maxRssMb: s.fork.maxRssMb,
     prefetch: overrides.prefetch ?? s.fork.prefetch,
+    custosGuard: { abi: custosGuardAbi, codeHash: guardCodeHash },
     ...(block !== undefined ? { blockNumber: block } : {}),
     ...(overrides.pidFile ? { pidFile: overrides.pidFile } : {}),
   })

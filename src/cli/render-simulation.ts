@@ -1,4 +1,5 @@
 import { formatUnits } from 'viem'
+import { type CustosGuardView, custosGuardLine } from '../model/custos-guard.js'
 import type { AssetChange, Simulation, SimulationResult, TraceCall } from '../model/simulation.js'
 import type { Style } from './style.js'
 
@@ -19,12 +20,23 @@ export function renderSimulation(result: SimulationResult, labels: Labels, s: St
         `  (${sim.mode === 'fork' ? 'local fork' : 'the RPC node'} at block ${sim.block} · ${sim.durationMs} ms)`,
       ),
   ]
+  // Whether a guarded Safe runs it at all comes before what running it does.
+  if (sim.guard?.custos) out.push(`  custos Guard  ${custosLine(sim.guard.custos, s)}`)
   out.push(...body(sim, labels, s, '  '))
   if (sim.withoutGuard) {
     out.push(`  ${s.bad("The Safe's guard blocks it.")} What it intends with the guard cleared:`)
     out.push(...body(sim.withoutGuard, labels, s, '    '))
   }
   return out
+}
+
+function custosLine(v: CustosGuardView, s: Style): string {
+  const line = custosGuardLine(v)
+  return v.runs === 'now'
+    ? s.ok(line)
+    : v.runs === 'after-delay' || v.runs === 'needs-schedule'
+      ? line
+      : s.bad(line)
 }
 
 function body(sim: Simulation, labels: Labels, s: Style, pad: string): string[] {

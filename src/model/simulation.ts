@@ -1,4 +1,5 @@
 import type { Address, Hex } from 'viem'
+import type { CustosGuardView } from './custos-guard.js'
 import type { DecodedArg } from './decoded.js'
 
 export type FrameType =
@@ -160,8 +161,11 @@ export type Simulation = {
   permissionChanges: PermissionChange[]
   codeChanges: CodeChange[]
   storageDiff: AccountDiff[]
-  /** The Safe's transaction guard, and whether it blocked this transaction. */
-  guard?: { address: Address; blocked: boolean }
+  /**
+   * The Safe's transaction guard, and whether it blocked this transaction. When it is the custos Guard (by
+   * its code hash): whether and when the guard lets the transaction run, from its records at this block.
+   */
+  guard?: { address: Address; blocked: boolean; custos?: CustosGuardView }
   /** When the guard blocked: what the transaction does with the guard cleared. */
   withoutGuard?: Simulation
   durationMs: number

@@ -1,6 +1,8 @@
 // The report page alerts link to: one report as plain HTML (no scripts, no external resources),
 // rendered from the stored JSON, every value escaped.
 
+import { type CustosGuardRun, custosGuardLine } from '../model/custos-guard.js'
+
 type Json = Record<string, unknown>
 const esc = (v: unknown): string =>
   String(v ?? '').replace(
@@ -97,11 +99,41 @@ function renderSimulation(sim: Json | undefined, name: (a: unknown) => string): 
   if (!sim) return '<p class="dim">Not simulated.</p>'
   if (sim.available === false)
     return `<p class="sev-high">Unavailable: ${esc(sim.error)}. A simulation that did not run is not a pass.</p>`
+  const without = sim.withoutGuard as Json | undefined
+  return `${renderGuard(sim.guard as Json | undefined, name)}
+${renderEffects(sim, name, 'sim-result')}${
+  without
+    ? `
+<h3 id="sim-intent">What it intends with the guard cleared</h3>
+${renderEffects(without, name, 'sim-intent-result')}`
+    : ''
+}`
+}
+
+/** The Safe's transaction guard; for the custos Guard, whether and when it lets the transaction run. */
+function renderGuard(guard: Json | undefined, name: (a: unknown) => string): string {
+  if (!guard) return ''
+  const custos = guard.custos as Json | undefined
+  if (custos) {
+    const runs = String(custos.runs)
+    const cls =
+      runs === 'now' ? '' : runs === 'after-delay' || runs === 'needs-schedule' ? 'sev-medium' : 'sev-high'
+    const line = custosGuardLine({
+      runs: runs as CustosGuardRun,
+      reason: String(custos.reason),
+      executableAt: custos.executableAt as string | undefined,
+    })
+    return `<p id="sim-guard">The custos Guard ${name(guard.address)}: <strong${cls ? ` class="${cls}"` : ''}>${esc(line)}</strong></p>`
+  }
+  return `<p id="sim-guard">Transaction guard ${name(guard.address)}${guard.blocked ? ': <strong class="sev-high">it blocks this transaction</strong>' : ''}</p>`
+}
+
+function renderEffects(sim: Json, name: (a: unknown) => string, id: string): string {
   const rows = (title: string, items: unknown[], fmt: (x: Json) => string) =>
     items.length
       ? `<h3>${esc(title)}</h3><ul>${items.map((x) => `<li>${fmt(x as Json)}</li>`).join('')}</ul>`
       : ''
-  return `<p id="sim-result">${sim.success ? 'Succeeds' : `<strong class="sev-high">Fails</strong>: ${esc(sim.revertReason)}`} <span class="dim">(block ${esc(sim.block)}, gas ${esc(sim.gasUsed)})</span></p>
+  return `<p id="${id}">${sim.success ? 'Succeeds' : `<strong class="sev-high">Fails</strong>: ${esc(sim.revertReason)}`} <span class="dim">(block ${esc(sim.block)}, gas ${esc(sim.gasUsed)})</span></p>
 ${rows('Safe changes', (sim.safeChanges ?? []) as unknown[], (c) => `<code>${esc(c.field)}</code>: ${Array.isArray(c.added) || Array.isArray(c.removed) ? [...((c.added as string[]) ?? []).map((a) => `+ ${name(a)}`), ...((c.removed as string[]) ?? []).map((a) => `− ${name(a)}`)].join(', ') : `${name(c.before)} → ${name(c.after)}`}`)}
 ${rows('Asset changes', (sim.assetChanges ?? []) as unknown[], (c) => `${esc(c.amount)} ${esc(c.symbol ?? c.standard)} ${c.decimals !== undefined ? `<span class="dim">(${esc(c.decimals)} decimals)</span>` : ''}: ${name(c.from)} → ${name(c.to)}`)}
 ${rows('Approvals', (sim.approvals ?? []) as unknown[], (a) => `${name(a.owner)} lets ${name(a.spender)} spend ${esc(a.amount ?? (a.approved ? 'all' : a.tokenId))} of ${name(a.token)}`)}

@@ -4,6 +4,7 @@ import { remoteError } from '../model/errors.js'
 import { redactUrls } from '../model/redact.js'
 import type { Simulation, SimulationResult } from '../model/simulation.js'
 import { type PlainCallInput, simulatePlainCall } from './call.js'
+import type { CustosGuardKnowledge } from './custos-guard.js'
 import { createEndpoint, type Endpoint } from './endpoint.js'
 import { createForkManager, type ForkOptions } from './fork.js'
 import { type GovernanceSimInput, simulateGovernanceCalls } from './governance.js'
@@ -15,25 +16,28 @@ export type SimulatorOptions = ForkOptions & {
   mode: (chainId: number) => 'fork' | 'direct'
   /** A simulation that takes longer than this (ms) is reported as unavailable. */
   timeoutMs: number
+  /** To tell the custos Guard on a Safe (at any address) and say when it lets a transaction run. */
+  custosGuard: CustosGuardKnowledge
 }
 
 /** Simulates Safe transactions on a warm fork per chain (or directly on the RPC), never throwing. */
 export function createSimulator(options: SimulatorOptions) {
   const forks = createForkManager(options)
+  const known = { custosGuard: options.custosGuard }
   const once = async (chainId: number, upstreams: string[], input: SafeSimInput) => {
     if (options.mode(chainId) === 'direct') {
       const url = upstreams[0] ?? ''
       if (!/^https?:/.test(url))
         throw remoteError('direct simulation needs an http(s) RPC URL', { retryable: false })
-      return simulateSafeTx(createEndpoint(url, 'direct', options.requestTimeoutMs), input)
+      return simulateSafeTx(createEndpoint(url, 'direct', options.requestTimeoutMs), input, known)
     }
     try {
-      return await forks.use(chainId, upstreams, (ep) => simulateSafeTx(ep, input))
+      return await forks.use(chainId, upstreams, (ep) => simulateSafeTx(ep, input, known))
     } catch (error) {
       if (!(error instanceof StaleForkError)) throw error
       // The chain moved in a way that matters for this Safe: re-fork at its latest block once.
       const { expected: _ignored, ...rest } = input
-      return forks.use(chainId, upstreams, (ep) => simulateSafeTx(ep, rest), true)
+      return forks.use(chainId, upstreams, (ep) => simulateSafeTx(ep, rest, known), true)
     }
   }
   /** Runs `work` within the timeout, restarting a fork that died under it once; never throws. */

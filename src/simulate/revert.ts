@@ -55,6 +55,14 @@ const KNOWN_ERRORS: Abi = parseAbi([
   'error TimelockUnexpectedOperationState(bytes32 operationId, bytes32 expectedStates)',
   'error TimelockUnauthorizedCaller(address caller)',
   'error GovernorUnexpectedProposalState(uint256 proposalId, uint8 current, bytes32 expectedStates)',
+  // The custos Guard's refusals of a Safe transaction (contracts/CustosGuard.sol).
+  'error NotAllowed(bytes32 safeTxHash)',
+  'error CancelledTx(bytes32 safeTxHash)',
+  'error GuardChangeNotCleared(address safe)',
+  'error ReconfigureNotCleared(address safe)',
+  'error HookMismatch(address safe)',
+  'error ModuleNotAllowed(address module, bytes32 callHash)',
+  'error DelegateCallForbidden()',
 ])
 
 const PANICS: Record<number, string> = {

@@ -18,6 +18,7 @@ import { unpackMultiSend } from '../model/multisend.js'
 import { execTransactionData, type SafeTx } from '../model/safe.js'
 import { domainHash } from '../model/safe-hash.js'
 import type { AccountDiff, SafeChange, Simulation, TraceCall } from '../model/simulation.js'
+import { type CustosGuardKnowledge, custosGuardView, readCustosGuard } from './custos-guard.js'
 import { wordToAddress } from './diff.js'
 import { seenAddresses } from './effects.js'
 import { type Endpoint, ifAnswered, readCall } from './endpoint.js'
@@ -61,9 +62,16 @@ export class StaleForkError extends Error {
  * ascending order, as the Safe requires) and, for a transaction queued behind others, set the
  * nonce. The threshold itself is never touched, so a threshold change shows in the diff.
  */
-export async function simulateSafeTx(ep: Endpoint, input: SafeSimInput): Promise<Simulation> {
+export async function simulateSafeTx(
+  ep: Endpoint,
+  input: SafeSimInput,
+  known: { custosGuard?: CustosGuardKnowledge } = {},
+): Promise<Simulation> {
   const started = performance.now()
-  const block = await ep.request<{ number: Hex; gasLimit: Hex }>('eth_getBlockByNumber', ['latest', false])
+  const block = await ep.request<{ number: Hex; gasLimit: Hex; timestamp?: Hex }>('eth_getBlockByNumber', [
+    'latest',
+    false,
+  ])
   // The Safe as the node says it is now gives the very call the simulation will make: a fork
   // learns what it reads while it reads the Safe, so one prefetch covers both.
   // The token metadata the effects will look up is announced along with it.
@@ -106,9 +114,23 @@ export async function simulateSafeTx(ep: Endpoint, input: SafeSimInput): Promise
     withdraw()
     throw new StaleForkError('the fork is behind the chain for this Safe')
   }
+  // The custos Guard's records are read alongside the runs; the read never throws (a failure is an `unknown` view).
+  const custos =
+    known.custosGuard && before.guard !== zeroAddress
+      ? readCustosGuard(ep, known.custosGuard, before.guard, input.tx.safe, input.safeTxHash, block.number)
+      : undefined
   try {
     const sim = await run(ep, input, before, block, false)
     if (sim.guard?.blocked) sim.withoutGuard = await run(ep, input, before, block, true)
+    const reads = await custos
+    if (sim.guard && reads && known.custosGuard)
+      sim.guard.custos = custosGuardView(reads, {
+        tx: input.tx,
+        guard: before.guard,
+        blockTime: block.timestamp,
+        sim,
+        abi: known.custosGuard.abi,
+      })
     sim.durationMs = Math.round(performance.now() - started)
     return sim
   } finally {

@@ -17,7 +17,12 @@ export type RpcProxy = {
 
 export async function startRpcProxy(
   upstream: string,
-  opts: { refuse?: string[]; alter?: (call: Call, result: unknown) => unknown } = {},
+  opts: {
+    refuse?: string[]
+    alter?: (call: Call, result: unknown) => unknown
+    /** Calls the node fails at the transport level (HTTP 503, no JSON-RPC answer), as an overloaded node does. */
+    fail?: (call: Call) => boolean
+  } = {},
 ): Promise<RpcProxy> {
   const methods = new Map<string, number>()
   const calls: Call[] = []
@@ -44,6 +49,11 @@ export async function startRpcProxy(
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', async () => {
       const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Call | Call[]
+      if (opts.fail && (Array.isArray(parsed) ? parsed : [parsed]).some(opts.fail)) {
+        res.writeHead(503, { 'content-type': 'text/plain' })
+        res.end('service unavailable')
+        return
+      }
       const out = Array.isArray(parsed) ? await Promise.all(parsed.map(answer)) : await answer(parsed)
       res.writeHead(200, { 'content-type': 'application/json' })
       res.end(JSON.stringify(out))

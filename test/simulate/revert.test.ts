@@ -1,5 +1,6 @@
-import { encodeErrorResult, parseAbi } from 'viem'
+import { encodeErrorResult, getAddress, parseAbi } from 'viem'
 import { describe, expect, it } from 'vitest'
+import { custosGuardAbi } from '../../src/respond/guard/contract.js'
 import { decodeRevert } from '../../src/simulate/revert.js'
 
 const abi = parseAbi([
@@ -45,5 +46,23 @@ describe('decodeRevert', () => {
     const out = decodeRevert(data as `0x${string}`)
     if (expected instanceof RegExp) expect(out).toMatch(expected)
     else expect(out).toBe(expected)
+  })
+
+  it.each([
+    'NotAllowed',
+    'CancelledTx',
+    'GuardChangeNotCleared',
+    'ReconfigureNotCleared',
+    'HookMismatch',
+    'ModuleNotAllowed',
+    'DelegateCallForbidden',
+  ] as const)('names the custos Guard refusal %s as the contract declares it', (name) => {
+    const error = custosGuardAbi.find((i) => i.type === 'error' && i.name === name)
+    if (error?.type !== 'error') throw new Error(`the guard's ABI has no error ${name}`)
+    const args = error.inputs.map((i) =>
+      i.type === 'address' ? getAddress(`0x${'ab'.repeat(20)}`) : `0x${'cd'.repeat(32)}`,
+    )
+    const data = encodeErrorResult({ abi: [error], errorName: name, args } as never)
+    expect(decodeRevert(data)).toBe(`${name}(${args.join(', ')})`)
   })
 })

@@ -50,6 +50,9 @@ export function guardRuntimeCode(address: Address = CUSTOS_GUARD_ADDRESS): Hex {
 /** The code hash an integration pins: anything else at the address is not this guard. */
 export const CUSTOS_GUARD_CODE_HASH: Hash = keccak256(guardRuntimeCode())
 
+/** The code hash of the custos Guard deployed at `address` (its code holds its own address, so each has its own). */
+export const guardCodeHash = (address: Address): Hash => keccak256(guardRuntimeCode(address))
+
 /** The transaction that deploys the guard: anyone may send it, the result is the same. */
 export const guardDeployment = (): { to: Address; data: Hex } => ({
   to: DETERMINISTIC_DEPLOYER,
