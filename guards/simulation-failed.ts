@@ -37,7 +37,7 @@ export default defineGuard({
     } else if (held) {
       // The custos Guard holds every transaction until it is approved or its delay has passed:
       // that is its job, not a fault. Another guard that blocks it means it cannot run as signed.
-      const custos = (sim.guard as { custos?: unknown }).custos !== undefined
+      const custos = sim.guard?.custos !== undefined
       out.push({
         code: 'held-by-guard',
         severity: custos ? 'info' : 'medium',

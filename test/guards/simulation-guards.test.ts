@@ -211,7 +211,9 @@ const table: Record<string, Case[]> = {
     },
     {
       name: 'the custos Guard holds it until approved or its delay passed',
-      result: ok({ guard: { address: BOB, blocked: true, custos: { runs: 'needs-schedule' } } as never }),
+      result: ok({
+        guard: { address: BOB, blocked: true, custos: { runs: 'needs-schedule', reason: 'held' } },
+      }),
       expect: ['held-by-guard:info'],
     },
     {

@@ -23,6 +23,7 @@ import type { SafeTx } from '../../src/model/safe.js'
 import type { Simulation } from '../../src/model/simulation.js'
 import { createConfiguredSimulator, inspectSafeTransaction } from '../../src/pipeline.js'
 import { custosGuardAbi, custosGuardBytecode, setGuardCalldata } from '../../src/respond/guard/contract.js'
+import { readGuardDeployment } from '../../src/respond/guard/read.js'
 import { renderReportPage } from '../../src/server/report-page.js'
 import { createRpcClient } from '../../src/sources/rpc.js'
 import { cli } from '../cli/run.js'
@@ -324,6 +325,9 @@ describe('simulating a transaction on a Safe 1.4.1 that runs the custos Guard', 
     const r = await inspect(txOf(w, await signTx(w, { to: w.stranger.address, value: 6n })))
     expect(simOf(r).guard?.address).toBe(guard)
     expect(custosOf(r).runs).toBe('needs-schedule')
+    // The veto and `custos guard status` know it there too (its code embeds its own address).
+    expect((await readGuardDeployment(lab.public, guard)).codeMatches).toBe(true)
+    expect((await readGuardDeployment(lab.public, w.safe)).codeMatches).toBe(false)
   })
 
   it("keeps today's behaviour for a Safe with another guard: blocked, what it intends, no custos Guard view", async () => {

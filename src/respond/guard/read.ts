@@ -9,9 +9,9 @@ import {
 } from 'viem'
 import {
   CUSTOS_GUARD_ADDRESS,
-  CUSTOS_GUARD_CODE_HASH,
   custosGuardAbi,
   GUARD_STORAGE_SLOT,
+  guardCodeHash,
   MODULE_GUARD_STORAGE_SLOT,
   safeGuardAbi,
 } from './contract.js'
@@ -27,7 +27,7 @@ export async function readGuardDeployment(
 ): Promise<GuardDeployment> {
   const code = await client.getCode({ address })
   const deployed = code !== undefined && code !== '0x'
-  return { address, deployed, codeMatches: deployed && keccak256(code as Hex) === CUSTOS_GUARD_CODE_HASH }
+  return { address, deployed, codeMatches: deployed && keccak256(code as Hex) === guardCodeHash(address) }
 }
 
 export type OnChainGuardSettings = {
