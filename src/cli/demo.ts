@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Hex } from 'viem'
 import { configSchema } from '../config/schema.js'
+import { attackerExecutes, attackerSchedules, enableDemoGuard } from '../lab/demo-guard.js'
 import { startLab } from '../lab/index.js'
 import { buildWorld, demoSteps } from '../lab/scenario.js'
 import { startTxServiceEmulator } from '../lab/tx-service.js'
@@ -41,6 +42,14 @@ export async function demoCommand(opts: { keep?: boolean }, io: Io, stop?: Abort
   try {
     const world = await buildWorld(lab)
     const [a, b, c] = world.owners
+    // custos's guardian key: its own account, not an owner's. The owners' first transaction turns
+    // the custos Guard on, with that key as its guardian.
+    const guardian = lab.accounts[8]
+    if (!a || !b || !c || !guardian) throw new Error('lab accounts missing')
+    const guard = await enableDemoGuard(lab, world.safe, [a, b], guardian.address)
+    // Blocks past the set-up: custos re-reads the reorg window (12 blocks by default) behind
+    // where it starts, and the owners' own set-up, done before custos watches, is not news.
+    await lab.test.mine({ blocks: 13 })
     const discord = demoDiscord(
       io.env,
       [a, b, c].map((o) => o?.address as string),
@@ -53,7 +62,8 @@ export async function demoCommand(opts: { keep?: boolean }, io: Io, stop?: Abort
             address: world.safe,
             chainId: lab.chainId,
             name: 'Demo Treasury',
-            expected: { owners: [a, b, c].map((o) => o?.address), threshold: 2 },
+            expected: { owners: [a, b, c].map((o) => o?.address), threshold: 2, guard },
+            guard: {},
           },
         ],
         addressBook: [{ address: world.payroll, name: 'Payroll' }],
@@ -64,8 +74,8 @@ export async function demoCommand(opts: { keep?: boolean }, io: Io, stop?: Abort
           ? { console: { enabled: false }, discord: discord.settings }
           : { console: { enabled: true, minLevel: 'info' } },
         signers: discord?.signers ?? [],
-        // custos's guardian key is owner C's: a critical proposal is answered with a rejection at
-        // its nonce, signed by the guardian and proposed for the other owners to co-sign.
+        // custos is the guard's guardian: it approves what it judges benign once signed, and
+        // cancels on the guard what it judges critical once anyone schedules it.
         policy: { vetoAt: 'critical' },
         veto: { enabled: true, dryRun: false, keyEnv: 'CUSTOS_DEMO_VETO_KEY', maxPerTargetPerHour: 5 },
         alerts: { minLevel: 'info' },
@@ -88,7 +98,7 @@ export async function demoCommand(opts: { keep?: boolean }, io: Io, stop?: Abort
     const logger = createLogger('warn')
     const watcher = createWatcher({
       rt,
-      env: { ...io.env, CUSTOS_DEMO_VETO_KEY: c?.privateKey },
+      env: { ...io.env, CUSTOS_DEMO_VETO_KEY: guardian.privateKey },
       logger,
       store,
       metrics,
@@ -108,16 +118,25 @@ export async function demoCommand(opts: { keep?: boolean }, io: Io, stop?: Abort
     )
     say(
       style.dim(
-        `custos is watching Safe ${world.safe} (owners ${[a, b, c].map((o) => o?.address).join(', ')}, threshold 2); reports at ${server.url}/reports/…`,
+        `custos is watching Safe ${world.safe} (owners ${[a, b, c].map((o) => o?.address).join(', ')}, threshold 2), which runs the custos Guard at ${guard} (delay 1 h) with custos as guardian; reports at ${server.url}/reports/…`,
       ),
     )
     if (discord) say(style.dim(`alerts go to Discord channel ${discord.settings.channelId}`))
     say(style.dim(`ready in ${Math.round(performance.now() - t0)} ms\n`))
 
     const api = new (await loadApiKit())({ chainId: BigInt(lab.chainId), txServiceUrl: service.url })
-    const kit = await lab.kit(world.safe, a as NonNullable<typeof a>)
+    const kit = await lab.kit(world.safe, a)
+    const kitB = await lab.kit(world.safe, b)
+    const base = await kit.getNonce()
     const steps = demoSteps(lab, world)
     const ids: string[] = []
+    const auditOf = (id: string, action: (a: string) => boolean) =>
+      waitFor(
+        async () => (await store.auditLog(200)).find((e) => e.subject === id && action(e.action)),
+        30_000,
+      )
+    const said = (e: { action: string; details?: unknown }) =>
+      (e.details as { message?: string }).message ?? e.action
     for (const [i, step] of steps.entries()) {
       say(style.bold(`━━ ${i + 1}/${steps.length}  ${step.title}`))
       say(style.dim(`   expected: ${step.expect}`))
@@ -130,47 +149,72 @@ export async function demoCommand(opts: { keep?: boolean }, io: Io, stop?: Abort
             operation: step.tx.operation,
           },
         ],
-        options: { nonce: i },
+        options: { nonce: base + step.nonce },
       })
       const safeTxHash = (await kit.getTransactionHash(tx)) as Hex
       // Signed as a wallet signs (EIP-712), then proposed to the service with that signature.
       const signed = await kit.signTransaction(tx)
-      const senderSignature = signed.getSignature(a?.address as string)?.data ?? ''
+      const senderSignature = signed.getSignature(a.address)?.data ?? ''
+      // Owner B signs too: on the service for the routine payment; outside it, for the attacker.
+      const both = step.guard ? await kitB.signTransaction(signed) : signed
       // The lie is in place before the proposal, so custos never reads an honest first version.
       if (step.lie) service.tamper(safeTxHash, { dataDecoded: step.lie })
       await api.proposeTransaction({
         safeAddress: world.safe,
         safeTransactionData: tx.data,
         safeTxHash,
-        senderAddress: a?.address as string,
+        senderAddress: a.address,
         senderSignature,
       })
+      if (step.guard === 'approve')
+        await api.confirmTransaction(safeTxHash, both.getSignature(b.address)?.data ?? '')
       const id = `${lab.chainId}:safe:${safeTxHash}`
       ids.push(id)
       const started = performance.now()
       const report = await waitFor(() => store.latestReport(id), 30_000)
       await waitFor(async () => ((await store.outboxDepth()) === 0 ? true : undefined), 10_000)
-      const veto =
-        report.level === 'critical'
-          ? await waitFor(
-              async () =>
-                (await store.auditLog(200)).find((a) => a.subject === id && a.action.startsWith('veto-')),
-              30_000,
-            )
-          : undefined
       say(
         style.dim(
           `   proposed ${safeTxHash}; custos reported ${report.level.toUpperCase()} in ${Math.round(performance.now() - started)} ms`,
         ),
       )
-      // custos's own action, named for what it is: a proposed rejection is not yet a veto.
-      if (veto) {
-        const message = (veto.details as { message?: string }).message ?? veto.action
+      const veto = report.level === 'critical' ? await auditOf(id, (x) => x.startsWith('veto-')) : undefined
+      // custos's own action, named for what it is: holding a transaction is not yet cancelling it.
+      if (veto) say(style.bold(`   custos${veto.action === 'veto-sent' ? ' ' : ': '}${said(veto)}`))
+      if (step.guard === 'approve') {
+        const approved = await auditOf(id, (x) => x.startsWith('guard-approve-'))
         say(
           style.bold(
-            `   custos ${veto.action === 'veto-sent' || veto.action === 'veto-proposed' ? message : `${veto.action}: ${message}`}`,
+            `   custos ${approved.action === 'guard-approve-sent' ? said(approved) : `${approved.action}: ${said(approved)}`}`,
           ),
         )
+        const ran = await attackerExecutes(lab, a.address, world.safe, both)
+        say(
+          style.bold(
+            ran.ok
+              ? `   owner A executed it at once (${ran.hash})`
+              : `   owner A's execution failed: ${ran.reason}`,
+          ),
+        )
+      }
+      if (step.guard === 'attack') {
+        const now = await attackerExecutes(lab, world.attacker, world.safe, both)
+        say(
+          `   the attacker, holding owners A and B's signatures, executes it at once: ${now.ok ? `it ran (${now.hash})` : `reverted (${now.reason})`}`,
+        )
+        const scheduled = await attackerSchedules(lab, world.attacker, guard, world.safe, both)
+        say(
+          `   the attacker schedules it on the guard to wait out the delay: ${scheduled.ok ? `scheduled (${scheduled.hash})` : `reverted (${scheduled.reason})`}`,
+        )
+        const cancel = await auditOf(id, (x) => x === 'veto-sent' || x === 'veto-failed')
+        say(style.bold(`   custos ${said(cancel)}`))
+        const again = await attackerExecutes(lab, world.attacker, world.safe, both)
+        if (!again.ok)
+          say(
+            style.bold(
+              `   stopped on-chain: executing it now reverts (${again.reason}), and so will it after the delay`,
+            ),
+          )
       }
       say('')
     }
@@ -189,10 +233,7 @@ export async function demoCommand(opts: { keep?: boolean }, io: Io, stop?: Abort
       say(
         `To propose more transactions, do what a wallet does: sign the safeTxHash with an owner's key and post it to the emulator (api-kit's proposeTransaction with txServiceUrl ${service.url}, chain ${lab.chainId}); custos judges it within a second. The owners (threshold 2) use anvil's well-known development keys, never to be used on a real chain:`,
       )
-      for (const [i, o] of [a, b, c].entries())
-        say(
-          `  owner ${'ABC'[i]} ${o?.address} key ${o?.privateKey}${i === 2 ? " (also custos's guardian key in this demo)" : ''}`,
-        )
+      for (const [i, o] of [a, b, c].entries()) say(`  owner ${'ABC'[i]} ${o?.address} key ${o?.privateKey}`)
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve())
         process.once('SIGTERM', () => resolve())

@@ -238,7 +238,7 @@ Example:
   program
     .command('demo')
     .description(
-      'Start a local chain with a Safe (the lab), the transaction service emulator and custos watching them, then propose four transactions, benign and malicious, as owners would; custos reports each on the console with a report page. Needs nothing but npm ci.',
+      "Start a local chain with a Safe that runs the custos Guard (the lab), the transaction service emulator and custos watching them as the guard's guardian, then propose four transactions, benign and malicious, as owners would; custos reports each on the console with a report page, approves the benign one on the guard (it runs at once) and stops the Bybit-style attack on-chain. Needs nothing but npm ci.",
     )
     .option(
       '--keep',

@@ -50,6 +50,14 @@ export type DemoStep = {
   tx: { to: Address; value: bigint; data: Hex; operation: 0 | 1 }
   /** A false `dataDecoded` the (emulated) service will claim for this transaction. */
   lie?: unknown
+  /** Its nonce, counted from the Safe's first free one when the demo starts (two steps may compete). */
+  nonce: number
+  /**
+   * `approve`: both owners sign it on the service, custos approves it on the guard and it runs at
+   * once. `attack`: the service shows one signature, but the attacker holds both (collected through a
+   * compromised UI), executes at once, then schedules it on the guard.
+   */
+  guard?: 'approve' | 'attack'
 }
 
 /** The demo's transactions: the routine, the worrying and two of 2025's attack shapes. */
@@ -59,8 +67,10 @@ export function demoSteps(lab: Lab, world: DemoWorld): DemoStep[] {
   return [
     {
       title: 'A routine payment: 1 ETH to payroll',
-      expect: 'nothing to report',
+      expect: 'nothing but the guard holding it (info); custos approves it on the guard and it runs at once',
       tx: { to: world.payroll, value: parseEther('1'), data: '0x', operation: 0 },
+      nonce: 0,
+      guard: 'approve',
     },
     {
       title: 'An owner change: add a fourth owner, threshold 2',
@@ -76,16 +86,22 @@ export function demoSteps(lab: Lab, world: DemoWorld): DemoStep[] {
         }),
         operation: 0,
       },
+      nonce: 1,
     },
     {
       title: 'Bybit, Feb 2025: a "transfer" that is a DELEGATECALL to a contract rewriting slot 0',
-      expect: 'critical: delegatecall-untrusted, and the simulated storage diff shows the singleton replaced',
+      expect:
+        'critical: delegatecall-untrusted, and the simulated storage diff shows the singleton replaced; the guard stops it on-chain',
       tx: { to: world.slot0Writer, value: 0n, data: transfer(world.attacker, 0n), operation: 1 },
+      // At the Safe's current nonce, beside the owner change: the attacker can try to execute it now.
+      nonce: 1,
+      guard: 'attack',
     },
     {
       title: 'A token transfer whose dataDecoded (what a UI shows) lies about the recipient',
       expect: 'high: decoded-mismatch; the simulation shows where the tokens really go',
       tx: { to: lab.token, value: 0n, data: transfer(world.attacker, 10n ** 13n), operation: 0 },
+      nonce: 2,
       lie: {
         method: 'transfer',
         parameters: [

@@ -255,7 +255,11 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
       ],
     }
     await ctx.commit(batch)
-    const log = done || outcome.status === 'dry-run' ? ctx.logger.info : ctx.logger.warn
+    // A refusal is an answer (held by the guard, nothing left to stop); what went wrong is a warning.
+    const log =
+      outcome.status === 'failed' || outcome.status === 'rate-limited' || outcome.escalate
+        ? ctx.logger.warn
+        : ctx.logger.info
     log.call(ctx.logger, { proposal: p.id, veto: outcome.status, by: by.actor }, outcome.message)
     return outcome
   }

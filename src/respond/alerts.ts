@@ -2,7 +2,7 @@ import { formatEther, formatUnits } from 'viem'
 import type { Alert } from '../model/alert.js'
 import type { DecodedCall } from '../model/decoded.js'
 import type { CheckFacts, Report } from '../model/report.js'
-import type { AssetChange, SafeChange } from '../model/simulation.js'
+import { type AssetChange, intentOf, type SafeChange } from '../model/simulation.js'
 import { sanitize } from '../model/text.js'
 
 type Names = Record<string, string>
@@ -77,7 +77,9 @@ export function alertFromReport(
   if (report.check) return checkAlert(report, report.check, opts)
   const names = report.labels
   const origin = report.proposal.origin
-  const sim = report.simulation?.ok ? report.simulation.simulation : undefined
+  // What it does once let through: a guard holding it (the custos Guard, until approved) hides nothing.
+  const intent = intentOf(report.simulation)
+  const sim = intent?.ok ? intent.simulation : undefined
   // "Treasury · nonce 12" for a Safe; "Compound governor · proposal 289" for governance.
   const where =
     origin.kind === 'safe'
