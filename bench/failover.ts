@@ -32,19 +32,15 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 export type Env = {
   lab: Lab
   service: TxServiceEmulator
+  /** In front of the service: every bot reaches it under its own path. */
+  relay: Relay
   webhookUrl: string
   database(): Promise<string>
   newSafe(): Address
 }
 
 /** One replica of a cluster: `label` is its replica id's prefix and its path at the relay. */
-export function replica(
-  env: Env,
-  safe: Address,
-  label: string,
-  url: string,
-  opts: { leaseSeconds?: number; serviceUrl?: string } = {},
-) {
+export function replica(env: Env, safe: Address, label: string, url: string, leaseSeconds?: number) {
   return startBot(env.lab, env.service, [safe], {
     interval: INTERVAL,
     webhookUrl: env.webhookUrl,
@@ -54,10 +50,10 @@ export function replica(
     store: {
       driver: 'postgres',
       replicaId: label,
-      ...(opts.leaseSeconds ? { leaseSeconds: opts.leaseSeconds } : {}),
+      ...(leaseSeconds ? { leaseSeconds } : {}),
     },
     env: { DATABASE_URL: url },
-    ...(opts.serviceUrl ? { serviceUrl: opts.serviceUrl } : {}),
+    serviceUrl: env.relay.url(label),
   })
 }
 
@@ -71,19 +67,17 @@ export function replica(
 export async function failoverRow(env: Env, leaseSeconds: number, kills: number): Promise<FailoverRow> {
   const safe = env.newSafe()
   const url = await env.database()
-  const relay = await serviceRelay(env.service.url)
   let started = 0
   const start = async () => {
     const label = `l${leaseSeconds}r${started++}`
     return {
       label,
-      bot: await replica(env, safe, label, url, { leaseSeconds, serviceUrl: relay.url(label) }),
+      bot: await replica(env, safe, label, url, leaseSeconds),
     }
   }
   let live = await Promise.all(Array.from({ length: REPLICAS }, start))
   const leaseTimes: number[] = []
   const pollTimes: number[] = []
-  const poll = new RegExp(`/safes/${safe}/multisig-transactions/`, 'i')
   try {
     for (let k = 0; k < kills; k++) {
       // A random moment of the leader's renewal period and of the poll interval.
@@ -101,7 +95,7 @@ export async function failoverRow(env: Env, leaseSeconds: number, kills: number)
           throw new Error(
             `bench: no survivor took over the Safe's service within ${Math.round(deadline - t0)} ms (lease ${leaseAt}, poll ${pollAt})`,
           )
-        pollAt ??= relay.seen.find((s) => s.at > t0 && s.who !== leader.label && poll.test(s.path))?.at
+        pollAt ??= env.relay.polls(safe).find((s) => s.at > t0 && s.who !== leader.label)?.at
         if (leaseAt === undefined && (await leaderOf(survivors))) leaseAt = performance.now()
         await sleep(25)
       }
@@ -118,7 +112,6 @@ export async function failoverRow(env: Env, leaseSeconds: number, kills: number)
     }
   } finally {
     await Promise.all(live.map((r) => r.bot.stop()))
-    await relay.close()
   }
   const r = (values: number[], p: number) => round(percentile(values, p))
   return {
@@ -159,7 +152,9 @@ async function leaderWithin(replicas: Replica[], ms: number): Promise<Replica> {
  * A relay in front of the service emulator: each replica reaches it under its own path prefix,
  * so that every request is known by who made it and when it arrived.
  */
-async function serviceRelay(upstream: string) {
+export type Relay = Awaited<ReturnType<typeof serviceRelay>>
+
+export async function serviceRelay(upstream: string) {
   const target = new URL(upstream)
   const seen: Array<{ who: string; path: string; at: number }> = []
   const server = createServer((req, res) => {
@@ -184,8 +179,13 @@ async function serviceRelay(upstream: string) {
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   return {
     seen,
-    /** The service's URL for the replica `who`. */
+    /** The service's URL for the bot `who`. */
     url: (who: string) => `${base}/${who}${target.pathname}`,
+    /** The requests for a Safe's pending transactions (its polls), in order of arrival. */
+    polls: (safe: Address) =>
+      seen.filter((s) =>
+        s.path.toLowerCase().includes(`/safes/${safe.toLowerCase()}/multisig-transactions/`),
+      ),
     close: () => new Promise<void>((r) => server.close(() => r())),
   }
 }
