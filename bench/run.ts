@@ -3,7 +3,8 @@
 // simulations of state-heavy transactions, with and without prefetch), e2e (Safes end to end),
 // governance (governor end to end), scale (1,000 Safes and 100 governors), soak, inputs (hostile
 // inputs to inspect), guard (the custos Guard's gas), watchdogs (500 feed checks per block, stale
-// feed to alert); `watch` is e2e, governance and scale. The parts not run keep their previous
+// feed to alert), replicas (PostgreSQL replicas: failover, and end to end beside SQLite); `watch`
+// is e2e, governance and scale. The parts not run keep their previous
 // figures and dates. BENCH_BEFORE: a built checkout whose custos the governance part also
 // measures, side by side (BENCH_BEFORE_LABEL names it).
 import { execFileSync } from 'node:child_process'
@@ -14,6 +15,7 @@ import { anvilBinary } from '../src/simulate/anvil.js'
 import { type ColdRow, type ColdScenario, coldBench } from './cold.js'
 import { type GuardGasRow, guardBench } from './guard.js'
 import { type InputRow, inputsBench } from './inputs.js'
+import { type ReplicasResults, replicasBench } from './replicas.js'
 import { type Row, simulationBench } from './simulate.js'
 import { type SoakRow, soakBench } from './soak.js'
 import { round } from './stats.js'
@@ -30,6 +32,7 @@ const PARTS = [
   'inputs',
   'guard',
   'watchdogs',
+  'replicas',
 ] as const
 type Part = (typeof PARTS)[number]
 type Results = {
@@ -47,6 +50,7 @@ type Results = {
   inputs: InputRow[]
   guard: GuardGasRow[]
   watchdogs: { rounds: RoundRow[]; stale: StaleRow[] }
+  replicas?: ReplicasResults
 }
 
 const requested = (process.env.BENCH_ONLY ?? '')
@@ -101,6 +105,7 @@ const guard: GuardGasRow[] = run.has('guard') ? await guardBench() : (previous.g
 const watchdogs: Results['watchdogs'] = run.has('watchdogs')
   ? await watchdogBench()
   : (previous.watchdogs ?? { rounds: [], stale: [] })
+const replicas = run.has('replicas') ? await replicasBench() : previous.replicas
 for (const p of run) measured[p] = date
 
 const machine = {
@@ -111,7 +116,10 @@ const machine = {
   anvil: execFileSync(anvilBinary(), ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? '',
   date,
 }
-const results: Results = { machine, measured, simulation, cold, watch, soak, inputs, guard, watchdogs }
+const results: Results = {
+  ...{ machine, measured, simulation, cold, watch, soak, inputs, guard, watchdogs },
+  ...(replicas ? { replicas } : {}),
+}
 writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`)
 
 const when = (p: Part) =>
@@ -257,6 +265,28 @@ const lines = [
   ...watchdogs.stale.map(
     (r) =>
       `| ${r.feeds} | ${r.intervalSeconds} s | ${r.blockSeconds} s | ${r.n} | ${r.alertP50Ms} | ${r.alertP95Ms} | ${r.alertMaxMs} |`,
+  ),
+  '',
+  '## Replicas on PostgreSQL: failover, and end to end beside one SQLite process',
+  '',
+  `Figures ${when('replicas')}${replicas ? `; ${replicas.postgres}; load average (1, 5, 15 min) ${replicas.load.start.join(', ')} as the part started, ${replicas.load.end.join(', ')} as it ended` : ''}.`,
+  '',
+  "Three `custos run` replicas on one database watch one Safe (its transaction service polled every 2 s, through a relay on loopback that notes who asks what, and when). The replica leading the Safe's service is killed with SIGKILL at a random moment, then started again once another has taken over. Lease taken: from the SIGKILL to a survivor's `/readyz` listing the source among those it leads (sampled every 25 ms). Polled again: from the SIGKILL to a survivor's request for the Safe's pending transactions reaching the relay (each replica reaches it under its own path).",
+  '',
+  '| `store.leaseSeconds` | replicas | kills | lease taken p50 ms | lease taken p95 ms | polled again p50 ms | polled again p95 ms | polled again max ms |',
+  '|---|---|---|---|---|---|---|---|',
+  ...(replicas?.failover ?? []).map(
+    (r) =>
+      `| ${r.leaseSeconds} s | ${r.replicas} | ${r.kills} | ${r.leaseP50} | ${r.leaseP95} | ${r.pollP50} | ${r.pollP95} | ${r.pollMax} |`,
+  ),
+  '',
+  "End to end as in the 1-Safe row above: a transaction proposed to the service emulator at a random moment of the 2 s poll interval → its alert at the webhook receiver. The setups in turns, each started anew per turn on a new Safe (and a new database), its first alert not counted; the replicas with the default `store.leaseSeconds`, none killed. After the poll that found it: from the first request for the Safe's pending transactions to reach the relay after the proposal, to the alert (the same time without the wait for a poll, which is most of the spread of the first columns).",
+  '',
+  '| setup | poll interval | n | alert p50 ms | alert p95 ms | alert max ms | after the poll that found it: p50 ms | p95 ms |',
+  '|---|---|---|---|---|---|---|---|',
+  ...(replicas?.latency ?? []).map(
+    (r) =>
+      `| ${r.setup} | ${r.intervalSeconds} s | ${r.n} | ${r.p50} | ${r.p95} | ${r.max} | ${dash(r.afterPollP50)} | ${dash(r.afterPollP95)} |`,
   ),
   '',
 ]

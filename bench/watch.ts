@@ -60,7 +60,7 @@ export type ScaleRow = {
   rpcRequestsPerMinute: number
 }
 
-type Bot = { child: ChildProcess; url: string; stop(): Promise<void> }
+export type Bot = { child: ChildProcess; url: string; stop(): Promise<void> }
 
 export type GovernanceRow = {
   /** What the bot watches: one governor, or one Safe polled at the same interval (the yardstick). */
@@ -74,7 +74,7 @@ export type GovernanceRow = {
   alertMax: number
 }
 
-async function startBot(
+export async function startBot(
   lab: Lab,
   service: TxServiceEmulator,
   safes: Address[],
@@ -88,12 +88,18 @@ async function startBot(
     nodeOptions?: string
     /** The checkout whose custos runs (built); this one by default. */
     root?: string
+    /** The transaction service's URL, when not the emulator's own (a relay in front of it). */
+    serviceUrl?: string
+    /** `store` settings (PostgreSQL replicas); SQLite in the data directory by default. */
+    store?: Record<string, unknown>
+    /** More environment for the bot (DATABASE_URL). */
+    env?: NodeJS.ProcessEnv
   },
 ): Promise<Bot> {
   const dir = mkdtempSync(join(tmpdir(), 'custos-bench-'))
   const port = await freePort()
   const config = {
-    chains: { [String(lab.chainId)]: { rpc: [opts.rpcUrl], txService: service.url } },
+    chains: { [String(lab.chainId)]: { rpc: [opts.rpcUrl], txService: opts.serviceUrl ?? service.url } },
     safes: safes.map((address, i) => ({ address, chainId: lab.chainId, name: `Safe ${i}` })),
     governors: (opts.governors ?? []).map((address, i) => ({
       address,
@@ -115,6 +121,7 @@ async function startBot(
     server: { port },
     dataDir: dir,
     logging: { level: 'warn' },
+    ...(opts.store ? { store: opts.store } : {}),
   }
   const path = join(dir, 'custos.yaml')
   writeFileSync(path, stringify(config))
@@ -123,6 +130,7 @@ async function startBot(
     env: {
       ...process.env,
       CUSTOS_WEBHOOK_TOKEN: 'bench',
+      ...opts.env,
       ...(opts.nodeOptions ? { NODE_OPTIONS: opts.nodeOptions } : {}),
     },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -134,22 +142,27 @@ async function startBot(
     url,
     stop: () =>
       new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve()
         child.once('exit', () => resolve())
         child.kill('SIGTERM')
       }),
   }
 }
 
-async function until(check: () => Promise<boolean> | boolean, ms: number): Promise<void> {
+export async function until(
+  check: () => Promise<boolean> | boolean,
+  ms: number,
+  what = 'a condition',
+): Promise<void> {
   const deadline = Date.now() + ms
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('bench: timed out')
+    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 10))
   }
 }
 
 /** A webhook receiver that notes when each dedup key first arrives. */
-async function receiver() {
+export async function receiver() {
   const { createServer } = await import('node:http')
   const arrived = new Map<string, number>()
   const server = createServer((req, res) => {
@@ -477,7 +490,7 @@ async function proposeDrain(
 }
 
 /** Proposes a new 1-wei transfer from a Safe to the service emulator, signed by one owner. */
-async function proposer(lab: Lab, service: TxServiceEmulator, proposerAccount: LabAccount) {
+export async function proposer(lab: Lab, service: TxServiceEmulator, proposerAccount: LabAccount) {
   const api = new (await loadApiKit())({ chainId: BigInt(lab.chainId), txServiceUrl: service.url })
   const nonces = new Map<Address, number>()
   return async (safe: Address): Promise<Hex> => {

@@ -188,6 +188,12 @@ export function createWatcher(deps: WatchDeps) {
       const rpc = targets.chains().map((c) => ({ chainId: c, rpc: chains.upstreams(c).map(redactUrl) }))
       logger.info({ targets: targets.all.length, chains: rpc }, 'custos watching')
       await cluster.start(runner.leases(), runner.busy)
+      // A replica standing by may have to take a Safe over at any moment: its first poll then
+      // must not wait for the service client (loading api-kit alone takes most of a second on a
+      // busy machine), so every replica makes it now (a failure here fails the polls too).
+      if (src.txService.enabled)
+        for (const c of targets.chains('safe'))
+          access.service(c).catch((e) => fault('transaction service client', e))
       outbox.start()
       // Every Safe's last-poll series exists from the start (0: never polled), so a Safe that
       // never succeeds shows on a dashboard instead of being absent from it.
