@@ -228,13 +228,13 @@ const lines = [
   '',
   `Figures ${when('guard')}.`,
   '',
-  "Receipt gasUsed on the lab (two-of-three Safe, the guard's settings written, balances already non-zero). The overhead is a guarded `execTransaction` minus the same transaction on an unguarded Safe of the same version; approve, cancel and schedule are the guard's own calls (schedule checks the owners' signatures through the Safe).",
+  "Receipt gasUsed on the lab (two-of-three Safe, the guard's settings written, balances already non-zero). The overhead is a guarded `execTransaction` minus the same transaction on an unguarded Safe of the same version. The no-op guard (contracts/lab/NoopGuard.sol) does nothing: its overhead is what the Safe itself spends calling any guard (the cold call carrying checkTransaction's arguments, signatures included, and the after-hook), so the custos Guard's own cost is its overhead minus that floor. approve, cancel and schedule are the guard's own calls (schedule checks the owners' signatures through the Safe).",
   '',
-  '| Safe | transaction | unguarded | approved path | overhead | scheduled path | overhead | approve | cancel | schedule |',
-  '|---|---|---|---|---|---|---|---|---|---|',
+  '| Safe | transaction | unguarded | no-op guard | floor | approved path | overhead | scheduled path | overhead | approve | cancel | schedule |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ...guard.map(
     (r) =>
-      `| ${r.safeVersion} | ${r.transaction} | ${r.unguarded} | ${r.approved} | ${r.approvedOverhead} | ${r.scheduled} | ${r.scheduledOverhead} | ${r.approve} | ${r.cancel} | ${r.schedule} |`,
+      `| ${r.safeVersion} | ${r.transaction} | ${r.unguarded} | ${dash(r.noop)} | ${dash(r.noopOverhead)} | ${r.approved} | ${r.approvedOverhead} | ${r.scheduled} | ${r.scheduledOverhead} | ${r.approve} | ${r.cancel} | ${r.schedule} |`,
   ),
   '',
   '## Protocol watchdogs: 500 Chainlink feed checks per block',
