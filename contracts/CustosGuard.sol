@@ -85,8 +85,9 @@ contract CustosGuard {
 
     string public constant VERSION = "1.0.0";
 
-    uint256 public constant MAX_DELAY = CustosGuardRules.MAX_DELAY;
-    uint256 public constant MAX_ALLOWLIST = 32;
+    /// @dev Internal, as every bound is: each public function whose selector sorts below a hook's costs every
+    ///      guarded transaction a comparison in the dispatcher. Delays are bounded by CustosGuardRules.MAX_DELAY.
+    uint256 internal constant MAX_ALLOWLIST = 32;
 
     /// @dev keccak256("guard_manager.guard.address") and keccak256("module_manager.module_guard.address").
     bytes32 internal constant GUARD_SLOT = 0x4a204f620c8c5ccdca3fd54d003badd85ba500436a431f0cbda4f558c93c34c8;
