@@ -12,6 +12,7 @@ import { execTransactionData, type SafeTx } from '../src/model/safe.js'
 import { safeTxHashes } from '../src/model/safe-hash.js'
 import { enableGuardTx, guardCalldata, plainSafeTx, setGuardCalldata } from '../src/respond/guard/contract.js'
 import { packMultiSend } from '../src/verify/multisend.js'
+import { breakdownItems, type GuardGasItem, guardFrameGas } from './guard-trace.js'
 
 export type GuardGasRow = {
   safeVersion: string
@@ -48,7 +49,9 @@ async function signatures(w: World, tx: SafeTx): Promise<{ hash: Hash; signature
   }
 }
 
-async function send(lab: Lab, from: LabAccount, to: Address, data: Hex): Promise<number> {
+type Sent = { gas: number; hash: Hash }
+
+async function send(lab: Lab, from: LabAccount, to: Address, data: Hex): Promise<Sent> {
   const hash = await lab.wallet.sendTransaction({
     account: from.address,
     chain: null,
@@ -58,10 +61,10 @@ async function send(lab: Lab, from: LabAccount, to: Address, data: Hex): Promise
   })
   const receipt = await lab.public.waitForTransactionReceipt({ hash, pollingInterval: 5 })
   if (receipt.status !== 'success') throw new Error(`bench: transaction to ${to} reverted`)
-  return Number(receipt.gasUsed)
+  return { gas: Number(receipt.gasUsed), hash }
 }
 
-async function exec(w: World, tx: SafeTx, sigs: Hex): Promise<number> {
+async function exec(w: World, tx: SafeTx, sigs: Hex): Promise<Sent> {
   const data = execTransactionData(tx, sigs)
   return send(w.lab, w.executor, w.safe, data)
 }
@@ -152,8 +155,19 @@ async function deployNoopGuard(lab: Lab): Promise<Address> {
   return receipt.contractAddress
 }
 
-export async function guardBench(): Promise<GuardGasRow[]> {
-  const lab = await startLab()
+/** custos's own cost on one approved transaction, by kind of work (guard-trace.ts). */
+export type GuardGasBreakdown = {
+  safeVersion: string
+  transaction: string
+  /** The no-op guard's overhead: what the Safe spends calling any guard. */
+  floor: number
+  /** The approved path's overhead minus the floor. */
+  own: number
+  items: GuardGasItem[]
+}
+
+export async function guardBench(): Promise<{ rows: GuardGasRow[]; breakdown: GuardGasBreakdown[] }> {
+  const lab = await startLab({ stepsTracing: true })
   try {
     const guard = await deployGuard(lab)
     const noop = await deployNoopGuard(lab)
@@ -172,6 +186,7 @@ export async function guardBench(): Promise<GuardGasRow[]> {
       )
     await fund((lab.accounts[9] as LabAccount).address)
     const rows: GuardGasRow[] = []
+    const breakdown: GuardGasBreakdown[] = []
     for (const version of ['1.3.0', '1.4.1', '1.5.0'] as const) {
       const plain = await world(lab, version, { kind: 'none' })
       const floor = await world(lab, version, { kind: 'noop', guard: noop })
@@ -179,25 +194,39 @@ export async function guardBench(): Promise<GuardGasRow[]> {
       for (const w of [plain, floor, guarded]) await fund(w.safe)
       for (const [i] of cases(lab, plain.safe, 0n).entries()) {
         const p = cases(lab, plain.safe, await nonceOf(plain))[i] as { name: string; tx: SafeTx }
-        const unguarded = await exec(plain, p.tx, (await signatures(plain, p.tx)).signatures)
+        const unguarded = (await exec(plain, p.tx, (await signatures(plain, p.tx)).signatures)).gas
         const n = cases(lab, floor.safe, await nonceOf(floor))[i] as { name: string; tx: SafeTx }
-        const noopGas = await exec(floor, n.tx, (await signatures(floor, n.tx)).signatures)
+        const noopGas = (await exec(floor, n.tx, (await signatures(floor, n.tx)).signatures)).gas
 
         const a = cases(lab, guarded.safe, await nonceOf(guarded))[i] as { name: string; tx: SafeTx }
         const signedA = await signatures(guarded, a.tx)
-        const approve = await send(lab, guardian, guard, guardCalldata.approve(guarded.safe, signedA.hash))
-        const approved = await exec(guarded, a.tx, signedA.signatures)
+        const approve = (await send(lab, guardian, guard, guardCalldata.approve(guarded.safe, signedA.hash)))
+          .gas
+        const sentA = await exec(guarded, a.tx, signedA.signatures)
+        const approved = sentA.gas
+        if (version === '1.4.1' && i === 0) {
+          const own = approved - noopGas
+          breakdown.push({
+            safeVersion: version,
+            transaction: a.name,
+            floor: noopGas - unguarded,
+            own,
+            items: breakdownItems(own, await guardFrameGas(lab, sentA.hash, guard)),
+          })
+        }
 
         const s = cases(lab, guarded.safe, await nonceOf(guarded))[i] as { name: string; tx: SafeTx }
         const signedS = await signatures(guarded, s.tx)
-        const schedule = await send(
-          lab,
-          stranger,
-          guard,
-          guardCalldata.schedule(guarded.safe, withoutSafe(s.tx), signedS.signatures),
-        )
+        const schedule = (
+          await send(
+            lab,
+            stranger,
+            guard,
+            guardCalldata.schedule(guarded.safe, withoutSafe(s.tx), signedS.signatures),
+          )
+        ).gas
         await lab.test.increaseTime({ seconds: HOUR })
-        const scheduled = await exec(guarded, s.tx, signedS.signatures)
+        const scheduled = (await exec(guarded, s.tx, signedS.signatures)).gas
 
         // Cancel: a transaction at a later nonce, scheduled then cancelled.
         const c = cases(lab, guarded.safe, (await nonceOf(guarded)) + 5n)[i] as { name: string; tx: SafeTx }
@@ -208,7 +237,8 @@ export async function guardBench(): Promise<GuardGasRow[]> {
           guard,
           guardCalldata.schedule(guarded.safe, withoutSafe(c.tx), signedC.signatures),
         )
-        const cancel = await send(lab, guardian, guard, guardCalldata.cancel(guarded.safe, signedC.hash))
+        const cancel = (await send(lab, guardian, guard, guardCalldata.cancel(guarded.safe, signedC.hash)))
+          .gas
 
         rows.push({
           safeVersion: version,
@@ -226,7 +256,7 @@ export async function guardBench(): Promise<GuardGasRow[]> {
         })
       }
     }
-    return rows
+    return { rows, breakdown }
   } finally {
     await lab.stop()
   }

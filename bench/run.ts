@@ -12,7 +12,7 @@ import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { anvilBinary } from '../src/simulate/anvil.js'
 import { type ColdRow, type ColdScenario, coldBench } from './cold.js'
-import { type GuardGasRow, guardBench } from './guard.js'
+import { type GuardGasBreakdown, type GuardGasRow, guardBench } from './guard.js'
 import { type InputRow, inputsBench } from './inputs.js'
 import { type Row, simulationBench } from './simulate.js'
 import { type SoakRow, soakBench } from './soak.js'
@@ -46,6 +46,7 @@ type Results = {
   soak: SoakRow[]
   inputs: InputRow[]
   guard: GuardGasRow[]
+  guardBreakdown: GuardGasBreakdown[]
   watchdogs: { rounds: RoundRow[]; stale: StaleRow[] }
 }
 
@@ -97,7 +98,9 @@ const watch: Results['watch'] = {
 }
 const soak: SoakRow[] = run.has('soak') ? await soakBench() : (previous.soak ?? [])
 const inputs: InputRow[] = run.has('inputs') ? await inputsBench() : (previous.inputs ?? [])
-const guard: GuardGasRow[] = run.has('guard') ? await guardBench() : (previous.guard ?? [])
+const guardRun = run.has('guard') ? await guardBench() : undefined
+const guard: GuardGasRow[] = guardRun?.rows ?? previous.guard ?? []
+const guardBreakdown: GuardGasBreakdown[] = guardRun?.breakdown ?? previous.guardBreakdown ?? []
 const watchdogs: Results['watchdogs'] = run.has('watchdogs')
   ? await watchdogBench()
   : (previous.watchdogs ?? { rounds: [], stale: [] })
@@ -111,7 +114,18 @@ const machine = {
   anvil: execFileSync(anvilBinary(), ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? '',
   date,
 }
-const results: Results = { machine, measured, simulation, cold, watch, soak, inputs, guard, watchdogs }
+const results: Results = {
+  machine,
+  measured,
+  simulation,
+  cold,
+  watch,
+  soak,
+  inputs,
+  guard,
+  guardBreakdown,
+  watchdogs,
+}
 writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`)
 
 const when = (p: Part) =>
@@ -237,6 +251,14 @@ const lines = [
       `| ${r.safeVersion} | ${r.transaction} | ${r.unguarded} | ${dash(r.noop)} | ${dash(r.noopOverhead)} | ${r.approved} | ${r.approvedOverhead} | ${r.scheduled} | ${r.scheduledOverhead} | ${r.approve} | ${r.cancel} | ${r.schedule} |`,
   ),
   '',
+  ...guardBreakdown.flatMap((b) => [
+    `Where custos's own ${b.own} gas goes on the approved path (Safe ${b.safeVersion}, ${b.transaction}, over the no-op guard's ${b.floor}): anvil's opcode steps summed over the guard's frames by kind of work, each call into the Safe counted whole.`,
+    '',
+    '| what | gas |',
+    '|---|---|',
+    ...b.items.map((i) => `| ${i.what} | ${i.gas} |`),
+    '',
+  ]),
   '## Protocol watchdogs: 500 Chainlink feed checks per block',
   '',
   `Figures ${when('watchdogs')}.`,
