@@ -22,7 +22,7 @@ export type GuardGasRow = {
   noop: number
   approved: number
   scheduled: number
-  /** noop - unguarded: what the Safe itself spends calling a guard (slot read, cold call, encoding, after-hook). */
+  /** noop - unguarded: what the Safe itself spends calling a guard (cold call, encoding, after-hook). */
   noopOverhead: number
   approvedOverhead: number
   scheduledOverhead: number
