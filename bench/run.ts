@@ -13,7 +13,7 @@ import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { anvilBinary } from '../src/simulate/anvil.js'
 import { type ColdRow, type ColdScenario, coldBench } from './cold.js'
-import { type GuardGasRow, guardBench } from './guard.js'
+import { type GuardGasBreakdown, type GuardGasRow, guardBench } from './guard.js'
 import { type InputRow, inputsBench } from './inputs.js'
 import { type ReplicasResults, replicasBench } from './replicas.js'
 import { type Row, simulationBench } from './simulate.js'
@@ -49,6 +49,7 @@ type Results = {
   soak: SoakRow[]
   inputs: InputRow[]
   guard: GuardGasRow[]
+  guardBreakdown: GuardGasBreakdown[]
   watchdogs: { rounds: RoundRow[]; stale: StaleRow[] }
   replicas?: ReplicasResults
 }
@@ -101,7 +102,9 @@ const watch: Results['watch'] = {
 }
 const soak: SoakRow[] = run.has('soak') ? await soakBench() : (previous.soak ?? [])
 const inputs: InputRow[] = run.has('inputs') ? await inputsBench() : (previous.inputs ?? [])
-const guard: GuardGasRow[] = run.has('guard') ? await guardBench() : (previous.guard ?? [])
+const guardRun = run.has('guard') ? await guardBench() : undefined
+const guard: GuardGasRow[] = guardRun?.rows ?? previous.guard ?? []
+const guardBreakdown: GuardGasBreakdown[] = guardRun?.breakdown ?? previous.guardBreakdown ?? []
 const watchdogs: Results['watchdogs'] = run.has('watchdogs')
   ? await watchdogBench()
   : (previous.watchdogs ?? { rounds: [], stale: [] })
@@ -117,7 +120,7 @@ const machine = {
   date,
 }
 const results: Results = {
-  ...{ machine, measured, simulation, cold, watch, soak, inputs, guard, watchdogs },
+  ...{ machine, measured, simulation, cold, watch, soak, inputs, guard, guardBreakdown, watchdogs },
   ...(replicas ? { replicas } : {}),
 }
 writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`)
@@ -236,15 +239,23 @@ const lines = [
   '',
   `Figures ${when('guard')}.`,
   '',
-  "Receipt gasUsed on the lab (two-of-three Safe, the guard's settings written, balances already non-zero). The overhead is a guarded `execTransaction` minus the same transaction on an unguarded Safe of the same version; approve, cancel and schedule are the guard's own calls (schedule checks the owners' signatures through the Safe).",
+  "Receipt gasUsed on the lab (two-of-three Safe, the guard's settings written, balances already non-zero). The overhead is a guarded `execTransaction` minus the same transaction on an unguarded Safe of the same version. The no-op guard (contracts/lab/NoopGuard.sol) does nothing: its overhead is what the Safe itself spends calling any guard (the cold call carrying checkTransaction's arguments, signatures included, and the after-hook), so the custos Guard's own cost is its overhead minus that floor. approve, cancel and schedule are the guard's own calls (schedule checks the owners' signatures through the Safe).",
   '',
-  '| Safe | transaction | unguarded | approved path | overhead | scheduled path | overhead | approve | cancel | schedule |',
-  '|---|---|---|---|---|---|---|---|---|---|',
+  '| Safe | transaction | unguarded | no-op guard | floor | approved path | overhead | scheduled path | overhead | approve | cancel | schedule |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ...guard.map(
     (r) =>
-      `| ${r.safeVersion} | ${r.transaction} | ${r.unguarded} | ${r.approved} | ${r.approvedOverhead} | ${r.scheduled} | ${r.scheduledOverhead} | ${r.approve} | ${r.cancel} | ${r.schedule} |`,
+      `| ${r.safeVersion} | ${r.transaction} | ${r.unguarded} | ${dash(r.noop)} | ${dash(r.noopOverhead)} | ${r.approved} | ${r.approvedOverhead} | ${r.scheduled} | ${r.scheduledOverhead} | ${r.approve} | ${r.cancel} | ${r.schedule} |`,
   ),
   '',
+  ...guardBreakdown.flatMap((b) => [
+    `Where custos's own ${b.own} gas goes on the approved path (Safe ${b.safeVersion}, ${b.transaction}, over the no-op guard's ${b.floor}): anvil's opcode steps summed over the guard's frames by kind of work, each call into the Safe counted whole.`,
+    '',
+    '| what | gas |',
+    '|---|---|',
+    ...b.items.map((i) => `| ${i.what} | ${i.gas} |`),
+    '',
+  ]),
   '## Protocol watchdogs: 500 Chainlink feed checks per block',
   '',
   `Figures ${when('watchdogs')}.`,

@@ -50,6 +50,8 @@ interface ISafeView {
 ///        later) and its after-hook must pop exactly that frame. Code run by a transaction can call the hooks
 ///        itself, as the Safe; popping its own frame early then makes the real after-hook revert, and it cannot
 ///        push a cleared frame: a second check at the same nonce finds no record that passes.
+///      - The hooks run on every guarded transaction, so they read and write raw words (settings, record, frame
+///        stack) rather than memory structs; docs/guard.md ("Gas") says where their gas goes.
 contract CustosGuard {
     enum Operation {
         Call,
@@ -83,8 +85,9 @@ contract CustosGuard {
 
     string public constant VERSION = "1.0.0";
 
-    uint256 public constant MAX_DELAY = CustosGuardRules.MAX_DELAY;
-    uint256 public constant MAX_ALLOWLIST = 32;
+    /// @dev Internal, as every bound is: each public function whose selector sorts below a hook's costs every
+    ///      guarded transaction a comparison in the dispatcher. Delays are bounded by CustosGuardRules.MAX_DELAY.
+    uint256 internal constant MAX_ALLOWLIST = 32;
 
     /// @dev keccak256("guard_manager.guard.address") and keccak256("module_manager.module_guard.address").
     bytes32 internal constant GUARD_SLOT = 0x4a204f620c8c5ccdca3fd54d003badd85ba500436a431f0cbda4f558c93c34c8;
@@ -103,10 +106,11 @@ contract CustosGuard {
     uint256 internal constant CLEARED = 2;
     uint256 internal constant CHECK_SLOTS = 4;
     uint256 internal constant MODULE = 8;
-    /// @dev The stack word of a Safe: depth in the low 128 bits, the number of uncleared frames above them.
-    ///      Frame d lives at stackKey + 8d: hash, flags, guard slot and module guard slot as found.
-    bytes32 internal constant STACK_TAG = keccak256("custos.guard.stack");
-    uint256 internal constant DEPTH_MASK = type(uint128).max;
+    /// @dev A Safe's frame stack lives in transient storage from its base, safe << 96, so no two Safes share a
+    ///      key. The stack word at the base holds the depth (bits 0-63), the number of uncleared frames (64-127)
+    ///      and the top frame's flags (from bit 128). Frame d lives at base + 4d: its hash, its flags while a
+    ///      frame above it is on top, and the other guard slot as found (see _push).
+    uint256 internal constant COUNT_MASK = type(uint64).max;
 
     address private immutable SELF;
 
@@ -179,12 +183,12 @@ contract CustosGuard {
             revert InvalidSettings();
         }
         uint32 epoch = _settings[msg.sender].epoch;
-        uint256 stack = _tload(_stackKey(msg.sender));
+        uint256 stack = _tload(_stackBase(msg.sender));
         if (!CustosGuardRules.mayReconfigure(
                 epoch != 0,
-                stack & DEPTH_MASK,
-                stack >> 128,
-                epoch != 0 && stack & DEPTH_MASK == 0 && _readSlot(msg.sender, GUARD_SLOT) == _self()
+                stack & COUNT_MASK,
+                (stack >> 64) & COUNT_MASK,
+                epoch != 0 && stack & COUNT_MASK == 0 && _readSlot(msg.sender, GUARD_SLOT) == _self()
             )) revert ReconfigureNotCleared(msg.sender);
         epoch += 1;
         _settings[msg.sender] = CustosGuardRules.Settings(guardian, delay, removalDelay, epoch);
@@ -277,56 +281,62 @@ contract CustosGuard {
         bytes calldata,
         address
     ) external onlyCall {
-        CustosGuardRules.Settings memory s = _settings[msg.sender];
-        if (s.epoch == 0) {
+        uint256 settings = _settingsWord(msg.sender);
+        if (_epoch(settings) == 0) {
             _push(msg.sender, 0, PASS);
             return;
         }
-        uint256 nonce = ISafeView(msg.sender).nonce() - 1;
+        uint256 nonce = _safeNonce(msg.sender) - 1;
         if (_hookIsRejection(msg.sender, data.length)) {
             _push(msg.sender, _safeHash(msg.sender, data, nonce), 0);
             return;
         }
-        (bytes32 h, bool cleared) = _admit(msg.sender, data, nonce, s);
-        // Used up: the nonce makes the hash unrepeatable, and clearing the slot refunds most of its cost.
-        delete _records[msg.sender][h];
+        (bytes32 h, bool cleared) = _admit(msg.sender, data, nonce, settings);
         (address to, uint256 operation) = _hookTarget();
         if (cleared) _push(msg.sender, h, CLEARED);
         else if (operation == uint256(Operation.DelegateCall) || to == msg.sender) _push(msg.sender, h, CHECK_SLOTS);
         else _push(msg.sender, h, 0);
     }
 
-    /// @dev The record that lets the transaction run (reverts if none): found by the local hash first, and by the
-    ///      Safe's own hash when that finds nothing that passes.
-    function _admit(address safe, bytes calldata data, uint256 nonce, CustosGuardRules.Settings memory s)
+    /// @dev Finds the record that lets the transaction run (reverts if none), by the local hash first and by the
+    ///      Safe's own hash when that finds nothing that passes, and uses it up.
+    function _admit(address safe, bytes calldata data, uint256 nonce, uint256 settings)
         internal
-        view
         returns (bytes32 h, bool cleared)
     {
         h = _localHash(safe, data, nonce);
-        CustosGuardRules.Record memory r = _records[safe][h];
+        uint256 slot = _recordSlot(safe, h);
+        uint256 r = _sload(slot);
         bool pass;
-        (pass, cleared) = _decide(r, s);
-        if (pass) return (h, cleared);
-        bytes32 safeHash = _safeHash(safe, data, nonce);
-        if (safeHash != h) {
-            h = safeHash;
-            r = _records[safe][h];
-            (pass, cleared) = _decide(r, s);
-        }
+        (pass, cleared) = _decide(r, settings);
         if (!pass) {
-            if (r.cancelled) revert CancelledTx(h);
-            revert NotAllowed(h);
+            bytes32 safeHash = _safeHash(safe, data, nonce);
+            if (safeHash != h) {
+                h = safeHash;
+                slot = _recordSlot(safe, h);
+                r = _sload(slot);
+                (pass, cleared) = _decide(r, settings);
+            }
+            if (!pass) {
+                if (_cancelled(r)) revert CancelledTx(h);
+                revert NotAllowed(h);
+            }
         }
+        // Used up: the nonce makes the hash unrepeatable, and clearing the slot refunds most of its cost.
+        _sstore(slot, 0);
     }
 
-    function _decide(CustosGuardRules.Record memory r, CustosGuardRules.Settings memory s)
-        internal
-        view
-        returns (bool pass, bool cleared)
-    {
+    /// @dev CustosGuardRules.decide on a record word and a settings word (layouts at _recordSlot, _settingsWord).
+    function _decide(uint256 r, uint256 settings) internal view returns (bool pass, bool cleared) {
         return CustosGuardRules.decide(
-            r.scheduledAt, r.approvedEpoch, r.cancelled, r.guardChange, s.delay, s.removalDelay, s.epoch, block.timestamp
+            uint64(r),
+            uint32(r >> 64),
+            _cancelled(r),
+            uint8(r >> 104) != 0,
+            uint32(settings >> 160),
+            uint32(settings >> 192),
+            _epoch(settings),
+            block.timestamp
         );
     }
 
@@ -366,41 +376,60 @@ contract CustosGuard {
     // ------------------------------------------------------------------------------------------------------------
     // The frame stack
 
+    /// @dev A frame that checks the guard slots stores the one its hook was not called through as found: the
+    ///      Safe calls checkTransaction through its guard slot and checkModuleTransaction through its module guard
+    ///      slot, which therefore hold this guard (code calling a hook itself is held to that, which is stricter).
     function _push(address safe, bytes32 hash, uint256 flags) internal {
-        uint256 key = _stackKey(safe);
-        uint256 stack = _tload(key);
-        uint256 depth = (stack & DEPTH_MASK) + 1;
-        uint256 uncleared = (stack >> 128) + (flags & CLEARED == 0 ? 1 : 0);
-        _tstore(key, depth | (uncleared << 128));
-        uint256 frame = key + 8 * depth;
+        uint256 base = _stackBase(safe);
+        uint256 stack = _tload(base);
+        uint256 depth = stack & COUNT_MASK;
+        uint256 uncleared = (stack >> 64) & COUNT_MASK;
+        // Unchecked: the call depth limit keeps both counts far below 2^64, and 4 * depth + 3 below 2^96.
+        unchecked {
+            // The frame below keeps its flags in its own slot while this one is on top.
+            if (depth != 0) _tstore(base + 4 * depth + 1, stack >> 128);
+            depth += 1;
+            if (flags & CLEARED == 0) uncleared += 1;
+        }
+        _tstore(base, depth | (uncleared << 64) | (flags << 128));
+        uint256 frame = base + 4 * depth;
         _tstore(frame, uint256(hash));
-        _tstore(frame + 1, flags);
         if (flags & CHECK_SLOTS != 0) {
-            _tstore(frame + 2, uint256(_readSlot(safe, GUARD_SLOT)));
-            _tstore(frame + 3, uint256(_readSlot(safe, MODULE_GUARD_SLOT)));
+            _tstore(frame + 2, uint256(_readSlot(safe, flags & MODULE == 0 ? MODULE_GUARD_SLOT : GUARD_SLOT)));
         }
     }
 
     /// @dev Pops the top frame, which must be the one this after-hook's check pushed (same hash and kind); a
     ///      PASS frame carries no protection and matches any after-hook of its kind.
     function _pop(address safe, bytes32 hash, uint256 kind) internal returns (uint256 flags) {
-        uint256 key = _stackKey(safe);
-        uint256 stack = _tload(key);
-        uint256 depth = stack & DEPTH_MASK;
+        uint256 base = _stackBase(safe);
+        uint256 stack = _tload(base);
+        uint256 depth = stack & COUNT_MASK;
         if (depth == 0) revert HookMismatch(safe);
-        uint256 frame = key + 8 * depth;
-        flags = _tload(frame + 1);
+        flags = stack >> 128;
         if (flags & MODULE != kind) revert HookMismatch(safe);
+        uint256 frame;
+        unchecked {
+            frame = base + 4 * depth;
+        }
         if (flags & PASS == 0 && bytes32(_tload(frame)) != hash) revert HookMismatch(safe);
         if (flags & CHECK_SLOTS != 0) {
             bytes32 self = _self();
+            bytes32 other = bytes32(_tload(frame + 2));
+            (bytes32 guardBefore, bytes32 moduleGuardBefore) = kind == 0 ? (self, other) : (other, self);
             if (
-                !CustosGuardRules.slotKept(bytes32(_tload(frame + 2)), _readSlot(safe, GUARD_SLOT), self)
-                    || !CustosGuardRules.slotKept(bytes32(_tload(frame + 3)), _readSlot(safe, MODULE_GUARD_SLOT), self)
+                !CustosGuardRules.slotKept(guardBefore, _readSlot(safe, GUARD_SLOT), self)
+                    || !CustosGuardRules.slotKept(moduleGuardBefore, _readSlot(safe, MODULE_GUARD_SLOT), self)
             ) revert GuardChangeNotCleared(safe);
         }
-        uint256 uncleared = (stack >> 128) - (flags & CLEARED == 0 ? 1 : 0);
-        _tstore(key, (depth - 1) | (uncleared << 128));
+        // Checked: a count that would go below zero means a broken stack, and reverts.
+        uint256 uncleared = ((stack >> 64) & COUNT_MASK) - (flags & CLEARED == 0 ? 1 : 0);
+        uint256 below;
+        unchecked {
+            depth -= 1;
+            if (depth != 0) below = _tload(base + 4 * depth + 1);
+        }
+        _tstore(base, depth | (uncleared << 64) | (below << 128));
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -586,24 +615,74 @@ contract CustosGuard {
 
     /// @dev A Safe slot through StorageAccessible.getStorageAt; a caller without it (not a Safe) reads as 0.
     function _readSlot(address safe, bytes32 slot) internal view returns (bytes32 value) {
-        (bool ok, bytes memory out) =
-            safe.staticcall(abi.encodeWithSignature("getStorageAt(uint256,uint256)", uint256(slot), uint256(1)));
-        if (!ok || out.length < 96) return bytes32(0);
         assembly ("memory-safe") {
-            value := mload(add(out, 96))
+            let ptr := mload(0x40)
+            mstore(ptr, shl(224, 0x5624b25b)) // getStorageAt(uint256,uint256)
+            mstore(add(ptr, 0x04), slot)
+            mstore(add(ptr, 0x24), 1)
+            // It returns abi.encode(bytes): offset, length, then the slot's word. (Two statements: Yul evaluates
+            // arguments right to left, so returndatasize() must come after the call.)
+            let ok := staticcall(gas(), safe, ptr, 0x44, ptr, 0x60)
+            if and(ok, iszero(lt(returndatasize(), 0x60))) { value := mload(add(ptr, 0x40)) }
         }
+    }
+
+    /// @dev The Safe's nonce() (a view, so through STATICCALL); reverts if the caller has none.
+    function _safeNonce(address safe) internal view returns (uint256 n) {
+        assembly ("memory-safe") {
+            mstore(0x00, 0xaffed0e0) // nonce()
+            if iszero(staticcall(gas(), safe, 0x1c, 0x04, 0x00, 0x20)) {
+                returndatacopy(0x00, 0x00, returndatasize())
+                revert(0x00, returndatasize())
+            }
+            if lt(returndatasize(), 0x20) { revert(0, 0) }
+            n := mload(0x00)
+        }
+    }
+
+    /// @dev A Safe's settings as one word, CustosGuardRules.Settings' storage layout: guardian (bits 0-159), delay
+    ///      (160-191), removalDelay (192-223), epoch (224-255).
+    function _settingsWord(address safe) internal view returns (uint256 w) {
+        CustosGuardRules.Settings storage settings_ = _settings[safe];
+        assembly ("memory-safe") {
+            w := sload(settings_.slot)
+        }
+    }
+
+    function _epoch(uint256 settings) internal pure returns (uint32) {
+        return uint32(settings >> 224);
+    }
+
+    /// @dev Where a record lives; its word has CustosGuardRules.Record's storage layout: scheduledAt (bits 0-63),
+    ///      approvedEpoch (64-95), cancelled (96-103), guardChange (104-111).
+    function _recordSlot(address safe, bytes32 hash) internal view returns (uint256 slot) {
+        CustosGuardRules.Record storage r = _records[safe][hash];
+        assembly ("memory-safe") {
+            slot := r.slot
+        }
+    }
+
+    function _cancelled(uint256 r) internal pure returns (bool) {
+        return uint8(r >> 96) != 0;
     }
 
     function _self() internal view returns (bytes32) {
         return bytes32(uint256(uint160(address(this))));
     }
 
-    function _stackKey(address safe) internal pure returns (uint256 k) {
-        bytes32 tag = STACK_TAG;
+    function _stackBase(address safe) internal pure returns (uint256) {
+        return uint256(uint160(safe)) << 96;
+    }
+
+    function _sload(uint256 slot) internal view returns (uint256 v) {
         assembly ("memory-safe") {
-            mstore(0x00, safe)
-            mstore(0x20, tag)
-            k := keccak256(0x00, 0x40)
+            v := sload(slot)
+        }
+    }
+
+    function _sstore(uint256 slot, uint256 v) internal {
+        assembly ("memory-safe") {
+            sstore(slot, v)
         }
     }
 

@@ -55,12 +55,17 @@ let saltCounter = 0n
  * test token.
  * `hardfork` (anvil's name, e.g. `shanghai`) defaults to anvil's latest; Shanghai is the last fork where
  * SELFDESTRUCT removes code, which the metamorphic-contract scenario needs.
+ * `stepsTracing` makes debug_traceTransaction return opcode steps (the guard's gas bench counts them).
  */
-export async function startLab(opts: { chainId?: number; hardfork?: string } = {}): Promise<Lab> {
+export async function startLab(
+  opts: { chainId?: number; hardfork?: string; stepsTracing?: boolean } = {},
+): Promise<Lab> {
   const chainId = opts.chainId ?? 31337
-  const anvil = await startAnvil(
-    opts.hardfork === undefined ? { chainId } : { chainId, hardfork: opts.hardfork },
-  )
+  const anvil = await startAnvil({
+    chainId,
+    ...(opts.hardfork === undefined ? {} : { hardfork: opts.hardfork }),
+    ...(opts.stepsTracing ? { extraArgs: ['--steps-tracing'] } : {}),
+  })
   try {
     const transport = http(anvil.rpcUrl)
     const accounts = Array.from({ length: 10 }, (_, i) =>

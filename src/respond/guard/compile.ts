@@ -37,12 +37,13 @@ export const HARNESSES = [
 ] as const
 
 /**
- * Cancun for transient storage (EIP-1153). The metadata hash stays in the bytecode, so the deployed code can be
- * verified from contracts/CustosGuard.sol with exactly these settings.
+ * Cancun for transient storage (EIP-1153). The optimizer tuned for runs, not size: the hooks run on every guarded
+ * transaction and the guard is deployed once per chain. The metadata hash stays in the bytecode, so the deployed
+ * code can be verified from contracts/CustosGuard.sol with exactly these settings.
  */
 export const GUARD_SETTINGS = {
   evmVersion: 'cancun',
-  optimizer: { enabled: true, runs: 10_000 },
+  optimizer: { enabled: true, runs: 1_000_000 },
   viaIR: true,
 } as const
 
@@ -209,31 +210,55 @@ export async function checkGuardRules(
 }
 
 export const artifactPath = (): string => join(packageRoot(), 'src/respond/guard/artifact.ts')
-export const attacksPath = (): string => join(packageRoot(), 'src/lab/guard-attacks.ts')
-export const ATTACKS_SOURCE = 'lab/GuardAttacks.sol'
-export const ATTACK_CONTRACTS = ['PopOwnFrameThenUnguard', 'BorrowClearance', 'ClearGuardSlot'] as const
 
-export const readAttacksSource = (): string => readFileSync(join(contractsDir(), ATTACKS_SOURCE), 'utf8')
-export const attacksCacheKey = (source: string = readAttacksSource()): string =>
+/**
+ * The lab's own contracts, each source compiled to a generated module of src/lab/: the attacks on the guard that
+ * its lab tests run, and the do-nothing guard the gas bench measures the custos Guard against.
+ */
+export const LAB_BUILDS = {
+  attacks: {
+    source: 'lab/GuardAttacks.sol',
+    contracts: ['PopOwnFrameThenUnguard', 'BorrowClearance', 'ClearGuardSlot'],
+    module: 'src/lab/guard-attacks.ts',
+    name: 'guardAttacks',
+    about: 'attacks on the custos Guard that\n// the lab tests run as Safe transaction bodies',
+  },
+  noop: {
+    source: 'lab/NoopGuard.sol',
+    contracts: ['NoopGuard'],
+    module: 'src/lab/noop-guard.ts',
+    name: 'noopGuard',
+    about:
+      'a transaction guard that does\n// nothing, the floor the gas bench measures the custos Guard against',
+  },
+} as const
+export type LabBuildName = keyof typeof LAB_BUILDS
+
+export const labBuildPath = (name: LabBuildName): string => join(packageRoot(), LAB_BUILDS[name].module)
+export const readLabSource = (name: LabBuildName): string =>
+  readFileSync(join(contractsDir(), LAB_BUILDS[name].source), 'utf8')
+export const labCacheKey = (name: LabBuildName, source: string = readLabSource(name)): string =>
   createHash('sha256')
     .update(JSON.stringify({ solc: solcVersion(), settings: GUARD_SETTINGS }))
     .update(`\0${source}`)
     .digest('hex')
+export const attacksCacheKey = (source?: string): string => labCacheKey('attacks', source)
 
-export type AttacksBuild = {
-  key: string
-  contracts: Record<(typeof ATTACK_CONTRACTS)[number], { abi: Abi; bytecode: Hex }>
-}
+export type LabBuild = { key: string; contracts: Record<string, { abi: Abi; bytecode: Hex }> }
 
-/** Compiles the lab's attack contracts (contracts/lab/GuardAttacks.sol) for the guard's tests. */
-export async function compileGuardAttacks(source: string = readAttacksSource()): Promise<AttacksBuild> {
+/** Compiles one of the lab's sources (LAB_BUILDS) with the guard's settings. */
+export async function compileLab(
+  name: LabBuildName,
+  source: string = readLabSource(name),
+): Promise<LabBuild> {
+  const { source: file, contracts: names } = LAB_BUILDS[name]
   const solc = await loadSolc()
   const input = {
     language: 'Solidity',
-    sources: asSolcSources({ [ATTACKS_SOURCE]: source }),
+    sources: asSolcSources({ [file]: source }),
     settings: {
       ...GUARD_SETTINGS,
-      outputSelection: { [ATTACKS_SOURCE]: { '*': ['abi', 'evm.bytecode.object'] } },
+      outputSelection: { [file]: { '*': ['abi', 'evm.bytecode.object'] } },
     },
   }
   const output = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput
@@ -241,20 +266,20 @@ export async function compileGuardAttacks(source: string = readAttacksSource()):
   if (errors.length > 0)
     throw new Error(`guard: solc failed:\n${errors.map((e) => e.formattedMessage).join('\n')}`)
   const contracts = Object.fromEntries(
-    ATTACK_CONTRACTS.map((name) => {
-      const out = output.contracts?.[ATTACKS_SOURCE]?.[name]
-      if (!out) throw new Error(`guard: solc produced no ${name}`)
-      return [name, { abi: out.abi, bytecode: `0x${out.evm.bytecode.object}` as Hex }]
+    names.map((contract) => {
+      const out = output.contracts?.[file]?.[contract]
+      if (!out) throw new Error(`guard: solc produced no ${contract}`)
+      return [contract, { abi: out.abi, bytecode: `0x${out.evm.bytecode.object}` as Hex }]
     }),
-  ) as AttacksBuild['contracts']
-  return { key: attacksCacheKey(source), contracts }
+  )
+  return { key: labCacheKey(name, source), contracts }
 }
 
-export function renderAttacks(build: AttacksBuild): string {
+export function renderLab(name: LabBuildName, build: LabBuild): string {
+  const b = LAB_BUILDS[name]
   return [
-    '// Generated by `npm run compile:guard` from contracts/lab/GuardAttacks.sol: attacks on the custos Guard that',
-    '// the lab tests run as Safe transaction bodies. Do not edit.',
-    `export const guardAttacks = ${JSON.stringify(build, null, 2)} as const`,
+    `// Generated by \`npm run compile:guard\` from contracts/${b.source}: ${b.about}. Do not edit.`,
+    `export const ${b.name} = ${JSON.stringify(build, null, 2)} as const`,
     '',
   ].join('\n')
 }

@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deployGuard } from '../../../src/lab/guard.js'
 import { guardAttacks } from '../../../src/lab/guard-attacks.js'
 import { type Lab, startLab } from '../../../src/lab/index.js'
+import { noopGuard } from '../../../src/lab/noop-guard.js'
 import { guardArtifact } from '../../../src/respond/guard/artifact.js'
-import { attacksCacheKey, guardCacheKey } from '../../../src/respond/guard/compile.js'
+import { attacksCacheKey, guardCacheKey, labCacheKey } from '../../../src/respond/guard/compile.js'
 import {
   CUSTOS_GUARD_ADDRESS,
   CUSTOS_GUARD_CODE_HASH,
@@ -18,6 +19,7 @@ describe('the committed guard artifact', () => {
   it('matches the sources, the solc version and the settings (else run npm run compile:guard)', () => {
     expect(guardArtifact.key).toBe(guardCacheKey())
     expect(guardAttacks.key).toBe(attacksCacheKey())
+    expect(noopGuard.key).toBe(labCacheKey('noop'))
   })
 
   it('gives one address on every chain: CREATE2 of the committed bytecode through the deterministic proxy', () => {

@@ -5,7 +5,12 @@ import { guardAttacks } from '../../../src/lab/guard-attacks.js'
 import { type Lab, type LabAccount, startLab } from '../../../src/lab/index.js'
 import type { LabSafeVersion } from '../../../src/lab/safe-versions.js'
 import { compileGuard, type GuardSources, readGuardSources } from '../../../src/respond/guard/compile.js'
-import { custosGuardAbi, guardCalldata, setGuardCalldata } from '../../../src/respond/guard/contract.js'
+import {
+  custosGuardAbi,
+  guardCalldata,
+  setGuardCalldata,
+  setModuleGuardCalldata,
+} from '../../../src/respond/guard/contract.js'
 import { packMultiSend } from '../../../src/verify/multisend.js'
 import {
   advance,
@@ -23,7 +28,7 @@ import {
   signTx,
 } from '../../helpers/guard.js'
 
-// The mutation check: the guard broken in fourteen meaningful ways, each compiled and deployed on the lab, and a
+// The mutation check: the guard broken in seventeen meaningful ways, each compiled and deployed on the lab, and a
 // fast set of probes (the rules of the lab tests, condensed) run against it; every mutant must fail a probe, and
 // the real guard must pass them all. Compiling takes minutes of solc time: it runs in CI (.ci/run sets CI=1) or
 // with CUSTOS_CHECKS=1.
@@ -71,8 +76,8 @@ const MUTANTS: Mutant[] = [
   {
     name: 'the hash is taken at the incremented nonce',
     file: 'CustosGuard.sol',
-    from: 'ISafeView(msg.sender).nonce() - 1;',
-    to: 'ISafeView(msg.sender).nonce();',
+    from: '_safeNonce(msg.sender) - 1;',
+    to: '_safeNonce(msg.sender);',
   },
   {
     name: 'a call to the Safe itself is not watched for guard changes',
@@ -85,6 +90,24 @@ const MUTANTS: Mutant[] = [
     file: 'CustosGuard.sol',
     from: ') revert GuardChangeNotCleared(safe);',
     to: ') {}',
+  },
+  {
+    name: 'a transaction may change the module guard',
+    file: 'CustosGuard.sol',
+    from: '|| !CustosGuardRules.slotKept(moduleGuardBefore, _readSlot(safe, MODULE_GUARD_SLOT), self)',
+    to: '',
+  },
+  {
+    name: 'the frame below loses its flags while a frame above it runs',
+    file: 'CustosGuard.sol',
+    from: 'if (depth != 0) below = _tload(base + 4 * depth + 1);',
+    to: '',
+  },
+  {
+    name: 'a cleared frame counts as uncleared: the owners could never change the settings',
+    file: 'CustosGuard.sol',
+    from: 'if (flags & CLEARED == 0) uncleared += 1;',
+    to: 'uncleared += 1;',
   },
   {
     name: 'an after-hook pops whatever frame is on top',
@@ -278,6 +301,36 @@ const PROBES: Probe[] = [
       await allowed(guardianDoes(w, 'approve', hash))
       await allowed(send(w.lab, module, w.safe, call))
       await refused(send(w.lab, module, w.safe, call))
+    },
+  },
+  {
+    name: 'code run by a transaction cannot borrow the clearance of another at the same nonce',
+    version: '1.4.1',
+    async run(w) {
+      const attack = await deployGuardAttack(w.lab, 'BorrowClearance')
+      const cleared = await signTx(w, {
+        to: w.guard,
+        data: guardCalldata.configure({ ...w.settings, delay: 2 * HOUR }),
+      })
+      await allowed(schedule(w, cleared))
+      await advance(w.lab, 7 * DAY)
+      const data = encodeFunctionData({
+        abi: guardAttacks.contracts.BorrowClearance.abi,
+        functionName: 'run',
+        args: [w.guard, w.guard, cleared.data.data as Hex, '0x'],
+      })
+      const tx = await signTx(w, { to: attack, data, operation: 1 })
+      await allowed(guardianDoes(w, 'approve', await hashOf(w, tx)))
+      await refused(execute(w, tx))
+    },
+  },
+  {
+    name: 'a transaction removes the module guard only after removalDelay',
+    version: '1.5.0',
+    async run(w) {
+      const removal = await signTx(w, { to: w.safe, data: setModuleGuardCalldata(zeroAddress) })
+      await allowed(guardianDoes(w, 'approve', await hashOf(w, removal)))
+      await refused(execute(w, removal))
     },
   },
 ]

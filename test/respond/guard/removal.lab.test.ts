@@ -8,7 +8,9 @@ import {
   custosGuardAbi,
   GUARD_STORAGE_SLOT,
   guardCalldata,
+  MODULE_GUARD_STORAGE_SLOT,
   setGuardCalldata,
+  setModuleGuardCalldata,
 } from '../../../src/respond/guard/contract.js'
 import { packMultiSend } from '../../../src/verify/multisend.js'
 import {
@@ -212,6 +214,30 @@ describe.each(['1.3.0', '1.4.1', '1.5.0'] as const)('Safe %s: changing or removi
     const tx = await signTx(w, { to: attack, data, operation: 1 })
     await guardianDoes(w, 'approve', await hashOf(w, tx))
     expect(await execute(w, tx)).toEqual({ ok: false, error: 'GuardChangeNotCleared' })
+  })
+})
+
+describe('Safe 1.5.0: the module guard', () => {
+  it('a transaction removes the module guard only after removalDelay, directly or batched, approved or not', async () => {
+    const w = await guardedSafe(lab, '1.5.0')
+    const moduleGuard = async () => `0x${(await readSlot(w, MODULE_GUARD_STORAGE_SLOT)).slice(-40)}`
+    const remove = setModuleGuardCalldata(zeroAddress)
+    const direct = await signTx(w, { to: w.safe, data: remove })
+    const batch = await signTx(w, {
+      to: lab.contracts.multiSendCallOnly,
+      data: multiSend([{ to: w.safe, data: remove }]),
+      operation: 1,
+    })
+    // Approved, each runs, and the guard reverts it for what it did to the module guard slot.
+    for (const tx of [direct, batch]) {
+      await guardianDoes(w, 'approve', await hashOf(w, tx))
+      expect(await execute(w, tx)).toEqual({ ok: false, error: 'GuardChangeNotCleared' })
+    }
+    expect((await moduleGuard()).toLowerCase()).toBe(w.guard.toLowerCase())
+    expect((await schedule(w, direct)).ok).toBe(true)
+    await advance(lab, REMOVAL)
+    expect((await execute(w, direct)).ok).toBe(true)
+    expect(await moduleGuard()).toBe(zeroAddress)
   })
 })
 
