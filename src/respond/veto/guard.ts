@@ -125,18 +125,7 @@ export async function stopOnGuard(deps: GuardVetoDeps, origin: SafeOrigin): Prom
     }
   if (!deps.signer) return noKey
   if (signatures) {
-    const scheduled = await sendOnGuard(deps, 'schedule', (signer, params) =>
-      signer.scheduleOnGuard(
-        {
-          chainId: deps.chainId,
-          guard: deps.guard,
-          safe: origin.safe,
-          tx: withoutSafe(origin.tx),
-          signatures,
-        },
-        params,
-      ),
-    )
+    const scheduled = await scheduleWith(deps, origin, signatures)
     if (!scheduled.ok)
       return {
         status: 'failed',
@@ -144,12 +133,7 @@ export async function stopOnGuard(deps: GuardVetoDeps, origin: SafeOrigin): Prom
         message: `scheduling it on the guard (to cancel it) reverted (${scheduled.hash})`,
       }
   }
-  const sent = await sendOnGuard(deps, 'cancel', (signer, params) =>
-    signer.cancelOnGuard(
-      { chainId: deps.chainId, guard: deps.guard, safe: origin.safe, safeTxHash: origin.safeTxHash },
-      params,
-    ),
-  )
+  const sent = await byHash(deps, origin, 'cancel')
   return sent.ok
     ? {
         status: 'sent',
@@ -186,12 +170,7 @@ export async function approveOnGuard(deps: GuardVetoDeps, origin: SafeOrigin): P
       message: 'dry run: custos would approve it on the custos Guard now, and sent nothing',
     }
   if (!deps.signer) return noKey
-  const sent = await sendOnGuard(deps, 'approve', (signer, params) =>
-    signer.approveOnGuard(
-      { chainId: deps.chainId, guard: deps.guard, safe: origin.safe, safeTxHash: origin.safeTxHash },
-      params,
-    ),
-  )
+  const sent = await byHash(deps, origin, 'approve')
   return sent.ok
     ? {
         status: 'sent',
@@ -230,12 +209,7 @@ export async function scheduleOnGuard(deps: GuardVetoDeps, origin: SafeOrigin): 
       message: `dry run: custos would schedule it on the custos Guard now (it could run ${settings.delay} s later), and sent nothing`,
     }
   if (!deps.signer) return noKey
-  const sent = await sendOnGuard(deps, 'schedule', (signer, params) =>
-    signer.scheduleOnGuard(
-      { chainId: deps.chainId, guard: deps.guard, safe: origin.safe, tx: withoutSafe(origin.tx), signatures },
-      params,
-    ),
-  )
+  const sent = await scheduleWith(deps, origin, signatures)
   if (!sent.ok)
     return {
       status: 'failed',
@@ -267,6 +241,24 @@ async function sendOnGuard(
   await deps.beforeSend?.(keccak256(raw), action)
   return send(deps.client, raw)
 }
+
+/** approve or cancel of the transaction's safeTxHash. */
+const byHash = (deps: GuardVetoDeps, origin: SafeOrigin, action: 'approve' | 'cancel') =>
+  sendOnGuard(deps, action, (signer, params) =>
+    (action === 'approve' ? signer.approveOnGuard : signer.cancelOnGuard)(
+      { chainId: deps.chainId, guard: deps.guard, safe: origin.safe, safeTxHash: origin.safeTxHash },
+      params,
+    ),
+  )
+
+/** schedule with the owners' packed signatures, which the key passes on and never makes. */
+const scheduleWith = (deps: GuardVetoDeps, origin: SafeOrigin, signatures: Hex) =>
+  sendOnGuard(deps, 'schedule', (signer, params) =>
+    signer.scheduleOnGuard(
+      { chainId: deps.chainId, guard: deps.guard, safe: origin.safe, tx: withoutSafe(origin.tx), signatures },
+      params,
+    ),
+  )
 
 const notGuarded = (deps: GuardVetoDeps): VetoOutcome => ({
   status: 'refused',
