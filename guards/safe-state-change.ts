@@ -219,13 +219,10 @@ export default defineGuard({
         all(n.changes).map((f) => ({ ...f, message: `on nested Safe ${label(n.safe, ctx)}: ${f.message}` })),
       ),
     ]
-    // A guard that blocks the transaction does not make its intent harmless: report the intent too.
-    const intent = sim.withoutGuard
-      ? all(sim.withoutGuard.safeChanges, ctx.verification.safeState?.owners)
-      : []
-    return [
-      ...out,
-      ...intent.map((f) => ({ ...f, message: `blocked by the Safe's guard, but intended: ${f.message}` })),
-    ]
+    // The guards see what it does once let through (intentOf): a guard that blocks it does not make
+    // that harmless. Said for a guard that blocks it as signed; the custos Guard's hold is its job.
+    if (sim.guard?.blocked && !sim.guard.custos)
+      return out.map((f) => ({ ...f, message: `blocked by the Safe's guard, but intended: ${f.message}` }))
+    return out
   },
 })

@@ -65,6 +65,14 @@ const table: Record<string, Case[]> = {
       expect: ['singleton-changed:critical'],
     },
     {
+      name: 'the singleton is replaced once a guard that holds it lets it through',
+      result: ok({
+        safeChanges: [{ field: 'singleton', before: SINGLETON, after: EVIL }],
+        guard: { address: BOB, blocked: true },
+      }),
+      expect: ['singleton-changed:critical'],
+    },
+    {
       name: 'an owner from the address book joins',
       result: ok({
         safeChanges: [{ field: 'owners', before: [ALICE], after: [ALICE, BOB], added: [BOB], removed: [] }],

@@ -184,7 +184,7 @@ describe('effects read from the simulation', () => {
     const state = r.findings.filter((f) => f.guard === 'safe-state-change')
     expect(state.map((f) => f.code)).toEqual(['singleton-changed'])
     expect(state[0]?.message).toMatch(/^blocked by the Safe's guard, but intended: /)
-    expect(codesOf(r, 'simulation-failed')).toEqual(['simulation-failed/would-revert:medium'])
+    expect(codesOf(r, 'simulation-failed')).toEqual(['simulation-failed/held-by-guard:medium'])
   })
 
   it('finds an EIP-1967 upgrade in the storage of any contract touched', async () => {
