@@ -5,7 +5,7 @@ export default defineGuard({
   meta: {
     id: 'simulation-failed',
     description:
-      'The simulated transaction reverts or fails (or its nonce is already used), with the decoded reason.',
+      "The simulated transaction reverts or fails (or its nonce is already used), with the decoded reason; a transaction guard holding it is said too (the custos Guard's hold is info).",
     appliesTo: ['safe', 'governor', 'timelock', 'module'],
     needsSimulation: true,
     codes: {
