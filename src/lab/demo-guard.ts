@@ -1,7 +1,7 @@
 import type { SafeTransaction } from '@safe-global/types-kit'
 import { type Abi, type Address, decodeErrorResult, type Hash, type Hex } from 'viem'
-import { execTransactionData } from '../model/safe.js'
-import { custosGuardAbi, enableGuardTx, guardCalldata } from '../respond/guard/contract.js'
+import { execTransactionData, type Operation } from '../model/safe.js'
+import { custosGuardAbi, enableGuardTx, type GuardSafeTx, guardCalldata } from '../respond/guard/contract.js'
 import { deployGuard } from './guard.js'
 import type { Lab, LabAccount } from './index.js'
 
@@ -48,7 +48,7 @@ export type AttemptResult = { ok: true; hash: Hash } | { ok: false; reason: stri
 
 /** `from` sends execTransaction of a fully signed transaction: what an attacker holding the signatures does. */
 export const attackerExecutes = (lab: Lab, from: Address, safe: Address, tx: SafeTransaction) =>
-  attempt(lab, from, safe, execTransactionData(fieldsOf(safe, tx), tx.encodedSignatures() as Hex))
+  attempt(lab, from, safe, execTransactionData({ safe, ...guardTxFields(tx) }, tx.encodedSignatures() as Hex))
 
 /** `from` schedules a fully signed transaction on the guard, starting its delay. */
 export const attackerSchedules = (
@@ -57,10 +57,7 @@ export const attackerSchedules = (
   guard: Address,
   safe: Address,
   tx: SafeTransaction,
-) => {
-  const { safe: _safe, ...fields } = fieldsOf(safe, tx)
-  return attempt(lab, from, guard, guardCalldata.schedule(safe, fields, tx.encodedSignatures() as Hex))
-}
+) => attempt(lab, from, guard, guardCalldata.schedule(safe, guardTxFields(tx), tx.encodedSignatures() as Hex))
 
 /** Sends a call, first asking the node whether it reverts and why (the guard's error, by name). */
 async function attempt(lab: Lab, from: Address, to: Address, data: Hex): Promise<AttemptResult> {
@@ -90,12 +87,12 @@ function revertName(error: unknown): string {
   return error instanceof Error ? (error.message.split('\n')[0] ?? 'reverted') : 'reverted'
 }
 
-const fieldsOf = (safe: Address, tx: SafeTransaction) => ({
-  safe,
+/** The signed fields of a protocol-kit transaction, as the guard's schedule() takes them. */
+export const guardTxFields = (tx: SafeTransaction): GuardSafeTx => ({
   to: tx.data.to as Address,
   value: BigInt(tx.data.value),
   data: tx.data.data as Hex,
-  operation: tx.data.operation as 0 | 1,
+  operation: tx.data.operation as Operation,
   safeTxGas: BigInt(tx.data.safeTxGas),
   baseGas: BigInt(tx.data.baseGas),
   gasPrice: BigInt(tx.data.gasPrice),

@@ -8,7 +8,12 @@ import type { SignatureCheck } from '../model/verification.js'
 import type { VetoOutcome } from '../model/veto.js'
 import { escalateNow } from '../respond/escalation.js'
 import { CUSTOS_GUARD_ADDRESS } from '../respond/guard/contract.js'
-import { approveOnGuard, type GuardAction, scheduleOnGuard } from '../respond/veto/guard.js'
+import {
+  approveOnGuard,
+  type GuardAction,
+  type GuardVetoDeps,
+  scheduleOnGuard,
+} from '../respond/veto/guard.js'
 import type { VetoSigner } from '../respond/veto-signer.js'
 import { readSafeState } from '../verify/chain.js'
 import type { WatchContext } from './context.js'
@@ -87,7 +92,9 @@ export async function actAsGuardian(
   const acted = outcome.status === 'sent'
   // Scheduled means it runs after the delay unless somebody stops it: the signers are called.
   const escalation =
-    (action === 'schedule' && acted) || outcome.escalate ? await escalationFor(ctx, p, now) : undefined
+    (action === 'schedule' && acted) || outcome.escalate
+      ? await escalationFor(ctx, p, now, 'medium')
+      : undefined
   const who = by.kind === 'auto' ? 'custos' : (by.actor.split(' via ')[0] ?? by.actor)
   // Only what changes something for the signers is posted; waiting for signatures is audited only.
   const tell = acted || outcome.status === 'failed' || outcome.escalate || by.kind === 'chat'
@@ -167,24 +174,34 @@ async function run(
       message: `veto.quorum is ${ctx.config.veto.quorum}, so custos approves nothing alone: ${scheduled.message}`,
     }
   }
-  const client = ctx.client(p.chainId)
-  const deps = {
-    chainId: p.chainId,
-    client,
-    signer,
-    dryRun: sw.dryRun,
-    guard: guard.address ?? CUSTOS_GUARD_ADDRESS,
-    readSafe: (safe: typeof origin.safe) => readSafeState(client, safe),
-    // Recorded before it is broadcast: the guard's event for it is then known as custos's own.
-    beforeSend: (txHash: `0x${string}`, what: GuardAction) =>
-      ctx.commit({ guardian: [{ proposalId: p.id, action: what, status: 'signed', txHash }] }),
-  }
+  const deps = guardDeps(ctx, p, guard, { signer, dryRun: sw.dryRun })
   return action === 'approve' ? approveOnGuard(deps, origin) : scheduleOnGuard(deps, origin)
 }
 
-async function escalationFor(ctx: WatchContext, p: StoredProposal, now: number) {
+/** What every guardian action on `p` is given, the veto's cancel included. */
+export function guardDeps(
+  ctx: WatchContext,
+  p: StoredProposal,
+  guard: NonNullable<Target['guard']>,
+  opts: { signer: VetoSigner | undefined; dryRun: boolean },
+): GuardVetoDeps {
+  const client = ctx.client(p.chainId)
+  return {
+    chainId: p.chainId,
+    client,
+    ...opts,
+    guard: guard.address ?? CUSTOS_GUARD_ADDRESS,
+    readSafe: (safe) => readSafeState(client, safe),
+    // Recorded before it is broadcast: the guard's event for it is then known as custos's own.
+    beforeSend: (txHash, action) =>
+      ctx.commit({ guardian: [{ proposalId: p.id, action, status: 'signed', txHash }] }),
+  }
+}
+
+/** The signers are called now, unless a ladder is already running (or ladders are off). */
+export async function escalationFor(ctx: WatchContext, p: StoredProposal, now: number, level: Level) {
   const policy = ladderFor(ctx.config, ctx.targets.get(p.chainId, p.target.address))
   const existing = await ctx.store.getEscalation(p.id)
   if (!policy.enabled || existing?.status === 'open') return undefined
-  return escalateNow(existing, p.id, p.level ?? 'medium', policy, now)
+  return escalateNow(existing, p.id, p.level ?? level, policy, now)
 }

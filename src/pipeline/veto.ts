@@ -4,7 +4,6 @@ import type { Logger } from '../model/logger.js'
 import { errorText } from '../model/redact.js'
 import type { StoredProposal, WorkBatch } from '../model/store.js'
 import type { VetoOutcome } from '../model/veto.js'
-import { escalateNow } from '../respond/escalation.js'
 import { CUSTOS_GUARD_ADDRESS } from '../respond/guard/contract.js'
 import { cancelGovernorProposal } from '../respond/veto/governor.js'
 import { stopOnGuard } from '../respond/veto/guard.js'
@@ -13,9 +12,8 @@ import { cancelTimelockOperation } from '../respond/veto/timelock.js'
 import { createVetoSigner, loadVetoKey, type VetoSigner } from '../respond/veto-signer.js'
 import { readSafeState } from '../verify/chain.js'
 import type { WatchContext } from './context.js'
-import { actAsGuardian, type GuardianAction } from './guardian.js'
+import { actAsGuardian, escalationFor, type GuardianAction, guardDeps } from './guardian.js'
 import { listedPauses, pauseEpisode, pauseNotice, vetoSwitch } from './pause.js'
-import { ladderFor } from './policy.js'
 import { proposalUpdate } from './updates.js'
 
 // Acting on a veto: one attempt per proposal at a time, within the rate limits, by the executor
@@ -71,14 +69,7 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
     const guard = ctx.targets.get(p.chainId, p.target.address)?.guard
     if (guard) {
       const onGuard = await stopOnGuard(
-        {
-          ...base,
-          readSafe,
-          guard: guard.address ?? CUSTOS_GUARD_ADDRESS,
-          // Recorded before it is broadcast: the guard's event for it is then known as custos's own.
-          beforeSend: (txHash, action) =>
-            ctx.commit({ guardian: [{ proposalId: p.id, action, status: 'signed', txHash }] }),
-        },
+        guardDeps(ctx, p, guard, { signer: base.signer, dryRun: base.dryRun }),
         origin,
       )
       if (onGuard) return onGuard
@@ -226,7 +217,7 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
     const done = outcome.status === 'sent' || outcome.status === 'proposed'
     const pause = p.origin.kind === 'check'
     const who = by.kind === 'auto' ? 'custos' : (by.actor.split(' via ')[0] ?? by.actor)
-    const escalation = outcome.escalate ? await escalationFor(p, now) : undefined
+    const escalation = outcome.escalate ? await escalationFor(ctx, p, now, 'critical') : undefined
     const batch: WorkBatch = {
       vetoes: [
         {
@@ -262,14 +253,6 @@ export function createVetoer(ctx: WatchContext, deps: VetoDeps) {
         : ctx.logger.info
     log.call(ctx.logger, { proposal: p.id, veto: outcome.status, by: by.actor }, outcome.message)
     return outcome
-  }
-
-  /** A veto custos cannot make goes to the signers: a ladder now, unless one is running. */
-  async function escalationFor(p: StoredProposal, now: number) {
-    const policy = ladderFor(config, ctx.targets.get(p.chainId, p.target.address))
-    const existing = await store.getEscalation(p.id)
-    if (!policy.enabled || existing?.status === 'open') return undefined
-    return escalateNow(existing, p.id, p.level ?? 'critical', policy, now)
   }
 }
 

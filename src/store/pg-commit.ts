@@ -2,7 +2,7 @@ import type pg from 'pg'
 import { proposalRef } from '../model/ref.js'
 import type { WorkBatch } from '../model/store.js'
 import { encodeJson } from './codec.js'
-import { json, proposalOf } from './rows.js'
+import { guardianColumns, json, proposalOf } from './rows.js'
 
 // The work batch on PostgreSQL: every row of it in one transaction (the caller's), so a report,
 // the alerts it causes and the cursor it advances commit together or not at all.
@@ -115,14 +115,7 @@ export async function writeBatch(
   for (const g of batch.guardian ?? [])
     await c.query(
       'INSERT INTO vetoes (proposal_id, kind, status, tx_hash, details, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
-      [
-        g.proposalId,
-        'guardian',
-        g.status,
-        g.txHash?.toLowerCase() ?? null,
-        json({ action: g.action, ...(g.details === undefined ? {} : { details: g.details }) }),
-        now,
-      ],
+      [g.proposalId, ...guardianColumns(g), now],
     )
   for (const v of batch.vetoes ?? []) {
     await c.query(

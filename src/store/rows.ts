@@ -8,6 +8,7 @@ import type {
   ProposalStatus,
   StoredProposal,
   StoredReport,
+  WorkBatch,
 } from '../model/store.js'
 import { decodeJson } from './codec.js'
 
@@ -83,6 +84,15 @@ export function proposalOf(payload: unknown): string | null {
   const id = (payload as { proposalId?: unknown } | null)?.proposalId
   return typeof id === 'string' ? id : null
 }
+
+/** A guardian record's `vetoes` columns after proposal_id: kind, status, tx_hash, details. */
+export const guardianColumns = (g: NonNullable<WorkBatch['guardian']>[number]) =>
+  [
+    'guardian',
+    g.status,
+    g.txHash?.toLowerCase() ?? null,
+    json({ action: g.action, ...(g.details === undefined ? {} : { details: g.details }) }),
+  ] as const
 
 export function toGuardianRecord(row: Record<string, unknown>): GuardianRecord {
   const details = decodeJson(row.details as string) as { action?: GuardianRecord['action'] } | null

@@ -19,7 +19,16 @@ import type {
 import { VETO_LEASE_MS } from '../model/store.js'
 import { encodeJson } from './codec.js'
 import { MIGRATIONS } from './migrations.js'
-import { json, proposalOf, toEscalation, toGuardianRecord, toOutbox, toProposal, toReport } from './rows.js'
+import {
+  guardianColumns,
+  json,
+  proposalOf,
+  toEscalation,
+  toGuardianRecord,
+  toOutbox,
+  toProposal,
+  toReport,
+} from './rows.js'
 
 /**
  * Opens (creating and migrating) the SQLite store at `path`, in WAL mode. A damaged file is
@@ -223,15 +232,7 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
         q.settleClaim.run(v.status, now, v.proposalId, v.claim)
       else q.releaseClaim.run(v.proposalId, v.claim)
     }
-    for (const g of batch.guardian ?? [])
-      q.insertVeto.run(
-        g.proposalId,
-        'guardian',
-        g.status,
-        g.txHash?.toLowerCase() ?? null,
-        json({ action: g.action, ...(g.details === undefined ? {} : { details: g.details }) }),
-        now,
-      )
+    for (const g of batch.guardian ?? []) q.insertVeto.run(g.proposalId, ...guardianColumns(g), now)
     // batch.votes: one process judges alone (a quorum needs replicas on PostgreSQL).
     for (const x of batch.silences ?? []) {
       if (x.until === null) q.clearSilence.run(x.target)

@@ -14,6 +14,7 @@ import {
   type TransactionReceipt,
 } from 'viem'
 import { sign } from 'viem/accounts'
+import { guardTxFields } from '../../src/lab/demo-guard.js'
 import { deployGuard } from '../../src/lab/guard.js'
 import type { Lab, LabAccount } from '../../src/lab/index.js'
 import type { ProtocolKit } from '../../src/lab/protocol-kit.js'
@@ -23,7 +24,6 @@ import {
   CUSTOS_GUARD_ADDRESS,
   custosGuardAbi,
   enableGuardTx,
-  type GuardSafeTx,
   type GuardSettings,
   guardCalldata,
 } from '../../src/respond/guard/contract.js'
@@ -137,18 +137,7 @@ export async function signTx(
   return tx
 }
 
-export const fieldsOf = (tx: SafeTransaction): GuardSafeTx => ({
-  to: tx.data.to as Address,
-  value: BigInt(tx.data.value),
-  data: tx.data.data as Hex,
-  operation: tx.data.operation as Operation,
-  safeTxGas: BigInt(tx.data.safeTxGas),
-  baseGas: BigInt(tx.data.baseGas),
-  gasPrice: BigInt(tx.data.gasPrice),
-  gasToken: tx.data.gasToken as Address,
-  refundReceiver: tx.data.refundReceiver as Address,
-  nonce: BigInt(tx.data.nonce),
-})
+export const fieldsOf = guardTxFields
 
 export const hashOf = async (w: GuardWorld, tx: SafeTransaction): Promise<Hash> =>
   (await (await w.kit(w.owners[0] as LabAccount)).getTransactionHash(tx)) as Hash
