@@ -68,12 +68,14 @@ describe('custos run, seen by an operator', () => {
       async () => {
         const r = await get(`${base}/readyz`)
         const body = JSON.parse(r.text)
-        return body.sources?.[`tx-service:31337:${world.safe}`]?.lastError
+        // Both sources poll on their own timers: wait until each has failed once.
+        return body.sources?.[`tx-service:31337:${world.safe}`]?.lastError &&
+          body.sources?.['chain-events:31337']?.lastError
           ? { status: r.status, body }
           : undefined
       },
       20_000,
-      'a failed poll on /readyz',
+      'a failed poll of both sources on /readyz',
     )
     expect(ready.status).toBe(503)
     expect(ready.body.sources[`tx-service:31337:${world.safe}`]).toMatchObject({
