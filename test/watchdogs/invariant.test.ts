@@ -38,6 +38,21 @@ describe('invariant', () => {
     expect(r.problems[0]?.measure).toBe(0.75e24)
   })
 
+  it('says in the violation when its measure cannot be evaluated, and still raises it', () => {
+    const c = parseCheck<'invariant'>({
+      kind: 'invariant',
+      calls: { n: { to: A, function: 'n() returns (uint8)' }, d: { to: A, function: 'd() returns (uint8)' } },
+      expression: 'n > d',
+      measure: 'double(int(d) / int(n))',
+    })
+    const r = invariant.evaluate(c, facts({ n: 0n, d: 0n }), undefined)
+    expect(codes(r)).toEqual(['violated'])
+    expect(r.problems[0]?.measure).toBeUndefined()
+    expect(r.problems[0]?.message).toMatch(
+      /its measure `double\(int\(d\) \/ int\(n\)\)` could not be evaluated: \S/,
+    )
+  })
+
   it('binds several named outputs as an object, and the block as `now` and `blockNumber`', () => {
     const c = parseCheck<'invariant'>({
       kind: 'invariant',

@@ -87,20 +87,16 @@ export const invariant = defineCheck({
         ],
         summary: shown,
       }
-    let m: number | undefined
-    try {
-      const v = measure?.evaluate(values)
-      m = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined
-    } catch {
-      m = undefined
-    }
+    // The violation is raised whatever the measure does; a measure that fails is said in the
+    // message (worseBy cannot re-raise without it), never dropped.
+    const { m, note } = measured(c.measure, measure, values)
     return {
       ok: false,
       problems: [
         {
           code: 'violated',
           key: 'violated',
-          message: `\`${c.expression}\` is false (${shown})${m !== undefined ? `; ${c.measure} = ${show(m)}` : ''}`,
+          message: `\`${c.expression}\` is false (${shown})${note}`,
           ...(m !== undefined ? { measure: m } : {}),
         },
       ],
@@ -108,3 +104,23 @@ export const invariant = defineCheck({
     }
   },
 })
+
+function measured(
+  source: string | undefined,
+  measure: CompiledExpression | undefined,
+  values: Record<string, unknown>,
+): { m?: number; note: string } {
+  if (!measure || source === undefined) return { note: '' }
+  let v: unknown
+  try {
+    v = measure.evaluate(values)
+  } catch (error) {
+    return {
+      note: `; its measure \`${source}\` could not be evaluated: ${(error as Error).message.split('\n')[0]}`,
+    }
+  }
+  const m = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined
+  if (m === undefined || !Number.isFinite(m))
+    return { note: `; its measure \`${source}\` gave ${show(v)}, not a number` }
+  return { m, note: `; ${source} = ${show(m)}` }
+}
