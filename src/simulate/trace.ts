@@ -3,7 +3,7 @@ import type { FunctionRegistry } from '../model/decoded.js'
 import { decodeLog } from '../model/events.js'
 import type { FrameType, SimLog, TraceCall } from '../model/simulation.js'
 import { sanitize } from '../model/text.js'
-import { decodeRevert } from './revert.js'
+import { decodeRevert } from '../model/revert.js'
 
 type RawLog = { address: string; topics?: string[]; data?: string; position?: string }
 

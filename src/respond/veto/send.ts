@@ -1,4 +1,6 @@
 import type { Address, Hash, Hex, PublicClient } from 'viem'
+import { FatalError } from '../../model/errors.js'
+import { revertOf } from '../../model/revert.js'
 import type { UnsignedTx, VetoTxParams } from '../veto-signer.js'
 
 // The guardian's own transactions: nonce, fees and gas from the node. A draft gives the calldata
@@ -19,7 +21,15 @@ export async function prepared(
     maxPriorityFeePerGas: fee.maxPriorityFeePerGas ?? 0n,
   }
   const draft = build({ ...base, gas: 1_000_000n })
-  const gas = await client.estimateGas({ account: from, to: draft.to, data: draft.data, value: draft.value })
+  let gas: bigint
+  try {
+    gas = await client.estimateGas({ account: from, to: draft.to, data: draft.data, value: draft.value })
+  } catch (error) {
+    // A revert is named (a role revoked, the guard's refusal), not shown as a bare selector.
+    const reason = revertOf(error)
+    if (reason === undefined) throw error
+    throw new FatalError(`it reverts: ${reason}`, { cause: error })
+  }
   return build({ ...base, gas: (gas * 13n) / 10n + 20_000n })
 }
 

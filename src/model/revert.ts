@@ -1,5 +1,6 @@
 import { type Abi, decodeErrorResult, type Hex, parseAbi } from 'viem'
-import { sanitize } from '../model/text.js'
+import { walk } from './errors.js'
+import { sanitize } from './text.js'
 
 // Safe's own error codes (GS0xx): `revert("GS013")` says little without the table.
 export const SAFE_ERRORS: Readonly<Record<string, string>> = {
@@ -102,4 +103,16 @@ function decodeRevertRaw(data: Hex | undefined): string | undefined {
       ? `custom error ${data.slice(0, 10)} (${(data.length - 2) / 2} bytes)`
       : `revert data ${data}`
   }
+}
+
+/**
+ * The decoded revert somewhere in an error's chain of causes (a node's answer to an estimate or a
+ * call carries the revert payload as `data`), or undefined when none of them carries one.
+ */
+export function revertOf(error: unknown): string | undefined {
+  const carrier = walk(error, (e) => {
+    const data = (e as { data?: unknown } | null)?.data
+    return typeof data === 'string' && /^0x(?:[0-9a-fA-F]{2}){4,}$/.test(data)
+  }) as { data: Hex } | undefined
+  return carrier ? decodeRevert(carrier.data) : undefined
 }

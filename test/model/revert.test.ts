@@ -1,7 +1,7 @@
 import { encodeErrorResult, getAddress, parseAbi } from 'viem'
 import { describe, expect, it } from 'vitest'
+import { decodeRevert, revertOf } from '../../src/model/revert.js'
 import { custosGuardAbi } from '../../src/respond/guard/contract.js'
-import { decodeRevert } from '../../src/simulate/revert.js'
 
 const abi = parseAbi([
   'error Error(string)',
@@ -64,5 +64,28 @@ describe('decodeRevert', () => {
     )
     const data = encodeErrorResult({ abi: [error], errorName: name, args } as never)
     expect(decodeRevert(data)).toBe(`${name}(${args.join(', ')})`)
+  })
+})
+
+describe('revertOf', () => {
+  const data = encodeErrorResult({
+    abi,
+    errorName: 'OwnableUnauthorizedAccount',
+    args: ['0x000000000000000000000000000000000000dEaD'],
+  })
+
+  it('finds the revert payload anywhere in the chain of causes and names it', () => {
+    const node = Object.assign(new Error('execution reverted'), { data })
+    const outer = new Error('estimate failed', { cause: new Error('wrapped', { cause: node }) })
+    expect(revertOf(outer)).toBe('OwnableUnauthorizedAccount(0x000000000000000000000000000000000000dEaD)')
+  })
+
+  it.each([
+    ['a transport failure', Object.assign(new Error('fetch failed'), { code: 'ECONNREFUSED' })],
+    ['data that is not a payload', Object.assign(new Error('x'), { data: { message: 'no' } })],
+    ['data shorter than a selector', Object.assign(new Error('x'), { data: '0x1234' })],
+    ['not an error at all', 'boom'],
+  ])('gives nothing for %s', (_name, error) => {
+    expect(revertOf(error)).toBeUndefined()
   })
 })
