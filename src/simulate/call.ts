@@ -1,7 +1,7 @@
 import { type Address, type Hex, hexToBigInt, numberToHex } from 'viem'
 import type { SimulatedCall } from '../model/check.js'
-import type { Endpoint } from './endpoint.js'
 import { decodeRevert } from '../model/revert.js'
+import type { Endpoint } from './endpoint.js'
 import { StaleForkError } from './safe.js'
 import type { RawFrame } from './trace.js'
 

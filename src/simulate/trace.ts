@@ -1,9 +1,9 @@
 import { type Address, getAddress, type Hex, hexToBigInt } from 'viem'
 import type { FunctionRegistry } from '../model/decoded.js'
 import { decodeLog } from '../model/events.js'
+import { decodeRevert } from '../model/revert.js'
 import type { FrameType, SimLog, TraceCall } from '../model/simulation.js'
 import { sanitize } from '../model/text.js'
-import { decodeRevert } from '../model/revert.js'
 
 type RawLog = { address: string; topics?: string[]; data?: string; position?: string }
 
