@@ -165,4 +165,9 @@ export const MIGRATIONS: ReadonlyArray<string | ((db: Database.Database) => void
   `,
   // 4: one proposals table for every kind (typed target, key, origin and calls).
   migrateToTargets,
+  // 5: every guard event custos reads looks up the guardian transaction it names by hash
+  // (issue 15): an index, so that lookup does not scan every veto ever recorded.
+  `
+  CREATE INDEX vetoes_by_tx ON vetoes (tx_hash) WHERE tx_hash IS NOT NULL;
+  `,
 ]

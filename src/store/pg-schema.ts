@@ -184,6 +184,11 @@ export const PG_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (proposal_id, replica)
   );
   `,
+  // 2: every guard event custos reads looks up the guardian transaction it names by hash
+  // (issue 15): an index, so that lookup does not scan every veto ever recorded.
+  `
+  CREATE INDEX vetoes_by_tx ON vetoes (tx_hash) WHERE tx_hash IS NOT NULL;
+  `,
 ]
 
 // Any constant: replicas starting together migrate one at a time.

@@ -74,6 +74,24 @@ describe('PostgreSQL store', () => {
     await expect(openPostgresStore(url)).rejects.toThrow(/newer custos \(schema 99/)
   })
 
+  it('finds a guardian transaction by its hash through an index, not a scan of every veto', async () => {
+    const url = await freshDb()
+    await (await openPostgresStore(url)).close()
+    // The table is empty, where a scan is cheapest: forbid scans to see whether the index serves.
+    const client = new pg.Client({ connectionString: url })
+    await client.connect()
+    try {
+      await client.query('SET enable_seqscan = off')
+      const plan = await client.query(
+        "EXPLAIN SELECT proposal_id FROM vetoes WHERE kind = 'guardian' AND tx_hash = $1 ORDER BY id",
+        ['0xab'],
+      )
+      expect(plan.rows.map((r) => r['QUERY PLAN']).join('; ')).toMatch(/vetoes_by_tx/)
+    } finally {
+      await client.end()
+    }
+  })
+
   it('forbids truncating the audit log', async () => {
     const url = await freshDb()
     const store = await openPostgresStore(url)

@@ -39,6 +39,19 @@ describe('SQLite store', () => {
     db.close()
   })
 
+  it('finds a guardian transaction by its hash through an index, not a scan of every veto', async () => {
+    const path = fresh()
+    await (await openSqliteStore(path)).close()
+    const db = new Database(path)
+    const plan = db
+      .prepare(
+        "EXPLAIN QUERY PLAN SELECT proposal_id FROM vetoes WHERE kind = 'guardian' AND tx_hash = ? ORDER BY id",
+      )
+      .all('0xab') as Array<{ detail: string }>
+    db.close()
+    expect(plan.map((r) => r.detail).join('; ')).toMatch(/USING INDEX vetoes_by_tx/)
+  })
+
   it('migrates a database written by the first schema, giving its proposals a reference', async () => {
     const path = fresh()
     const old = new Database(path)
