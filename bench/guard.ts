@@ -8,10 +8,10 @@ import { deployGuard } from '../src/lab/guard.js'
 import { type Lab, type LabAccount, startLab } from '../src/lab/index.js'
 import { noopGuard } from '../src/lab/noop-guard.js'
 import { createSafeOf, deploySafeVersion, type LabSafeVersion } from '../src/lab/safe-versions.js'
+import { packMultiSend } from '../src/model/multisend.js'
 import { execTransactionData, type SafeTx } from '../src/model/safe.js'
 import { safeTxHashes } from '../src/model/safe-hash.js'
 import { enableGuardTx, guardCalldata, plainSafeTx, setGuardCalldata } from '../src/respond/guard/contract.js'
-import { packMultiSend } from '../src/verify/multisend.js'
 import { breakdownItems, type GuardGasItem, guardFrameGas } from './guard-trace.js'
 
 export type GuardGasRow = {

@@ -4,6 +4,7 @@ import { sign } from 'viem/accounts'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { type Lab, type LabAccount, startLab } from '../../../src/lab/index.js'
 import type { LabSafeVersion } from '../../../src/lab/safe-versions.js'
+import { packMultiSend } from '../../../src/model/multisend.js'
 import type { SafeTx } from '../../../src/model/safe.js'
 import { safeTxHashes } from '../../../src/model/safe-hash.js'
 import {
@@ -12,7 +13,6 @@ import {
   guardCalldata,
   setGuardCalldata,
 } from '../../../src/respond/guard/contract.js'
-import { packMultiSend } from '../../../src/verify/multisend.js'
 import { type GuardWorld, guardedSafe, readSlot, safeExecAbi } from '../../helpers/guard.js'
 import {
   admits,

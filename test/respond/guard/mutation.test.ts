@@ -4,6 +4,7 @@ import { deployGuard, deployGuardAttack } from '../../../src/lab/guard.js'
 import { guardAttacks } from '../../../src/lab/guard-attacks.js'
 import { type Lab, type LabAccount, startLab } from '../../../src/lab/index.js'
 import type { LabSafeVersion } from '../../../src/lab/safe-versions.js'
+import { packMultiSend } from '../../../src/model/multisend.js'
 import { compileGuard, type GuardSources, readGuardSources } from '../../../src/respond/guard/compile.js'
 import {
   custosGuardAbi,
@@ -11,7 +12,6 @@ import {
   setGuardCalldata,
   setModuleGuardCalldata,
 } from '../../../src/respond/guard/contract.js'
-import { packMultiSend } from '../../../src/verify/multisend.js'
 import {
   advance,
   DAY,

@@ -4,6 +4,7 @@ import { SLOT0_WRITER } from '../../../src/lab/contracts.js'
 import { deployGuardAttack } from '../../../src/lab/guard.js'
 import { guardAttacks } from '../../../src/lab/guard-attacks.js'
 import { type Lab, startLab } from '../../../src/lab/index.js'
+import { packMultiSend } from '../../../src/model/multisend.js'
 import {
   custosGuardAbi,
   GUARD_STORAGE_SLOT,
@@ -12,7 +13,6 @@ import {
   setGuardCalldata,
   setModuleGuardCalldata,
 } from '../../../src/respond/guard/contract.js'
-import { packMultiSend } from '../../../src/verify/multisend.js'
 import {
   advance,
   DAY,
