@@ -111,6 +111,13 @@ describe('the escalation ladder', () => {
       const resolve = pd.accepted().find((e) => e.dedup_key === key && e.event_action === 'resolve')
       expect(resolve).toBeDefined()
       expect((await bot.store.getEscalation(id))?.status).toBe('acknowledged')
+      // A rung climbed just before the acknowledgement may still be on its way to Discord (the
+      // resolve goes out on another channel): count once everything queued is delivered.
+      await eventually(
+        async () => ((await bot.store.outboxDepth()) === 0 ? true : undefined),
+        10_000,
+        'the outbox',
+      )
       const mentions = mentionsOf(posted?.id as string).length
       await new Promise((r) => setTimeout(r, 2500))
       expect(mentionsOf(posted?.id as string).length).toBe(mentions)

@@ -107,19 +107,25 @@ describe('replicas on one PostgreSQL database', () => {
     const a = await replica(url, undefined, 60_000, 'a')
     const b = await replica(url, undefined, 60_000, 'b')
     const [ra, rb] = [replicasOf(a), replicasOf(b)]
-    const both = await Promise.all([ra.lease([], ['s1', 's2'], 400), rb.lease([], ['s1', 's2'], 400)])
+    // Times are read on the database's clock: a loaded machine may run the calls below late.
+    const ttl = 2000
+    const both = await Promise.all([ra.lease([], ['s1', 's2'], ttl), rb.lease([], ['s1', 's2'], ttl)])
     // Each source has exactly one holder.
     expect([...both[0], ...both[1]].sort()).toEqual(['s1', 's2'])
     const [holder, other] = both[0].includes('s1') ? [ra, rb] : [rb, ra]
-    // Renewed in time, the holder keeps it; the other cannot take it.
-    await new Promise((r) => setTimeout(r, 200))
-    expect(await holder.lease(['s1'], [], 400)).toEqual(['s1'])
-    await new Promise((r) => setTimeout(r, 250))
-    expect(await other.lease([], ['s1'], 400)).toEqual([])
+    const first = (await ra.leases()).find((l) => l.name === 's1')?.expiresAt ?? 0
+    // Renewed in time, the holder keeps it past its first expiry; the other cannot take it.
+    await new Promise((r) => setTimeout(r, ttl / 2))
+    expect(await holder.lease(['s1'], [], ttl)).toEqual(['s1'])
+    await eventually(async () => ((await ra.now()) > first ? true : undefined), 10_000, 'the first expiry')
+    expect(await other.lease([], ['s1'], ttl)).toEqual([])
     // Not renewed: it runs out and the other takes it.
-    await new Promise((r) => setTimeout(r, 450))
-    expect(await other.lease([], ['s1'], 400)).toEqual(['s1'])
-    expect(await holder.lease(['s1'], [], 400)).toEqual([])
+    await eventually(
+      async () => ((await other.lease([], ['s1'], ttl)).length ? true : undefined),
+      10_000,
+      'the lease run out',
+    )
+    expect(await holder.lease(['s1'], [], ttl)).toEqual([])
     expect((await ra.leases()).find((l) => l.name === 's1')?.holder).toBe(other.id)
     // Released, it is free at once.
     await other.release(['s1'])

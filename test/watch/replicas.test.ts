@@ -187,6 +187,25 @@ describe('replicas on PostgreSQL, the leader killed with SIGKILL at random point
         30_000,
         'the execution update',
       )
+    // The replica killed last may still be starting (a SIGTERM before custos listens for it kills
+    // it), and the leases it held name it until they run out and another replica takes them.
+    await Promise.all(replicas.map((r) => waitReady(r.port, 60_000))).catch(dump)
+    const running = await Promise.all(
+      replicas.map(
+        async (r) =>
+          ((await (await fetch(`http://127.0.0.1:${r.port}/readyz`)).json()) as { replica: string }).replica,
+      ),
+    )
+    await eventually(
+      async () =>
+        (await query<{ holder: string }>('SELECT holder FROM leases')).every((l) =>
+          running.includes(l.holder),
+        )
+          ? true
+          : undefined,
+      30_000,
+      'every lease held by a running replica',
+    ).catch(dump)
     // Let anything still queued go out before counting.
     await pause(2000, 2001)
     const codes = await Promise.all(replicas.map((r) => r.bot.stop('SIGTERM')))
