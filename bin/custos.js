@@ -25,8 +25,13 @@ async function main() {
     process.stderr.write('custos: not built yet; run `npm ci` (or `npm run build`) in the repository first\n')
     process.exit(2)
   }
+  // `custos run` listens for SIGTERM and SIGINT before its modules load (about a second): a
+  // stop asked for while it starts then stops it cleanly once started, instead of killing it
+  // half-started by the default action.
+  const early = new AbortController()
+  if (args[0] === 'run') for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => early.abort())
   const { run } = await import(entry.href)
-  const code = await run(args)
+  const code = await run(args, undefined, early.signal)
   // Exit once output is flushed, even if a library left a timer or socket behind.
   process.stdout.write('', () => process.exit(code))
 }

@@ -8,7 +8,8 @@ import { type Io, processIo } from './io.js'
 import { packageVersion } from './version.js'
 
 /** Runs the CLI; resolves to the exit code instead of exiting, so tests can call it in-process. */
-export async function run(argv: string[], io: Io = processIo()): Promise<number> {
+/** `stop`: a stop asked for before this module loaded (bin/custos.js listens from its start). */
+export async function run(argv: string[], io: Io = processIo(), stop?: AbortSignal): Promise<number> {
   let code = 0
   const debug = argv.includes('--debug')
   const program = new Command()
@@ -184,7 +185,7 @@ Start with: custos init --safe ADDRESS --chain-id N --rpc URL (writes custos.yam
     )
     .action(async (opts) => {
       const { runCommand } = await import('./run.js')
-      code = await runCommand(opts, io)
+      code = await runCommand(opts, io, stop)
     })
 
   program

@@ -21,8 +21,8 @@ import { packageVersion } from './version.js'
  * the work in flight is drained; what was not delivered stays in the outbox for the next start.
  */
 export async function runCommand(opts: { config?: string }, io: Io, stop?: AbortSignal): Promise<number> {
-  // Listened for from the first moment (a SIGTERM while starting stops cleanly once started) to
-  // the last (a second SIGTERM, as a service manager may send to the whole process group while
+  // Listened for from the first moment (bin/custos.js listens while the modules load and passes
+  // `stop`; a SIGTERM while starting stops cleanly once started) to the last (a second SIGTERM, as a service manager may send to the whole process group while
   // custos forwards its own, must not kill it in the middle of draining).
   let done = () => {}
   const stopping = new Promise<void>((resolve) => {
@@ -30,7 +30,8 @@ export async function runCommand(opts: { config?: string }, io: Io, stop?: Abort
   })
   process.on('SIGTERM', done)
   process.on('SIGINT', done)
-  stop?.addEventListener('abort', done, { once: true })
+  if (stop?.aborted) done()
+  else stop?.addEventListener('abort', done, { once: true })
   try {
     return await start(opts, io, stopping)
   } finally {

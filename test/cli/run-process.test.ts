@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { getAddress } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../../src/simulate/anvil.js'
@@ -132,6 +133,45 @@ describe('custos run, as a process', () => {
       expect(await bot.stop('SIGTERM')).toEqual({ code: 0, signal: null })
     }
     expect(notJson(bot.stderr())).toEqual([])
+  })
+
+  it('stops cleanly (exit 0) on a SIGTERM that arrives while its modules are still loading', {
+    timeout: 60_000,
+  }, async () => {
+    // A module hook holds the CLI's modules for a while and says when it starts holding them: the
+    // SIGTERM then lands exactly in the window where, without bin/custos.js listening from its
+    // start, Node's default action killed custos half-started.
+    const dir = mkdtempSync(join(tmpdir(), 'custos-early-'))
+    writeFileSync(
+      join(dir, 'hooks.mjs'),
+      `import { writeSync } from 'node:fs'
+export async function load(url, context, next) {
+  if (url.endsWith('/dist/src/cli/main.js')) {
+    writeSync(2, 'test-hook: holding the CLI\\n')
+    await new Promise((r) => setTimeout(r, 3000))
+  }
+  return next(url, context)
+}
+`,
+    )
+    writeFileSync(
+      join(dir, 'register.mjs'),
+      `import { register } from 'node:module'\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)})\n`,
+    )
+    const port = await freePort()
+    const bot = botProcess(dir, world.rawConfig({ server: { port } }), {
+      NODE_OPTIONS: `--import=${pathToFileURL(join(dir, 'register.mjs')).href}`,
+    })
+    bot.start()
+    try {
+      await eventually(
+        () => (bot.stderr().includes('test-hook: holding') ? true : undefined),
+        20_000,
+        'the hook',
+      )
+    } finally {
+      expect(await bot.stop('SIGTERM')).toEqual({ code: 0, signal: null })
+    }
   })
 
   it('answers /readyz 503 while a source never became ready (a dead RPC), and /healthz 200: alive, not ready', {
