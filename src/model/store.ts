@@ -86,6 +86,12 @@ export type WorkBatch = {
    * reads it), then the outcome.
    */
   guardian?: Array<Omit<GuardianRecord, 'at'> & { details?: unknown }>
+  /**
+   * Commit nothing unless the proposal's escalation row is still this one (its status, stage,
+   * round, start and next time): the ladder climbs a rung it read earlier, and must neither undo
+   * an acknowledgement made meanwhile nor send the rung after it. `applied` says which happened.
+   */
+  ifEscalation?: Escalation
   /** Sets (`until` in ms) or clears (`until: null`) a silence. */
   silences?: Array<{ target: string; until: number | null; actor: string }>
   /**
@@ -111,6 +117,16 @@ export type GuardianRecord = {
 }
 
 /** Where a proposal is on the escalation ladder (see respond/escalation.ts). */
+/** Whether two escalation rows are the same rung of the same ladder (a compare-and-set's test). */
+export const sameEscalation = (a: Escalation | undefined, b: Escalation): boolean =>
+  a !== undefined &&
+  a.status === b.status &&
+  a.stage === b.stage &&
+  a.round === b.round &&
+  a.startedAt === b.startedAt &&
+  a.nextAt === b.nextAt &&
+  a.level === b.level
+
 export type Escalation = {
   proposalId: string
   level: Level
@@ -189,7 +205,7 @@ export type StoredReport = {
  * fill the same interface; the SQLite one answers synchronously under the hood.
  */
 export type Store = {
-  commit(batch: WorkBatch): Promise<{ reportIds: number[]; enqueued: number }>
+  commit(batch: WorkBatch): Promise<{ reportIds: number[]; enqueued: number; applied: boolean }>
   proposalByRef(ref: string): Promise<StoredProposal | undefined>
   /** Channels that were given anything about this proposal (so updates go only there). */
   channelsFor(proposalId: string): Promise<string[]>

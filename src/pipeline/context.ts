@@ -34,8 +34,8 @@ export type WatchContext = {
   cluster?: Cluster
   /** Acts on vetoes (the policy's and the chat's); set once the watcher is built. */
   vetoer?: Vetoer
-  /** Commits a batch and wakes the outbox when it queued alerts. */
-  commit(batch: WorkBatch): Promise<void>
+  /** Commits a batch and wakes the outbox when it queued alerts; `applied` as the store says. */
+  commit(batch: WorkBatch): Promise<{ applied: boolean }>
 }
 
 /**

@@ -16,7 +16,7 @@ export function createDelivery(deps: {
   logger: Logger
   notifiers: Notifier[]
   clock: () => number
-  commit(batch: WorkBatch): Promise<void>
+  commit(batch: WorkBatch): Promise<unknown>
   fault: FaultReporter
 }) {
   const { store, metrics, logger, clock } = deps

@@ -193,8 +193,8 @@ export function guardDeps(
     guard: guard.address ?? CUSTOS_GUARD_ADDRESS,
     readSafe: (safe) => readSafeState(client, safe),
     // Recorded before it is broadcast: the guard's event for it is then known as custos's own.
-    beforeSend: (txHash, action) =>
-      ctx.commit({ guardian: [{ proposalId: p.id, action, status: 'signed', txHash }] }),
+    beforeSend: async (txHash, action) =>
+      void (await ctx.commit({ guardian: [{ proposalId: p.id, action, status: 'signed', txHash }] })),
   }
 }
 

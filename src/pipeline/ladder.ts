@@ -15,21 +15,23 @@ export async function climbLadders(ctx: WatchContext): Promise<number> {
   let climbed = 0
   for (const e of await ctx.store.dueEscalations(now, 50)) {
     const proposal = await ctx.store.getProposal(e.proposalId)
+    // Every write below is made only if the row is still the one read: a signer may acknowledge
+    // while this climbs (the reads between are awaits), and that must stand.
     if (proposal?.status !== 'pending') {
-      await ctx.commit({ escalations: [{ ...e, status: 'closed' }] })
+      await ctx.commit({ escalations: [{ ...e, status: 'closed' }], ifEscalation: e })
       continue
     }
     const target = ctx.targets.get(proposal.chainId, proposal.target.address)
     // A silence holds the ladder of a non-critical proposal until it ends.
     const until = e.level === 'critical' || !target ? undefined : await silencedUntil(ctx, target)
     if (until !== undefined) {
-      await ctx.commit({ escalations: [{ ...e, nextAt: until }] })
+      await ctx.commit({ escalations: [{ ...e, nextAt: until }], ifEscalation: e })
       continue
     }
     const policy = ladderFor(ctx.config, target)
     const { rungs, next } = climb(e, policy, now)
     const alert = (await ctx.store.latestReport(e.proposalId))?.alert as OutboxPayload | undefined
-    const batch: WorkBatch = { escalations: [next], outbox: [], audit: [] }
+    const batch: WorkBatch = { escalations: [next], outbox: [], audit: [], ifEscalation: e }
     for (const rung of rungs) {
       const notice: EscalationNotice = {
         kind: 'escalation',
@@ -79,8 +81,7 @@ export async function climbLadders(ctx: WatchContext): Promise<number> {
         subject: proposal.id,
         details: { rounds: e.round },
       })
-    await ctx.commit(batch)
-    climbed += rungs.length
+    if ((await ctx.commit(batch)).applied) climbed += rungs.length
   }
   return climbed
 }

@@ -71,9 +71,10 @@ export function createWatcher(deps: WatchDeps) {
   // Forks a killed predecessor left behind are reaped through the pid file in the data directory.
   const simulator = createConfiguredSimulator(rt, { pidFile: `${config.dataDir}/forks.pid` })
   const commit = async (batch: WorkBatch) => {
-    const { enqueued } = await store.commit(batch)
+    const { enqueued, applied } = await store.commit(batch)
     if (enqueued > 0) outbox.wake()
     metrics.outboxDepth.set(await store.outboxDepth())
+    return { applied }
   }
   const notifiers = deps.channels.notifiers
   // Nothing that fails in the background fails silently: it is counted and logged.

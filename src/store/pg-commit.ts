@@ -1,8 +1,8 @@
 import type pg from 'pg'
 import { proposalRef } from '../model/ref.js'
-import type { WorkBatch } from '../model/store.js'
+import { sameEscalation, type WorkBatch } from '../model/store.js'
 import { encodeJson } from './codec.js'
-import { guardianColumns, json, proposalOf } from './rows.js'
+import { guardianColumns, json, proposalOf, toEscalation } from './rows.js'
 
 // The work batch on PostgreSQL: every row of it in one transaction (the caller's), so a report,
 // the alerts it causes and the cursor it advances commit together or not at all.
@@ -29,7 +29,15 @@ export async function writeBatch(
   batch: WorkBatch,
   now: number,
   replica: string,
-): Promise<{ reportIds: number[]; enqueued: number }> {
+): Promise<{ reportIds: number[]; enqueued: number; applied: boolean }> {
+  if (batch.ifEscalation) {
+    // Locked until the commit, so an acknowledgement on another replica waits for this one.
+    const { rows } = await c.query('SELECT * FROM escalations WHERE proposal_id = $1 FOR UPDATE', [
+      batch.ifEscalation.proposalId,
+    ])
+    if (!sameEscalation(toEscalation(rows[0]), batch.ifEscalation))
+      return { reportIds: [], enqueued: 0, applied: false }
+  }
   for (const p of batch.proposals ?? [])
     await c.query(UPSERT_PROPOSAL, [
       p.id,
@@ -167,5 +175,5 @@ export async function writeBatch(
          second = EXCLUDED.second, at = EXCLUDED.at`,
       [v.proposalId, replica, v.level, v.veto, v.second ?? false],
     )
-  return { reportIds, enqueued }
+  return { reportIds, enqueued, applied: true }
 }

@@ -16,7 +16,7 @@ import type {
   VetoStatus,
   WorkBatch,
 } from '../model/store.js'
-import { VETO_LEASE_MS } from '../model/store.js'
+import { sameEscalation, VETO_LEASE_MS } from '../model/store.js'
 import { encodeJson } from './codec.js'
 import { MIGRATIONS } from './migrations.js'
 import {
@@ -165,6 +165,11 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
 
   const commit = db.transaction((batch: WorkBatch) => {
     const now = clock()
+    if (
+      batch.ifEscalation &&
+      !sameEscalation(toEscalation(q.getEscalation.get(batch.ifEscalation.proposalId)), batch.ifEscalation)
+    )
+      return { reportIds: [], enqueued: 0, applied: false }
     for (const p of batch.proposals ?? [])
       q.upsertProposal.run({
         id: p.id,
@@ -240,7 +245,7 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
     }
     for (const a of batch.audit ?? [])
       q.insertAudit.run(now, a.actor, a.action, a.subject, a.details === undefined ? null : json(a.details))
-    return { reportIds, enqueued }
+    return { reportIds, enqueued, applied: true }
   })
 
   const countClaims = (since: number, except: string, target?: { chainId: number; address: string }) =>

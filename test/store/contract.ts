@@ -1,6 +1,7 @@
 import { zeroAddress } from 'viem'
 import { describe, expect, it } from 'vitest'
 import {
+  type Escalation,
   type Store,
   type StoredProposal,
   VETO_LEASE_MS,
@@ -95,7 +96,7 @@ export function storeContract(name: string, open: OpenStore) {
         outbox: [{ channel: 'console', dedupKey: 'a:high', payload: { title: 'x' } }],
         cursors: [{ source: 'chain-events', chainId: 1, value: '100' }],
       }
-      expect(await store.commit(batch)).toEqual({ reportIds: [1], enqueued: 1 })
+      expect(await store.commit(batch)).toEqual({ reportIds: [1], enqueued: 1, applied: true })
       expect(await store.getCursor('chain-events', 1)).toBe('100')
       expect(await store.latestReport('a')).toMatchObject({ id: 1, level: 'high', json: { big: '10' } })
       const back = await store.getProposal('a')
@@ -175,6 +176,33 @@ export function storeContract(name: string, open: OpenStore) {
       await store.markSent(trigger?.id as number, now)
       expect((await store.dueOutbox(now, 10)).map((r) => r.dedupKey)).toContain('p1:resolve')
       expect(await store.channelsFor('p1')).toEqual(['pagerduty'])
+      await store.close()
+    })
+
+    it('climbs a ladder only if its row is still the one read: an acknowledgement made meanwhile stands', async () => {
+      const { store } = await open(() => 1000)
+      const read: Escalation = {
+        ...{ proposalId: 'p1', level: 'high', stage: 'posted', round: 1 },
+        ...{ nextAt: 2000, status: 'open', startedAt: 1000 },
+      }
+      await store.commit({ proposals: [proposal('p1')], escalations: [read] })
+      const climb = (): WorkBatch => ({
+        escalations: [{ ...read, stage: 'mentioned', nextAt: 3000 }],
+        outbox: [{ channel: 'discord', dedupKey: 'p1:mention', payload: { title: 'm' } }],
+        audit: [{ actor: 'custos', action: 'escalation-mentioned', subject: 'p1' }],
+        ifEscalation: read,
+      })
+      // A signer acknowledges after the ladder read its row and before it commits the rung.
+      await store.commit({ escalations: [{ ...read, status: 'acknowledged' }] })
+      expect(await store.commit(climb())).toEqual({ reportIds: [], enqueued: 0, applied: false })
+      expect((await store.getEscalation('p1'))?.status).toBe('acknowledged')
+      expect(await store.outboxDepth()).toBe(0)
+      expect((await store.auditLog(10)).map((a) => a.action)).not.toContain('escalation-mentioned')
+      // Unchanged, the same rung is committed whole.
+      await store.commit({ escalations: [read] })
+      expect((await store.commit(climb())).applied).toBe(true)
+      expect(await store.getEscalation('p1')).toMatchObject({ stage: 'mentioned', status: 'open' })
+      expect(await store.outboxDepth()).toBe(1)
       await store.close()
     })
 

@@ -12,6 +12,7 @@ import type { Level } from '../../src/model/severity.js'
 import { createChatCommands } from '../../src/pipeline/chat-commands.js'
 import { act, createSafeStates, type WatchContext } from '../../src/pipeline/context.js'
 import { judge } from '../../src/pipeline/judge.js'
+import { climbLadders } from '../../src/pipeline/ladder.js'
 import type { Notifier } from '../../src/respond/notifier.js'
 import type { OutboxWorker } from '../../src/respond/outbox.js'
 import { createMetrics } from '../../src/server/metrics.js'
@@ -164,7 +165,7 @@ function world() {
     },
     upstreams: () => [],
     safes: createSafeStates(),
-    commit: async (batch) => void (await store.commit(batch)),
+    commit: async (batch) => ({ applied: (await store.commit(batch)).applied }),
   }
   /** What was queued since the last call, in delivery order (each row then counts as sent). */
   const queued = async () => {
@@ -272,5 +273,47 @@ describe.each(['safe', 'governor', 'timelock'] as const)('one judge path: %s', (
     expect((await ctx.store.activeSilences(ctx.clock())).map((s) => s.target)).toEqual([
       ctx.targets.ofKind(kind)[0]?.key,
     ])
+  })
+})
+
+describe('the ladder and an acknowledgement at the same time', () => {
+  it('never undoes an acknowledgement made while it climbs, nor sends the rung after it', async () => {
+    const { ctx, store, queued } = world()
+    const origin = origins.safe(7n)
+    const id = proposalId(1, origin)
+    await act(ctx, await judge(ctx, { report: report(origin, 'critical'), fingerprint: 'a' }))
+    const open = await store.getEscalation(id)
+    const proposal = await store.getProposal(id)
+    if (!open || !proposal) throw new Error('no ladder')
+    await queued()
+    const chat = createChatCommands(ctx, {
+      status: () => ({ ready: [], expected: [], sources: {} }),
+      wakeLadder: () => {},
+    })
+    // The rung is due; while the ladder reads what it needs (an await), alice acknowledges.
+    let acked: Awaited<ReturnType<typeof chat.press>> | undefined
+    const racing: WatchContext = {
+      ...ctx,
+      clock: () => open.nextAt,
+      store: {
+        ...store,
+        latestReport: async (proposalId) => {
+          acked ??= await chat.press({
+            channel: 'discord',
+            interactionId: 'ack-1',
+            user: { id: '100000000000000042', name: 'alice' },
+            action: 'ack',
+            ref: proposal.ref,
+          })
+          return store.latestReport(proposalId)
+        },
+      },
+    }
+    expect(await climbLadders(racing)).toBe(0)
+    expect(acked?.outcome).toBe('done')
+    expect((await store.getEscalation(id))?.status).toBe('acknowledged')
+    const sent = await queued()
+    expect(sent.filter((p) => p.kind === 'escalation')).toEqual([])
+    expect((await store.auditLog(20)).map((a) => a.action)).not.toContain('escalation-mentioned')
   })
 })
