@@ -138,7 +138,7 @@ function judgeCustosGuard(
     status.guardChange ||
     leaveShape(tx, guard, ctx.abi) ||
     changesGuard(sim.withoutGuard ?? sim, tx.safe, guard, ctx.abi) ||
-    // The guard itself said so: what the diff of a run with the slot cleared cannot show (a slot written to zero).
+    // The guard itself said so, which stands whatever the runs show.
     /\b(?:GuardChangeNotCleared|ReconfigureNotCleared)\(/.test(sim.revertReason ?? '')
   const { guardChange: _recorded, ...st } = status
   const view = (v: Omit<CustosGuardView, keyof typeof base | 'status' | 'guardChange'>): CustosGuardView =>

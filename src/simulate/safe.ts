@@ -22,6 +22,7 @@ import { type CustosGuardKnowledge, custosGuardView, readCustosGuard } from './c
 import { wordToAddress } from './diff.js'
 import { seenAddresses } from './effects.js'
 import { type Endpoint, ifAnswered, readCall } from './endpoint.js'
+import { standInGuard, withoutStandIn } from './intent-guard.js'
 import { effectsOf, traceCallWithDiff } from './outcome.js'
 import { approvedHashSlot, type SafeBefore, SENTINEL, SLOT, safeChanges } from './safe-slots.js'
 import { tokenInfoCalls } from './tokens.js'
@@ -167,7 +168,6 @@ function execCall(
   for (const owner of signers) stateDiff[approvedHashSlot(owner, safeTxHash)] = pad('0x01')
   const nonceOverridden = tx.nonce !== safe.nonce
   if (nonceOverridden) stateDiff[SLOT.nonce] = pad(numberToHex(tx.nonce))
-  if (clearGuard) stateDiff[SLOT.guard as Hex] = pad('0x00')
   // v = 1: r holds the owner, whose approval of the hash is in the overridden storage.
   const signatures = concat(signers.map((o) => concat([pad(o), pad('0x00'), '0x01'])))
   const data = execTransactionData(tx, signatures)
@@ -182,8 +182,9 @@ function execCall(
     gas: numberToHex(gasLimit < MAX_GAS ? gasLimit : MAX_GAS),
     ...(tx.gasPrice > 0n ? { gasPrice: numberToHex(tx.gasPrice) } : {}),
   }
-  const overrides: Record<Address, { stateDiff?: Record<Hex, Hex>; balance?: Hex }> = {
+  const overrides: Record<Address, { stateDiff?: Record<Hex, Hex>; balance?: Hex; code?: Hex }> = {
     [tx.safe]: { stateDiff },
+    ...(clearGuard ? standInGuard(stateDiff) : {}),
   }
   if (tx.gasPrice > 0n && from !== tx.safe) overrides[from] = { balance: numberToHex(2n ** 200n) }
   return { call, overrides, from, nonceOverridden }
@@ -199,7 +200,11 @@ async function run(
   const started = performance.now()
   const { tx, safeTxHash } = input
   const { call, overrides, from, nonceOverridden } = execCall(input, before, block, clearGuard)
-  const { trace, logs, diff } = await traceCallWithDiff(ep, call, block.number, overrides, input.registry)
+  const traced = await traceCallWithDiff(ep, call, block.number, overrides, input.registry)
+  const { logs } = traced
+  const { trace, diff } = clearGuard
+    ? withoutStandIn(traced.trace, traced.diff, tx.safe, before.guard)
+    : traced
   // The simulated sender's own nonce bump is an artefact of simulating, not an effect.
   const storageDiff = diff
     .map((d) => (d.address === from && d.storage.length === 0 && !d.code ? { ...d, nonce: undefined } : d))

@@ -25,6 +25,7 @@ import { createConfiguredSimulator, inspectSafeTransaction } from '../../src/pip
 import { custosGuardAbi, custosGuardBytecode, setGuardCalldata } from '../../src/respond/guard/contract.js'
 import { readGuardDeployment } from '../../src/respond/guard/read.js'
 import { renderReportPage } from '../../src/server/report-page.js'
+import { INTENT_GUARD } from '../../src/simulate/intent-guard.js'
 import { createRpcClient } from '../../src/sources/rpc.js'
 import { cli } from '../cli/run.js'
 import { runtime } from '../helpers/build.js'
@@ -265,6 +266,13 @@ describe('simulating a transaction on a Safe 1.4.1 that runs the custos Guard', 
       guardChange: true,
       status: { approved: true },
     })
+    // What it intends shows the removal itself, from the real guard, and nothing of the stand-in
+    // guard the run of intent uses.
+    const intent = simOf(r).withoutGuard
+    expect(intent?.safeChanges).toContainEqual({ field: 'guard', before: w.guard, after: zeroAddress })
+    const shown = JSON.stringify(intent?.trace, (_k, v) => (typeof v === 'bigint' ? String(v) : v))
+    expect(shown.toLowerCase()).not.toContain(INTENT_GUARD.toLowerCase())
+    expect(r.findings.map((f) => `${f.guard}/${f.code}`)).toContain('safe-state-change/guard-changed')
   })
 
   it('says "unknown" when the records let it run now but the guard stops the simulated transaction', async () => {
@@ -362,6 +370,25 @@ describe('simulating a transaction on a Safe 1.4.1 that runs the custos Guard', 
     })
     expect(text.stdout).toContain("The Safe's guard blocks it. What it intends with the guard cleared:")
     expect(text.stdout).not.toContain('custos Guard')
+
+    // A DELEGATECALL that clears the guard's slot: blocked by that guard, and what it intends is
+    // the guard's removal (clearing the slot to zero for the run of intent once hid it).
+    const attack = await deployGuardAttack(lab, 'ClearGuardSlot')
+    const clear = encodeFunctionData({ abi: guardAttacks.contracts.ClearGuardSlot.abi, functionName: 'run' })
+    const removal = await inspect(txOf(w, await signTx(w, { to: attack, data: clear, operation: 1 })))
+    expect(simOf(removal).guard).toEqual({ address: other, blocked: true })
+    expect(simOf(removal).withoutGuard?.safeChanges).toContainEqual({
+      field: 'guard',
+      before: other,
+      after: zeroAddress,
+    })
+    expect(removal.findings).toContainEqual(
+      expect.objectContaining({
+        guard: 'safe-state-change',
+        code: 'guard-changed',
+        message: expect.stringMatching(/^blocked by the Safe's guard, but intended: /),
+      }),
+    )
   })
 })
 
