@@ -3,7 +3,7 @@ import { configSchema } from '../../src/config/schema.js'
 import { type LocalPostgres, startPostgres } from '../../src/lab/postgres.js'
 import { silentLogger } from '../../src/model/logger.js'
 import type { Store } from '../../src/model/store.js'
-import { type Cluster, createCluster } from '../../src/pipeline/cluster.js'
+import { assigned, type Cluster, createCluster } from '../../src/pipeline/cluster.js'
 import { createMetrics } from '../../src/server/metrics.js'
 import { openPostgresStore } from '../../src/store/postgres.js'
 import { openSqliteStore } from '../../src/store/sqlite.js'
@@ -196,5 +196,21 @@ describe('leases of the sources among replicas', () => {
     expect(cluster.leads('anything')).toBe(true)
     await cluster.stop()
     await store.close()
+  })
+
+  it.each([
+    // Two survivors of 30 each with 20 free: 10 each, in order of id, whoever reads.
+    { me: 'r1', counts: { r0: 20, r1: 20 }, share: 30, free: 20, want: [10, 20] },
+    { me: 'r0', counts: { r0: 20, r1: 20 }, share: 30, free: 20, want: [0, 10] },
+    // Above its share (it gives back this round), a replica is handed none and holds up nobody.
+    { me: 'r2', counts: { r0: 4, r1: 1, r2: 0 }, share: 2, free: 3, want: [1, 3] },
+    // The free ones run out before this replica's turn.
+    { me: 'r2', counts: { r0: 0, r1: 0, r2: 0 }, share: 2, free: 3, want: [3, 3] },
+    // Not among the live replicas (its heartbeat has not been read yet): nothing.
+    { me: 'r9', counts: { r0: 0 }, share: 2, free: 3, want: [0, 0] },
+  ])('hands $me the free leases $want.0 to $want.1', ({ me, counts, share, free, want }) => {
+    const names = Array.from({ length: free }, (_, i) => `s${i}`)
+    const live = Object.keys(counts).reverse()
+    expect(assigned(names, live, new Map(Object.entries(counts)), share, me)).toEqual(names.slice(...want))
   })
 })
