@@ -11,7 +11,9 @@ import type { Metrics } from '../server/metrics.js'
 // fifth of `store.leaseSeconds`; when it stops (killed, cut off from the database) the lease
 // runs out and another replica takes the source over, from the cursor its leader committed.
 // Leases are shared out evenly: a replica takes free ones up to its share of the live replicas
-// and gives back what is above it, so simulations spread over the replicas' own forks.
+// and gives back what is above it, so simulations spread over the replicas' own forks. Which
+// free ones each takes is worked out the same way by all (`assigned`), so that the survivors of
+// a dead replica split its leases at their next rounds instead of reaching for the same ones.
 // On SQLite there is one process, and it leads everything.
 
 export type Cluster = {
@@ -76,6 +78,8 @@ function replicaCluster(deps: ClusterDeps, replicas: ReplicaStore): Cluster {
   let names: string[] = []
   let busy: (lease: string) => boolean = () => false
   let held = new Set<string>()
+  // The free leases at this replica's last round.
+  let wasFree = new Set<string>()
   // The leader stops leading by its own clock a little before the database would give the lease
   // away, in case it cannot renew (it lost the database, or this process stalled).
   let validUntil = 0
@@ -87,8 +91,11 @@ function replicaCluster(deps: ClusterDeps, replicas: ReplicaStore): Cluster {
   async function tick() {
     const started = now()
     await replicas.heartbeat(info, ttlMs)
-    const live = Math.max(1, (await replicas.replicas()).filter((r) => r.alive).length)
-    const share = Math.ceil(names.length / live)
+    const live = new Set([
+      replicas.id,
+      ...(await replicas.replicas()).filter((r) => r.alive).map((r) => r.id),
+    ])
+    const share = Math.ceil(names.length / live.size)
     let keep = names.filter((n) => held.has(n))
     if (keep.length > share) {
       // A replica joined: give back what is above this one's share (never a source mid-run).
@@ -99,9 +106,21 @@ function replicaCluster(deps: ClusterDeps, replicas: ReplicaStore): Cluster {
         keep = keep.filter((n) => !excess.includes(n))
       }
     }
-    const taken = new Map((await replicas.leases()).filter((l) => l.active).map((l) => [l.name, l.holder]))
-    const free = shuffle(names.filter((n) => !keep.includes(n) && !taken.has(n)))
-    const take = free.slice(0, Math.max(0, share - keep.length))
+    const known = new Set(names)
+    const active = (await replicas.leases()).filter((l) => l.active && known.has(l.name))
+    const notFree = new Set([...keep, ...active.map((l) => l.name)])
+    const free = names.filter((n) => !notFree.has(n))
+    const counts = new Map<string, number>([[replicas.id, keep.length]])
+    for (const l of active)
+      if (l.holder !== replicas.id && live.has(l.holder))
+        counts.set(l.holder, (counts.get(l.holder) ?? 0) + 1)
+    const mine = assigned(free, [...live], counts, share, replicas.id)
+    // A lease already free at this replica's last round was not taken by the one it was handed
+    // to (alive by its heartbeat but taking nothing, or it read other rows): anyone below its
+    // share may take it now, picked at random so that they seldom reach for the same one.
+    const stale = shuffle(free.filter((n) => wasFree.has(n) && !mine.includes(n)))
+    wasFree = new Set(free)
+    const take = [...mine, ...stale].slice(0, Math.max(0, share - keep.length))
     const now_ = new Set(await replicas.lease(keep, take, ttlMs))
     validUntil = started + ttlMs - tickMs / 2
     const gained = [...now_].filter((n) => !held.has(n))
@@ -132,6 +151,7 @@ function replicaCluster(deps: ClusterDeps, replicas: ReplicaStore): Cluster {
     async start(leases, isBusy) {
       names = [...leases].sort()
       busy = isBusy
+      wasFree = new Set()
       stopped = false
       run()
       await round
@@ -148,6 +168,33 @@ function replicaCluster(deps: ClusterDeps, replicas: ReplicaStore): Cluster {
         .catch((error) => logger.warn({ error: errorText(error) }, 'could not give the leases back'))
     },
   }
+}
+
+/**
+ * The free leases handed to replica `me`: the live replicas in order of id, each given the next
+ * `share - count` of the free leases (in order of name), `count` being how many it holds now.
+ * Every replica reading the same rows hands out the same leases, so when one dies its survivors
+ * split its leases at their next rounds instead of reaching for the same ones at random (a
+ * quarter of them left for a later round, on average, when two survivors read the rows before
+ * either took any). Rows that differ between two replicas' readings (one took leases in between)
+ * lose nothing: the database still gives each lease to one holder, and the other waits a round.
+ * Leases of holders that are no longer alive count for nobody; as long as they run they are not
+ * free either.
+ */
+export function assigned(
+  free: string[],
+  live: string[],
+  counts: Map<string, number>,
+  share: number,
+  me: string,
+): string[] {
+  let next = 0
+  for (const id of [...live].sort()) {
+    const wanted = Math.max(0, share - (counts.get(id) ?? 0))
+    if (id === me) return free.slice(next, next + wanted)
+    next += wanted
+  }
+  return []
 }
 
 function shuffle<T>(list: T[]): T[] {
