@@ -145,9 +145,10 @@ describe('leases of the sources among replicas', () => {
     // left free because both reached for it (it would wait for a later round).
     const taken = new Set([...ra.held, ...rb.held])
     expect(dead.filter((l) => !taken.has(l))).toEqual([])
-    // So within one round (1/5 of the lease) of the expiry, on the database's clock, plus slack
-    // for the round's own four queries on a loaded machine.
-    expect(Math.max(ra.at, rb.at) - expiry).toBeLessThanOrEqual(config.store.leaseSeconds * 200 + 400)
+    // So within one round (1/5 of the lease) of the expiry, on the database's clock, with slack of
+    // one more round for timers and the round's own four queries on a loaded machine (the
+    // assertion above is the one that tells a collision).
+    expect(Math.max(ra.at, rb.at) - expiry).toBeLessThanOrEqual(config.store.leaseSeconds * 400 + 400)
     const after = await settled([a, b], 30, many)
     expect(after.flat()).toEqual(expect.arrayContaining(dead))
     await c.stop()
@@ -173,7 +174,7 @@ describe('leases of the sources among replicas', () => {
     // those r0 left free for a round: b has its share, the other two wait for a live taker.
     const held = await eventually(
       () => (b.held().length === 3 ? b.held() : undefined),
-      5000,
+      20_000,
       'b at its share',
     )
     expect(held).toEqual(expect.arrayContaining(['d', 'e']))
