@@ -92,6 +92,11 @@ export type WorkBatch = {
    * an acknowledgement made meanwhile nor send the rung after it. `applied` says which happened.
    */
   ifEscalation?: Escalation
+  /**
+   * Commit nothing unless this cursor still holds `value` (an absent one holds ''): two checks of
+   * the same thing running at once (a drift episode's start) must not both start it.
+   */
+  ifCursor?: { source: string; chainId: number; value: string }
   /** Sets (`until` in ms) or clears (`until: null`) a silence. */
   silences?: Array<{ target: string; until: number | null; actor: string }>
   /**

@@ -54,6 +54,10 @@ export const noWork = (): Work => ({ batch: {}, veto: [] })
 
 /** `b` appended to `into`, key by key (both stay one atomic commit). */
 export function mergeWork(into: Work, b: Work): Work {
+  // A batch with a condition (ifEscalation, ifCursor) stands or falls alone: merged, its
+  // condition would hold back, or be dropped from, work that has nothing to do with it.
+  if (b.batch.ifEscalation || b.batch.ifCursor || into.batch.ifEscalation || into.batch.ifCursor)
+    throw new Error('a conditional batch is committed on its own, never merged')
   const batch = into.batch as Record<string, unknown[] | undefined>
   for (const [k, v] of Object.entries(b.batch)) if (Array.isArray(v)) batch[k] = [...(batch[k] ?? []), ...v]
   into.veto.push(...b.veto)

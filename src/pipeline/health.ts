@@ -29,9 +29,12 @@ export async function driftWork(ctx: WatchContext, safe: Target): Promise<Work> 
   // drift that comes back after a clean check is alerted again.
   const episodeKey = `drift-episode:${safe.address.toLowerCase()}`
   const since = await ctx.store.getCursor(episodeKey, safe.chainId)
+  // Committed only if no other check (the drift job, a re-check a chain event started, on this
+  // replica or another) moved the episode since it was read: one alert per drifted state.
+  const ifCursor = { source: episodeKey, chainId: safe.chainId, value: since ?? '' }
   if (drift.length === 0)
     return {
-      batch: since ? { cursors: [{ source: episodeKey, chainId: safe.chainId, value: '' }] } : {},
+      batch: since ? { cursors: [{ source: episodeKey, chainId: safe.chainId, value: '' }], ifCursor } : {},
       veto: [],
     }
   const episode = since || String(ctx.clock())
@@ -58,6 +61,7 @@ export async function driftWork(ctx: WatchContext, safe: Target): Promise<Work> 
       outbox: fanOut(ctx, alert),
       cursors: [{ source: episodeKey, chainId: safe.chainId, value: episode }],
       audit: [{ actor: 'custos', action: 'config-drift', subject: safe.address, details: drift }],
+      ifCursor,
     },
     veto: [],
   }

@@ -38,6 +38,21 @@ export async function writeBatch(
     if (!sameEscalation(toEscalation(rows[0]), batch.ifEscalation))
       return { reportIds: [], enqueued: 0, applied: false }
   }
+  if (batch.ifCursor) {
+    const { source, chainId, value } = batch.ifCursor
+    // An absent row cannot be locked: it is created empty (what absent means) and then locked, so
+    // a second commit racing this one waits and then sees what this one wrote.
+    await c.query(
+      `INSERT INTO cursors (source, chain_id, value, updated_at) VALUES ($1, $2, '', $3)
+       ON CONFLICT (source, chain_id) DO NOTHING`,
+      [source, chainId, now],
+    )
+    const { rows } = await c.query(
+      'SELECT value FROM cursors WHERE source = $1 AND chain_id = $2 FOR UPDATE',
+      [source, chainId],
+    )
+    if ((rows[0]?.value ?? '') !== value) return { reportIds: [], enqueued: 0, applied: false }
+  }
   for (const p of batch.proposals ?? [])
     await c.query(UPSERT_PROPOSAL, [
       p.id,

@@ -170,6 +170,11 @@ export function openSqliteStore(path: string, clock: () => number = Date.now): S
       !sameEscalation(toEscalation(q.getEscalation.get(batch.ifEscalation.proposalId)), batch.ifEscalation)
     )
       return { reportIds: [], enqueued: 0, applied: false }
+    if (batch.ifCursor) {
+      const { source, chainId, value } = batch.ifCursor
+      const row = q.getCursor.get(source, chainId) as { value: string } | undefined
+      if ((row?.value ?? '') !== value) return { reportIds: [], enqueued: 0, applied: false }
+    }
     for (const p of batch.proposals ?? [])
       q.upsertProposal.run({
         id: p.id,

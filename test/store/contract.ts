@@ -206,6 +206,23 @@ export function storeContract(name: string, open: OpenStore) {
       await store.close()
     })
 
+    it('commits a batch with a cursor condition only while the cursor holds that value (absent holds "")', async () => {
+      const { store } = await open(() => 1000)
+      const start = (episode: string, since: string): WorkBatch => ({
+        cursors: [{ source: 'drift-episode:x', chainId: 1, value: episode }],
+        outbox: [{ channel: 'hook', dedupKey: `drift:${episode}`, payload: { title: 'drift' } }],
+        ifCursor: { source: 'drift-episode:x', chainId: 1, value: since },
+      })
+      // Two checks read no episode; the first starts one, the second finds it started.
+      expect((await store.commit(start('1000', ''))).applied).toBe(true)
+      expect(await store.commit(start('1001', ''))).toEqual({ reportIds: [], enqueued: 0, applied: false })
+      expect(await store.getCursor('drift-episode:x', 1)).toBe('1000')
+      expect(await store.outboxDepth()).toBe(1)
+      // Read as it is, it commits.
+      expect((await store.commit(start('1000', '1000'))).applied).toBe(true)
+      await store.close()
+    })
+
     it('records chat state: interactions once, acknowledgements, veto requests, messages, silences, ladders', async () => {
       let now = 1000
       const { store } = await open(() => now)

@@ -92,6 +92,23 @@ describe('PostgreSQL store', () => {
     }
   })
 
+  it('lets one of two replicas racing to start the same episode start it (the cursor locked even while absent)', async () => {
+    const url = await freshDb()
+    for (let round = 0; round < 5; round++) {
+      const [a, b] = await Promise.all([openPostgresStore(url), openPostgresStore(url)])
+      const source = `drift-episode:race-${round}`
+      const start = (episode: string) => ({
+        cursors: [{ source, chainId: 1, value: episode }],
+        outbox: [{ channel: 'hook', dedupKey: `${source}:${episode}`, payload: { title: 'drift' } }],
+        ifCursor: { source, chainId: 1, value: '' },
+      })
+      const results = await Promise.all([a.commit(start('a')), b.commit(start('b'))])
+      expect(results.map((r) => r.applied).sort()).toEqual([false, true])
+      expect(await a.getCursor(source, 1)).toBe(results[0]?.applied ? 'a' : 'b')
+      await Promise.all([a.close(), b.close()])
+    }
+  })
+
   it('forbids truncating the audit log', async () => {
     const url = await freshDb()
     const store = await openPostgresStore(url)

@@ -1,6 +1,12 @@
 import { encodeFunctionData, getAddress, type Hex, parseAbi, zeroAddress } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { silentLogger } from '../../src/model/logger.js'
+import type { WorkBatch } from '../../src/model/store.js'
+import { act, type WatchContext } from '../../src/pipeline/context.js'
+import { driftWork } from '../../src/pipeline/health.js'
 import { compareConfig } from '../../src/sources/drift.js'
+import { createRpcClient } from '../../src/sources/rpc.js'
+import { openSqliteStore } from '../../src/store/sqlite.js'
 import { eventually, startBot, startWorld, type World } from '../helpers/watch-world.js'
 
 const ATTACKER = getAddress('0xbDd077f651EBe7f7b3cE16fe5F2b025BE2969516')
@@ -101,5 +107,46 @@ describe('compareConfig', () => {
     expect(compareConfig(expected as never, { ...base, ...actual } as never).map((d) => d.field)).toEqual(
       fields,
     )
+  })
+})
+
+describe('two drift checks of one Safe at the same time', () => {
+  it('start one episode and alert the drift once (the drift job and a re-check a chain event started)', async () => {
+    const { A, B, C } = world.owners
+    const rt = world.runtime({
+      safes: [
+        {
+          address: world.safe,
+          chainId: world.lab.chainId,
+          name: 'Treasury',
+          expected: { owners: [A.address, B.address, C.address], threshold: 3, modules: [] },
+        },
+      ],
+    })
+    const store = openSqliteStore(':memory:')
+    let now = Date.parse('2026-12-02T00:00:00Z')
+    const ctx = {
+      config: rt.config,
+      targets: rt.targets,
+      store,
+      logger: silentLogger,
+      notifiers: [{ channel: 'hook', minLevel: 'low', deliver: async () => undefined }],
+      // Each check reads its own time: their episodes would differ by a millisecond.
+      clock: () => now++,
+      client: () => createRpcClient([world.lab.rpcUrl]),
+      commit: async (batch: WorkBatch) => ({ applied: (await store.commit(batch)).applied }),
+    } as unknown as WatchContext
+    const [safe] = rt.targets.ofKind('safe')
+    if (!safe) throw new Error('no Safe')
+    // Both read the episode before either commits.
+    const works = await Promise.all([driftWork(ctx, safe), driftWork(ctx, safe)])
+    expect(works.map((w) => w.batch.outbox?.length)).toEqual([1, 1])
+    for (const w of works) await act(ctx, w)
+    const queued = await store.dueOutbox(Number.MAX_SAFE_INTEGER, 10)
+    expect(queued.map((r) => (r.payload as { title: string }).title)).toEqual([
+      'HIGH · Treasury · configuration drift',
+    ])
+    expect((await store.auditLog(10)).filter((a) => a.action === 'config-drift')).toHaveLength(1)
+    await store.close()
   })
 })
