@@ -106,7 +106,7 @@ export async function demoCommand(opts: { keep?: boolean }, io: Io, stop?: Abort
       publicUrl: server.url,
     })
     cleanups.unshift(
-      () => watcher.stop(),
+      async () => void (await watcher.stop()),
       () => server.close(),
       () => store.close(),
     )

@@ -179,6 +179,7 @@ keeps its state in dataDir (a SQLite file, relative to the config file; one cust
 a second exits 2) or, with store.driver: postgres, in a PostgreSQL database that any number of replicas
 share (each source led by one of them; see custos status), and logs JSON to stderr.
 A configuration or environment problem stops it at once, exit 2 (custos config check finds the same).
+SIGTERM or SIGINT: it finishes the work in flight and exits 0; 1 if a step of stopping failed (logged).
 bin/custos.js caps V8's heap (--max-old-space-size=160 --max-semi-space-size=8); NODE_OPTIONS with
 --max-old-space-size sets your own (docs/operations.md).
 Start with: custos init --safe ADDRESS --chain-id N --rpc URL (writes custos.yaml).`,

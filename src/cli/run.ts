@@ -4,6 +4,7 @@ import { runIssues } from '../config/check.js'
 import { ConfigError, resolveSecret } from '../config/load.js'
 import { InputError } from '../model/errors.js'
 import { errorText } from '../model/redact.js'
+import { stopAll } from '../model/stop-all.js'
 import { buildNotifiers, type Channels } from '../pipeline/notifiers.js'
 import { monitorStore } from '../pipeline/store-health.js'
 import { createWatcher } from '../pipeline/watch.js'
@@ -154,11 +155,20 @@ async function watch(rt: Runtime, io: Io, stopping: Promise<void>): Promise<numb
 
   await stopping
   logger.info({}, 'stopping: draining work in flight')
-  await watcher.stop()
-  await server?.close()
-  await store.close()
+  const failed = [
+    ...(await watcher.stop()),
+    ...(await stopAll(logger, [
+      ['HTTP server', () => server?.close()],
+      ['store', () => store.close()],
+    ])),
+  ]
   process.off('warning', onWarning)
   for (const l of nodeWarnings) process.on('warning', l)
+  if (failed.length) {
+    // Stopped all the same (no fork left running); exit 1 says the stop was not clean.
+    logger.error({ failed }, 'stopped, but not cleanly')
+    return 1
+  }
   logger.info({}, 'stopped')
   return 0
 }

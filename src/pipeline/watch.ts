@@ -18,6 +18,7 @@
 import type { Address } from 'viem'
 import type { Logger } from '../model/logger.js'
 import { redactUrl } from '../model/redact.js'
+import { stopAll } from '../model/stop-all.js'
 import type { Store, WorkBatch } from '../model/store.js'
 import { createConfiguredSimulator, type Runtime } from '../pipeline.js'
 import type { Metrics } from '../server/metrics.js'
@@ -209,17 +210,24 @@ export function createWatcher(deps: WatchDeps) {
       void runner.runNow(`tx-service:${t.chainId}:${t.address}`)
       return true
     },
-    /** Stops polling, finishes the work in flight (and the alert being delivered), then closes forks. */
-    async stop() {
-      await runner.stop()
-      access.close()
-      // One last delivery round, bounded: what is left stays queued for the next start.
-      await Promise.race([outbox.flush(), new Promise((r) => setTimeout(r, STOP_DELIVERY_MS))])
-      await outbox.stop()
-      await deps.channels.stop()
-      await cluster.stop()
-      await simulator.close()
-    },
+    /**
+     * Stops polling, finishes the work in flight (and the alert being delivered), then closes
+     * forks; every step runs whatever the others do. The steps that failed are returned.
+     */
+    stop: (): Promise<string[]> =>
+      stopAll(logger, [
+        ['sources', () => runner.stop()],
+        ['transaction service clients', () => access.close()],
+        // One last delivery round, bounded: what is left stays queued for the next start.
+        [
+          'last delivery round',
+          () => Promise.race([outbox.flush(), new Promise((r) => setTimeout(r, STOP_DELIVERY_MS))]),
+        ],
+        ['outbox', () => outbox.stop()],
+        ['chat channels', () => deps.channels.stop()],
+        ['leases', () => cluster.stop()],
+        ['forks', () => simulator.close()],
+      ]),
   }
 }
 

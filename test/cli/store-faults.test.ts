@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, mkdtempSync, openSync, writeFileSync, writeSync } from 'node:fs'
+import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -144,6 +144,17 @@ describe('custos run with a store that fails while it runs', () => {
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200)
       const metrics = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
       expect(await metrics()).not.toMatch(/^custos_store_errors_total\{/m)
+      // A transaction to judge, so that a fork runs (what the stop below must not leave behind).
+      await world.propose(world.owners.A, { to: world.owners.B.address, value: 1n })
+      const pidFile = join(dataDir, 'forks.pid')
+      const forks = await eventually(
+        () => {
+          const lines = readFileSync(pidFile, 'utf8').split('\n').filter(Boolean)
+          return lines.length ? lines : undefined
+        },
+        30_000,
+        'a fork',
+      ).then((lines) => lines.map((l) => Number(l.split(' ')[0])))
 
       // Everything into the main file, then its pages after the schema turned to junk. The
       // checkpoint also tells custos's connection that the file changed, so it reads it again.
@@ -200,6 +211,23 @@ describe('custos run with a store that fails while it runs', () => {
         'the silent-source check failure in /metrics',
       )
       expect(bot.stderr()).toMatch(/"task":"silent-source check","error":"database disk image is malformed"/)
+
+      // Stopped with the store failing: every step of stopping runs, the forks are stopped,
+      // and exit 1 says the stop was not clean (it was an "internal error", exit 2, forks left).
+      expect(await bot.stop('SIGTERM')).toEqual({ code: 1, signal: null })
+      expect(bot.stderr()).not.toContain('internal error')
+      expect(bot.stderr()).toMatch(
+        /"failed":\[[^\]]*"last delivery round"[^\]]*\],"msg":"stopped, but not cleanly"/,
+      )
+      const alive = (pid: number) => {
+        try {
+          process.kill(pid, 0)
+          return true
+        } catch {
+          return false
+        }
+      }
+      expect(forks.filter(alive)).toEqual([])
     } finally {
       await bot.stop('SIGTERM')
     }

@@ -16,9 +16,9 @@ beforeAll(async () => {
   world = await startWorld()
 })
 // One custos per data directory: the world's, which every bot here shares, is free again once
-// a test's bot is gone.
+// a test's bot is gone (stopped as a service manager stops it, so its forks go with it).
 afterEach(async () => {
-  for (const b of bots.splice(0)) await b.stop('SIGKILL')
+  for (const b of bots.splice(0)) await b.stop('SIGTERM')
 })
 afterAll(async () => {
   await world?.stop()
