@@ -122,16 +122,6 @@ export type GuardianRecord = {
 }
 
 /** Where a proposal is on the escalation ladder (see respond/escalation.ts). */
-/** Whether two escalation rows are the same rung of the same ladder (a compare-and-set's test). */
-export const sameEscalation = (a: Escalation | undefined, b: Escalation): boolean =>
-  a !== undefined &&
-  a.status === b.status &&
-  a.stage === b.stage &&
-  a.round === b.round &&
-  a.startedAt === b.startedAt &&
-  a.nextAt === b.nextAt &&
-  a.level === b.level
-
 export type Escalation = {
   proposalId: string
   level: Level
@@ -143,6 +133,16 @@ export type Escalation = {
   status: 'open' | 'acknowledged' | 'closed' | 'exhausted'
   startedAt: number
 }
+
+/** Whether two escalation rows are the same rung of the same ladder (a compare-and-set's test). */
+export const sameEscalation = (a: Escalation | undefined, b: Escalation): boolean =>
+  a !== undefined &&
+  a.status === b.status &&
+  a.stage === b.stage &&
+  a.round === b.round &&
+  a.startedAt === b.startedAt &&
+  a.nextAt === b.nextAt &&
+  a.level === b.level
 
 /** A signer's acknowledgement or veto request, from chat. */
 export type SignerAction = {
